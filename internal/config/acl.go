@@ -1,0 +1,195 @@
+package config
+
+import (
+	"fmt"
+	"os"
+	"regexp"
+	"strings"
+
+	"sluice/internal/sample"
+)
+
+var matchMethods = map[string]bool{"found": true, "bool": true, "int": true, "ip": true, "bin": true,
+	"len": true, "str": true, "sub": true, "reg": true, "beg": true, "end": true, "dir": true, "dom": true}
+
+// parseACL handles `acl <name> <criterion> [flags] [operator] [values]`.
+func parseACL(c *ctx) {
+	name := c.arg(1)
+	if name == "" {
+		c.alertf("'acl' expects an ACL name.")
+		return
+	}
+	for i := 0; i < len(name); i++ {
+		ch := name[i]
+		if !(ch >= 'a' && ch <= 'z' || ch >= 'A' && ch <= 'Z' || ch >= '0' && ch <= '9' || strings.IndexByte("_.:-", ch) >= 0) {
+			c.alertf("character '%c' is not permitted in acl name '%s'", ch, name)
+			return
+		}
+	}
+	if _, ok := sample.Predefined[name]; ok {
+		c.warnf("acl '%s' will never match because it masks a predefined ACL.", name)
+	}
+	a, err := buildACL(c.args(2))
+	if err != nil {
+		c.alertf("error detected while parsing ACL '%s' : %v.", name, err)
+		return
+	}
+	a.Name, a.Pos = name, c.pos
+	c.proxy.ACLs = append(c.proxy.ACLs, a)
+}
+
+// buildACL parses a criterion, its flags and patterns.
+func buildACL(words []string) (*ACL, error) {
+	if len(words) == 0 {
+		return nil, fmt.Errorf("missing fetch method")
+	}
+	a := &ACL{}
+	crit := words[0]
+	a.Criterion = crit
+	if i := strings.IndexByte(crit, ','); i >= 0 {
+		a.Criterion, a.Converter = crit[:i], crit[i:]
+	}
+	if i := strings.IndexByte(a.Criterion, '('); i >= 0 {
+		if !strings.HasSuffix(a.Criterion, ")") {
+			return nil, fmt.Errorf("missing closing ')' after arguments to fetch method '%s' in ACL expression '%s'", a.Criterion[:i], crit)
+		}
+		a.Args = a.Criterion[i+1 : len(a.Criterion)-1]
+		a.Criterion = a.Criterion[:i]
+	}
+	fetchName := a.Criterion
+	forced := ""
+	if k, ok := sample.LookupACLKeyword(fetchName); ok {
+		fetchName, forced = k.Fetch, k.Match
+	}
+	if _, ok := sample.LookupFetch(fetchName); !ok {
+		return nil, fmt.Errorf("unknown fetch method '%s' in ACL expression '%s'", a.Criterion, crit)
+	}
+	rest := words[1:]
+	match := forced
+	for len(rest) > 0 && strings.HasPrefix(rest[0], "-") {
+		f := rest[0]
+		switch f {
+		case "--":
+			rest = rest[1:]
+			goto patterns
+		case "-i", "-n", "-M":
+			a.Flags = append(a.Flags, f)
+			rest = rest[1:]
+		case "-m", "-f", "-u":
+			if len(rest) < 2 {
+				return nil, fmt.Errorf("missing argument after '%s'", f)
+			}
+			if f == "-m" {
+				if !matchMethods[rest[1]] {
+					return nil, fmt.Errorf("unknown matching method '%s' for ACL keyword '%s'", rest[1], a.Criterion)
+				}
+				match = rest[1]
+			}
+			if f == "-f" {
+				if err := checkPatternFile(rest[1]); err != nil {
+					return nil, err
+				}
+			}
+			a.Flags = append(a.Flags, f, rest[1])
+			rest = rest[2:]
+		default:
+			return nil, fmt.Errorf("'%s' is not a valid ACL option. Please use '--' before any pattern beginning with a '-'", f)
+		}
+	}
+patterns:
+	a.Patterns = rest
+	if match == "reg" {
+		for _, p := range a.Patterns {
+			if _, err := regexp.Compile(p); err != nil {
+				return nil, fmt.Errorf("regex '%s' is invalid: %v (Sluice uses RE2 syntax: no backreferences or lookarounds)", p, err)
+			}
+		}
+	}
+	return a, nil
+}
+
+func checkPatternFile(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("failed to open pattern file <%s>", path)
+	}
+	return f.Close()
+}
+
+// parseCond parses `if|unless <condition>` starting at word i. what names
+// the rule in HAProxy's message ("switching rule").
+func (c *ctx) parseCond(i int, what string) (*Cond, bool) {
+	kw := c.arg(i)
+	if kw != "if" && kw != "unless" {
+		c.alertf("error detected while parsing %s : expects 'if' or 'unless' followed by a condition but found '%s'.", what, kw)
+		return nil, false
+	}
+	words := c.args(i + 1)
+	cond := &Cond{Pos: c.pos, Unless: kw == "unless"}
+	term := []CondTerm{}
+	for j := 0; j < len(words); j++ {
+		w := words[j]
+		neg := false
+		if w == "or" || w == "||" {
+			if len(term) == 0 {
+				c.alertf("error detected while parsing %s : missing ACL before '%s'.", what, w)
+				return nil, false
+			}
+			cond.Terms = append(cond.Terms, term)
+			term = []CondTerm{}
+			continue
+		}
+		for strings.HasPrefix(w, "!") {
+			neg = !neg
+			w = w[1:]
+		}
+		if w == "" && j+1 < len(words) {
+			j++
+			w = words[j]
+		}
+		if w == "{" {
+			end := j + 1
+			for end < len(words) && words[end] != "}" {
+				end++
+			}
+			if end >= len(words) {
+				c.alertf("error detected while parsing %s : missing closing '}' in condition.", what)
+				return nil, false
+			}
+			a, err := buildACL(words[j+1 : end])
+			if err != nil {
+				c.alertf("error detected while parsing %s : %v.", what, err)
+				return nil, false
+			}
+			a.Pos = c.pos
+			term = append(term, CondTerm{Neg: neg, Anon: a})
+			j = end
+			continue
+		}
+		if !c.aclDefined(w) {
+			c.alertf("error detected while parsing %s : no such ACL : '%s'.", what, w)
+			return nil, false
+		}
+		term = append(term, CondTerm{Neg: neg, Name: w})
+	}
+	if len(term) == 0 {
+		c.alertf("error detected while parsing %s : no condition after '%s'.", what, kw)
+		return nil, false
+	}
+	cond.Terms = append(cond.Terms, term)
+	return cond, true
+}
+
+// aclDefined: HAProxy resolves ACL names when the rule is read, so an ACL
+// must be declared before the rules that use it.
+func (c *ctx) aclDefined(name string) bool {
+	if _, ok := sample.Predefined[name]; ok {
+		return true
+	}
+	for _, a := range c.proxy.ACLs {
+		if a.Name == name {
+			return true
+		}
+	}
+	return false
+}

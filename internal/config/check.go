@@ -1,0 +1,129 @@
+package config
+
+import "fmt"
+
+// postParse runs the checks HAProxy makes once every file is read: references
+// between proxies, mode compatibility, and settings that make no sense for a
+// proxy's mode or capabilities.
+func (l *loader) postParse() {
+	for _, p := range l.cfg.Proxies {
+		if p.Disabled {
+			continue
+		}
+		if p.Cap&CapFE != 0 {
+			l.checkSwitching(p)
+		}
+		l.checkModeDependent(p)
+		l.checkTimeouts(p)
+		l.checkLogs(p)
+		if p.Cap == CapFE && len(p.Binds) == 0 {
+			l.diags.global(SevWarning, p.Pos, "frontend '%s' has no 'bind' directive. Please declare it as a backend if this was intended.", p.Name)
+		}
+	}
+}
+
+// checkSwitching resolves static backend names and applies HAProxy 2.6's
+// mode rule: an http frontend cannot use a tcp backend (a tcp frontend may
+// use an http backend: the stream is upgraded).
+func (l *loader) checkSwitching(p *Proxy) {
+	refs := append([]*BackendRef(nil), p.UseBackends...)
+	if p.DefaultBackend != nil {
+		refs = append(refs, p.DefaultBackend)
+	}
+	for _, r := range refs {
+		if r.Dynamic {
+			continue
+		}
+		isDefault := r == p.DefaultBackend
+		be := l.cfg.Backend(r.Name)
+		if be == nil {
+			kind := "use_backend"
+			if isDefault {
+				kind = "default_backend"
+			}
+			l.diags.global(SevAlert, r.Pos, "Proxy '%s': unable to find required %s: '%s'.", p.Name, kind, r.Name)
+			continue
+		}
+		if p.Mode == ModeHTTP && be.Mode == ModeTCP {
+			how := "in a 'use_backend' rule"
+			if isDefault {
+				how = "as its default backend"
+			}
+			l.diags.global(SevAlert, r.Pos, "http frontend '%s' (%s:%d) tries to use incompatible tcp backend '%s' (%s:%d) %s (see 'mode').",
+				p.Name, p.Pos.File, p.Pos.Line, be.Name, be.Pos.File, be.Pos.Line, how)
+		}
+	}
+}
+
+// proxyWord is how HAProxy names a proxy in post-parse warnings: listen
+// sections are "proxy".
+func proxyWord(p *Proxy) string {
+	if p.Cap == CapFE|CapBE {
+		return "proxy"
+	}
+	return p.Kind
+}
+
+// checkModeDependent warns about HTTP-only settings in tcp proxies, with
+// HAProxy's texts and fallbacks.
+func (l *loader) checkModeDependent(p *Proxy) {
+	if p.Mode == ModeHTTP {
+		return
+	}
+	w := proxyWord(p)
+	if o := p.Options["httplog"]; o != nil && !o.Disabled && p.Cap&CapFE != 0 {
+		l.diags.parsing(SevWarning, o.Pos, "'option httplog' not usable with %s '%s' (needs 'mode http'). Falling back to 'option tcplog'.", w, p.Name)
+	}
+	for _, fam := range []string{"http-request", "http-response", "http-after-response"} {
+		if len(p.Rules[fam]) > 0 {
+			l.diags.global(SevWarning, p.Rules[fam][0].Pos, "'%s' rules ignored for %s '%s' as they require HTTP mode.", fam, w, p.Name)
+		}
+	}
+	if p.Cap&CapBE != 0 && layer7Algos[p.Balance.Algo] {
+		l.diags.global(SevWarning, p.Balance.Pos, "Layer 7 hash not possible for %s '%s' (needs 'mode http'). Falling back to round robin.", w, p.Name)
+	}
+	for _, name := range []string{"forwardfor", "originalto"} {
+		if o := p.Options[name]; o != nil && !o.Disabled {
+			l.diags.global(SevWarning, o.Pos, "'option %s' ignored for %s '%s' as it requires HTTP mode.", name, w, p.Name)
+		}
+	}
+}
+
+const missingTimeouts = "missing timeouts for %s '%s'.\n" +
+	"   | While not properly invalid, you will certainly encounter various problems\n" +
+	"   | with such a configuration. To fix this, please ensure that all following\n" +
+	"   | timeouts are set to a non-zero value: 'client', 'connect', 'server'."
+
+func (l *loader) checkTimeouts(p *Proxy) {
+	t := p.Timeouts
+	missing := (p.Cap&CapFE != 0 && t.Client == 0) ||
+		(p.Cap&CapBE != 0 && (t.Connect == 0 || t.Server == 0))
+	if missing {
+		l.diags.global(SevWarning, p.Pos, missingTimeouts, proxyWord(p), p.Name)
+	}
+}
+
+func (l *loader) checkLogs(p *Proxy) {
+	if p.Cap&CapFE == 0 || len(p.Logs) > 0 {
+		return
+	}
+	if p.LogFormat != "" || p.Opt("tcplog") || p.Opt("httplog") || p.Opt("httpslog") {
+		l.diags.global(SevWarning, p.Pos, "log format ignored for %s '%s' since it has no log address.", proxyWord(p), p.Name)
+	}
+}
+
+// HasListener reports whether the configuration would accept any connection:
+// HAProxy refuses to start (exit 2) when none would.
+func (c *Config) HasListener() bool {
+	for _, p := range c.Proxies {
+		if !p.Disabled && p.Cap&CapFE != 0 && len(p.Binds) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// String names a proxy for messages: "frontend 'fe' (file:line)".
+func (p *Proxy) String() string {
+	return fmt.Sprintf("%s '%s' (%s:%d)", p.Kind, p.Name, p.Pos.File, p.Pos.Line)
+}

@@ -1,0 +1,321 @@
+package config
+
+import (
+	"time"
+
+	"sluice/internal/cfgsyntax"
+	"sluice/internal/logsink"
+	"sluice/internal/netaddr"
+)
+
+// Pos is a place in a configuration file.
+type Pos = cfgsyntax.Pos
+
+// Config is a whole loaded configuration: what every -f file said, merged in
+// order, with defaults applied and references checked.
+type Config struct {
+	Files    []string
+	Global   Global
+	Defaults []*Proxy // every defaults section, named or not, in file order
+	Proxies  []*Proxy // frontends, backends and listens in file order
+
+	Userlists  []*Userlist
+	Resolvers  []*Section
+	Peers      []*Section
+	HTTPErrors []*HTTPErrors
+	// Others holds sections Sluice parses for completeness but gives no
+	// behaviour (cache, ring, mailers, ...), keyed by kind.
+	Others []*Section
+}
+
+// Frontends returns the proxies that accept connections.
+func (c *Config) Frontends() []*Proxy { return c.withCap(CapFE) }
+
+// Backends returns the proxies that hold servers.
+func (c *Config) Backends() []*Proxy { return c.withCap(CapBE) }
+
+func (c *Config) withCap(cp Cap) []*Proxy {
+	var out []*Proxy
+	for _, p := range c.Proxies {
+		if p.Cap&cp != 0 {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// Backend finds a proxy with backend capability by name.
+func (c *Config) Backend(name string) *Proxy {
+	for _, p := range c.Proxies {
+		if p.Cap&CapBE != 0 && p.Name == name {
+			return p
+		}
+	}
+	return nil
+}
+
+// Global is the process-wide section.
+type Global struct {
+	Daemon        bool
+	MasterWorker  bool
+	Pidfile       string
+	Maxconn       int
+	Nbthread      int
+	Chroot        string
+	User, Group   string
+	UID, GID      int // -1 when unset
+	Logs          []LogTarget
+	LogTag        string
+	LogSendHost   string
+	HardStopAfter time.Duration
+	StatsSockets  []StatsSocket
+	StatsTimeout  time.Duration
+	Localpeer     string
+	// SSLDefaultBind holds ssl-default-bind-* settings by keyword.
+	SSLDefaultBind map[string]string
+	Tune           map[string]string
+}
+
+// StatsSocket is a `stats socket` line; the runtime API itself is not built
+// yet, so Sluice parses these and says so.
+type StatsSocket struct {
+	Pos    Pos
+	Addr   netaddr.BindAddr
+	Params map[string]string
+}
+
+// LogTarget is one `log` line, or `log global` in a proxy.
+type LogTarget struct {
+	Pos    Pos
+	Global bool
+	Target logsink.Target
+}
+
+// Mode is a proxy's protocol layer.
+type Mode int
+
+// Proxy modes.
+const (
+	ModeTCP Mode = iota
+	ModeHTTP
+)
+
+func (m Mode) String() string {
+	if m == ModeHTTP {
+		return "http"
+	}
+	return "tcp"
+}
+
+// Cap says what a proxy can do: accept connections, hold servers, or both.
+type Cap uint8
+
+// Capabilities.
+const (
+	CapFE Cap = 1 << iota
+	CapBE
+	CapDefaults
+)
+
+// Timeouts are a proxy's timeouts; zero means unset.
+type Timeouts struct {
+	Client, Server, Connect, Queue, Check time.Duration
+	HTTPRequest, HTTPKeepAlive, Tunnel    time.Duration
+	Tarpit, ClientFin, ServerFin          time.Duration
+}
+
+// Proxy is a frontend, backend, listen or defaults section.
+type Proxy struct {
+	Kind string // "frontend", "backend", "listen", "defaults"
+	Name string // empty for an anonymous defaults section
+	Pos  Pos
+	Cap  Cap
+	// From names the defaults section this proxy took its settings from.
+	From string
+
+	Mode     Mode
+	ModePos  Pos
+	Disabled bool
+	Timeouts Timeouts
+	Maxconn  int
+	Fullconn int
+	Retries  int
+	Balance  Balance
+	HashType HashType
+
+	Binds          []*Bind
+	Servers        []*Server
+	DefaultServer  ServerParams
+	DefaultBackend *BackendRef
+	UseBackends    []*BackendRef
+	ACLs           []*ACL
+	Rules          map[string][]*Rule // by rule family ("http-request", "tcp-request content", ...)
+	InspectDelay   time.Duration
+	Options        map[string]*Option
+	Logs           []LogTarget
+	NoLog          bool
+	LogFormat      string
+	LogFormatPos   Pos
+	Cookie         *Directive
+	Dispatch       *netaddr.ServerAddr
+	// Directives holds keywords parsed and validated whose behaviour later
+	// parts of Sluice give; the engine refuses the ones it cannot honour.
+	Directives []*Directive
+}
+
+// Option is an `option` line's effect. Disabled is set by `no option X`.
+type Option struct {
+	Pos      Pos
+	Name     string
+	Disabled bool
+	Args     []string
+}
+
+// Opt reports whether option name is enabled on the proxy.
+func (p *Proxy) Opt(name string) bool {
+	o := p.Options[name]
+	return o != nil && !o.Disabled
+}
+
+// Balance is the server-selection algorithm and its arguments.
+type Balance struct {
+	Pos  Pos
+	Algo string // roundrobin, static-rr, leastconn, first, source, uri, url_param, hdr, random, rdp-cookie, hash
+	Args []string
+	// Draws is random's number of draws (default 2).
+	Draws int
+}
+
+// HashType is `hash-type`.
+type HashType struct {
+	Method    string // map-based (default) or consistent
+	Function  string // sdbm (default), djb2, wt6, crc32, none
+	Avalanche bool
+}
+
+// Bind is one address of a `bind` line (a line with a comma list or a port
+// range yields one Bind per address, sharing Params).
+type Bind struct {
+	Pos    Pos
+	Addr   netaddr.BindAddr
+	Name   string
+	Params BindParams
+}
+
+// BindParams are the settings after the address on a `bind` line.
+type BindParams struct {
+	Maxconn     int
+	AcceptProxy bool
+	V4V6        bool
+	V6Only      bool
+	DeferAccept bool
+	Transparent bool
+	SSL         bool
+	Certs       []string
+	ALPN        string
+	Other       map[string]string // parsed, validated keywords without behaviour yet
+}
+
+// ServerParams are the settings after a server's address; default-server
+// fills them before a server's own words override.
+type ServerParams struct {
+	Weight     int
+	Backup     bool
+	Disabled   bool
+	ID         int
+	Maxconn    int
+	Maxqueue   int
+	Minconn    int
+	Check      bool
+	Inter      time.Duration
+	FastInter  time.Duration
+	DownInter  time.Duration
+	Rise, Fall int
+	Port       int
+	Addr       string
+	SendProxy  int // 0 none, 1 v1, 2 v2
+	Cookie     string
+	Slowstart  time.Duration
+	Other      map[string]string
+}
+
+// Server is a `server` line.
+type Server struct {
+	Pos    Pos
+	Name   string
+	Addr   netaddr.ServerAddr
+	Params ServerParams
+}
+
+// BackendRef is a `default_backend` or `use_backend` rule.
+type BackendRef struct {
+	Pos  Pos
+	Name string
+	// Dynamic is true when Name is a log-format expression resolved per request.
+	Dynamic bool
+	Cond    *Cond
+}
+
+// ACL is a named (or anonymous) access control list line.
+type ACL struct {
+	Pos       Pos
+	Name      string
+	Criterion string   // fetch name as written, e.g. "path_beg" or "req.hdr"
+	Args      string   // text between the parentheses, if any
+	Converter string   // ",lower,..." chain as written
+	Flags     []string // -i, -m str, -f file, ...
+	Patterns  []string
+}
+
+// Cond is an `if` / `unless` condition: an OR of ANDs of (possibly negated) ACLs.
+type Cond struct {
+	Pos    Pos
+	Unless bool
+	Terms  [][]CondTerm
+}
+
+// CondTerm is one ACL reference in a condition.
+type CondTerm struct {
+	Neg  bool
+	Name string // named ACL; empty when Anon is set
+	Anon *ACL   // anonymous `{ ... }` ACL
+}
+
+// Rule is one line of a rule family (http-request, tcp-request content, ...).
+type Rule struct {
+	Pos    Pos
+	Family string
+	Action string
+	Args   []string
+	Cond   *Cond
+}
+
+// Directive is a keyword line kept as parsed words: Sluice validated it but
+// its behaviour lives in a later part of the engine.
+type Directive struct {
+	Pos     Pos
+	Keyword string
+	Args    []string
+}
+
+// Userlist is a `userlist` section.
+type Userlist struct {
+	Pos    Pos
+	Name   string
+	Users  map[string]string // name -> password line words
+	Groups map[string][]string
+}
+
+// HTTPErrors is an `http-errors` section.
+type HTTPErrors struct {
+	Pos        Pos
+	Name       string
+	Errorfiles map[int]string
+}
+
+// Section is a top-level section Sluice keeps as directives.
+type Section struct {
+	Pos        Pos
+	Kind, Name string
+	Directives []*Directive
+}

@@ -1,0 +1,188 @@
+package config
+
+import (
+	"strings"
+
+	"sluice/internal/logsink"
+)
+
+// optionDef is a row of the `option` table.
+type optionDef struct {
+	status Status
+	// caps: where the option means something (warnings elsewhere).
+	caps Cap
+	// httpOnly options are ignored with HAProxy's warning in tcp proxies.
+	httpOnly bool
+	maxArgs  int
+	doc      string
+}
+
+var optionTable = map[string]optionDef{
+	"tcplog":                       {Pending, dFL, false, 0, "TCP log lines (Layer 4 issue)"},
+	"dontlognull":                  {Pending, dFL, false, 0, "do not log empty connections (Layer 4 issue)"},
+	"redispatch":                   {Pending, dBL, false, 1, "retry on another server (Layer 4 issue)"},
+	"allbackups":                   {Pending, dBL, false, 0, "use every backup server at once"},
+	"tcp-check":                    {Pending, dBL, false, 0, "tcp-check scripts (health check issue)"},
+	"httpchk":                      {Pending, dBL, false, 3, "HTTP health checks (health check issue)"},
+	"redis-check":                  {Pending, dBL, false, 0, "Redis health checks"},
+	"mysql-check":                  {Pending, dBL, false, 4, "MySQL health checks"},
+	"pgsql-check":                  {Pending, dBL, false, 2, "PostgreSQL health checks"},
+	"smtpchk":                      {Pending, dBL, false, 2, "SMTP health checks"},
+	"ldap-check":                   {Pending, dBL, false, 0, "LDAP health checks"},
+	"ssl-hello-chk":                {Pending, dBL, false, 0, "SSL hello health checks"},
+	"spop-check":                   {Unsupported, dBL, false, 0, "SPOP health checks"},
+	"external-check":               {Unsupported, dBL, false, 0, "external checks"},
+	"log-health-checks":            {Pending, dBL, false, 0, "log every check result"},
+	"httplog":                      {Pending, dFL, false, 1, "HTTP log lines (Layer 7 issue)"},
+	"httpslog":                     {Pending, dFL, false, 0, "HTTPS log lines"},
+	"dontlog-normal":               {Pending, dFL, false, 0, "log only errors"},
+	"log-separate-errors":          {Pending, dFL, false, 0, "errors at a higher level"},
+	"logasap":                      {Pending, dFL, false, 0, "log at connection start"},
+	"forwardfor":                   {Pending, dFBL, true, 5, "X-Forwarded-For (Layer 7 issue)"},
+	"originalto":                   {Pending, dFBL, true, 5, "X-Original-To"},
+	"http-keep-alive":              {Pending, dFBL, true, 0, "HTTP keep-alive (Layer 7 issue)"},
+	"http-server-close":            {Pending, dFBL, true, 0, "close server side after each response"},
+	"httpclose":                    {Pending, dFBL, true, 0, "close both sides after each response"},
+	"http-buffer-request":          {Pending, dFBL, true, 0, "wait for the request body"},
+	"http-ignore-probes":           {Pending, dFL, true, 0, "ignore empty pre-connects"},
+	"http-no-delay":                {NoEffect, dFBL, true, 0, "latency tuning"},
+	"http-pretend-keepalive":       {Pending, dFBL, true, 0, "keep-alive toward servers"},
+	"http-use-proxy-header":        {Pending, dFL, true, 0, "Proxy-Connection header"},
+	"http-restrict-req-hdr-names":  {Pending, dFBL, true, 1, "header name filtering"},
+	"accept-invalid-http-request":  {Pending, dFL, true, 0, "relax request parsing"},
+	"accept-invalid-http-response": {Pending, dBL, true, 0, "relax response parsing"},
+	"h1-case-adjust-bogus-client":  {Pending, dFL, true, 0, "header case for picky clients"},
+	"h1-case-adjust-bogus-server":  {Pending, dBL, true, 0, "header case for picky servers"},
+	"checkcache":                   {Pending, dBL, true, 0, "cacheable response checks"},
+	"persist":                      {Pending, dBL, false, 0, "keep cookie persistence to DOWN servers"},
+	"prefer-last-server":           {Pending, dBL, false, 0, "reuse the last server"},
+	"abortonclose":                 {Pending, dBL, false, 0, "drop aborted queued requests"},
+	"independent-streams":          {Pending, dFBL, false, 0, "separate read/write timeouts"},
+	"clitcpka":                     {NoEffect, dFL, false, 0, "client TCP keep-alive"},
+	"srvtcpka":                     {NoEffect, dBL, false, 0, "server TCP keep-alive"},
+	"tcpka":                        {NoEffect, dFBL, false, 0, "TCP keep-alive"},
+	"nolinger":                     {Pending, dFBL, false, 0, "reset instead of close"},
+	"splice-auto":                  {NoEffect, dFBL, false, 0, "Sluice splices whenever it can"},
+	"splice-request":               {NoEffect, dFBL, false, 0, "Sluice splices whenever it can"},
+	"splice-response":              {NoEffect, dFBL, false, 0, "Sluice splices whenever it can"},
+	"tcp-smart-accept":             {NoEffect, dFL, false, 0, "TCP tuning"},
+	"tcp-smart-connect":            {NoEffect, dBL, false, 0, "TCP tuning"},
+	"contstats":                    {NoEffect, dFBL, false, 0, "stats tuning"},
+	"socket-stats":                 {NoEffect, dFL, false, 0, "stats tuning"},
+	"transparent":                  {Unsupported, dBL, false, 0, "transparent proxying"},
+	"http_proxy":                   {Unsupported, dFBL, true, 0, "forward proxying"},
+	"disable-h2-upgrade":           {Pending, dFL, true, 0, "HTTP/2 upgrade"},
+	"idle-close-on-response":       {Pending, dFL, true, 0, "close idle on response"},
+}
+
+func optionNames() []string {
+	out := make([]string, 0, len(optionTable))
+	for n := range optionTable {
+		out = append(out, n)
+	}
+	return out
+}
+
+func parseOption(c *ctx) {
+	name := c.arg(1)
+	def, ok := optionTable[name]
+	if name == "" || !ok {
+		c.alertf("unknown option '%s'%s", name, didYouMean(name, optionNames()))
+		return
+	}
+	args := c.args(2)
+	if (c.no || c.def) && len(args) > 0 {
+		prefix := "no"
+		if c.def {
+			prefix = "default"
+		}
+		c.alertf("'%s option %s' does not expect any argument.", prefix, name)
+		return
+	}
+	if len(args) > def.maxArgs && name != "httpchk" {
+		c.alertf("'option %s' cannot handle unexpected argument '%s'.", name, args[def.maxArgs])
+		return
+	}
+	if !optionArgsOK(c, name, args) {
+		return
+	}
+	p := c.proxy
+	if p.Cap&CapDefaults == 0 && p.Cap&def.caps&(CapFE|CapBE) == 0 {
+		what := "frontend"
+		if def.caps&CapFE == 0 {
+			what = "backend"
+		}
+		c.warnf("'option %s' ignored because %s '%s' has no %s capability.", name, p.Kind, p.Name, what)
+		return
+	}
+	// The HTTP connection modes exclude each other: the last one set wins.
+	if !c.no {
+		switch name {
+		case "http-keep-alive", "http-server-close", "httpclose":
+			for _, o := range []string{"http-keep-alive", "http-server-close", "httpclose"} {
+				delete(p.Options, o)
+			}
+		case "tcplog", "httplog", "httpslog":
+			for _, o := range []string{"tcplog", "httplog", "httpslog"} {
+				delete(p.Options, o)
+			}
+		}
+	}
+	if c.def {
+		delete(p.Options, name)
+		return
+	}
+	p.Options[name] = &Option{Pos: c.pos, Name: name, Disabled: c.no, Args: args}
+	if !c.no {
+		c.judge("option "+name, def.status)
+	}
+}
+
+// optionArgsOK validates the arguments of options that take some.
+func optionArgsOK(c *ctx, name string, args []string) bool {
+	switch name {
+	case "httplog":
+		if len(args) == 1 && args[0] != "clf" {
+			c.alertf("'option httplog' only supports the 'clf' argument (got '%s').", args[0])
+			return false
+		}
+	case "forwardfor", "originalto":
+		for i := 0; i < len(args); i++ {
+			switch args[i] {
+			case "except", "header":
+				if i+1 >= len(args) {
+					c.alertf("'option %s' : '%s' expects an argument.", name, args[i])
+					return false
+				}
+				i++
+			case "if-none":
+			default:
+				c.alertf("'option %s' : unknown argument '%s'.", name, args[i])
+				return false
+			}
+		}
+	case "httpchk":
+		if len(args) > 3 {
+			c.alertf("'option httpchk' expects at most 3 arguments.")
+			return false
+		}
+	case "redispatch":
+		if len(args) == 1 {
+			if _, clean := atoi(args[0]); !clean {
+				c.alertf("'option redispatch' expects an integer interval (got '%s').", args[0])
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// parseLogTarget parses a `log` target line into dst.
+func parseLogTarget(c *ctx, dst *[]LogTarget) {
+	t, err := logsink.ParseTarget(c.args(1))
+	if err != nil {
+		c.alertf("%v", strings.TrimSuffix(err.Error(), "."))
+		return
+	}
+	*dst = append(*dst, LogTarget{Pos: c.pos, Target: t})
+}

@@ -1,0 +1,74 @@
+package config
+
+import "strconv"
+
+var userlistKeywords = table{}.add(
+	&keyword{name: "user", doc: "a user with password, insecure-password and groups", parse: func(c *ctx) {
+		if c.nargs() < 1 {
+			c.alertf("'user' expects <user_name> as arguments.")
+			return
+		}
+		c.l.userlist.Users[c.arg(1)] = joinArgs(c.args(2))
+	}},
+	&keyword{name: "group", doc: "a group of users", parse: func(c *ctx) {
+		if c.nargs() < 1 {
+			c.alertf("'group' expects <group_name> as arguments.")
+			return
+		}
+		c.l.userlist.Groups[c.arg(1)] = c.args(2)
+	}},
+)
+
+var httpErrorsKeywords = table{}.add(
+	&keyword{name: "errorfile", doc: "error page for a status code", parse: func(c *ctx) {
+		if c.nargs() != 2 {
+			c.alertf("'errorfile' expects <status_code> and <file> as arguments.")
+			return
+		}
+		code, err := strconv.Atoi(c.arg(1))
+		if err != nil {
+			c.alertf("'errorfile' expects a status code (got '%s').", c.arg(1))
+			return
+		}
+		c.l.httperrs.Errorfiles[code] = c.arg(2)
+	}},
+)
+
+var resolversKeywords = names2table("nameserver parse-resolv-conf resolve_retries timeout hold accepted_payload_size")
+var peersKeywords = names2table("peer server bind default-server default-bind disabled enabled log shards table")
+var cacheKeywords = names2table("total-max-size max-object-size max-age process-vary max-secondary-entries")
+
+func names2table(s string) table {
+	t := table{}
+	for _, n := range splitFields(s) {
+		t.add(&keyword{name: n})
+	}
+	return t
+}
+
+func joinArgs(a []string) string {
+	out := ""
+	for i, s := range a {
+		if i > 0 {
+			out += " "
+		}
+		out += s
+	}
+	return out
+}
+
+func splitFields(s string) []string {
+	var out []string
+	start := -1
+	for i := 0; i <= len(s); i++ {
+		if i == len(s) || s[i] == ' ' {
+			if start >= 0 {
+				out = append(out, s[start:i])
+			}
+			start = -1
+		} else if start < 0 {
+			start = i
+		}
+	}
+	return out
+}

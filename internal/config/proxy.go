@@ -1,0 +1,308 @@
+package config
+
+import (
+	"strings"
+	"time"
+)
+
+const (
+	dFBL = CapDefaults | CapFE | CapBE // defaults, frontend, backend, listen
+	dFL  = CapDefaults | CapFE         // defaults, frontend, listen
+	dBL  = CapDefaults | CapBE         // defaults, backend, listen
+	fBL  = CapFE | CapBE               // frontend, backend, listen (not defaults)
+	fL   = CapFE                       // frontend, listen
+	bL   = CapBE                       // backend, listen
+)
+
+// pk builds a proxy keyword row.
+func pk(name string, caps Cap, st Status, parse func(c *ctx), doc string) *keyword {
+	return &keyword{name: name, caps: caps, status: st, parse: parse, doc: doc}
+}
+
+// generic records a validated directive with at least min arguments.
+func generic(min int) func(c *ctx) {
+	return func(c *ctx) {
+		if c.nargs() < min {
+			c.alertf("'%s' expects %d argument(s).", c.arg(0), min)
+			return
+		}
+		c.directive(c.arg(0), 1)
+	}
+}
+
+var proxyKeywords = table{}
+
+func init() {
+	proxyKeywords.add(
+		pk("mode", dFBL, Supported, parseMode, "tcp or http (http: Layer 7 issue)"),
+		pk("bind", fL, Supported, parseBind, "listening addresses and their parameters"),
+		pk("maxconn", dFL, Supported, parseProxyMaxconn, "concurrent connections of a frontend"),
+		pk("backlog", dFL, Pending, generic(1), "listen backlog"),
+		pk("timeout", dFBL, Supported, parseTimeout, "timeouts (see the timeout table)"),
+		pk("option", dFBL, Supported, parseOption, "options (see the option table)"),
+		pk("log", dFBL, Supported, parseProxyLog, "log targets of this proxy, or 'log global'"),
+		pk("log-format", dFL, Pending, parseLogFormat, "custom log lines (Layer 4 issue)"),
+		pk("log-format-sd", dFL, Pending, parseLogFormat, "RFC5424 structured data"),
+		pk("log-tag", dFBL, Supported, generic(1), "syslog tag for this proxy"),
+		pk("error-log-format", dFL, Pending, parseLogFormat, "log format for connection errors"),
+		pk("default_backend", dFL, Pending, parseDefaultBackend, "backend used when no use_backend rule matches"),
+		pk("use_backend", fL, Pending, parseUseBackend, "switch to a backend when a condition matches"),
+		pk("acl", fBL, Supported, parseACL, "named condition"),
+		pk("server", bL, Pending, parseServer, "a server: address and parameters"),
+		pk("default-server", dBL, Pending, parseDefaultServer, "defaults for following server lines"),
+		pk("server-template", bL, Pending, generic(3), "servers from DNS (resolvers)"),
+		pk("balance", dBL, Pending, parseBalance, "server selection algorithm"),
+		pk("hash-type", dBL, Pending, parseHashType, "hashing for hash-based balancing"),
+		pk("hash-balance-factor", dBL, Pending, generic(1), "bounded-load consistent hashing"),
+		pk("retries", dBL, Pending, parseRetries, "connection attempts before giving up"),
+		pk("fullconn", dBL, Pending, parseFullconn, "dynamic maxconn reference for minconn"),
+		pk("dispatch", bL, Pending, parseDispatch, "single server address for a backend without servers"),
+		pk("id", fBL, Supported, generic(1), "numeric proxy id"),
+		pk("description", fBL, Supported, generic(0), "free text"),
+		pk("disabled", dFBL, Supported, func(c *ctx) { c.proxy.Disabled = true }, "start the proxy disabled"),
+		pk("enabled", dFBL, Supported, func(c *ctx) { c.proxy.Disabled = false }, "start the proxy enabled"),
+		pk("grace", dFBL, Unsupported, generic(1), "removed in HAProxy 2.6"),
+		pk("tcp-request", dFBL, Supported, parseTCPRequest, "Layer 4 rules (see the rule table)"),
+		pk("tcp-response", dBL, Pending, parseTCPResponse, "Layer 4 response rules"),
+		pk("http-request", dFBL, Supported, parseHTTPRule, "Layer 7 request rules"),
+		pk("http-response", dFBL, Supported, parseHTTPRule, "Layer 7 response rules"),
+		pk("http-after-response", dFBL, Supported, parseHTTPRule, "rules on every response, generated ones included"),
+		pk("redirect", fBL, Pending, generic(2), "legacy redirect rule"),
+		pk("http-check", dBL, Supported, parseHTTPCheck, "HTTP health-check script"),
+		pk("tcp-check", dBL, Supported, parseTCPCheck, "TCP health-check script"),
+		pk("external-check", dBL, Unsupported, generic(0), "external check programs"),
+		pk("cookie", dBL, Pending, parseCookie, "cookie persistence (Layer 7 issue)"),
+		pk("capture", fL, Pending, parseCapture, "header and cookie captures (Layer 7 issue)"),
+		pk("declare", fL, Pending, generic(2), "capture slots"),
+		pk("errorfile", dFBL, Pending, parseErrorfile, "error pages (Layer 7 issue)"),
+		pk("errorfiles", dFBL, Pending, generic(1), "error pages from an http-errors section"),
+		pk("http-error", dFBL, Pending, generic(2), "error page definitions"),
+		pk("errorloc", dFBL, Pending, generic(2), "error redirects"),
+		pk("errorloc302", dFBL, Pending, generic(2), "error redirects"),
+		pk("errorloc303", dFBL, Pending, generic(2), "error redirects"),
+		pk("monitor-uri", dFL, Pending, generic(1), "load-balancer probe URI (Layer 7 issue)"),
+		pk("monitor", fL, Pending, generic(2), "monitor fail condition"),
+		pk("unique-id-format", dFL, Pending, generic(1), "request ids (Layer 7 issue)"),
+		pk("unique-id-header", dFL, Pending, generic(1), "request id header"),
+		pk("http-reuse", dBL, Pending, parseHTTPReuse, "server connection reuse (Layer 7 issue)"),
+		pk("stick-table", fBL, Unsupported, generic(2), "stick tables"),
+		pk("stick", dBL, Unsupported, generic(2), "stickiness rules"),
+		pk("stats", dFBL, Unsupported, generic(1), "stats page"),
+		pk("compression", dFBL, Unsupported, generic(1), "response compression"),
+		pk("filter", fBL, Unsupported, generic(1), "filters"),
+		pk("use-server", bL, Pending, generic(2), "force a server"),
+		pk("force-persist", dBL, Pending, generic(2), "persistence override"),
+		pk("ignore-persist", dBL, Pending, generic(2), "persistence override"),
+		pk("persist", dBL, Unsupported, generic(1), "rdp-cookie persistence"),
+		pk("rate-limit", dFL, Unsupported, generic(2), "session rate limiting"),
+		pk("retry-on", dBL, Pending, generic(1), "Layer 7 retries"),
+		pk("load-server-state-from-file", dBL, Unsupported, generic(1), "server state file"),
+		pk("server-state-file-name", dBL, Unsupported, generic(0), "server state file"),
+		pk("email-alert", dBL, Unsupported, generic(1), "mail alerts"),
+		pk("use-fcgi-app", bL, Unsupported, generic(1), "FastCGI"),
+		pk("max-keep-alive-queue", dBL, NoEffect, generic(1), "HAProxy queue tuning"),
+		pk("source", dBL, Unsupported, generic(1), "source address binding for servers"),
+		pk("bind-process", dFBL, NoEffect, generic(0), "process binding (removed in 2.5)"),
+	)
+	for _, k := range []string{"http-request", "http-response", "http-after-response", "tcp-request", "acl", "tcp-response"} {
+		proxyKeywords[k].namedDefaults = true
+	}
+	proxyKeywords["http-check"].caps = dBL
+}
+
+func parseMode(c *ctx) {
+	switch c.arg(1) {
+	case "tcp":
+		c.proxy.Mode = ModeTCP
+	case "http":
+		c.proxy.Mode = ModeHTTP
+		c.proxy.ModePos = c.pos
+		// The HTTP engine is the Layer 7 issue: until it exists Sluice
+		// refuses to run an http proxy rather than relay it as raw TCP.
+		c.judge("mode http", Pending)
+	case "health":
+		c.alertf("'mode health' doesn't exist anymore. Please use 'http-request return status 200' instead.")
+	case "":
+		c.alertf("'mode' requires an argument.")
+	default:
+		c.alertf("unknown proxy mode '%s'.", c.arg(1))
+	}
+}
+
+func parseProxyMaxconn(c *ctx) {
+	if c.nargs() < 1 {
+		c.alertf("'maxconn' expects an integer argument.")
+		return
+	}
+	n, _ := atoi(c.arg(1))
+	c.proxy.Maxconn = n
+}
+
+func parseRetries(c *ctx) {
+	if c.nargs() < 1 {
+		c.alertf("'retries' expects an integer argument (dispatch counts for one).")
+		return
+	}
+	n, _ := atoi(c.arg(1))
+	c.proxy.Retries = n
+}
+
+func parseFullconn(c *ctx) {
+	if c.nargs() < 1 {
+		c.alertf("'fullconn' expects an integer argument.")
+		return
+	}
+	n, _ := atoi(c.arg(1))
+	c.proxy.Fullconn = n
+}
+
+var timeoutNames = []string{"client", "server", "connect", "check", "queue", "http-keep-alive", "http-request", "tunnel", "tarpit", "client-fin", "server-fin"}
+
+func parseTimeout(c *ctx) {
+	name := c.arg(1)
+	t := &c.proxy.Timeouts
+	dst := map[string]*durationField{
+		"client": {&t.Client, dFL}, "server": {&t.Server, dBL}, "connect": {&t.Connect, dBL},
+		"check": {&t.Check, dBL}, "queue": {&t.Queue, dBL}, "http-keep-alive": {&t.HTTPKeepAlive, dFBL},
+		"http-request": {&t.HTTPRequest, dFBL}, "tunnel": {&t.Tunnel, dBL}, "tarpit": {&t.Tarpit, dFBL},
+		"client-fin": {&t.ClientFin, dFL}, "server-fin": {&t.ServerFin, dBL},
+	}[name]
+	if dst == nil {
+		c.alertf("'timeout' supports 'client', 'server', 'connect', 'check', 'queue', 'http-keep-alive', 'http-request', 'tunnel', 'tarpit', 'client-fin' and 'server-fin' (got '%s')", name)
+		return
+	}
+	if c.arg(2) == "" {
+		c.alertf("'timeout %s' expects an integer value (in milliseconds)", name)
+		return
+	}
+	v, err := ParseTime(c.arg(2))
+	if err != nil {
+		c.alertf("%v in 'timeout %s'", err, name)
+		return
+	}
+	if c.proxy.Cap&CapDefaults == 0 && c.proxy.Cap&dst.caps == 0 {
+		what := "frontend"
+		if dst.caps&CapFE == 0 {
+			what = "backend"
+		}
+		c.warnf("'timeout %s' will be ignored because %s '%s' has no %s capability", name, c.proxy.Kind, c.proxy.Name, what)
+		return
+	}
+	*dst.d = v
+}
+
+type durationField struct {
+	d    *time.Duration
+	caps Cap
+}
+
+func parseDefaultBackend(c *ctx) {
+	if c.nargs() != 1 {
+		c.alertf("'default_backend' expects a backend name.")
+		return
+	}
+	c.proxy.DefaultBackend = &BackendRef{Pos: c.pos, Name: c.arg(1), Dynamic: strings.Contains(c.arg(1), "%[")}
+}
+
+func parseUseBackend(c *ctx) {
+	if c.nargs() < 1 {
+		c.alertf("'use_backend' expects a backend name.")
+		return
+	}
+	ref := &BackendRef{Pos: c.pos, Name: c.arg(1), Dynamic: strings.Contains(c.arg(1), "%[")}
+	if c.nargs() > 1 {
+		cond, ok := c.parseCond(2, "switching rule")
+		if !ok {
+			return
+		}
+		ref.Cond = cond
+	}
+	c.proxy.UseBackends = append(c.proxy.UseBackends, ref)
+}
+
+func parseHashType(c *ctx) {
+	h := HashType{Method: c.arg(1), Function: "sdbm"}
+	switch h.Method {
+	case "map-based", "consistent":
+	default:
+		c.alertf("'hash-type' expects 'map-based' or 'consistent' (got '%s').", h.Method)
+		return
+	}
+	for _, a := range c.args(2) {
+		switch a {
+		case "sdbm", "djb2", "wt6", "crc32", "none":
+			h.Function = a
+		case "avalanche":
+			h.Avalanche = true
+		default:
+			c.alertf("'hash-type' : unknown hash function or modifier '%s'.", a)
+			return
+		}
+	}
+	c.proxy.HashType = h
+}
+
+func parseDispatch(c *ctx) {
+	a, ok := c.serverAddr(c.arg(1), "dispatch")
+	if ok {
+		c.proxy.Dispatch = &a
+	}
+}
+
+func parseProxyLog(c *ctx) {
+	p := c.proxy
+	if c.no {
+		p.Logs, p.NoLog = nil, true
+		return
+	}
+	if c.arg(1) == "global" {
+		p.Logs = append(p.Logs, LogTarget{Pos: c.pos, Global: true})
+		return
+	}
+	parseLogTarget(c, &p.Logs)
+}
+
+func parseLogFormat(c *ctx) {
+	if c.nargs() < 1 {
+		c.alertf("%s expects an argument.", c.arg(0))
+		return
+	}
+	if c.nargs() > 1 {
+		c.alertf("%s expects only one argument, don't forget to escape spaces!", c.arg(0))
+		return
+	}
+	c.proxy.LogFormat, c.proxy.LogFormatPos = c.arg(1), c.pos
+}
+
+func parseHTTPReuse(c *ctx) {
+	switch c.arg(1) {
+	case "never", "safe", "aggressive", "always":
+		c.directive("http-reuse", 1)
+	default:
+		c.alertf("'http-reuse' only supports 'never', 'safe', 'aggressive', 'always'")
+	}
+}
+
+func parseErrorfile(c *ctx) {
+	if c.nargs() != 2 {
+		c.alertf("'errorfile' expects <status_code> and <file> as arguments.")
+		return
+	}
+	c.directive("errorfile", 1)
+}
+
+func parseCapture(c *ctx) {
+	if c.nargs() < 4 || c.arg(c.nargs()-1) != "len" {
+		c.alertf("'capture' expects 'cookie', 'request header' or 'response header' followed by a name and 'len <length>'.")
+		return
+	}
+	c.directive("capture", 1)
+}
+
+func parseCookie(c *ctx) {
+	if c.nargs() < 1 {
+		c.alertf("'cookie' expects <cookie_name> as argument.")
+		return
+	}
+	c.proxy.Cookie = c.directive("cookie", 1)
+}

@@ -1,0 +1,245 @@
+package config
+
+import (
+	"sort"
+	"strings"
+)
+
+// actionSpec describes one action of a rule family.
+type actionSpec struct {
+	status Status
+	// minArgs/maxArgs count words between the action and if/unless
+	// (maxArgs < 0: unbounded).
+	minArgs, maxArgs int
+}
+
+func actions(st Status, min, max int, names string) map[string]actionSpec {
+	m := map[string]actionSpec{}
+	for _, n := range strings.Fields(names) {
+		m[n] = actionSpec{st, min, max}
+	}
+	return m
+}
+
+func merge(ms ...map[string]actionSpec) map[string]actionSpec {
+	out := map[string]actionSpec{}
+	for _, m := range ms {
+		for k, v := range m {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// Rule families and their actions. Every HAProxy 2.6 action is listed with a
+// status; parameterised actions like set-var(name) are keyed by their stem.
+var ruleActions = map[string]map[string]actionSpec{
+	"tcp-request connection": merge(
+		actions(Pending, 0, 0, "accept reject silent-drop"),
+		actions(Pending, 1, 1, "expect-proxy expect-netscaler-cip"),
+		actions(Unsupported, 1, -1, "capture track-sc0 track-sc1 track-sc2 sc-inc-gpc sc-inc-gpc0 sc-inc-gpc1 sc-set-gpt sc-set-gpt0 set-src set-src-port set-dst set-dst-port set-mark set-tos set-var set-var-fmt unset-var send-spoe-group"),
+	),
+	"tcp-request session": merge(
+		actions(Pending, 0, 0, "accept reject silent-drop"),
+		actions(Unsupported, 1, -1, "track-sc0 track-sc1 track-sc2 sc-inc-gpc sc-inc-gpc0 sc-inc-gpc1 sc-set-gpt sc-set-gpt0 set-src set-dst set-mark set-tos set-var set-var-fmt unset-var"),
+	),
+	"tcp-request content": merge(
+		actions(Pending, 0, 0, "accept reject silent-drop"),
+		actions(Pending, 2, 2, "switch-mode"),
+		actions(Unsupported, 1, -1, "capture do-resolve set-var set-var-fmt unset-var use-service track-sc0 track-sc1 track-sc2 sc-inc-gpc sc-inc-gpc0 sc-inc-gpc1 sc-set-gpt sc-set-gpt0 set-priority-class set-priority-offset set-log-level set-nice set-src set-src-port set-dst set-dst-port set-mark set-tos send-spoe-group set-bandwidth-limit"),
+	),
+	"tcp-response content": merge(
+		actions(Pending, 0, 0, "accept reject close silent-drop"),
+		actions(Unsupported, 1, -1, "set-var set-var-fmt unset-var send-spoe-group sc-inc-gpc sc-inc-gpc0 sc-inc-gpc1 sc-set-gpt sc-set-gpt0 set-log-level set-nice set-mark set-tos capture"),
+	),
+	"http-request": merge(
+		actions(Pending, 2, 2, "set-header add-header"),
+		actions(Pending, 1, 3, "del-header"),
+		actions(Pending, 3, 3, "replace-header replace-value"),
+		actions(Pending, 1, 1, "set-path set-pathq set-query set-uri set-method set-log-level set-nice set-mark set-tos early-hint set-src set-src-port set-dst set-dst-port"),
+		actions(Pending, 2, 2, "replace-path replace-pathq replace-uri set-timeout"),
+		actions(Pending, 1, -1, "redirect capture set-var set-var-fmt unset-var normalize-uri track-sc0 track-sc1 track-sc2 track-sc add-acl del-acl set-map del-map cache-use use-service sc-inc-gpc sc-inc-gpc0 sc-inc-gpc1 sc-set-gpt sc-set-gpt0 do-resolve set-priority-class set-priority-offset wait-for-body strict-mode send-spoe-group"),
+		actions(Pending, 0, -1, "deny return tarpit auth"),
+		actions(Pending, 0, 0, "allow reject silent-drop disable-l7-retry wait-for-handshake"),
+		actions(Unsupported, 1, -1, "set-bandwidth-limit ot-group lua"),
+	),
+	"http-response": merge(
+		actions(Pending, 2, 2, "set-header add-header"),
+		actions(Pending, 1, 3, "del-header"),
+		actions(Pending, 3, 3, "replace-header replace-value"),
+		actions(Pending, 1, 3, "set-status"),
+		actions(Pending, 1, -1, "redirect capture set-var set-var-fmt unset-var track-sc0 track-sc1 track-sc2 add-acl del-acl set-map del-map cache-store sc-inc-gpc sc-inc-gpc0 sc-inc-gpc1 sc-set-gpt sc-set-gpt0 set-log-level set-nice set-mark set-tos wait-for-body strict-mode send-spoe-group"),
+		actions(Pending, 0, -1, "deny return"),
+		actions(Pending, 0, 0, "allow silent-drop"),
+		actions(Unsupported, 1, -1, "set-bandwidth-limit ot-group lua"),
+	),
+	"http-after-response": merge(
+		actions(Pending, 2, 2, "set-header add-header"),
+		actions(Pending, 1, 3, "del-header"),
+		actions(Pending, 3, 3, "replace-header replace-value"),
+		actions(Pending, 1, 3, "set-status"),
+		actions(Pending, 1, -1, "set-var set-var-fmt unset-var capture set-map del-map del-acl add-acl strict-mode set-log-level sc-inc-gpc sc-inc-gpc0 sc-inc-gpc1 sc-set-gpt sc-set-gpt0"),
+		actions(Pending, 0, 0, "allow"),
+	),
+}
+
+// actionStem strips a parameter: set-var(txn.x) -> set-var.
+func actionStem(a string) string {
+	if i := strings.IndexByte(a, '('); i > 0 {
+		return a[:i]
+	}
+	return a
+}
+
+// parseRuleLine parses "<action> [args] [if|unless cond]" from word i.
+func (c *ctx) parseRuleLine(family string, i int) {
+	specs := ruleActions[family]
+	action := c.arg(i)
+	spec, ok := specs[actionStem(action)]
+	if !ok {
+		names := make([]string, 0, len(specs))
+		for n := range specs {
+			names = append(names, "'"+n+"'")
+		}
+		sort.Strings(names)
+		c.alertf("'%s' expects %s, but got '%s'.", family, strings.Join(names, ", "), action)
+		return
+	}
+	j := i + 1
+	for j < len(c.words) && c.arg(j) != "if" && c.arg(j) != "unless" {
+		j++
+	}
+	n := j - i - 1
+	if n < spec.minArgs || (spec.maxArgs >= 0 && n > spec.maxArgs) {
+		what := "exactly"
+		want := spec.minArgs
+		if spec.maxArgs != spec.minArgs {
+			what, want = "at least", spec.minArgs
+			if n > spec.maxArgs && spec.maxArgs >= 0 {
+				what, want = "at most", spec.maxArgs
+			}
+		}
+		c.alertf("error detected in %s '%s' while parsing '%s %s' rule : expects %s %d arguments.", c.proxy.Kind, c.proxy.Name, family, action, what, want)
+		return
+	}
+	r := &Rule{Pos: c.pos, Family: family, Action: action, Args: c.args(i + 1)[:n]}
+	if j < len(c.words) {
+		cond, ok := c.parseCond(j, "'"+family+" "+action+"' rule")
+		if !ok {
+			return
+		}
+		r.Cond = cond
+	}
+	c.proxy.Rules[family] = append(c.proxy.Rules[family], r)
+	c.judge(family+" "+actionStem(action), spec.status)
+}
+
+func parseHTTPRule(c *ctx) {
+	if c.nargs() < 1 {
+		c.alertf("'%s' expects an action.", c.arg(0))
+		return
+	}
+	c.parseRuleLine(c.arg(0), 1)
+}
+
+func parseTCPRequest(c *ctx) {
+	switch c.arg(1) {
+	case "inspect-delay":
+		if c.proxy.Cap&CapDefaults != 0 && c.proxy.Name == "" {
+			c.alertf("'tcp-request inspect-delay' not allowed in anonymous 'defaults' section.")
+			return
+		}
+		c.proxy.InspectDelay = c.needTime(2, "tcp-request inspect-delay")
+		if c.alerts == 0 {
+			c.judge("tcp-request inspect-delay", Pending)
+		}
+	case "connection", "content", "session":
+		if c.nargs() < 2 {
+			c.alertf("'tcp-request %s' expects an action.", c.arg(1))
+			return
+		}
+		c.parseRuleLine("tcp-request "+c.arg(1), 2)
+	default:
+		c.alertf("'tcp-request' expects 'inspect-delay', 'connection', or 'content' in %s '%s' (got '%s')", c.proxy.Kind, c.proxy.Name, c.arg(1))
+	}
+}
+
+func parseTCPResponse(c *ctx) {
+	switch c.arg(1) {
+	case "inspect-delay":
+		c.needTime(2, "tcp-response inspect-delay")
+	case "content":
+		c.parseRuleLine("tcp-response content", 2)
+	default:
+		c.alertf("'tcp-response' expects 'inspect-delay' or 'content' in %s '%s' (got '%s')", c.proxy.Kind, c.proxy.Name, c.arg(1))
+	}
+}
+
+var httpCheckSteps = map[string]bool{"send": true, "expect": true, "connect": true, "comment": true,
+	"send-state": true, "disable-on-404": true, "set-var": true, "unset-var": true}
+var tcpCheckSteps = map[string]bool{"connect": true, "send": true, "send-lf": true, "send-binary": true,
+	"send-binary-lf": true, "expect": true, "comment": true, "set-var": true, "unset-var": true}
+
+var expectHTTP = map[string]bool{"status": true, "rstatus": true, "string": true, "rstring": true,
+	"hdr": true, "fhdr": true, "string-lf": true}
+var expectTCP = map[string]bool{"string": true, "rstring": true, "binary": true, "rbinary": true,
+	"string-lf": true, "binary-lf": true}
+
+func parseHTTPCheck(c *ctx) { parseCheckRule(c, "http-check", httpCheckSteps, expectHTTP) }
+func parseTCPCheck(c *ctx)  { parseCheckRule(c, "tcp-check", tcpCheckSteps, expectTCP) }
+
+// parseCheckRule validates a health-check script step.
+func parseCheckRule(c *ctx, family string, steps, matches map[string]bool) {
+	step := actionStem(c.arg(1))
+	if !steps[step] {
+		names := make([]string, 0, len(steps))
+		for n := range steps {
+			names = append(names, n)
+		}
+		c.alertf("'%s' only supports %s (got '%s').%s", family, quoteList(sortedStrings(names), "and"), c.arg(1), didYouMean(c.arg(1), names))
+		return
+	}
+	if step == "expect" && !validExpect(c, family, matches) {
+		return
+	}
+	if (step == "send" || step == "send-binary" || step == "send-lf" || step == "send-binary-lf") && family == "tcp-check" && c.arg(2) == "" {
+		c.alertf("'%s %s' expects a <data> as argument.", family, step)
+		return
+	}
+	c.proxy.Rules[family] = append(c.proxy.Rules[family], &Rule{Pos: c.pos, Family: family, Action: step, Args: c.args(2)})
+	c.judge(family+" "+step, Pending)
+}
+
+func validExpect(c *ctx, family string, matches map[string]bool) bool {
+	args := c.args(2)
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch a {
+		case "min-recv", "comment", "ok-status", "error-status", "tout-status", "on-success", "on-error", "status-code":
+			i++
+			continue
+		case "!":
+			continue
+		}
+		if !matches[a] {
+			names := make([]string, 0, len(matches))
+			for n := range matches {
+				names = append(names, n)
+			}
+			c.alertf("'%s expect' : unknown match '%s'; expects %s.", family, a, quoteList(sortedStrings(names), "or"))
+			return false
+		}
+		if i+1 >= len(args) {
+			c.alertf("'%s expect %s' expects <pattern> as an argument.", family, a)
+			return false
+		}
+		return true
+	}
+	c.alertf("'%s expect' expects a match type and a pattern.", family)
+	return false
+}
+
+func sortedStrings(s []string) []string {
+	sort.Strings(s)
+	return s
+}

@@ -1,0 +1,196 @@
+// Package engine builds Sluice's running state from a loaded configuration:
+// it opens every bind, runs the accept loops with their connection limits,
+// and stops them softly (let connections finish) or hard. It is the only
+// package that knows both the configuration model and the runtime parts.
+package engine
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"strconv"
+	"sync"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"sluice/internal/config"
+	"sluice/internal/listener"
+	"sluice/internal/logsink"
+)
+
+// Options are the process-level settings the command line adds.
+type Options struct {
+	// Log receives operational messages (proxy start/stop); nil logs nowhere.
+	Log *logsink.Sink
+	// Inherited listeners from an earlier instance could be passed here in
+	// a later version; today every bind is opened anew with SO_REUSEPORT.
+}
+
+// Engine is a running configuration.
+type Engine struct {
+	cfg    *config.Config
+	log    *logsink.Sink
+	global *listener.Limiter
+
+	mu    sync.Mutex
+	loops []*listener.Loop
+	conns map[net.Conn]struct{}
+	done  sync.WaitGroup
+}
+
+// Start opens every listener of cfg. On failure nothing stays open and the
+// error names the frontend and address, as HAProxy's "Starting frontend"
+// alert does.
+func Start(cfg *config.Config, opt Options) (*Engine, error) {
+	e := &Engine{cfg: cfg, log: opt.Log, conns: map[net.Conn]struct{}{}}
+	e.global = listener.NewLimiter(GlobalMaxconn(cfg))
+	type opened struct {
+		ln     net.Listener
+		limits []*listener.Limiter
+	}
+	var all []opened
+	for _, p := range cfg.Frontends() {
+		if p.Disabled {
+			continue
+		}
+		feLimit := listener.NewLimiter(frontendMaxconn(cfg, p))
+		for _, b := range p.Binds {
+			lns, err := listener.Open(b.Addr, bindOptions(b))
+			if err != nil {
+				for _, o := range all {
+					o.ln.Close()
+				}
+				return nil, fmt.Errorf("Starting %s %s: %w", p.Kind, p.Name, err)
+			}
+			limits := []*listener.Limiter{listener.NewLimiter(b.Params.Maxconn), feLimit, e.global}
+			for _, ln := range lns {
+				all = append(all, opened{ln, limits})
+			}
+		}
+	}
+	for _, o := range all {
+		e.loops = append(e.loops, listener.Serve(o.ln, o.limits, e.handle))
+	}
+	return e, nil
+}
+
+// GlobalMaxconn is the process-wide connection limit: the configured value,
+// or, like HAProxy, half of what the descriptor limit leaves after a small
+// reserve (20000 descriptors give 9984).
+func GlobalMaxconn(cfg *config.Config) int {
+	if cfg.Global.Maxconn > 0 {
+		return cfg.Global.Maxconn
+	}
+	var rl unix.Rlimit
+	if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &rl); err != nil || rl.Cur < 64 {
+		return 100
+	}
+	n := (int(min(rl.Cur, 1<<22)) - 32) / 2
+	return max(n, 1)
+}
+
+// frontendMaxconn: 0 means the global value, as in HAProxy.
+func frontendMaxconn(cfg *config.Config, p *config.Proxy) int {
+	if p.Maxconn > 0 {
+		return p.Maxconn
+	}
+	return GlobalMaxconn(cfg)
+}
+
+func bindOptions(b *config.Bind) listener.Options {
+	o := listener.DefaultOptions()
+	o.Name = b.Name
+	o.V4V6, o.V6Only, o.DeferAccept = b.Params.V4V6, b.Params.V6Only, b.Params.DeferAccept
+	if v, ok := b.Params.Other["backlog"]; ok {
+		o.Backlog, _ = strconv.Atoi(v)
+	}
+	if v, ok := b.Params.Other["mode"]; ok {
+		if m, err := strconv.ParseUint(v, 8, 32); err == nil {
+			o.UnixMode = os.FileMode(m)
+		}
+	}
+	if v, ok := b.Params.Other["uid"]; ok {
+		o.UnixUID, _ = strconv.Atoi(v)
+	}
+	if v, ok := b.Params.Other["gid"]; ok {
+		o.UnixGID, _ = strconv.Atoi(v)
+	}
+	return o
+}
+
+// handle owns one accepted connection. Sluice's proxying engines hang off
+// here as they are built; a frontend that has nowhere to send a connection
+// closes it at once, which is what HAProxy does in tcp mode with no backend.
+func (e *Engine) handle(c net.Conn) {
+	e.track(c)
+	defer e.untrack(c)
+	c.Close()
+}
+
+// track registers a live connection so a hard stop can close it.
+func (e *Engine) track(c net.Conn) {
+	e.mu.Lock()
+	e.conns[c] = struct{}{}
+	e.done.Add(1)
+	e.mu.Unlock()
+}
+
+func (e *Engine) untrack(c net.Conn) {
+	e.mu.Lock()
+	delete(e.conns, c)
+	e.mu.Unlock()
+	e.done.Done()
+}
+
+// Addrs lists the addresses the engine listens on, in bind order.
+func (e *Engine) Addrs() []net.Addr {
+	out := make([]net.Addr, 0, len(e.loops))
+	for _, l := range e.loops {
+		out = append(out, l.Listener().Addr())
+	}
+	return out
+}
+
+// SoftStop stops accepting; established connections go on until they end.
+// It returns at once; Wait reports when the last connection is gone.
+func (e *Engine) SoftStop() {
+	for _, l := range e.loops {
+		l.Stop()
+	}
+}
+
+// HardStop stops accepting and closes every connection.
+func (e *Engine) HardStop() {
+	e.SoftStop()
+	e.mu.Lock()
+	for c := range e.conns {
+		c.Close()
+	}
+	e.mu.Unlock()
+}
+
+// Wait blocks until every accept loop and connection has finished, or the
+// timeout (0: none) passes; it reports whether everything finished.
+func (e *Engine) Wait(timeout time.Duration) bool {
+	ch := make(chan struct{})
+	go func() {
+		for _, l := range e.loops {
+			l.Wait()
+		}
+		e.done.Wait()
+		close(ch)
+	}()
+	if timeout <= 0 {
+		<-ch
+		return true
+	}
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	select {
+	case <-ch:
+		return true
+	case <-t.C:
+		return false
+	}
+}

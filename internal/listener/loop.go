@@ -1,0 +1,186 @@
+package listener
+
+import (
+	"context"
+	"errors"
+	"net"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// Backoff bounds after a resource-exhaustion accept error. HAProxy stops
+// polling a listener for 100ms when the process runs out of descriptors or
+// memory; Sluice starts lower and doubles up to that.
+const (
+	minAcceptBackoff = 5 * time.Millisecond
+	maxAcceptBackoff = 100 * time.Millisecond
+)
+
+// Loop is a running accept loop (see Serve).
+type Loop struct {
+	ln      net.Listener
+	limits  []*Limiter
+	handle  func(net.Conn)
+	ctx     context.Context // canceled by Stop: aborts limiter waits
+	cancel  context.CancelFunc
+	stop    sync.Once
+	wg      sync.WaitGroup // the accept goroutine and every handler
+	errMu   sync.Mutex
+	lastErr error
+}
+
+// Serve starts accepting connections from ln in a new goroutine. For each
+// connection it first acquires every limiter of limits in order (bind,
+// frontend, global), then accepts (so an idle loop holds one slot of each,
+// reserved for the next connection, as HAProxy counts a connection before
+// accepting it), then calls handle(conn) in a new
+// goroutine; the limiters are released when handle returns. handle owns
+// conn and must close it. The accepted conn is the listener's own type
+// (*net.TCPConn for TCP), never wrapped.
+//
+// Resource errors from accept (EMFILE, ENFILE, ENOBUFS, ENOMEM) pause the
+// loop briefly and it retries, as HAProxy does; ECONNABORTED and EINTR are
+// retried at once. Any other error, or the listener being closed, ends the
+// loop; Err reports it.
+func Serve(ln net.Listener, limits []*Limiter, handle func(net.Conn)) *Loop {
+	ctx, cancel := context.WithCancel(context.Background())
+	l := &Loop{ln: ln, limits: limits, handle: handle, ctx: ctx, cancel: cancel}
+	l.wg.Add(1)
+	go l.run()
+	return l
+}
+
+// Stop stops accepting and closes the listener; connections being handled
+// carry on (HAProxy's soft stop). It may be called several times and from
+// any goroutine.
+func (l *Loop) Stop() {
+	l.stop.Do(func() {
+		l.cancel()
+		l.ln.Close()
+	})
+}
+
+// Wait blocks until the accept loop has ended and every handler it started
+// has returned. Without Stop it returns only if the loop fails.
+func (l *Loop) Wait() { l.wg.Wait() }
+
+// Listener returns the listener the loop accepts from.
+func (l *Loop) Listener() net.Listener { return l.ln }
+
+// Err returns the error that ended the loop, nil after Stop or while it
+// runs.
+func (l *Loop) Err() error {
+	l.errMu.Lock()
+	defer l.errMu.Unlock()
+	return l.lastErr
+}
+
+func (l *Loop) run() {
+	defer l.wg.Done()
+	defer l.Stop() // a failed loop must not leave the listener open
+	backoff := time.Duration(0)
+	for {
+		if !l.acquire() {
+			return
+		}
+		conn, err := l.ln.Accept()
+		if err != nil {
+			l.release()
+			if l.ctx.Err() != nil {
+				return
+			}
+			if !retryable(err) {
+				l.setErr(err)
+				return
+			}
+			if backoff = nextBackoff(backoff, err); backoff > 0 && !l.pause(backoff) {
+				return
+			}
+			continue
+		}
+		backoff = 0
+		l.wg.Add(1)
+		go l.serve(conn)
+	}
+}
+
+func (l *Loop) serve(conn net.Conn) {
+	defer l.wg.Done()
+	defer l.release()
+	l.handle(conn)
+}
+
+// acquire takes one slot of every limiter in order, undoing its partial
+// work if Stop interrupts it.
+func (l *Loop) acquire() bool {
+	for i, lim := range l.limits {
+		if err := lim.Acquire(l.ctx); err != nil {
+			for _, held := range l.limits[:i] {
+				held.Release()
+			}
+			return false
+		}
+	}
+	return true
+}
+
+// release frees the slots in reverse order of acquisition.
+func (l *Loop) release() {
+	for i := len(l.limits) - 1; i >= 0; i-- {
+		l.limits[i].Release()
+	}
+}
+
+// pause waits d unless Stop comes first.
+func (l *Loop) pause(d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-l.ctx.Done():
+		return false
+	}
+}
+
+func (l *Loop) setErr(err error) {
+	l.errMu.Lock()
+	l.lastErr = err
+	l.errMu.Unlock()
+}
+
+// retryable reports accept errors after which the listener is still good.
+func retryable(err error) bool {
+	if errors.Is(err, net.ErrClosed) {
+		return false
+	}
+	var errno syscall.Errno
+	if errors.As(err, &errno) {
+		switch errno {
+		case syscall.EMFILE, syscall.ENFILE, syscall.ENOBUFS, syscall.ENOMEM,
+			syscall.ECONNABORTED, syscall.EINTR, syscall.EAGAIN, syscall.EPROTO, syscall.EPERM:
+			return true
+		}
+		return false
+	}
+	var te interface{ Timeout() bool }
+	return errors.As(err, &te) && te.Timeout()
+}
+
+// nextBackoff returns how long to pause before retrying: nothing for
+// errors that concern one connection only, an exponential delay for
+// resource exhaustion.
+func nextBackoff(prev time.Duration, err error) time.Duration {
+	var errno syscall.Errno
+	if errors.As(err, &errno) {
+		switch errno {
+		case syscall.ECONNABORTED, syscall.EINTR, syscall.EPROTO, syscall.EPERM:
+			return 0
+		}
+	}
+	if prev == 0 {
+		return minAcceptBackoff
+	}
+	return min(prev*2, maxAcceptBackoff)
+}

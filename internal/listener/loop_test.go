@@ -1,0 +1,316 @@
+package listener
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"os"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"sluice/internal/netaddr"
+)
+
+func TestLimiterBasics(t *testing.T) {
+	noLeaks(t)
+	l := NewLimiter(2)
+	ctx := context.Background()
+	if l.Acquire(ctx) != nil || l.Acquire(ctx) != nil || l.InUse() != 2 {
+		t.Fatalf("two acquires: in use %d", l.InUse())
+	}
+	if l.TryAcquire() {
+		t.Fatal("TryAcquire succeeded beyond the limit")
+	}
+	got := make(chan error, 1)
+	go func() { got <- l.Acquire(ctx) }()
+	waitFor(t, "a blocked Acquire", func() bool { return l.Waiting() == 1 })
+	select {
+	case err := <-got:
+		t.Fatalf("third Acquire returned %v while full", err)
+	default:
+	}
+	l.Release()
+	if err := <-got; err != nil || l.InUse() != 2 {
+		t.Fatalf("third Acquire after Release: %v, in use %d", err, l.InUse())
+	}
+
+	// A canceled wait holds nothing.
+	cctx, cancel := context.WithCancel(ctx)
+	go func() { got <- l.Acquire(cctx) }()
+	waitFor(t, "a blocked Acquire", func() bool { return l.Waiting() == 1 })
+	cancel()
+	if err := <-got; !errors.Is(err, context.Canceled) || l.InUse() != 2 || l.Waiting() != 0 {
+		t.Fatalf("canceled Acquire: %v, in use %d, waiting %d", err, l.InUse(), l.Waiting())
+	}
+
+	// Raising the limit admits waiters at once.
+	go func() { got <- l.Acquire(ctx) }()
+	waitFor(t, "a blocked Acquire", func() bool { return l.Waiting() == 1 })
+	l.SetLimit(3)
+	if err := <-got; err != nil || l.InUse() != 3 {
+		t.Fatalf("after SetLimit(3): %v, in use %d", err, l.InUse())
+	}
+	l.Release()
+	l.Release()
+	l.Release()
+	if l.InUse() != 0 {
+		t.Fatalf("in use %d after releasing all", l.InUse())
+	}
+}
+
+func TestLimiterUnlimited(t *testing.T) {
+	l := NewLimiter(0)
+	for range 1000 {
+		if err := l.Acquire(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if l.InUse() != 1000 {
+		t.Fatalf("in use %d", l.InUse())
+	}
+}
+
+func TestLimiterNoAllocs(t *testing.T) {
+	l := NewLimiter(4)
+	ctx := context.Background()
+	allocs := testing.AllocsPerRun(1000, func() {
+		l.Acquire(ctx)
+		l.Release()
+	})
+	if allocs != 0 {
+		t.Errorf("Acquire+Release allocates %v times", allocs)
+	}
+}
+
+// server is a Loop on 127.0.0.1 whose handlers block until released.
+type server struct {
+	loop     *Loop
+	addr     string
+	handled  chan net.Conn // every connection handed to the handler
+	release  chan struct{} // one send lets one handler return
+	returned atomic.Int32
+}
+
+func startServer(t *testing.T, limits ...*Limiter) *server {
+	t.Helper()
+	ln := openOne(t, ephemeral("127.0.0.1"), DefaultOptions())
+	s := &server{addr: ln.Addr().String(), handled: make(chan net.Conn, 16), release: make(chan struct{})}
+	s.loop = Serve(ln, limits, func(c net.Conn) {
+		defer s.returned.Add(1)
+		defer c.Close()
+		if _, ok := c.(*net.TCPConn); !ok {
+			t.Errorf("handler got %T, want *net.TCPConn", c)
+		}
+		s.handled <- c
+		<-s.release
+	})
+	t.Cleanup(func() {
+		s.loop.Stop()
+		close(s.release)
+		s.loop.Wait()
+	})
+	return s
+}
+
+func dial(t *testing.T, addr string) net.Conn {
+	t.Helper()
+	c, err := net.DialTimeout("tcp", addr, testDeadline)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+func (s *server) nextHandled(t *testing.T) net.Conn {
+	t.Helper()
+	select {
+	case c := <-s.handled:
+		return c
+	case <-time.After(testDeadline):
+		t.Fatal("no connection reached the handler")
+		return nil
+	}
+}
+
+func TestLoopLimit(t *testing.T) {
+	noLeaks(t)
+	bind, frontend, global := NewLimiter(2), NewLimiter(10), NewLimiter(0)
+	s := startServer(t, bind, frontend, global)
+	dial(t, s.addr)
+	dial(t, s.addr)
+	s.nextHandled(t)
+	s.nextHandled(t)
+	dial(t, s.addr)
+	// The loop is parked in the bind limiter: the third connection stays
+	// in the kernel backlog, unaccepted.
+	waitFor(t, "the accept loop to wait for a slot", func() bool { return bind.Waiting() == 1 })
+	select {
+	case <-s.handled:
+		t.Fatal("third connection handled beyond maxconn 2")
+	default:
+	}
+	if frontend.InUse() != 2 || global.InUse() != 2 {
+		t.Errorf("frontend/global in use %d/%d, want 2/2", frontend.InUse(), global.InUse())
+	}
+	s.release <- struct{}{} // one handler returns and frees its slots
+	s.nextHandled(t)
+	waitFor(t, "slots to settle", func() bool { return bind.InUse() == 2 && frontend.InUse() == 2 })
+}
+
+func TestLoopStopWait(t *testing.T) {
+	noLeaks(t)
+	limit := NewLimiter(1)
+	s := startServer(t, limit)
+	client := dial(t, s.addr)
+	s.nextHandled(t)
+	dial(t, s.addr) // queued behind the limit: Stop must interrupt that wait
+	waitFor(t, "the accept loop to wait for a slot", func() bool { return limit.Waiting() == 1 })
+
+	s.loop.Stop()
+	s.loop.Stop() // idempotent
+	if _, err := s.loop.Listener().Accept(); !errors.Is(err, net.ErrClosed) {
+		t.Errorf("Accept after Stop: %v, want net.ErrClosed", err)
+	}
+	waited := make(chan struct{})
+	go func() { s.loop.Wait(); close(waited) }()
+	waitFor(t, "the limiter wait to be abandoned", func() bool { return limit.Waiting() == 0 })
+	select {
+	case <-waited:
+		t.Fatal("Wait returned while a handler was running")
+	default:
+	}
+	// The established connection still works after the soft stop.
+	client.SetDeadline(time.Now().Add(testDeadline))
+	s.release <- struct{}{}
+	if _, err := client.Read(make([]byte, 1)); err != io.EOF {
+		t.Errorf("client read after handler closed: %v, want EOF", err)
+	}
+	select {
+	case <-waited:
+	case <-time.After(testDeadline):
+		t.Fatal("Wait did not return after the handler did")
+	}
+	if limit.InUse() != 0 || s.loop.Err() != nil {
+		t.Errorf("after Wait: in use %d, err %v", limit.InUse(), s.loop.Err())
+	}
+}
+
+// flakyListener fails Accept with the queued errors before delegating.
+type flakyListener struct {
+	net.Listener
+	mu   sync.Mutex
+	errs []error
+}
+
+func (f *flakyListener) Accept() (net.Conn, error) {
+	f.mu.Lock()
+	if len(f.errs) > 0 {
+		err := f.errs[0]
+		f.errs = f.errs[1:]
+		f.mu.Unlock()
+		return nil, err
+	}
+	f.mu.Unlock()
+	return f.Listener.Accept()
+}
+
+func TestLoopTemporaryErrors(t *testing.T) {
+	noLeaks(t)
+	ln := openOne(t, ephemeral("127.0.0.1"), DefaultOptions())
+	emfile := &net.OpError{Op: "accept", Net: "tcp", Err: os.NewSyscallError("accept4", syscall.EMFILE)}
+	aborted := &net.OpError{Op: "accept", Net: "tcp", Err: os.NewSyscallError("accept4", syscall.ECONNABORTED)}
+	fl := &flakyListener{Listener: ln, errs: []error{emfile, emfile, aborted}}
+	limit := NewLimiter(5)
+	handled := make(chan struct{}, 1)
+	loop := Serve(fl, []*Limiter{limit}, func(c net.Conn) { c.Close(); handled <- struct{}{} })
+	defer func() { loop.Stop(); loop.Wait() }()
+	dial(t, ln.Addr().String())
+	select {
+	case <-handled:
+	case <-time.After(testDeadline):
+		t.Fatal("loop did not survive temporary accept errors")
+	}
+	// The handler's slot is back; the idle loop holds the one reserved for
+	// its next accept.
+	waitFor(t, "slots released", func() bool { return limit.InUse() == 1 })
+	loop.Stop()
+	loop.Wait()
+	if limit.InUse() != 0 {
+		t.Errorf("in use %d after Stop and Wait", limit.InUse())
+	}
+}
+
+func TestLoopFatalError(t *testing.T) {
+	noLeaks(t)
+	ln := openOne(t, ephemeral("127.0.0.1"), DefaultOptions())
+	fatal := &net.OpError{Op: "accept", Net: "tcp", Err: os.NewSyscallError("accept4", syscall.EINVAL)}
+	limit := NewLimiter(1)
+	loop := Serve(&flakyListener{Listener: ln, errs: []error{fatal}}, []*Limiter{limit}, func(c net.Conn) { c.Close() })
+	loop.Wait()
+	if !errors.Is(loop.Err(), syscall.EINVAL) || limit.InUse() != 0 {
+		t.Errorf("Err = %v, in use %d", loop.Err(), limit.InUse())
+	}
+	if _, err := ln.Accept(); !errors.Is(err, net.ErrClosed) {
+		t.Errorf("listener not closed after a fatal error: %v", err)
+	}
+}
+
+// TestSockPair passes an accepted TCP connection over a socketpair, as a
+// peer using `server ... sockpair@N` does, and accepts it with Serve.
+func TestSockPair(t *testing.T) {
+	noLeaks(t)
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sender := os.NewFile(uintptr(fds[1]), "sender")
+	defer sender.Close()
+	lns, err := Open(netaddr.BindAddr{Kind: netaddr.KindSockPair, FD: fds[0]}, DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan net.Conn, 1)
+	loop := Serve(lns[0], nil, func(c net.Conn) { got <- c })
+	defer func() { loop.Stop(); loop.Wait() }()
+
+	// A TCP connection whose server side is passed to the listener.
+	tcp := openOne(t, ephemeral("127.0.0.1"), DefaultOptions())
+	client := dial(t, tcp.Addr().String())
+	srv, err := tcp.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	srvFile, err := srv.(*net.TCPConn).File()
+	srv.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = unix.Sendmsg(int(sender.Fd()), []byte{0, 0}, unix.UnixRights(int(srvFile.Fd())), nil, 0)
+	srvFile.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c net.Conn
+	select {
+	case c = <-got:
+	case <-time.After(testDeadline):
+		t.Fatal("no connection received over the socketpair")
+	}
+	defer c.Close()
+	if _, ok := c.(*net.TCPConn); !ok {
+		t.Errorf("received %T, want *net.TCPConn", c)
+	}
+	client.SetDeadline(time.Now().Add(testDeadline))
+	c.Write([]byte("hi"))
+	buf := make([]byte, 2)
+	if _, err := io.ReadFull(client, buf); err != nil || string(buf) != "hi" {
+		t.Errorf("client read %q: %v", buf, err)
+	}
+}
