@@ -18,7 +18,7 @@ func defaultGlobal() Global {
 func (c *ctx) g() *Global { return &c.l.cfg.Global }
 
 // flag is a keyword with no argument that sets a boolean.
-func flag(name string, set func(g *Global), doc string) *keyword {
+func boolKeyword(name string, set func(g *Global), doc string) *keyword {
 	return &keyword{name: name, doc: doc, parse: func(c *ctx) { set(c.g()) }}
 }
 
@@ -38,8 +38,8 @@ func refused(name, doc string) *keyword {
 }
 
 var globalKeywords = table{}.add(
-	flag("daemon", func(g *Global) { g.Daemon = true }, "run in the background"),
-	flag("master-worker", func(g *Global) { g.MasterWorker = true }, "accepted; Sluice reloads in-process"),
+	boolKeyword("daemon", func(g *Global) { g.Daemon = true }, "run in the background"),
+	boolKeyword("master-worker", func(g *Global) { g.MasterWorker = true }, "accepted; Sluice reloads in-process"),
 	&keyword{name: "pidfile", parse: parsePidfile, doc: "write the process id to a file"},
 	&keyword{name: "maxconn", parse: parseGlobalMaxconn, doc: "process-wide concurrent connection limit"},
 	&keyword{name: "nbthread", parse: parseNbthread, doc: "threads: sets GOMAXPROCS"},

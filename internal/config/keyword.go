@@ -134,8 +134,10 @@ func (c *ctx) judge(name string, st Status) {
 		c.warnf("'%s' has no effect in Sluice; it is accepted and ignored.", name)
 	case Pending:
 		c.alertf("'%s' is not supported yet by Sluice.", name)
+		c.l.statusAlerts++
 	case Unsupported:
 		c.alertf("'%s' is not supported by Sluice.", name)
+		c.l.statusAlerts++
 	}
 }
 

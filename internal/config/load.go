@@ -41,6 +41,10 @@ type loader struct {
 	// lastDefaults is what a proxy inherits when it names no defaults.
 	lastDefaults *Proxy
 	globalSeen   bool
+	// statusAlerts counts alerts that only say a keyword is not supported:
+	// the configuration is otherwise valid, so the post-parse checks still
+	// run and report everything at once.
+	statusAlerts int
 }
 
 // Load reads the files and directories in paths (directories contribute their
@@ -62,10 +66,20 @@ func Load(paths []string, opt Options) (*Config, Diags) {
 	for _, f := range files {
 		l.loadFile(f)
 	}
-	if !l.diags.HasAlerts() {
+	if l.alertCount() == l.statusAlerts {
 		l.postParse()
 	}
 	return l.cfg, l.diags
+}
+
+func (l *loader) alertCount() int {
+	n := 0
+	for _, d := range l.diags {
+		if d.Sev == SevAlert {
+			n++
+		}
+	}
+	return n
 }
 
 // expandPaths turns -f arguments into the ordered list of files to read.

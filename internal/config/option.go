@@ -133,7 +133,10 @@ func parseOption(c *ctx) {
 		return
 	}
 	p.Options[name] = &Option{Pos: c.pos, Name: name, Disabled: c.no, Args: args}
-	if !c.no {
+	// HTTP-only options need no refusal of their own: in a tcp proxy
+	// HAProxy ignores them with a warning (see checkModeDependent), and an
+	// http proxy is refused as a whole until the HTTP engine exists.
+	if !c.no && !def.httpOnly {
 		c.judge("option "+name, def.status)
 	}
 }

@@ -47,7 +47,7 @@ func init() {
 		pk("error-log-format", dFL, Pending, parseLogFormat, "log format for connection errors"),
 		pk("default_backend", dFL, Pending, parseDefaultBackend, "backend used when no use_backend rule matches"),
 		pk("use_backend", fL, Pending, parseUseBackend, "switch to a backend when a condition matches"),
-		pk("acl", fBL, Supported, parseACL, "named condition"),
+		pk("acl", dFBL, Supported, parseACL, "named condition"),
 		pk("server", bL, Pending, parseServer, "a server: address and parameters"),
 		pk("default-server", dBL, Pending, parseDefaultServer, "defaults for following server lines"),
 		pk("server-template", bL, Pending, generic(3), "servers from DNS (resolvers)"),

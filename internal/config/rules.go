@@ -131,7 +131,12 @@ func (c *ctx) parseRuleLine(family string, i int) {
 		r.Cond = cond
 	}
 	c.proxy.Rules[family] = append(c.proxy.Rules[family], r)
-	c.judge(family+" "+actionStem(action), spec.status)
+	// HTTP rule families are ignored with HAProxy's warning in tcp proxies,
+	// and http proxies are refused until the HTTP engine exists, so only
+	// the tcp families need a refusal per rule.
+	if !strings.HasPrefix(family, "http-") || spec.status == Unsupported {
+		c.judge(family+" "+actionStem(action), spec.status)
+	}
 }
 
 func parseHTTPRule(c *ctx) {

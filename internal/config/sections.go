@@ -113,6 +113,11 @@ func (l *loader) proxyHeader(c *ctx, s section) {
 		c.alertf("character '%c' is not permitted in '%s' name '%s'.", ch, kind, name)
 	}
 	base := l.lastDefaults
+	if s == secDefaults {
+		// A defaults section starts from HAProxy's built-in values: it
+		// replaces the previous one, never merges with it.
+		base = newDefaults(Pos{}, "")
+	}
 	if from != "" {
 		base = l.findDefaults(from)
 		if base == nil {

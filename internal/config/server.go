@@ -188,6 +188,7 @@ func parseServer(c *ctx) {
 // refusePending turns parameters Sluice cannot honour yet into one alert.
 func (c *ctx) refusePending(label string, names []string) {
 	for _, n := range names {
+		c.l.statusAlerts++
 		st := serverParams[n].status
 		if st == Pending {
 			c.placeAlertf("'%s' : '%s' is not supported yet by Sluice.", label, n)
