@@ -30,6 +30,11 @@ func serve(a *args, cfg *config.Config, out *printer) int {
 	if g.Nbthread > 0 {
 		runtime.GOMAXPROCS(g.Nbthread)
 	}
+	// Catch signals before the first socket opens: one sent as soon as we
+	// listen must stop us cleanly, not kill us with the default action.
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, syscall.SIGUSR1, syscall.SIGTERM, syscall.SIGINT)
+	defer signal.Stop(sigs)
 	sink, err := openLogs(cfg)
 	if err != nil {
 		out.alert("%v", err)
@@ -48,7 +53,7 @@ func serve(a *args, cfg *config.Config, out *printer) int {
 	}
 	signalOld(a, out)
 	notifyDaemonParent()
-	return waitSignals(eng, cfg, sink)
+	return waitSignals(sigs, eng, cfg, sink)
 }
 
 // openLogs opens the global log targets with the process's tag.
@@ -143,10 +148,7 @@ func signalOld(a *args, out *printer) {
 // waitSignals runs until a signal ends the process: SIGUSR1 is a soft stop
 // (stop listening, let connections finish, bounded by hard-stop-after),
 // SIGTERM a hard stop, SIGINT a clean exit.
-func waitSignals(eng *engine.Engine, cfg *config.Config, sink *logsink.Sink) int {
-	ch := make(chan os.Signal, 4)
-	signal.Notify(ch, syscall.SIGUSR1, syscall.SIGTERM, syscall.SIGINT)
-	defer signal.Stop(ch)
+func waitSignals(ch <-chan os.Signal, eng *engine.Engine, cfg *config.Config, sink *logsink.Sink) int {
 	sig := <-ch
 	if sig != syscall.SIGUSR1 {
 		eng.HardStop()

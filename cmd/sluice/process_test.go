@@ -1,0 +1,270 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+var (
+	binOnce sync.Once
+	binPath string
+	binErr  error
+)
+
+// sluiceBin builds the command once per test run.
+func sluiceBin(t *testing.T) string {
+	t.Helper()
+	binOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "sluice-bin")
+		if err != nil {
+			binErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "sluice")
+		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
+		if err != nil {
+			binErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if binErr != nil {
+		t.Fatal(binErr)
+	}
+	return binPath
+}
+
+// freePort finds a TCP port on 127.0.0.1 nobody listens on right now.
+func freePort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// syncBuf is a goroutine-safe buffer for a child's output.
+type syncBuf struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuf) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
+func (s *syncBuf) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
+type proc struct {
+	cmd  *exec.Cmd
+	out  *syncBuf
+	done chan error
+}
+
+func start(t *testing.T, cfg string, extra ...string) *proc {
+	t.Helper()
+	path := writeCfg(t, cfg)
+	p := &proc{out: &syncBuf{}, done: make(chan error, 1)}
+	p.cmd = exec.Command(sluiceBin(t), append([]string{"-f", path}, extra...)...)
+	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { p.done <- p.cmd.Wait() }()
+	t.Cleanup(func() {
+		p.cmd.Process.Kill()
+		<-p.done
+	})
+	return p
+}
+
+// waitExit waits for the process to end and returns its exit code.
+func (p *proc) waitExit(t *testing.T) int {
+	t.Helper()
+	select {
+	case <-p.done:
+		p.done <- nil // let Cleanup's receive finish
+		return p.cmd.ProcessState.ExitCode()
+	case <-time.After(10 * time.Second):
+		t.Fatalf("process did not exit; output:\n%s", p.out)
+		return -1
+	}
+}
+
+// waitListen polls until addr accepts connections.
+func waitListen(t *testing.T, network, addr string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if c, err := net.Dial(network, addr); err == nil {
+			c.Close()
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatalf("nothing listens on %s", addr)
+}
+
+// expectClosed connects and checks the connection is closed by Sluice
+// (a frontend without a backend closes at once, as HAProxy does).
+func expectClosed(t *testing.T, network, addr string) {
+	t.Helper()
+	c, err := net.Dial(network, addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	n, err := c.Read(make([]byte, 16))
+	if n != 0 || (err != io.EOF && !isReset(err)) {
+		t.Fatalf("read = %d, %v; want the connection closed", n, err)
+	}
+}
+
+func isReset(err error) bool { return err != nil && strings.Contains(err.Error(), "reset") }
+
+func listenCfg(addr string) string {
+	return "global\n log stdout format raw local0 info\ndefaults\n timeout client 1s\n timeout server 1s\n timeout connect 1s\nfrontend demo\n bind " + addr + "\n"
+}
+
+func TestRunAndSignals(t *testing.T) {
+	for _, tc := range []struct {
+		sig  syscall.Signal
+		logs string
+	}{{syscall.SIGUSR1, "Proxy demo stopped."}, {syscall.SIGTERM, ""}, {syscall.SIGINT, ""}} {
+		t.Run(tc.sig.String(), func(t *testing.T) {
+			addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+			pidfile := filepath.Join(t.TempDir(), "pid")
+			p := start(t, listenCfg(addr), "-p", pidfile)
+			waitListen(t, "tcp", addr)
+			expectClosed(t, "tcp", addr)
+			data, err := os.ReadFile(pidfile)
+			if err != nil || strings.TrimSpace(string(data)) != strconv.Itoa(p.cmd.Process.Pid) {
+				t.Fatalf("pidfile = %q, %v; want %d", data, err, p.cmd.Process.Pid)
+			}
+			p.cmd.Process.Signal(tc.sig)
+			if code := p.waitExit(t); code != 0 {
+				t.Fatalf("exit %d after %v; output:\n%s", code, tc.sig, p.out)
+			}
+			if !strings.Contains(p.out.String(), tc.logs) {
+				t.Errorf("output lacks %q:\n%s", tc.logs, p.out)
+			}
+			if _, err := net.Dial("tcp", addr); err == nil {
+				t.Errorf("still listening after %v", tc.sig)
+			}
+		})
+	}
+}
+
+// A new instance started with -sf takes over the port and the old one exits.
+func TestSoftStopOld(t *testing.T) {
+	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	old := start(t, listenCfg(addr))
+	waitListen(t, "tcp", addr)
+	nu := start(t, listenCfg(addr), "-sf", strconv.Itoa(old.cmd.Process.Pid))
+	if code := old.waitExit(t); code != 0 {
+		t.Fatalf("old instance exit %d:\n%s", code, old.out)
+	}
+	expectClosed(t, "tcp", addr)
+	nu.cmd.Process.Signal(syscall.SIGTERM)
+	nu.waitExit(t)
+}
+
+func TestDaemon(t *testing.T) {
+	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	pidfile := filepath.Join(t.TempDir(), "pid")
+	cfg := "global\n daemon\n" + listenCfg(addr)[len("global\n"):]
+	p := start(t, cfg, "-p", pidfile)
+	if code := p.waitExit(t); code != 0 {
+		t.Fatalf("daemon parent exit %d:\n%s", code, p.out)
+	}
+	data, err := os.ReadFile(pidfile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid, _ := strconv.Atoi(strings.TrimSpace(string(data)))
+	if pid == 0 || pid == p.cmd.Process.Pid {
+		t.Fatalf("pidfile names %d; want the daemon child, not the parent %d", pid, p.cmd.Process.Pid)
+	}
+	defer syscall.Kill(pid, syscall.SIGKILL)
+	expectClosed(t, "tcp", addr)
+	syscall.Kill(pid, syscall.SIGTERM)
+	deadline := time.Now().Add(10 * time.Second)
+	for syscall.Kill(pid, 0) == nil && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if _, err := net.Dial("tcp", addr); err == nil {
+		t.Fatal("daemon still listening after SIGTERM")
+	}
+}
+
+// fd@N: a socket inherited already listening (systemd socket activation).
+func TestInheritedFD(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := ln.(*net.TCPListener).File()
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	path := writeCfg(t, listenCfg("fd@3"))
+	out := &syncBuf{}
+	cmd := exec.Command(sluiceBin(t), "-f", path)
+	cmd.Stdout, cmd.Stderr = out, out
+	cmd.ExtraFiles = []*os.File{f}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	expectClosed(t, "tcp", addr)
+	cmd.Process.Signal(syscall.SIGTERM)
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("exit: %v\n%s", err, out)
+	}
+}
+
+func TestUnixSocketBind(t *testing.T) {
+	sock := filepath.Join(t.TempDir(), "s.sock")
+	p := start(t, listenCfg("unix@"+sock))
+	waitListen(t, "unix", sock)
+	expectClosed(t, "unix", sock)
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	p.waitExit(t)
+}
+
+func TestBindFailure(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0") // no SO_REUSEPORT: Sluice cannot share it
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	p := start(t, listenCfg(ln.Addr().String()))
+	if code := p.waitExit(t); code != 1 {
+		t.Fatalf("exit %d, want 1", code)
+	}
+	if out := p.out.String(); !strings.Contains(out, "[ALERT]") || !strings.Contains(out, "Starting frontend demo: cannot bind socket") {
+		t.Fatalf("output:\n%s", out)
+	}
+}
+
+func TestNoListenerAtStart(t *testing.T) {
+	p := start(t, "backend b\n")
+	if code := p.waitExit(t); code != 1 {
+		t.Fatalf("exit %d", code)
+	}
+	if !strings.Contains(p.out.String(), "No enabled listener found (check for 'bind' directives) ! Exiting.") {
+		t.Fatalf("output:\n%s", p.out)
+	}
+}
