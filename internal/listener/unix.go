@@ -60,8 +60,22 @@ func openUnix(path string, opt Options) (net.Listener, error) {
 	if backedUp {
 		unix.Unlink(bak)
 	}
-	return fileListener(fd, path)
+	ln, err := fileListener(fd, path)
+	if err != nil {
+		return nil, err
+	}
+	return &renamedListener{Listener: ln, addr: &net.UnixAddr{Name: path, Net: "unix"}}, nil
 }
+
+// renamedListener reports the socket's final path: the kernel still knows it
+// by the temporary name it was bound to before the rename.
+type renamedListener struct {
+	net.Listener
+	addr net.Addr
+}
+
+// Addr returns the path clients connect to.
+func (l *renamedListener) Addr() net.Addr { return l.addr }
 
 // bindUnixTemp creates the socket under its temporary name. It returns the
 // descriptor (or -1) even on error so that the caller can clean up.
