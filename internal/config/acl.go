@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"net/netip"
 	"os"
 	"regexp"
 	"strings"
@@ -46,8 +47,21 @@ func buildACL(words []string) (*ACL, error) {
 	a := &ACL{}
 	crit := words[0]
 	a.Criterion = crit
-	if i := strings.IndexByte(crit, ','); i >= 0 {
-		a.Criterion, a.Converter = crit[:i], crit[i:]
+	// Converters follow the fetch after a comma; commas inside the fetch's
+	// parentheses separate its own arguments (hdr(x-forwarded-for,-1)).
+	depth := 0
+	for i := 0; i < len(crit); i++ {
+		switch crit[i] {
+		case '(':
+			depth++
+		case ')':
+			depth--
+		case ',':
+			if depth == 0 {
+				a.Criterion, a.Converter = crit[:i], crit[i:]
+				i = len(crit)
+			}
+		}
 	}
 	if i := strings.IndexByte(a.Criterion, '('); i >= 0 {
 		if !strings.HasSuffix(a.Criterion, ")") {
@@ -98,6 +112,13 @@ func buildACL(words []string) (*ACL, error) {
 	}
 patterns:
 	a.Patterns = rest
+	if f, _ := sample.LookupFetch(fetchName); f.Type == sample.IP && (match == "" || match == "ip") && !hasFlag(a.Flags, "-f") {
+		for _, p := range a.Patterns {
+			if err := checkIPPattern(p); err != nil {
+				return nil, err
+			}
+		}
+	}
 	if match == "reg" {
 		for _, p := range a.Patterns {
 			if _, err := regexp.Compile(p); err != nil {
@@ -106,6 +127,39 @@ patterns:
 		}
 	}
 	return a, nil
+}
+
+func hasFlag(flags []string, f string) bool {
+	for _, x := range flags {
+		if x == f {
+			return true
+		}
+	}
+	return false
+}
+
+// checkIPPattern accepts an address or CIDR block. Words with letters are
+// host names, which HAProxy resolves at load; numeric words must parse.
+func checkIPPattern(p string) error {
+	addr, _, _ := strings.Cut(p, "/")
+	if strings.IndexFunc(addr, func(r rune) bool { return r >= 'g' && r <= 'z' || r >= 'G' && r <= 'Z' }) >= 0 {
+		return nil
+	}
+	if _, err := netip.ParsePrefix(p); err == nil {
+		return nil
+	}
+	if _, err := netip.ParseAddr(addr); err == nil && !strings.Contains(p, "/") {
+		return nil
+	}
+	// HAProxy also takes dotted netmasks: 10.0.0.0/255.0.0.0.
+	if a, m, ok := strings.Cut(p, "/"); ok {
+		if _, err := netip.ParseAddr(a); err == nil {
+			if _, err := netip.ParseAddr(m); err == nil {
+				return nil
+			}
+		}
+	}
+	return fmt.Errorf("'%s' is not a valid IPv4 or IPv6 address", p)
 }
 
 func checkPatternFile(path string) error {

@@ -78,10 +78,18 @@ func parseBind(c *ctx) {
 		c.alertf("'bind' expects {<path>|[addr1]:port1[-end1]}{,[addr]:port[-end]}... as arguments.")
 		return
 	}
-	addrs, err := netaddr.ParseBind(c.arg(1))
+	addrs, err := netaddr.ParseBind(c.expandAddr(c.arg(1)))
 	if err != nil {
 		c.alertf("'bind %s' : %v", c.arg(1), err)
 		return
+	}
+	for _, a := range addrs {
+		if a.Kind == netaddr.KindFD {
+			if err := checkListeningFD(a.FD); err != nil {
+				c.alertf("'bind' : cannot use file descriptor '%d' : %s.", a.FD, capitalize(err.Error()))
+				return
+			}
+		}
 	}
 	var params BindParams
 	var pending []string

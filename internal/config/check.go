@@ -1,6 +1,9 @@
 package config
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
 // postParse runs the checks HAProxy makes once every file is read: references
 // between proxies, mode compatibility, and settings that make no sense for a
@@ -14,6 +17,7 @@ func (l *loader) postParse() {
 			l.checkSwitching(p)
 		}
 		l.checkModeDependent(p)
+		l.checkUserlistRefs(p)
 		l.checkTimeouts(p)
 		l.checkLogs(p)
 		if p.Cap == CapFE && len(p.Binds) == 0 {
@@ -51,6 +55,25 @@ func (l *loader) checkSwitching(p *Proxy) {
 			}
 			l.diags.global(SevAlert, r.Pos, "http frontend '%s' (%s:%d) tries to use incompatible tcp backend '%s' (%s:%d) %s (see 'mode').",
 				p.Name, p.Pos.File, p.Pos.Line, be.Name, be.Pos.File, be.Pos.Line, how)
+		}
+	}
+}
+
+// checkUserlistRefs resolves http_auth(<userlist>) arguments, which HAProxy
+// checks once every section is known (a userlist may follow its users).
+func (l *loader) checkUserlistRefs(p *Proxy) {
+	for _, a := range p.ACLs {
+		if a.Criterion != "http_auth" && a.Criterion != "http_auth_group" {
+			continue
+		}
+		name, _, _ := strings.Cut(a.Args, ",")
+		found := false
+		for _, u := range l.cfg.Userlists {
+			found = found || u.Name == name
+		}
+		if !found {
+			l.diags.global(SevAlert, a.Pos, "parsing [%s:%d]: unable to find userlist '%s' referenced in arg 1 of ACL keyword '%s' in proxy '%s'.",
+				a.Pos.File, a.Pos.Line, name, a.Criterion, p.Name)
 		}
 	}
 }

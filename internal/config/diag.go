@@ -41,6 +41,9 @@ type Diag struct {
 	Sev Severity
 	Pos cfgsyntax.Pos
 	Msg string
+	// NonFatal marks the few alerts HAProxy prints without failing the
+	// load (e.g. "user/uid already specified. Continuing.").
+	NonFatal bool
 }
 
 // Error makes a Diag usable as an error.
@@ -52,7 +55,7 @@ type Diags []Diag
 // HasAlerts reports whether any message is fatal.
 func (ds Diags) HasAlerts() bool {
 	for _, d := range ds {
-		if d.Sev == SevAlert {
+		if d.Sev == SevAlert && !d.NonFatal {
 			return true
 		}
 	}

@@ -49,8 +49,18 @@ var globalKeywords = table{}.add(
 	&keyword{name: "chroot", parse: func(c *ctx) { c.g().Chroot = c.needArg("a directory as an argument") }, doc: "chroot after binding (as root)"},
 	&keyword{name: "user", parse: parseUser, doc: "drop to this user after binding"},
 	&keyword{name: "group", parse: parseGroup, doc: "drop to this group after binding"},
-	&keyword{name: "uid", parse: func(c *ctx) { c.g().UID = c.needID("uid") }, doc: "drop to this uid after binding"},
-	&keyword{name: "gid", parse: func(c *ctx) { c.g().GID = c.needID("gid") }, doc: "drop to this gid after binding"},
+	&keyword{name: "uid", parse: func(c *ctx) {
+		if c.alreadyID(c.g().UID >= 0 || c.g().User != "", "user/uid") {
+			return
+		}
+		c.g().UID = c.needID("uid")
+	}, doc: "drop to this uid after binding"},
+	&keyword{name: "gid", parse: func(c *ctx) {
+		if c.alreadyID(c.g().GID >= 0 || c.g().Group != "", "group/gid") {
+			return
+		}
+		c.g().GID = c.needID("gid")
+	}, doc: "drop to this gid after binding"},
 	&keyword{name: "log", parse: parseGlobalLog, doc: "log targets: stdout, stderr, UDP syslog, unix sockets"},
 	&keyword{name: "log-tag", parse: func(c *ctx) {
 		if c.nargs() < 1 {
@@ -214,7 +224,19 @@ func parseNbthread(c *ctx) {
 	c.g().Nbthread = n
 }
 
+// alreadyID reproduces HAProxy's non-fatal alert when the user (or group)
+// is given twice, by name or number: the first one stays.
+func (c *ctx) alreadyID(set bool, what string) bool {
+	if set {
+		c.nonFatalAlertf("%s already specified. Continuing.", what)
+	}
+	return set
+}
+
 func parseUser(c *ctx) {
+	if c.alreadyID(c.g().UID >= 0 || c.g().User != "", "user/uid") {
+		return
+	}
 	name := c.needArg("a user name as an argument")
 	if name == "" {
 		return
@@ -227,6 +249,9 @@ func parseUser(c *ctx) {
 }
 
 func parseGroup(c *ctx) {
+	if c.alreadyID(c.g().GID >= 0 || c.g().Group != "", "group/gid") {
+		return
+	}
 	name := c.needArg("a group name as an argument")
 	if name == "" {
 		return

@@ -109,6 +109,13 @@ func (c *ctx) warnf(format string, a ...any) {
 	c.l.diags.parsing(SevWarning, c.pos, format, a...)
 }
 
+// nonFatalAlertf prints an alert that does not fail the load, as HAProxy
+// does for a few repeated settings.
+func (c *ctx) nonFatalAlertf(format string, a ...any) {
+	c.l.diags.parsing(SevAlert, c.pos, format, a...)
+	c.l.diags[len(c.l.diags)-1].NonFatal = true
+}
+
 // placeAlertf reports in HAProxy's "[file:line] : ..." shape.
 func (c *ctx) placeAlertf(format string, a ...any) {
 	c.alerts++

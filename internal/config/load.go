@@ -45,6 +45,9 @@ type loader struct {
 	// the configuration is otherwise valid, so the post-parse checks still
 	// run and report everything at once.
 	statusAlerts int
+	// ruledDefaultsUse records which side (frontend or backend) first
+	// inherited each named defaults section that holds rules.
+	ruledDefaultsUse map[*Proxy]Cap
 }
 
 // Load reads the files and directories in paths (directories contribute their
@@ -54,7 +57,7 @@ func Load(paths []string, opt Options) (*Config, Diags) {
 	if opt.ReadFile == nil {
 		opt.ReadFile = os.ReadFile
 	}
-	l := &loader{opt: opt, cfg: &Config{}}
+	l := &loader{opt: opt, cfg: &Config{}, ruledDefaultsUse: map[*Proxy]Cap{}}
 	l.cfg.Global = defaultGlobal()
 	l.lastDefaults = newDefaults(Pos{}, "")
 	files, err := expandPaths(paths)
@@ -75,7 +78,7 @@ func Load(paths []string, opt Options) (*Config, Diags) {
 func (l *loader) alertCount() int {
 	n := 0
 	for _, d := range l.diags {
-		if d.Sev == SevAlert {
+		if d.Sev == SevAlert && !d.NonFatal {
 			n++
 		}
 	}

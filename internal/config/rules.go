@@ -131,10 +131,10 @@ func (c *ctx) parseRuleLine(family string, i int) {
 		r.Cond = cond
 	}
 	c.proxy.Rules[family] = append(c.proxy.Rules[family], r)
-	// HTTP rule families are ignored with HAProxy's warning in tcp proxies,
-	// and http proxies are refused until the HTTP engine exists, so only
-	// the tcp families need a refusal per rule.
-	if !strings.HasPrefix(family, "http-") || spec.status == Unsupported {
+	// HTTP rule families are ignored with HAProxy's warning in tcp proxies;
+	// in an http proxy each rule is refused at its own line until the HTTP
+	// engine exists.
+	if !strings.HasPrefix(family, "http-") || spec.status == Unsupported || c.proxy.Mode == ModeHTTP {
 		c.judge(family+" "+actionStem(action), spec.status)
 	}
 }

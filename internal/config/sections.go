@@ -136,6 +136,15 @@ func (l *loader) proxyHeader(c *ctx, s section) {
 	if capab == CapFE|CapBE && base.Name != "" && hasRules(base) {
 		c.l.diags.global(SevAlert, c.pos, "parsing [%s:%d]: a listen section cannot inherit from a defaults section defining TCP/HTTP rules.", c.pos.File, c.pos.Line)
 	}
+	if base.Name != "" && hasRules(base) {
+		// Rules of named defaults run in the proxies that inherit them;
+		// HAProxy refuses one section feeding both sides.
+		if prev, ok := l.ruledDefaultsUse[base]; ok && prev != capab {
+			c.l.diags.global(SevAlert, c.pos, "parsing [%s:%d]: frontends and backends cannot inherit from the same defaults section if it defines TCP/HTTP rules (defaults section at %s:%d).",
+				c.pos.File, c.pos.Line, base.Pos.File, base.Pos.Line)
+		}
+		l.ruledDefaultsUse[base] = capab
+	}
 	p := inherit(base, kind, name, c.pos, capab)
 	p.From = base.Name
 	l.checkDuplicate(c, p)

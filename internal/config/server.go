@@ -208,7 +208,7 @@ func parseDefaultServer(c *ctx) {
 
 // serverAddr parses and, unless disabled, resolves a server address.
 func (c *ctx) serverAddr(s, label string) (netaddr.ServerAddr, bool) {
-	a, err := netaddr.ParseServer(s)
+	a, err := netaddr.ParseServer(c.expandAddr(s))
 	if err != nil {
 		c.placeAlertf("'%s' : %v", label, err)
 		return a, false

@@ -55,9 +55,9 @@ func def(layer Layer, typ Type, minArgs, maxArgs int, names string) {
 }
 
 func init() {
-	def(L4, Bool, 0, 0, "always_true always_false ssl_fc ssl_fc_has_crt ssl_fc_has_sni ssl_c_used ssl_fc_is_resumed")
-	def(L4, IP, 0, 0, "src dst bc_src bc_dst")
-	def(L4, Int, 0, 0, `src_port dst_port so_id fe_id be_id srv_id bc_src_port bc_dst_port fc_rtt fc_rttvar
+	def(L4, Bool, 0, 0, "always_true always_false fc_rcvd_proxy bc_rcvd_proxy fc_http_major_ok ssl_bc ssl_fc ssl_fc_has_crt ssl_fc_has_sni ssl_c_used ssl_fc_is_resumed")
+	def(L4, IP, 0, 0, "src dst bc_src bc_dst fc_src fc_dst")
+	def(L4, Int, 0, 0, `src_port dst_port fc_src_port fc_dst_port so_id fe_id be_id srv_id bc_src_port bc_dst_port fc_rtt fc_rttvar
 		fc_unacked fc_sacked fc_retrans fc_fackets fc_lost fc_reordering fc_pp_tlv fe_conn fe_req_rate
 		fe_sess_rate be_conn be_sess_rate connslots nbsrv srv_conn srv_is_up queue avg_queue
 		dst_conn so_name bc_http_major fc_http_major ssl_fc_use_keysize ssl_fc_alg_keysize
