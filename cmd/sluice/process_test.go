@@ -268,3 +268,69 @@ func TestNoListenerAtStart(t *testing.T) {
 		t.Fatalf("output:\n%s", p.out)
 	}
 }
+
+// Log lines reach a UDP syslog receiver in rfc3164 form, tagged with the
+// program's name by default, as HAProxy tags them with argv[0].
+func TestSyslogUDP(t *testing.T) {
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pc.Close()
+	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	cfg := "global\n log " + pc.LocalAddr().String() + " local0 info\n" + listenCfg(addr)[len("global\n log stdout format raw local0 info\n"):]
+	p := start(t, cfg)
+	waitListen(t, "tcp", addr)
+	p.cmd.Process.Signal(syscall.SIGUSR1)
+	pc.SetReadDeadline(time.Now().Add(10 * time.Second))
+	buf := make([]byte, 2048)
+	n, _, err := pc.ReadFrom(buf)
+	if err != nil {
+		t.Fatalf("no syslog datagram: %v; output:\n%s", err, p.out)
+	}
+	line := string(buf[:n])
+	// local0 (16) * 8 + warning (4) = 132; rfc3164 without a host name.
+	want := fmt.Sprintf("sluice[%d]: Proxy demo stopped.\n", p.cmd.Process.Pid)
+	if !strings.HasPrefix(line, "<132>") || !strings.HasSuffix(line, want) {
+		t.Fatalf("datagram = %q, want <132>Mmm dd hh:mm:ss ...%q", line, want)
+	}
+	if code := p.waitExit(t); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+}
+
+// As root, `user`/`group` drop privileges and `chroot` confines the
+// process once the sockets are bound.
+func TestPrivilegeDrop(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root")
+	}
+	root := t.TempDir()
+	os.Chmod(root, 0o755)
+	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	cfg := "global\n user nobody\n group nogroup\n chroot " + root + "\n" + listenCfg(addr)[len("global\n log stdout format raw local0 info\n"):]
+	p := start(t, cfg)
+	waitListen(t, "tcp", addr)
+	pid := strconv.Itoa(p.cmd.Process.Pid)
+	deadline := time.Now().Add(10 * time.Second)
+	var status string
+	for time.Now().Before(deadline) {
+		b, _ := os.ReadFile("/proc/" + pid + "/status")
+		status = string(b)
+		if strings.Contains(status, "Uid:\t65534\t65534\t65534\t65534") {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if !strings.Contains(status, "Uid:\t65534\t65534\t65534\t65534") || !strings.Contains(status, "Gid:\t65534\t65534\t65534\t65534") {
+		t.Fatalf("ids not dropped:\n%s", status)
+	}
+	if link, err := os.Readlink("/proc/" + pid + "/root"); err != nil || link != root {
+		t.Fatalf("root = %q, %v; want %q", link, err, root)
+	}
+	expectClosed(t, "tcp", addr)
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	if code := p.waitExit(t); code != 0 {
+		t.Fatalf("exit %d:\n%s", code, p.out)
+	}
+}

@@ -10,6 +10,9 @@ import (
 // proxy's mode or capabilities.
 func (l *loader) postParse() {
 	for _, p := range l.cfg.Proxies {
+		if p.Maxconn == 0 && p.Cap&CapFE != 0 {
+			p.Maxconn = l.opt.DefaultMaxconn // -N; 0 still means the global value
+		}
 		if p.Disabled {
 			continue
 		}

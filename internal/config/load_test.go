@@ -243,3 +243,17 @@ func TestSuggest(t *testing.T) {
 		}
 	}
 }
+
+// -N gives proxies without their own maxconn a default.
+func TestDefaultProxyMaxconn(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "t.cfg")
+	os.WriteFile(p, []byte(timeouts+"frontend a\n bind :1\nfrontend b\n bind :2\n maxconn 3\n"), 0o644)
+	cfg, ds := Load([]string{p}, Options{DefaultMaxconn: 7})
+	if ds.HasAlerts() {
+		t.Fatal(ds)
+	}
+	if a, b := cfg.Proxies[0].Maxconn, cfg.Proxies[1].Maxconn; a != 7 || b != 3 {
+		t.Fatalf("maxconn a=%d b=%d, want 7 and 3", a, b)
+	}
+}
