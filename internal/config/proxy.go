@@ -129,34 +129,25 @@ func parseMode(c *ctx) {
 	}
 }
 
-func parseProxyMaxconn(c *ctx) {
-	if c.nargs() < 1 {
-		c.alertf("'maxconn' expects an integer argument.")
-		return
+// proxyInt parses a proxy keyword taking one integer. HAProxy reads these
+// with atol, so trailing junk is ignored; Sluice keeps that for
+// compatibility.
+func proxyInt(msg string, dst func(p *Proxy) *int) func(c *ctx) {
+	return func(c *ctx) {
+		if c.nargs() < 1 {
+			c.alertf("%s", msg)
+			return
+		}
+		n, _ := atoi(c.arg(1))
+		*dst(c.proxy) = n
 	}
-	n, _ := atoi(c.arg(1))
-	c.proxy.Maxconn = n
 }
 
-func parseRetries(c *ctx) {
-	if c.nargs() < 1 {
-		c.alertf("'retries' expects an integer argument (dispatch counts for one).")
-		return
-	}
-	n, _ := atoi(c.arg(1))
-	c.proxy.Retries = n
-}
-
-func parseFullconn(c *ctx) {
-	if c.nargs() < 1 {
-		c.alertf("'fullconn' expects an integer argument.")
-		return
-	}
-	n, _ := atoi(c.arg(1))
-	c.proxy.Fullconn = n
-}
-
-var timeoutNames = []string{"client", "server", "connect", "check", "queue", "http-keep-alive", "http-request", "tunnel", "tarpit", "client-fin", "server-fin"}
+var (
+	parseProxyMaxconn = proxyInt("'maxconn' expects an integer argument.", func(p *Proxy) *int { return &p.Maxconn })
+	parseRetries      = proxyInt("'retries' expects an integer argument (dispatch counts for one).", func(p *Proxy) *int { return &p.Retries })
+	parseFullconn     = proxyInt("'fullconn' expects an integer argument.", func(p *Proxy) *int { return &p.Fullconn })
+)
 
 func parseTimeout(c *ctx) {
 	name := c.arg(1)
