@@ -334,3 +334,17 @@ func TestPrivilegeDrop(t *testing.T) {
 		t.Fatalf("exit %d:\n%s", code, p.out)
 	}
 }
+
+// -st stops the old instance at once (SIGTERM) once the new one listens.
+func TestHardStopOld(t *testing.T) {
+	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	old := start(t, listenCfg(addr))
+	waitListen(t, "tcp", addr)
+	nu := start(t, listenCfg(addr), "-st", strconv.Itoa(old.cmd.Process.Pid))
+	if code := old.waitExit(t); code != 0 {
+		t.Fatalf("old instance exit %d:\n%s", code, old.out)
+	}
+	expectClosed(t, "tcp", addr)
+	nu.cmd.Process.Signal(syscall.SIGTERM)
+	nu.waitExit(t)
+}

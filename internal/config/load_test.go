@@ -65,7 +65,7 @@ func TestLoadDiagnostics(t *testing.T) {
 		{"pending keyword refused", timeouts + "listen l\n bind :1\n cookie SRV insert\n", SevAlert, 7, "'cookie' is not supported yet by Sluice."},
 		{"unsupported keyword refused", "global\n lua-load /x.lua\n", SevAlert, 2, "'lua-load' is not supported by Sluice."},
 		{"no-effect keyword warns", "global\n tune.ssl.default-dh-param 2048\n", SevWarning, 2, "'tune.ssl.default-dh-param' has no effect in Sluice"},
-		{"invalid before pending", timeouts + "backend b\n server s1 127.0.0.1:80 weight 300\n", SevAlert, 6, "'server b/s1' : expects an integer between 0 and 256 (got '300') in 'weight' argument."},
+		{"invalid before pending", timeouts + "backend b\n server s1 127.0.0.1:80 weight 300\n", SevAlert, 6, "'server b/s1' : weight of server s1 is not within 0 and 256 (300).."},
 		{"duplicate server", timeouts + "backend b\n server s1 127.0.0.1:80\n server s1 127.0.0.1:81\n", SevAlert, 7, "another server named 's1' was already defined at line 6"},
 		{"bad port", timeouts + "frontend f\n bind 127.0.0.1:99999\n", SevAlert, 6, "invalid port '99999'"},
 		{"bad bind param", timeouts + "frontend f\n bind :1 nmae x\n", SevAlert, 6, "unknown keyword 'nmae'.; did you mean 'name' maybe ?"},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"sluice/internal/netaddr"
@@ -142,6 +143,13 @@ func (c *ctx) parseServerParams(label string, words []string, p *ServerParams) [
 			}
 			i++
 			arg = words[i]
+		}
+		if w == "weight" {
+			// HAProxy's own wording, double dot included.
+			if n, err := strconv.Atoi(arg); err == nil && (n < 0 || n > 256) {
+				c.placeAlertf("'%s' : weight of server %s is not within 0 and 256 (%d)..", label, label[strings.LastIndexByte(label, '/')+1:], n)
+				return nil
+			}
 		}
 		if err := sp.apply(p, arg); err != nil {
 			c.placeAlertf("'%s' : %s in '%s' argument.", label, err, w)
