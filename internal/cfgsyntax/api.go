@@ -27,18 +27,24 @@ func EvalCondition(words []string, opt *Options) (bool, error) {
 // expansion inside double quotes work as in a file, but '#' does not start a
 // comment and leading blanks produce an empty first word, since -cc does not
 // enable those line-level rules. ".LINE" expands to "0"; ".FILE" and
-// ".SECTION" are undefined. Words keep any NUL byte made by "\x00" so that
-// EvalCondition(SplitArgs(s)) sees what haproxy -cc evaluates. Errors are
-// *Error values with Pos.Col set to the 1-based offending byte.
+// ".SECTION" are undefined. So that EvalCondition(SplitArgs(s)) evaluates
+// exactly the text haproxy -cc evaluates, words keep any NUL byte made by
+// "\x00", and blanks after the last word yield a final empty word (haproxy
+// keeps them in the condition text; they show in its error messages).
+// Errors are *Error values with Pos.Col set to the 1-based offending byte.
 func SplitArgs(s string, opt *Options) ([]string, error) {
 	env := &lexEnv{lookup: opt.lookup()}
 	res := lexLine([]byte(s), 0, false, env)
 	if res.err != lexOK || res.tooMany {
 		return nil, splitError(&res)
 	}
-	words := make([]string, res.nbargs)
+	if len(res.out) == 1 {
+		return nil, nil
+	}
+	words := make([]string, len(res.args))
 	for k := range words {
-		words[k] = res.fullText(k)
+		a := res.args[k]
+		words[k] = string(res.out[a.out:res.argEnd(k)])
 	}
 	return words, nil
 }

@@ -18,6 +18,11 @@ type condError struct {
 
 func (e *condError) Error() string { return e.msg }
 
+// The operators !, &&, || and parentheses all exist in HAProxy 2.6
+// (src/cfgcond.c since 2.5); their behaviour here was checked with -cc.
+// && binds tighter than ||, both evaluate left to right and short-circuit,
+// but the whole expression is parsed first.
+
 // predicate describes one condition function and its number of (mandatory,
 // string) arguments, as in HAProxy 2.6's cond_predicates[]. strstr() and
 // enabled() only arrived in 2.8 and are therefore unknown here, as in 2.6.

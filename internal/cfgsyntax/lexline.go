@@ -263,29 +263,37 @@ func (l *lexer) envVar() bool {
 		l.i += 3
 		expand = true
 	}
-	if brace >= 0 {
-		if l.peek(0) == '-' {
-			def := l.i + 1
-			for l.peek(0) != 0 && l.peek(0) != '}' {
-				l.i++
-			}
-			if l.peek(0) == 0 {
-				return l.fail(lexErrBrace, brace)
-			}
-			if l.res.defaultEnd < 0 {
-				l.res.defaultEnd = l.i
-			}
-			if !ok {
-				value, ok = string(l.in[def:l.i]), true
-			}
-		} else if l.peek(0) != '}' {
-			return l.fail(lexErrBrace, brace)
-		}
-		l.i++
+	if brace >= 0 && !l.closeBrace(brace, &value, &ok) {
+		return false
 	}
 	if ok {
 		l.emitValue(value, expand)
 	}
+	return true
+}
+
+// closeBrace handles an optional "-default" and the closing brace of
+// "${...}". The default is raw text up to the first '}', used only when the
+// variable is undefined.
+func (l *lexer) closeBrace(brace int, value *string, ok *bool) bool {
+	if l.peek(0) == '-' {
+		def := l.i + 1
+		for l.peek(0) != 0 && l.peek(0) != '}' {
+			l.i++
+		}
+		if l.peek(0) == 0 {
+			return l.fail(lexErrBrace, brace)
+		}
+		if l.res.defaultEnd < 0 {
+			l.res.defaultEnd = l.i
+		}
+		if !*ok {
+			*value, *ok = string(l.in[def:l.i]), true
+		}
+	} else if l.peek(0) != '}' {
+		return l.fail(lexErrBrace, brace)
+	}
+	l.i++
 	return true
 }
 

@@ -170,3 +170,50 @@ func TestOracleDifferential(t *testing.T) {
 		}
 	}
 }
+
+// TestOracleCC compares SplitArgs+EvalCondition with "haproxy -cc": the
+// outcome (true, false, error) and, for condition errors, the message.
+func TestOracleCC(t *testing.T) {
+	if _, err := exec.LookPath("haproxy"); err != nil {
+		t.Skip("haproxy binary not installed")
+	}
+	n := 150
+	if testing.Short() {
+		n = 20
+	}
+	if v, err := strconv.Atoi(os.Getenv("CFGSYNTAX_ORACLE_N")); err == nil {
+		n = v
+	}
+	r := rand.New(rand.NewSource(int64(os.Getpid())))
+	pool := append(append([]string{}, oracleCond...), "\"", "'", "\\", "#", "\t", "'a,b'", "streq(", "version_atleast(", "2.6.12-1")
+	opt := &Options{LookupEnv: oracleLookup, Version: "2.6.12-1+deb12u4", Features: []string{"OPENSSL"}}
+	for i := 0; i < n; i++ {
+		var b strings.Builder
+		for k := r.Intn(7) + 1; k > 0; k-- {
+			b.WriteString(pool[r.Intn(len(pool))])
+		}
+		expr := b.String()
+		cmd := exec.Command("haproxy", "-cc", expr)
+		cmd.Env = []string{"PATH=/usr/sbin:/usr/bin:/bin", "V1=v1", "NUM=1"}
+		out, _ := cmd.CombinedOutput()
+		want := fmt.Sprint(cmd.ProcessState.ExitCode())
+		if k := strings.Index(string(out), "Failed to evaluate condition: "); k >= 0 {
+			want += " " + strings.TrimSpace(string(out[k+30:]))
+		}
+		got := "2"
+		if words, err := SplitArgs(expr, opt); err == nil {
+			ok, err := EvalCondition(words, opt)
+			switch {
+			case err != nil:
+				got = "2 " + err.Error()
+			case ok:
+				got = "0"
+			default:
+				got = "1"
+			}
+		}
+		if got != want {
+			t.Errorf("-cc %q: got %q, want %q", expr, got, want)
+		}
+	}
+}

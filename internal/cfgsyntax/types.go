@@ -25,7 +25,7 @@ func (p Pos) String() string {
 // diagnostics can quote and locate what the user actually wrote.
 type Word struct {
 	Text string // the value, cut at the first NUL byte as HAProxy's C strings are
-	Raw  string // the source bytes of the word as written
+	Raw  string // the source bytes of the word as written (the whole token for words split by "${VAR[*]}")
 	Pos  Pos    // where the word starts (Col is 1-based byte column)
 }
 
