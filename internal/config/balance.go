@@ -8,8 +8,8 @@ import (
 // balanceAlgos says which algorithms Sluice runs; the others are parsed and
 // refused until their issue lands.
 var balanceAlgos = map[string]Status{
-	"roundrobin": Pending, "static-rr": Pending, "leastconn": Pending,
-	"first": Pending, "source": Pending, "random": Pending,
+	"roundrobin": Supported, "static-rr": Supported, "leastconn": Supported,
+	"first": Supported, "source": Supported, "random": Supported,
 	"uri": Pending, "url_param": Pending, "hdr": Pending, "rdp-cookie": Unsupported, "hash": Pending,
 }
 
@@ -57,7 +57,7 @@ func parseBalance(c *ctx) {
 		}
 	}
 	c.proxy.Balance = b
-	if st == Unsupported {
+	if st != Supported {
 		c.judge("balance "+algo, st)
 	}
 }

@@ -188,9 +188,12 @@ type Balance struct {
 
 // HashType is `hash-type`.
 type HashType struct {
-	Method    string // map-based (default) or consistent
-	Function  string // sdbm (default), djb2, wt6, crc32, none
-	Avalanche bool
+	Method   string // map-based (default) or consistent
+	Function string // sdbm (default), djb2, wt6, crc32, none
+	// FunctionSet is true when the line named a function: consistent
+	// hashing without one uses sdbm with avalanche, per the manual.
+	FunctionSet bool
+	Avalanche   bool
 }
 
 // Bind is one address of a `bind` line (a line with a comma list or a port

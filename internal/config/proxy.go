@@ -45,16 +45,16 @@ func init() {
 		pk("log-format-sd", dFL, Pending, parseLogFormat, "RFC5424 structured data"),
 		pk("log-tag", dFBL, Supported, generic(1), "syslog tag for this proxy"),
 		pk("error-log-format", dFL, Pending, parseLogFormat, "log format for connection errors"),
-		pk("default_backend", dFL, Pending, parseDefaultBackend, "backend used when no use_backend rule matches"),
+		pk("default_backend", dFL, Supported, parseDefaultBackend, "backend used when no use_backend rule matches"),
 		pk("use_backend", fL, Pending, parseUseBackend, "switch to a backend when a condition matches"),
 		pk("acl", dFBL, Supported, parseACL, "named condition"),
-		pk("server", bL, Pending, parseServer, "a server: address and parameters"),
-		pk("default-server", dBL, Pending, parseDefaultServer, "defaults for following server lines"),
+		pk("server", bL, Supported, parseServer, "a server: address and parameters"),
+		pk("default-server", dBL, Supported, parseDefaultServer, "defaults for following server lines"),
 		pk("server-template", bL, Pending, generic(3), "servers from DNS (resolvers)"),
-		pk("balance", dBL, Pending, parseBalance, "server selection algorithm"),
-		pk("hash-type", dBL, Pending, parseHashType, "hashing for hash-based balancing"),
+		pk("balance", dBL, Supported, parseBalance, "server selection algorithm"),
+		pk("hash-type", dBL, Supported, parseHashType, "hashing for hash-based balancing"),
 		pk("hash-balance-factor", dBL, Pending, generic(1), "bounded-load consistent hashing"),
-		pk("retries", dBL, Pending, parseRetries, "connection attempts before giving up"),
+		pk("retries", dBL, Supported, parseRetries, "connection attempts before giving up"),
 		pk("fullconn", dBL, Pending, parseFullconn, "dynamic maxconn reference for minconn"),
 		pk("dispatch", bL, Pending, parseDispatch, "single server address for a backend without servers"),
 		pk("id", fBL, Supported, generic(1), "numeric proxy id"),
@@ -193,6 +193,9 @@ func parseDefaultBackend(c *ctx) {
 		return
 	}
 	c.proxy.DefaultBackend = &BackendRef{Pos: c.pos, Name: c.arg(1), Dynamic: strings.Contains(c.arg(1), "%[")}
+	if c.proxy.DefaultBackend.Dynamic {
+		c.judge("default_backend %[...]", Pending)
+	}
 }
 
 func parseUseBackend(c *ctx) {
@@ -222,7 +225,7 @@ func parseHashType(c *ctx) {
 	for _, a := range c.args(2) {
 		switch a {
 		case "sdbm", "djb2", "wt6", "crc32", "none":
-			h.Function = a
+			h.Function, h.FunctionSet = a, true
 		case "avalanche":
 			h.Avalanche = true
 		default:

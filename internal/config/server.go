@@ -189,6 +189,14 @@ func parseServer(c *ctx) {
 	if c.alerts > 0 {
 		return
 	}
+	if id := s.Params.ID; id > 0 {
+		for _, o := range p.Servers {
+			if o.Params.ID == id {
+				c.placeAlertf("'%s' : 'id' : custom id %d already used at %s:%d ('server %s').", label, id, o.Pos.File, o.Pos.Line, o.Name)
+				return
+			}
+		}
+	}
 	p.Servers = append(p.Servers, s)
 	c.refusePending(label, pending)
 }

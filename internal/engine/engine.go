@@ -5,14 +5,18 @@
 package engine
 
 import (
+	"context"
 	"fmt"
 	"net"
+	"net/netip"
 	"os"
 	"strconv"
 	"sync"
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"sluice/internal/tunnel"
 
 	"sluice/internal/config"
 	"sluice/internal/listener"
@@ -33,6 +37,10 @@ type Engine struct {
 	log    *logsink.Sink
 	global *listener.Limiter
 
+	// ctx is cancelled by HardStop so connection attempts end at once.
+	ctx    context.Context
+	cancel context.CancelFunc
+
 	mu    sync.Mutex
 	loops []*listener.Loop
 	conns map[net.Conn]struct{}
@@ -44,10 +52,20 @@ type Engine struct {
 // alert does.
 func Start(cfg *config.Config, opt Options) (*Engine, error) {
 	e := &Engine{cfg: cfg, log: opt.Log, conns: map[net.Conn]struct{}{}}
+	e.ctx, e.cancel = context.WithCancel(context.Background())
 	e.global = listener.NewLimiter(GlobalMaxconn(cfg))
+	backends := map[string]*backend{}
+	for _, p := range cfg.Backends() {
+		b, err := newBackend(p)
+		if err != nil {
+			return nil, err
+		}
+		backends[p.Name] = b
+	}
 	type opened struct {
 		ln     net.Listener
 		limits []*listener.Limiter
+		fe     *frontend
 	}
 	var all []opened
 	for _, p := range cfg.Frontends() {
@@ -55,6 +73,7 @@ func Start(cfg *config.Config, opt Options) (*Engine, error) {
 			continue
 		}
 		feLimit := listener.NewLimiter(frontendMaxconn(cfg, p))
+		fe := &frontend{cfg: p, backend: targetBackend(p, backends)}
 		for _, b := range p.Binds {
 			lns, err := listener.Open(b.Addr, bindOptions(b))
 			if err != nil {
@@ -65,12 +84,13 @@ func Start(cfg *config.Config, opt Options) (*Engine, error) {
 			}
 			limits := []*listener.Limiter{listener.NewLimiter(b.Params.Maxconn), feLimit, e.global}
 			for _, ln := range lns {
-				all = append(all, opened{ln, limits})
+				all = append(all, opened{ln, limits, fe})
 			}
 		}
 	}
 	for _, o := range all {
-		e.loops = append(e.loops, listener.Serve(o.ln, o.limits, e.handle))
+		fe := o.fe
+		e.loops = append(e.loops, listener.Serve(o.ln, o.limits, func(c net.Conn) { e.handle(fe, c) }))
 	}
 	return e, nil
 }
@@ -119,13 +139,61 @@ func bindOptions(b *config.Bind) listener.Options {
 	return o
 }
 
-// handle owns one accepted connection. Sluice's proxying engines hang off
-// here as they are built; a frontend that has nowhere to send a connection
-// closes it at once, which is what HAProxy does in tcp mode with no backend.
-func (e *Engine) handle(c net.Conn) {
+// frontend is a frontend's run-time state.
+type frontend struct {
+	cfg     *config.Proxy
+	backend *backend // nil: nowhere to send connections
+}
+
+// targetBackend is where a tcp frontend sends every connection: its static
+// default_backend, or a listen section's own servers.
+func targetBackend(p *config.Proxy, backends map[string]*backend) *backend {
+	if p.DefaultBackend != nil && !p.DefaultBackend.Dynamic {
+		return backends[p.DefaultBackend.Name]
+	}
+	if p.Cap&config.CapBE != 0 && len(p.Servers) > 0 {
+		return backends[p.Name]
+	}
+	return nil
+}
+
+// handle owns one accepted connection: it picks a server, connects and
+// relays bytes until both sides are done. A connection with nowhere to go
+// (no backend, no usable server, every attempt refused) is closed at once,
+// as HAProxy does in tcp mode.
+func (e *Engine) handle(fe *frontend, c net.Conn) {
 	e.track(c)
 	defer e.untrack(c)
-	c.Close()
+	defer c.Close()
+	be := fe.backend
+	client, ok := c.(*net.TCPConn)
+	if be == nil || !ok {
+		return
+	}
+	src := addrPort(c.RemoteAddr())
+	srv := be.pick(src.Addr())
+	if srv == nil {
+		return
+	}
+	defer be.release(srv)
+	up, _, err := be.connect(e.ctx, srv, addrPort(c.LocalAddr()))
+	if err != nil {
+		return
+	}
+	e.track(up)
+	defer e.untrack(up)
+	t := be.cfg.Timeouts
+	tunnel.Relay(client, up, tunnel.Timeouts{
+		Client: fe.cfg.Timeouts.Client, Server: t.Server, Tunnel: t.Tunnel,
+		ClientFin: fe.cfg.Timeouts.ClientFin, ServerFin: t.ServerFin,
+	})
+}
+
+func addrPort(a net.Addr) netip.AddrPort {
+	if ta, ok := a.(*net.TCPAddr); ok {
+		return ta.AddrPort()
+	}
+	return netip.AddrPort{}
 }
 
 // track registers a live connection so a hard stop can close it.
@@ -163,6 +231,7 @@ func (e *Engine) SoftStop() {
 // HardStop stops accepting and closes every connection.
 func (e *Engine) HardStop() {
 	e.SoftStop()
+	e.cancel()
 	e.mu.Lock()
 	for c := range e.conns {
 		c.Close()

@@ -1,0 +1,41 @@
+// Package tunnel implements the Layer 4 relay that HAProxy performs in
+// "mode tcp" (and for any stream that became a tunnel) once both the client
+// and the server connection exist: bytes flow both ways untouched until both
+// directions are done.
+//
+// Design choices, and why:
+//
+//   - The copy is io.Copy between the raw *net.TCPConn values. On Linux the
+//     standard library turns that into splice(2) through a kernel pipe
+//     (TCPConn.ReadFrom), so payload never crosses into user space. The
+//     connections are therefore never wrapped: any wrapper would hide the
+//     ReadFrom fast path and force a 32 KiB user-space copy loop.
+//
+//   - Exactly one goroutine is started per relay; the caller's goroutine
+//     carries the client->server direction.
+//
+//   - Half-close is honoured like HAProxy does: a FIN (EOF) read on one side
+//     becomes a shutdown(SHUT_WR) on the other side, and the opposite
+//     direction keeps flowing. Both sockets are closed once both directions
+//     are done.
+//
+//   - A reset is propagated as a reset: when one side fails with ECONNRESET
+//     (or another error) the other side is closed with SO_LINGER 0 so its
+//     peer sees an RST too, and the relay ends immediately.
+//
+//   - Inactivity timeouts must not cost anything on the data path, and
+//     splice gives no per-chunk callback where activity could be recorded.
+//     Instead a single coarse timer (time.AfterFunc) wakes up only when a
+//     timeout could have elapsed and asks the kernel, via TCP_INFO, how long
+//     ago each socket last sent or received data (tcpi_last_data_sent /
+//     tcpi_last_data_recv). If the side is still active the timer is re-armed
+//     for the remaining time; otherwise the relay is aborted. Under sustained
+//     traffic this is one getsockopt per side per timeout period, and no
+//     deadline is ever touched on the hot path. As in HAProxy without
+//     "option independent-streams", traffic in either direction on a side
+//     keeps that side alive.
+//
+// Termination is reported in Result so that callers can build HAProxy's
+// two-character termination state for the data phase ("--", "cD", "sD",
+// "CD", "SD") with Result.TermFlags.
+package tunnel

@@ -1,0 +1,35 @@
+//go:build linux
+
+package tunnel
+
+import (
+	"net"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// tcpStateClose is the kernel's TCP_CLOSE state. A socket we still hold
+// open only reaches it after an RST (or a fatal error such as a
+// retransmission timeout), which is how a failure is attributed to a side.
+const tcpStateClose = 7
+
+// sockInfo asks the kernel how long the socket has been without data
+// traffic in either direction, and whether it was torn down by its peer.
+// ok is false when the information is unavailable (e.g. socket closed).
+func sockInfo(c *net.TCPConn) (idle time.Duration, dead, ok bool) {
+	raw, err := c.SyscallConn()
+	if err != nil {
+		return 0, false, false
+	}
+	var info *unix.TCPInfo
+	var gerr error
+	err = raw.Control(func(fd uintptr) {
+		info, gerr = unix.GetsockoptTCPInfo(int(fd), unix.IPPROTO_TCP, unix.TCP_INFO)
+	})
+	if err != nil || gerr != nil {
+		return 0, false, false
+	}
+	ms := min(info.Last_data_recv, info.Last_data_sent)
+	return time.Duration(ms) * time.Millisecond, info.State == tcpStateClose, true
+}

@@ -1,0 +1,256 @@
+package tunnel
+
+import (
+	"errors"
+	"io"
+	"net"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// Side names one end of a relay.
+type Side uint8
+
+const (
+	SideNone   Side = iota // nothing happened yet
+	SideClient             // the frontend (client) connection
+	SideServer             // the backend (server) connection
+)
+
+// String returns "client", "server" or "none".
+func (s Side) String() string {
+	switch s {
+	case SideClient:
+		return "client"
+	case SideServer:
+		return "server"
+	}
+	return "none"
+}
+
+// Cause says how a side ended.
+type Cause uint8
+
+const (
+	CauseNone    Cause = iota // did not end by itself (closed by the relay)
+	CauseEOF                  // orderly FIN
+	CauseReset                // ECONNRESET / EPIPE: the peer reset the connection
+	CauseTimeout              // inactivity timeout expired on that side
+	CauseError                // any other I/O error
+)
+
+// String returns a short lower-case name of the cause.
+func (c Cause) String() string {
+	return [...]string{"none", "eof", "reset", "timeout", "error"}[c]
+}
+
+// Timeouts are HAProxy's data-phase timeouts. Zero means "not set".
+type Timeouts struct {
+	Client    time.Duration // "timeout client": inactivity on the client side
+	Server    time.Duration // "timeout server": inactivity on the server side
+	Tunnel    time.Duration // "timeout tunnel": replaces Client and Server
+	ClientFin time.Duration // "timeout client-fin": client side once half-closed
+	ServerFin time.Duration // "timeout server-fin": server side once half-closed
+}
+
+// forSide returns the inactivity timeout in force for side i (0 client,
+// 1 server). Like HAProxy, the fin timeouts apply as soon as the session is
+// shut in one direction and then override even the tunnel timeout.
+func (t Timeouts) forSide(i int, halfClosed bool) time.Duration {
+	base, fin := t.Client, t.ClientFin
+	if i == iServer {
+		base, fin = t.Server, t.ServerFin
+	}
+	switch {
+	case halfClosed && fin > 0:
+		return fin
+	case t.Tunnel > 0:
+		return t.Tunnel
+	}
+	return base
+}
+
+// Result describes a finished relay.
+type Result struct {
+	ClientToServer int64 // bytes copied from the client to the server
+	ServerToClient int64 // bytes copied from the server to the client
+
+	// Side and Cause identify the event that decided the outcome: the first
+	// abnormal event (reset, error, timeout) if there was one, otherwise the
+	// side that sent the first FIN with CauseEOF.
+	Side  Side
+	Cause Cause
+
+	// ClientEnd and ServerEnd say how each side's stream ended; CauseNone
+	// means the relay closed it (e.g. because the other side failed).
+	ClientEnd Cause
+	ServerEnd Cause
+
+	Err      error         // the I/O error behind CauseReset / CauseError
+	Duration time.Duration // time spent inside Relay
+}
+
+// TermFlags returns HAProxy's termination state for the data phase: "--"
+// for a normal end, "cD"/"sD" for a client/server timeout, "CD"/"SD" for a
+// client/server abort (reset or error).
+func (r Result) TermFlags() string {
+	switch r.Cause {
+	case CauseTimeout:
+		if r.Side == SideServer {
+			return "sD"
+		}
+		return "cD"
+	case CauseReset, CauseError:
+		if r.Side == SideServer {
+			return "SD"
+		}
+		return "CD"
+	}
+	return "--"
+}
+
+const (
+	iClient = 0
+	iServer = 1
+)
+
+func sideOf(i int) Side { return Side(i + 1) }
+
+// relay is the state shared by the two directions and the watchdog timer.
+// A single mutex guards everything; it is only taken at the edges (end of a
+// direction, timer wake-ups), never per chunk of data.
+type relay struct {
+	mu      sync.Mutex
+	conns   [2]*net.TCPConn
+	t       Timeouts
+	start   time.Time
+	half    bool        // one direction was shut: fin timeouts apply
+	aborted bool        // reset/error/timeout: everything is being torn down
+	stopped bool        // Relay is returning: the timer must not act
+	timer   *time.Timer // inactivity watchdog, nil when no timeout is set
+	res     Result
+}
+
+// Relay copies client->server and server->client concurrently until both
+// directions are done, then closes both connections (Relay owns them) and
+// reports what happened. Any deadline already set on the connections is
+// cleared. It never returns before both copies have stopped,
+// and it starts exactly one goroutine; the watchdog timer callback, when
+// timeouts are set, runs only briefly when a timeout may have expired.
+func Relay(client, server *net.TCPConn, t Timeouts) Result {
+	// Deadlines left over from an earlier phase (handshake, first request)
+	// would surface as spurious errors; the watchdog enforces timeouts.
+	_ = client.SetDeadline(time.Time{})
+	_ = server.SetDeadline(time.Time{})
+	r := &relay{conns: [2]*net.TCPConn{client, server}, t: t, start: time.Now()}
+	r.mu.Lock()
+	r.rearm()
+	r.mu.Unlock()
+
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		r.pump(iServer)
+	}()
+	r.pump(iClient)
+	<-done
+
+	r.mu.Lock()
+	r.stopped = true
+	if r.timer != nil {
+		r.timer.Stop()
+	}
+	r.mu.Unlock()
+	client.Close()
+	server.Close()
+	r.res.Duration = time.Since(r.start)
+	return r.res
+}
+
+// pump copies from side src to the other side. io.Copy is given the raw
+// *net.TCPConn values so that it resolves to TCPConn.ReadFrom (splice).
+func (r *relay) pump(src int) {
+	dst := 1 - src
+	n, err := io.Copy(r.conns[dst], r.conns[src])
+
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if src == iClient {
+		r.res.ClientToServer = n
+	} else {
+		r.res.ServerToClient = n
+	}
+	switch {
+	case r.aborted:
+		// The error is a consequence of our own teardown.
+	case err == nil:
+		r.shutdown(src, dst)
+	default:
+		side, cause := r.classify(src, dst, err)
+		r.abort(side, cause, err)
+	}
+}
+
+// shutdown forwards a FIN read from src to dst and re-arms the watchdog,
+// since the fin timeouts now apply. Caller holds r.mu.
+func (r *relay) shutdown(src, dst int) {
+	r.setEnd(src, CauseEOF)
+	if r.res.Cause == CauseNone {
+		r.res.Side, r.res.Cause = sideOf(src), CauseEOF
+	}
+	// An error here means dst is already dead; the other direction will
+	// observe and report that itself.
+	_ = r.conns[dst].CloseWrite()
+	r.half = true
+	r.rearm()
+}
+
+// classify attributes a copy error to a side. io.Copy does not say whether
+// the read or the write failed (splice reports both as "readfrom"), so the
+// kernel is asked which socket was torn down; failing that, EPIPE points to
+// the destination and anything else to the source.
+func (r *relay) classify(src, dst int, err error) (int, Cause) {
+	cause := CauseError
+	if errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) {
+		cause = CauseReset
+	}
+	for _, i := range [2]int{src, dst} {
+		if _, dead, ok := sockInfo(r.conns[i]); ok && dead {
+			return i, cause
+		}
+	}
+	if errors.Is(err, syscall.EPIPE) {
+		return dst, cause
+	}
+	return src, cause
+}
+
+// abort records the deciding event and tears both connections down, which
+// unblocks whichever copy is still running. After a reset or an error both
+// sockets get SO_LINGER 0 so the surviving peer sees an RST as well; after a
+// timeout they are closed normally. Caller holds r.mu.
+func (r *relay) abort(i int, cause Cause, err error) {
+	r.aborted = true
+	r.res.Side, r.res.Cause, r.res.Err = sideOf(i), cause, err
+	r.setEnd(i, cause)
+	if r.timer != nil {
+		r.timer.Stop()
+	}
+	for _, c := range r.conns {
+		if cause != CauseTimeout {
+			_ = c.SetLinger(0)
+		}
+		_ = c.Close()
+	}
+}
+
+func (r *relay) setEnd(i int, c Cause) {
+	p := &r.res.ClientEnd
+	if i == iServer {
+		p = &r.res.ServerEnd
+	}
+	if *p == CauseNone {
+		*p = c
+	}
+}

@@ -1,0 +1,75 @@
+package tunnel
+
+import "time"
+
+// The watchdog enforces the inactivity timeouts without touching the data
+// path. It is a single timer per relay that fires only when, given the last
+// activity known at the previous wake-up, a side's timeout could have
+// expired. On wake-up the kernel tells how long each socket has been idle
+// (TCP_INFO), so the timer is simply re-armed for the remaining time while
+// data keeps flowing. Its precision is the kernel's (a few milliseconds).
+
+// minRearm bounds how often the timer can fire when the kernel's
+// millisecond-rounded idle time lags just behind the timeout.
+const minRearm = 2 * time.Millisecond
+
+// check is the timer callback.
+func (r *relay) check() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.rearm()
+}
+
+// rearm aborts the relay if a side has been idle for its whole timeout, and
+// otherwise schedules the next check for the earliest possible expiry.
+// Caller holds r.mu.
+func (r *relay) rearm() {
+	if r.stopped || r.aborted {
+		return
+	}
+	now := time.Now()
+	next := time.Duration(-1)
+	expired, overdue := -1, time.Duration(-1)
+	for i := range r.conns {
+		to := r.t.forSide(i, r.half)
+		if to <= 0 {
+			continue
+		}
+		left := to - r.idle(i, now)
+		if left <= 0 {
+			// Both sides may be overdue (e.g. the one blocked writing to
+			// the other): blame the one idle for longer.
+			if -left > overdue {
+				expired, overdue = i, -left
+			}
+			continue
+		}
+		if next < 0 || left < next {
+			next = left
+		}
+	}
+	switch {
+	case expired >= 0:
+		r.abort(expired, CauseTimeout, nil)
+	case next < 0:
+		if r.timer != nil {
+			r.timer.Stop()
+		}
+	case r.timer == nil:
+		r.timer = time.AfterFunc(max(next, minRearm), r.check)
+	default:
+		r.timer.Reset(max(next, minRearm))
+	}
+}
+
+// idle returns how long side i has gone without data in either direction,
+// counting from the start of the relay at most (traffic before the relay,
+// e.g. a handshake done by the caller, is not inactivity of the tunnel).
+// When the kernel cannot tell, the side is considered active.
+func (r *relay) idle(i int, now time.Time) time.Duration {
+	d, _, ok := sockInfo(r.conns[i])
+	if !ok {
+		return 0
+	}
+	return min(d, now.Sub(r.start))
+}
