@@ -125,7 +125,7 @@ func printVersion(w io.Writer, level int) {
 	fmt.Fprintf(w, "Feature list : %s\n\n", featureList())
 	fmt.Fprintf(w, "Default settings :\n  bufsize = 16384, maxrewrite = 1024, maxpollevents = 200\n\n")
 	fmt.Fprintf(w, "Available polling systems :\n  Go netpoller (epoll)\n\n")
-	fmt.Fprintf(w, "Available multiplexer protocols :\n  (none yet: Sluice accepts connections; proxying arrives with the Layer 4 engine)\n")
+	fmt.Fprintf(w, "Available multiplexer protocols :\n  tcp : mode=TCP (splice relay)\n")
 }
 
 func featureList() string {

@@ -146,3 +146,12 @@ func TestSeveralFiles(t *testing.T) {
 		t.Fatalf("code=%d out=%q err=%q", code, out, errs)
 	}
 }
+
+// The README's example configurations must stay valid.
+func TestExamplesAreValid(t *testing.T) {
+	for _, f := range []string{"../../examples/quickstart.cfg", "../../examples/listen-only.cfg"} {
+		if code, out, errs := runArgs("-c", "-f", f); code != 0 || out != "Configuration file is valid\n" {
+			t.Errorf("%s: code=%d out=%q err=%q", f, code, out, errs)
+		}
+	}
+}

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Starts three demo servers and Sluice in front of them (examples/quickstart.cfg),
+# shows a few requests landing on different servers, then keeps running until Ctrl-C.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mkdir -p bin
+go build -o bin/sluice ./cmd/sluice
+go build -o bin/demo-backends ./examples/demo-backends
+bin/demo-backends & backends=$!
+bin/sluice -f examples/quickstart.cfg & sluice=$!
+trap 'kill $sluice $backends 2>/dev/null; wait 2>/dev/null' EXIT INT TERM
+for _ in $(seq 50); do
+  (exec 3<>/dev/tcp/127.0.0.1/8080) 2>/dev/null && break
+  sleep 0.1
+done
+echo
+echo "Sluice listens on 127.0.0.1:8080 and balances over three servers (round robin):"
+for i in 1 2 3 4 5 6; do
+  printf '  request %d -> ' "$i"
+  if command -v curl >/dev/null; then curl -s http://127.0.0.1:8080/; else
+    exec 3<>/dev/tcp/127.0.0.1/8080; printf 'GET / HTTP/1.0\r\n\r\n' >&3; tail -n 1 <&3; exec 3<&-; fi
+done
+echo
+echo "Try it yourself: curl http://127.0.0.1:8080/   (Ctrl-C stops everything)"
+wait $sluice
