@@ -13,7 +13,6 @@ type args struct {
 	hasCheckCond bool
 	debug        bool // -d / -db: stay in the foreground
 	daemon       bool // -D
-	masterWorker bool // -W / -Ws
 	pidfile      string
 	quiet        bool
 	verbose      bool
@@ -67,7 +66,7 @@ func parseArgs(argv []string) (*args, error) {
 		case "-D":
 			a.daemon = true
 		case "-W", "-Ws":
-			a.masterWorker = true
+			err = &usageError{fmt.Sprintf("option '%s' (master-worker mode) is not supported yet by Sluice", s)}
 		case "-p":
 			a.pidfile, err = next()
 		case "-q":
@@ -129,7 +128,6 @@ const usageText = `Usage : %s [-f <cfgfile|cfgdir>]* [ -vdV -D ] [ -n <maxconn> 
         -dW fails if any warning is emitted
         -V enters verbose mode (disables quiet mode)
         -D goes daemon ; -C changes to <dir> before loading files.
-        -W master-worker mode (accepted; Sluice reloads in-process).
         -q quiet mode : don't display messages
         -c check mode : only check config files and exit
         -cc check condition : evaluate a condition and exit

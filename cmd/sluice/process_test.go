@@ -348,3 +348,44 @@ func TestHardStopOld(t *testing.T) {
 	nu.cmd.Process.Signal(syscall.SIGTERM)
 	nu.waitExit(t)
 }
+
+// During a soft stop with a connection still open, a second SIGUSR1 changes
+// nothing and SIGTERM still stops the process; SIGHUP never kills it.
+func TestSignalsDuringSoftStop(t *testing.T) {
+	held, err := net.Listen("tcp", "127.0.0.1:0") // a server that never answers
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Close()
+	go func() {
+		for {
+			c, err := held.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close()
+		}
+	}()
+	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	cfg := "defaults\n mode tcp\n timeout client 30s\n timeout server 30s\n timeout connect 1s\nlisten l\n bind " + addr + "\n server s " + held.Addr().String() + "\n"
+	p := start(t, cfg)
+	waitListen(t, "tcp", addr)
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	p.cmd.Process.Signal(syscall.SIGHUP)
+	p.cmd.Process.Signal(syscall.SIGUSR1)
+	p.cmd.Process.Signal(syscall.SIGUSR1)
+	select {
+	case <-p.done:
+		p.done <- nil
+		t.Fatalf("exited during a soft stop with a live connection:\n%s", p.out)
+	case <-time.After(300 * time.Millisecond):
+	}
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	if code := p.waitExit(t); code != 0 {
+		t.Fatalf("exit %d:\n%s", code, p.out)
+	}
+}

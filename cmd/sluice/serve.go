@@ -35,22 +35,31 @@ func serve(a *args, cfg *config.Config, out *printer) int {
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, syscall.SIGUSR1, syscall.SIGTERM, syscall.SIGINT)
 	defer signal.Stop(sigs)
+	// SIGHUP dumps server states in HAProxy and SIGTTOU/SIGTTIN pause and
+	// resume listeners; Sluice has neither yet, and none may kill it.
+	signal.Ignore(syscall.SIGHUP, syscall.SIGTTOU, syscall.SIGTTIN)
 	sink, err := openLogs(cfg)
 	if err != nil {
 		out.alert("%v", err)
 		return 1
 	}
 	defer sink.Close()
-	eng, err := engine.Start(cfg, engine.Options{Log: sink})
+	// Bind first, then write the pidfile and give up root, and only then
+	// accept: no connection is ever handled with root's privileges.
+	eng, err := engine.Open(cfg, engine.Options{Log: sink})
 	if err != nil {
 		out.alert("%v", err)
 		return 1
 	}
 	if err := afterBind(cfg, out); err != nil {
 		eng.HardStop()
+		if cfg.Global.Pidfile != "" {
+			os.Remove(cfg.Global.Pidfile)
+		}
 		out.alert("%v", err)
 		return 1
 	}
+	eng.Serve()
 	signalOld(a, out)
 	notifyDaemonParent()
 	return waitSignals(sigs, eng, cfg, sink)
@@ -93,7 +102,7 @@ func afterBind(cfg *config.Config, out *printer) error {
 	}
 	if gid >= 0 && gid != os.Getgid() {
 		if err := syscall.Setgroups(nil); err != nil {
-			return fmt.Errorf("[sluice.main()] Failed to drop supplementary groups. Using 'gid'/'group' without 'uid'/'user' is generally useless.")
+			out.warning("[sluice.main()] Failed to drop supplementary groups. Using 'gid'/'group' without 'uid'/'user' is generally useless.")
 		}
 		if err := syscall.Setgid(gid); err != nil {
 			return fmt.Errorf("[sluice.main()] Cannot set gid %d.", gid)
@@ -161,16 +170,19 @@ func waitSignals(ch <-chan os.Signal, eng *engine.Engine, cfg *config.Config, si
 	}
 	done := make(chan bool, 1)
 	go func() { done <- eng.Wait(cfg.Global.HardStopAfter) }()
-	select {
-	case <-done:
-	case s := <-ch:
-		if s != syscall.SIGUSR1 {
+	for {
+		select {
+		case <-done:
 			eng.HardStop()
+			return 0
+		case s := <-ch:
+			// A repeated SIGUSR1 changes nothing; SIGTERM or SIGINT
+			// during a soft stop turn it into a hard one.
+			if s != syscall.SIGUSR1 {
+				eng.HardStop()
+			}
 		}
-		<-done
 	}
-	eng.HardStop()
-	return 0
 }
 
 // daemonize starts this program again in a new session, detached from the

@@ -57,7 +57,9 @@ func parseBalance(c *ctx) {
 		}
 	}
 	c.proxy.Balance = b
-	if st != Supported {
+	// Layer 7 algorithms fall back to round robin in tcp proxies (HAProxy's
+	// warning, from checkModeDependent); http proxies are refused whole.
+	if st != Supported && !layer7Algos[algo] {
 		c.judge("balance "+algo, st)
 	}
 }

@@ -107,6 +107,7 @@ func (l *loader) checkModeDependent(p *Proxy) {
 	}
 	if p.Cap&CapBE != 0 && layer7Algos[p.Balance.Algo] {
 		l.diags.global(SevWarning, p.Balance.Pos, "Layer 7 hash not possible for %s '%s' (needs 'mode http'). Falling back to round robin.", w, p.Name)
+		p.Balance = Balance{Pos: p.Balance.Pos, Algo: "roundrobin", Draws: 2}
 	}
 	for _, name := range []string{"forwardfor", "originalto"} {
 		if o := p.Options[name]; o != nil && !o.Disabled {

@@ -39,7 +39,7 @@ func refused(name, doc string) *keyword {
 
 var globalKeywords = table{}.add(
 	boolKeyword("daemon", func(g *Global) { g.Daemon = true }, "run in the background"),
-	boolKeyword("master-worker", func(g *Global) { g.MasterWorker = true }, "accepted; Sluice reloads in-process"),
+	&keyword{name: "master-worker", status: Pending, doc: "master-worker mode and SIGUSR2 reloads"},
 	&keyword{name: "pidfile", parse: parsePidfile, doc: "write the process id to a file"},
 	&keyword{name: "maxconn", parse: parseGlobalMaxconn, doc: "process-wide concurrent connection limit"},
 	&keyword{name: "nbthread", parse: parseNbthread, doc: "threads: sets GOMAXPROCS"},

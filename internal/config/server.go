@@ -183,6 +183,22 @@ func parseServer(c *ctx) {
 	if !ok {
 		return
 	}
+	// The relay dials TCP addresses with a fixed port or the client's
+	// destination port; the other forms are refused until it handles them.
+	switch {
+	case addr.Kind != netaddr.KindIPv4 && addr.Kind != netaddr.KindIPv6 && addr.Kind != netaddr.KindUnspec:
+		c.placeAlertf("'%s' : server address '%s' (not a TCP address) is not supported yet by Sluice.", label, c.arg(2))
+		c.l.statusAlerts++
+		return
+	case addr.PortMode == netaddr.PortOffset:
+		c.placeAlertf("'%s' : server address '%s' (a port offset) is not supported yet by Sluice.", label, c.arg(2))
+		c.l.statusAlerts++
+		return
+	case addr.UseClientDst:
+		c.placeAlertf("'%s' : server address '%s' (the client's destination) is not supported yet by Sluice.", label, c.arg(2))
+		c.l.statusAlerts++
+		return
+	}
 	s := &Server{Pos: c.pos, Name: name, Addr: addr, Params: p.DefaultServer}
 	s.Params.Other = cloneMap(p.DefaultServer.Other)
 	pending := c.parseServerParams(label, c.args(3), &s.Params)

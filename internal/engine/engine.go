@@ -21,6 +21,7 @@ import (
 	"sluice/internal/config"
 	"sluice/internal/listener"
 	"sluice/internal/logsink"
+	"sluice/internal/netaddr"
 )
 
 // Options are the process-level settings the command line adds.
@@ -41,16 +42,43 @@ type Engine struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 
-	mu    sync.Mutex
-	loops []*listener.Loop
-	conns map[net.Conn]struct{}
-	done  sync.WaitGroup
+	mu      sync.Mutex
+	pending []opened
+	loops   []*listener.Loop
+	conns   map[net.Conn]struct{}
+	done    sync.WaitGroup
 }
 
-// Start opens every listener of cfg. On failure nothing stays open and the
-// error names the frontend and address, as HAProxy's "Starting frontend"
-// alert does.
+// Start opens every listener of cfg and starts accepting.
 func Start(cfg *config.Config, opt Options) (*Engine, error) {
+	e, err := Open(cfg, opt)
+	if err == nil {
+		e.Serve()
+	}
+	return e, err
+}
+
+// Serve starts accepting on every listener Open opened. Callers drop
+// privileges between the two, as HAProxy does between bind and poll.
+func (e *Engine) Serve() {
+	for _, o := range e.pending {
+		fe := o.fe
+		e.loops = append(e.loops, listener.Serve(o.ln, o.limits, func(c net.Conn) { e.handle(fe, c) }))
+	}
+	e.pending = nil
+}
+
+// opened is a listener waiting for Serve.
+type opened struct {
+	ln     net.Listener
+	limits []*listener.Limiter
+	fe     *frontend
+}
+
+// Open opens every listener of cfg without accepting yet. On failure
+// nothing stays open and the error names the frontend and address, as
+// HAProxy's "Starting frontend" alert does.
+func Open(cfg *config.Config, opt Options) (*Engine, error) {
 	e := &Engine{cfg: cfg, log: opt.Log, conns: map[net.Conn]struct{}{}}
 	e.ctx, e.cancel = context.WithCancel(context.Background())
 	e.global = listener.NewLimiter(GlobalMaxconn(cfg))
@@ -62,11 +90,6 @@ func Start(cfg *config.Config, opt Options) (*Engine, error) {
 		}
 		backends[p.Name] = b
 	}
-	type opened struct {
-		ln     net.Listener
-		limits []*listener.Limiter
-		fe     *frontend
-	}
 	var all []opened
 	for _, p := range cfg.Frontends() {
 		if p.Disabled {
@@ -75,11 +98,13 @@ func Start(cfg *config.Config, opt Options) (*Engine, error) {
 		feLimit := listener.NewLimiter(frontendMaxconn(cfg, p))
 		fe := &frontend{cfg: p, backend: targetBackend(p, backends)}
 		for _, b := range p.Binds {
+			if fe.backend != nil && b.Addr.Kind != netaddr.KindIPv4 && b.Addr.Kind != netaddr.KindIPv6 && b.Addr.Kind != netaddr.KindUnspec {
+				closeAll(all)
+				return nil, fmt.Errorf("Starting %s %s: relaying connections from '%s' (a non-TCP bind) is not supported yet by Sluice", p.Kind, p.Name, b.Addr.Raw)
+			}
 			lns, err := listener.Open(b.Addr, bindOptions(b))
 			if err != nil {
-				for _, o := range all {
-					o.ln.Close()
-				}
+				closeAll(all)
 				return nil, fmt.Errorf("Starting %s %s: %w", p.Kind, p.Name, err)
 			}
 			limits := []*listener.Limiter{listener.NewLimiter(b.Params.Maxconn), feLimit, e.global}
@@ -88,11 +113,14 @@ func Start(cfg *config.Config, opt Options) (*Engine, error) {
 			}
 		}
 	}
-	for _, o := range all {
-		fe := o.fe
-		e.loops = append(e.loops, listener.Serve(o.ln, o.limits, func(c net.Conn) { e.handle(fe, c) }))
-	}
+	e.pending = all
 	return e, nil
+}
+
+func closeAll(all []opened) {
+	for _, o := range all {
+		o.ln.Close()
+	}
 }
 
 // GlobalMaxconn is the process-wide connection limit: the configured value,
@@ -223,6 +251,8 @@ func (e *Engine) Addrs() []net.Addr {
 // SoftStop stops accepting; established connections go on until they end.
 // It returns at once; Wait reports when the last connection is gone.
 func (e *Engine) SoftStop() {
+	closeAll(e.pending) // opened but never served
+	e.pending = nil
 	for _, l := range e.loops {
 		l.Stop()
 	}

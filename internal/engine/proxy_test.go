@@ -171,3 +171,14 @@ func TestRelayIntegrity(t *testing.T) {
 		t.Fatalf("payload corrupted: got %d bytes, want %d", len(got), len(payload)+2)
 	}
 }
+
+// Relaying needs TCP on both sides: a unix bind with a backend is refused
+// at start instead of closing every connection.
+func TestUnixBindWithBackendRefused(t *testing.T) {
+	a := startNameServer(t, "a")
+	sock := t.TempDir() + "/u.sock"
+	_, err := Start(loadCfg(t, tcpDefaults+"listen l\n bind unix@"+sock+"\n server a "+a.addr()+"\n"), Options{})
+	if err == nil || !strings.Contains(err.Error(), "not supported yet") {
+		t.Fatalf("err = %v", err)
+	}
+}
