@@ -389,3 +389,93 @@ func TestSignalsDuringSoftStop(t *testing.T) {
 		t.Fatalf("exit %d:\n%s", code, p.out)
 	}
 }
+
+// heldServer accepts connections, greets each with "hi", and keeps them
+// open until the client half-closes.
+func heldServer(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		var conns []net.Conn
+		defer func() {
+			for _, c := range conns {
+				c.Close()
+			}
+		}()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.Write([]byte("hi"))
+			conns = append(conns, c)
+			go func() { io.Copy(io.Discard, c); c.Close() }()
+		}
+	}()
+	return ln.Addr().String()
+}
+
+func relayCfg(addr, server, global string) string {
+	return "global\n" + global + "defaults\n mode tcp\n timeout client 30s\n timeout server 30s\n timeout connect 1s\nlisten l\n bind " + addr + "\n server s " + server + "\n"
+}
+
+// greeted reports whether the relayed server's greeting arrives within d.
+func greeted(c net.Conn, d time.Duration) bool {
+	c.SetReadDeadline(time.Now().Add(d))
+	b := make([]byte, 2)
+	_, err := io.ReadFull(c, b)
+	return err == nil && string(b) == "hi"
+}
+
+// hard-stop-after bounds a soft stop: a connection that never ends does not
+// keep the process alive past it.
+func TestHardStopAfter(t *testing.T) {
+	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	p := start(t, relayCfg(addr, heldServer(t), " hard-stop-after 300ms\n"))
+	waitListen(t, "tcp", addr)
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if !greeted(c, 5*time.Second) {
+		t.Fatal("connection not relayed")
+	}
+	p.cmd.Process.Signal(syscall.SIGUSR1)
+	if code := p.waitExit(t); code != 0 {
+		t.Fatalf("exit %d:\n%s", code, p.out)
+	}
+}
+
+// -n sets the global maxconn: with 1, a second connection waits in the
+// kernel backlog until the first one ends, as in HAProxy.
+func TestGlobalMaxconnFlag(t *testing.T) {
+	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	p := start(t, relayCfg(addr, heldServer(t), ""), "-n", "1")
+	waitListen(t, "tcp", addr) // this probe briefly takes the only slot
+	c1, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !greeted(c1, 5*time.Second) {
+		t.Fatal("first connection not relayed")
+	}
+	c2, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c2.Close()
+	if greeted(c2, 300*time.Millisecond) {
+		t.Fatal("second connection relayed while the only slot was taken")
+	}
+	c1.Close()
+	if !greeted(c2, 5*time.Second) {
+		t.Fatal("second connection not relayed after the first ended")
+	}
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	p.waitExit(t)
+}
