@@ -98,11 +98,7 @@ func parseBind(c *ctx) {
 		w := words[i]
 		bp, ok := bindParams[w]
 		if !ok {
-			names := make([]string, 0, len(bindParams))
-			for n := range bindParams {
-				names = append(names, n)
-			}
-			c.alertf("'bind %s' unknown keyword '%s'.%s", c.arg(1), w, didYouMean(w, names))
+			c.alertf("'bind %s' unknown keyword '%s'.%s", c.arg(1), w, didYouMean(w, sortedKeys(bindParams)))
 			return
 		}
 		arg := ""

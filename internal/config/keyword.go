@@ -54,9 +54,13 @@ func (t table) add(kws ...*keyword) table {
 	return t
 }
 
-func (t table) names() []string {
-	out := make([]string, 0, len(t))
-	for n := range t {
+func (t table) names() []string { return sortedKeys(t) }
+
+// sortedKeys lists a keyword table's names in order, for did-you-mean
+// suggestions and "expects 'a', 'b' or 'c'" messages.
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for n := range m {
 		out = append(out, n)
 	}
 	sort.Strings(out)

@@ -75,13 +75,7 @@ var optionTable = map[string]optionDef{
 	"idle-close-on-response":       {Pending, dFL, true, 0, "close idle on response"},
 }
 
-func optionNames() []string {
-	out := make([]string, 0, len(optionTable))
-	for n := range optionTable {
-		out = append(out, n)
-	}
-	return out
-}
+func optionNames() []string { return sortedKeys(optionTable) }
 
 func parseOption(c *ctx) {
 	name := c.arg(1)

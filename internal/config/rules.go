@@ -1,9 +1,6 @@
 package config
 
-import (
-	"sort"
-	"strings"
-)
+import "strings"
 
 // actionSpec describes one action of a rule family.
 type actionSpec struct {
@@ -97,11 +94,10 @@ func (c *ctx) parseRuleLine(family string, i int) {
 	action := c.arg(i)
 	spec, ok := specs[actionStem(action)]
 	if !ok {
-		names := make([]string, 0, len(specs))
-		for n := range specs {
-			names = append(names, "'"+n+"'")
+		names := sortedKeys(specs)
+		for i, n := range names {
+			names[i] = "'" + n + "'"
 		}
-		sort.Strings(names)
 		c.alertf("'%s' expects %s, but got '%s'.", family, strings.Join(names, ", "), action)
 		return
 	}
@@ -197,11 +193,8 @@ func parseTCPCheck(c *ctx)  { parseCheckRule(c, "tcp-check", tcpCheckSteps, expe
 func parseCheckRule(c *ctx, family string, steps, matches map[string]bool) {
 	step := actionStem(c.arg(1))
 	if !steps[step] {
-		names := make([]string, 0, len(steps))
-		for n := range steps {
-			names = append(names, n)
-		}
-		c.alertf("'%s' only supports %s (got '%s').%s", family, quoteList(sortedStrings(names), "and"), c.arg(1), didYouMean(c.arg(1), names))
+		names := sortedKeys(steps)
+		c.alertf("'%s' only supports %s (got '%s').%s", family, quoteList(names, "and"), c.arg(1), didYouMean(c.arg(1), names))
 		return
 	}
 	if step == "expect" && !validExpect(c, family, matches) {
@@ -227,11 +220,7 @@ func validExpect(c *ctx, family string, matches map[string]bool) bool {
 			continue
 		}
 		if !matches[a] {
-			names := make([]string, 0, len(matches))
-			for n := range matches {
-				names = append(names, n)
-			}
-			c.alertf("'%s expect' : unknown match '%s'; expects %s.", family, a, quoteList(sortedStrings(names), "or"))
+			c.alertf("'%s expect' : unknown match '%s'; expects %s.", family, a, quoteList(sortedKeys(matches), "or"))
 			return false
 		}
 		if i+1 >= len(args) {
@@ -242,9 +231,4 @@ func validExpect(c *ctx, family string, matches map[string]bool) bool {
 	}
 	c.alertf("'%s expect' expects a match type and a pattern.", family)
 	return false
-}
-
-func sortedStrings(s []string) []string {
-	sort.Strings(s)
-	return s
 }

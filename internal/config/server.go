@@ -116,13 +116,7 @@ func init() {
 	serverParams["check-via-socks4"] = serverParam{0, Unsupported, other("check-via-socks4")}
 }
 
-func serverParamNames() []string {
-	out := make([]string, 0, len(serverParams))
-	for n := range serverParams {
-		out = append(out, n)
-	}
-	return out
-}
+func serverParamNames() []string { return sortedKeys(serverParams) }
 
 // parseServerParams applies words to p, reporting problems in HAProxy's
 // "[file:line] : 'server be/name' : ..." shape. It returns the statuses met.
