@@ -127,7 +127,7 @@ func parseBind(c *ctx) {
 			not = "not supported"
 		}
 		c.alertf("'bind %s' : '%s' is %s by Sluice.", c.arg(1), w, not)
-		c.l.statusAlerts++
+		c.refused()
 	}
 	for _, a := range addrs {
 		p.Binds = append(p.Binds, &Bind{Pos: c.pos, Addr: a, Name: params.Other["name"], Params: params})

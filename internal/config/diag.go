@@ -44,6 +44,9 @@ type Diag struct {
 	// NonFatal marks the few alerts HAProxy prints without failing the
 	// load (e.g. "user/uid already specified. Continuing.").
 	NonFatal bool
+	// Refusal marks alerts that only refuse a valid keyword Sluice cannot
+	// run yet: the rest of the configuration is still checked in full.
+	Refusal bool
 }
 
 // Error makes a Diag usable as an error.

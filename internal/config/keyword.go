@@ -120,6 +120,11 @@ func (c *ctx) nonFatalAlertf(format string, a ...any) {
 	c.l.diags[len(c.l.diags)-1].NonFatal = true
 }
 
+// refused marks the alert just raised as a refusal of a valid keyword.
+func (c *ctx) refused() {
+	c.l.diags[len(c.l.diags)-1].Refusal = true
+}
+
 // placeAlertf reports in HAProxy's "[file:line] : ..." shape.
 func (c *ctx) placeAlertf(format string, a ...any) {
 	c.alerts++
@@ -145,10 +150,10 @@ func (c *ctx) judge(name string, st Status) {
 		c.warnf("'%s' has no effect in Sluice; it is accepted and ignored.", name)
 	case Pending:
 		c.alertf("'%s' is not supported yet by Sluice.", name)
-		c.l.statusAlerts++
+		c.refused()
 	case Unsupported:
 		c.alertf("'%s' is not supported by Sluice.", name)
-		c.l.statusAlerts++
+		c.refused()
 	}
 }
 

@@ -41,10 +41,6 @@ type loader struct {
 	// lastDefaults is what a proxy inherits when it names no defaults.
 	lastDefaults *Proxy
 	globalSeen   bool
-	// statusAlerts counts alerts that only say a keyword is not supported:
-	// the configuration is otherwise valid, so the post-parse checks still
-	// run and report everything at once.
-	statusAlerts int
 	// ruledDefaultsUse records which side (frontend or backend) first
 	// inherited each named defaults section that holds rules.
 	ruledDefaultsUse map[*Proxy]Cap
@@ -69,7 +65,9 @@ func Load(paths []string, opt Options) (*Config, Diags) {
 	for _, f := range files {
 		l.loadFile(f)
 	}
-	if l.alertCount() == l.statusAlerts {
+	// Refusals leave the configuration otherwise valid, so the post-parse
+	// checks still run and everything is reported at once.
+	if l.alertCount() == 0 {
 		l.postParse()
 	}
 	return l.cfg, l.diags
@@ -78,7 +76,7 @@ func Load(paths []string, opt Options) (*Config, Diags) {
 func (l *loader) alertCount() int {
 	n := 0
 	for _, d := range l.diags {
-		if d.Sev == SevAlert && !d.NonFatal {
+		if d.Sev == SevAlert && !d.NonFatal && !d.Refusal {
 			n++
 		}
 	}

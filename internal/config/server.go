@@ -182,15 +182,15 @@ func parseServer(c *ctx) {
 	switch {
 	case addr.Kind != netaddr.KindIPv4 && addr.Kind != netaddr.KindIPv6 && addr.Kind != netaddr.KindUnspec:
 		c.placeAlertf("'%s' : server address '%s' (not a TCP address) is not supported yet by Sluice.", label, c.arg(2))
-		c.l.statusAlerts++
+		c.refused()
 		return
 	case addr.PortMode == netaddr.PortOffset:
 		c.placeAlertf("'%s' : server address '%s' (a port offset) is not supported yet by Sluice.", label, c.arg(2))
-		c.l.statusAlerts++
+		c.refused()
 		return
 	case addr.UseClientDst:
 		c.placeAlertf("'%s' : server address '%s' (the client's destination) is not supported yet by Sluice.", label, c.arg(2))
-		c.l.statusAlerts++
+		c.refused()
 		return
 	}
 	s := &Server{Pos: c.pos, Name: name, Addr: addr, Params: p.DefaultServer}
@@ -214,13 +214,13 @@ func parseServer(c *ctx) {
 // refusePending turns parameters Sluice cannot honour yet into one alert.
 func (c *ctx) refusePending(label string, names []string) {
 	for _, n := range names {
-		c.l.statusAlerts++
 		st := serverParams[n].status
 		if st == Pending {
 			c.placeAlertf("'%s' : '%s' is not supported yet by Sluice.", label, n)
 		} else {
 			c.placeAlertf("'%s' : '%s' is not supported by Sluice.", label, n)
 		}
+		c.refused()
 	}
 }
 
