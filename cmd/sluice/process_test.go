@@ -357,6 +357,7 @@ func TestSignalsDuringSoftStop(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer held.Close()
+	accepted := make(chan struct{}, 1)
 	go func() {
 		for {
 			c, err := held.Accept()
@@ -364,6 +365,7 @@ func TestSignalsDuringSoftStop(t *testing.T) {
 				return
 			}
 			defer c.Close()
+			accepted <- struct{}{}
 		}
 	}()
 	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
@@ -375,6 +377,14 @@ func TestSignalsDuringSoftStop(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
+	// Signal only once Sluice has taken the connection through to the
+	// server: before that it may still sit in the listen backlog, which a
+	// soft stop discards.
+	select {
+	case <-accepted:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the connection never reached the server")
+	}
 	p.cmd.Process.Signal(syscall.SIGHUP)
 	p.cmd.Process.Signal(syscall.SIGUSR1)
 	p.cmd.Process.Signal(syscall.SIGUSR1)
