@@ -1,0 +1,147 @@
+package sample
+
+import (
+	"net/netip"
+	"strconv"
+)
+
+// Value is one sample: the output of a fetch after its converters. Str and
+// Bin values point into memory the evaluation context owns (the peeked
+// request or a scratch buffer); they are valid until the next evaluation.
+type Value struct {
+	Type  Type
+	Int   int64 // Bool (0 or 1) and Int
+	IP    netip.Addr
+	Bytes []byte // Str and Bin
+}
+
+// Result says whether a fetch produced a sample.
+type Result uint8
+
+// Fetch results. MayChange is HAProxy's SMP_F_MAY_CHANGE: no answer yet,
+// but more request data could give one, so a rule waiting for data
+// (tcp-request inspect-delay) waits instead of deciding.
+const (
+	NotFound Result = iota
+	Found
+	MayChange
+)
+
+// Ctx is what fetches read: the facts of one stream. The engine fills it;
+// fetches never do I/O.
+type Ctx struct {
+	// Src and Dst are the client's address and the address it connected
+	// to, as a PROXY protocol header stated them when one was received.
+	Src, Dst netip.AddrPort
+	// Payload is the request data received so far and not yet forwarded.
+	Payload []byte
+	// Final is true when no more data will come before a decision: the
+	// inspect delay expired, the buffer is full or the client closed.
+	Final bool
+
+	FrontendName string
+	FrontendID   int
+	BackendName  string
+	BackendID    int
+	// Stopping is true during a soft stop.
+	Stopping bool
+
+	// LookupEnv reads the process environment for env(); nil uses none.
+	LookupEnv func(string) (string, bool)
+	// Hostname is the local host name for hostname.
+	Hostname string
+
+	scratch   [2][]byte
+	turn      int
+	mayChange bool
+}
+
+// buf returns an empty scratch buffer for a fetch or converter that builds
+// a new string. The two buffers alternate so a converter can read its
+// input from the one the previous step filled.
+func (c *Ctx) buf() []byte {
+	c.turn ^= 1
+	return c.scratch[c.turn][:0]
+}
+
+// keep stores a grown scratch buffer back for reuse.
+func (c *Ctx) keep(b []byte) []byte {
+	if cap(b) > cap(c.scratch[c.turn]) {
+		c.scratch[c.turn] = b[:0]
+	}
+	return b
+}
+
+// waitMore marks the current fetch's answer as one more data could change
+// (HAProxy's SMP_F_MAY_CHANGE) unless the decision is final.
+func (c *Ctx) waitMore() {
+	if !c.Final {
+		c.mayChange = true
+	}
+}
+
+// AsString renders v as text into dst, as HAProxy's casts to str do.
+func (v *Value) AsString(dst []byte) []byte {
+	switch v.Type {
+	case Bool, Int:
+		return strconv.AppendInt(dst, v.Int, 10)
+	case IP:
+		return v.IP.AppendTo(dst)
+	default:
+		return append(dst, v.Bytes...)
+	}
+}
+
+// AsInt converts v to an integer as HAProxy's casts do: text is read as a
+// leading decimal number; an address gives its IPv4 value.
+func (v *Value) AsInt() (int64, bool) {
+	switch v.Type {
+	case Bool, Int:
+		return v.Int, true
+	case IP:
+		if v.IP.Is4() {
+			b := v.IP.As4()
+			return int64(b[0])<<24 | int64(b[1])<<16 | int64(b[2])<<8 | int64(b[3]), true
+		}
+		return 0, false
+	default:
+		return parseLeadingInt(v.Bytes)
+	}
+}
+
+func parseLeadingInt(b []byte) (int64, bool) {
+	neg := false
+	i := 0
+	if i < len(b) && (b[i] == '-' || b[i] == '+') {
+		neg = b[i] == '-'
+		i++
+	}
+	start := i
+	var n int64
+	for ; i < len(b) && b[i] >= '0' && b[i] <= '9'; i++ {
+		n = n*10 + int64(b[i]-'0')
+	}
+	if i == start {
+		return 0, false
+	}
+	if neg {
+		n = -n
+	}
+	return n, true
+}
+
+// AsIP converts v to an address: text must be an address; an integer is
+// an IPv4 address in host order.
+func (v *Value) AsIP() (netip.Addr, bool) {
+	switch v.Type {
+	case IP:
+		return v.IP, true
+	case Int:
+		u := uint32(v.Int)
+		return netip.AddrFrom4([4]byte{byte(u >> 24), byte(u >> 16), byte(u >> 8), byte(u)}), true
+	case Str, Bin:
+		a, err := netip.ParseAddr(string(v.Bytes))
+		return a, err == nil
+	}
+	return netip.Addr{}, false
+}
