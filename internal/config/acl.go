@@ -1,12 +1,14 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"net/netip"
 	"os"
 	"regexp"
 	"strings"
 
+	"sluice/internal/acl"
 	"sluice/internal/sample"
 )
 
@@ -30,7 +32,7 @@ func parseACL(c *ctx) {
 	if _, ok := sample.Predefined[name]; ok {
 		c.warnf("acl '%s' will never match because it masks a predefined ACL.", name)
 	}
-	a, err := buildACL(c.args(2))
+	a, err := c.buildACL(c.args(2))
 	if err != nil {
 		c.alertf("error detected while parsing ACL '%s' : %v.", name, err)
 		return
@@ -40,7 +42,7 @@ func parseACL(c *ctx) {
 }
 
 // buildACL parses a criterion, its flags and patterns.
-func buildACL(words []string) (*ACL, error) {
+func (c *ctx) buildACL(words []string) (*ACL, error) {
 	if len(words) == 0 {
 		return nil, fmt.Errorf("missing fetch method")
 	}
@@ -126,6 +128,13 @@ patterns:
 			}
 		}
 	}
+	// Compile for the engine. A fetch or converter Sluice cannot evaluate
+	// yet is kept as Err and refused only where a running rule uses it.
+	a.Expr, a.Err = acl.Compile(acl.Spec{Criterion: a.Criterion, Args: a.Args, Converter: a.Converter,
+		Flags: a.Flags, Patterns: a.Patterns}, acl.Options{ReadFile: c.l.opt.ReadFile, NoResolve: c.l.opt.NoResolve})
+	if a.Err != nil && !errors.Is(a.Err, acl.ErrNotSupported) {
+		return nil, a.Err
+	}
 	return a, nil
 }
 
@@ -210,7 +219,7 @@ func (c *ctx) parseCond(i int, what string) (*Cond, bool) {
 				c.alertf("error detected while parsing %s : missing closing '}' in condition.", what)
 				return nil, false
 			}
-			a, err := buildACL(words[j+1 : end])
+			a, err := c.buildACL(words[j+1 : end])
 			if err != nil {
 				c.alertf("error detected while parsing %s : %v.", what, err)
 				return nil, false

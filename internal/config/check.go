@@ -3,6 +3,9 @@ package config
 import (
 	"fmt"
 	"strings"
+
+	"sluice/internal/acl"
+	"sluice/internal/sample"
 )
 
 // postParse runs the checks HAProxy makes once every file is read: references
@@ -20,6 +23,9 @@ func (l *loader) postParse() {
 			l.checkSwitching(p)
 		}
 		l.checkModeDependent(p)
+		if p.Mode == ModeTCP {
+			l.checkConds(p)
+		}
 		l.checkUserlistRefs(p)
 		l.checkTimeouts(p)
 		l.checkLogs(p)
@@ -153,4 +159,70 @@ func (c *Config) HasListener() bool {
 // String names a proxy for messages: "frontend 'fe' (file:line)".
 func (p *Proxy) String() string {
 	return fmt.Sprintf("%s '%s' (%s:%d)", p.Kind, p.Name, p.Pos.File, p.Pos.Line)
+}
+
+// ruleConds lists the conditions of a tcp proxy's rules that Sluice runs:
+// switching rules and tcp-request rules.
+func ruleConds(p *Proxy) []*Cond {
+	var out []*Cond
+	for _, r := range p.UseBackends {
+		if r.Cond != nil && !r.Dynamic {
+			out = append(out, r.Cond)
+		}
+	}
+	for _, fam := range []string{"tcp-request connection", "tcp-request session", "tcp-request content"} {
+		for _, r := range p.Rules[fam] {
+			if r.Cond != nil {
+				out = append(out, r.Cond)
+			}
+		}
+	}
+	return out
+}
+
+// checkConds refuses conditions that use a fetch or converter Sluice cannot
+// evaluate yet, naming the ACL and the rule's line. HAProxy would run them,
+// so accepting them would silently change what the rule does.
+func (l *loader) checkConds(p *Proxy) {
+	for _, cond := range ruleConds(p) {
+		for _, suite := range cond.Terms {
+			for _, t := range suite {
+				if _, ok := sample.Predefined[t.Name]; ok && t.Anon == nil {
+					if _, err := acl.Predefined(t.Name); err != nil {
+						l.diags.place(SevAlert, cond.Pos, "acl '%s' : %v.", t.Name, err)
+						l.diags[len(l.diags)-1].Refusal = true
+					}
+					continue
+				}
+				for _, a := range p.termACLs(t) {
+					if a.Err != nil {
+						l.diags.place(SevAlert, cond.Pos, "acl '%s' : %v.", aclLabel(a), a.Err)
+						l.diags[len(l.diags)-1].Refusal = true
+					}
+				}
+			}
+		}
+	}
+}
+
+// termACLs is every ACL line a condition term refers to: a named ACL is
+// the OR of all lines declaring the name.
+func (p *Proxy) termACLs(t CondTerm) []*ACL {
+	if t.Anon != nil {
+		return []*ACL{t.Anon}
+	}
+	var out []*ACL
+	for _, a := range p.ACLs {
+		if a.Name == t.Name {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+func aclLabel(a *ACL) string {
+	if a.Name == "" {
+		return "{ " + a.Criterion + " ... }"
+	}
+	return a.Name
 }

@@ -3,6 +3,7 @@ package config
 import (
 	"time"
 
+	"sluice/internal/acl"
 	"sluice/internal/cfgsyntax"
 	"sluice/internal/logsink"
 	"sluice/internal/netaddr"
@@ -268,6 +269,10 @@ type ACL struct {
 	Converter string   // ",lower,..." chain as written
 	Flags     []string // -i, -m str, -f file, ...
 	Patterns  []string
+	// Expr is the compiled expression; nil with Err set when the fetch or
+	// a converter is one Sluice cannot evaluate yet (acl.ErrNotSupported).
+	Expr *acl.Expr
+	Err  error
 }
 
 // Cond is an `if` / `unless` condition: an OR of ANDs of (possibly negated) ACLs.

@@ -46,7 +46,7 @@ func init() {
 		pk("log-tag", dFBL, Supported, generic(1), "syslog tag for this proxy"),
 		pk("error-log-format", dFL, Pending, parseLogFormat, "log format for connection errors"),
 		pk("default_backend", dFL, Supported, parseDefaultBackend, "backend used when no use_backend rule matches"),
-		pk("use_backend", fL, Pending, parseUseBackend, "switch to a backend when a condition matches"),
+		pk("use_backend", fL, Supported, parseUseBackend, "switch to a backend when a condition matches"),
 		pk("acl", dFBL, Supported, parseACL, "named condition"),
 		pk("server", bL, Supported, parseServer, "a server: address and parameters"),
 		pk("default-server", dBL, Supported, parseDefaultServer, "defaults for following server lines"),
@@ -56,7 +56,7 @@ func init() {
 		pk("hash-balance-factor", dBL, Pending, generic(1), "bounded-load consistent hashing"),
 		pk("retries", dBL, Supported, parseRetries, "connection attempts before giving up"),
 		pk("fullconn", dBL, Pending, parseFullconn, "dynamic maxconn reference for minconn"),
-		pk("dispatch", bL, Pending, parseDispatch, "single server address for a backend without servers"),
+		pk("dispatch", bL, Supported, parseDispatch, "single server address for a backend without servers"),
 		pk("id", fBL, Supported, generic(1), "numeric proxy id"),
 		pk("description", fBL, Supported, generic(0), "free text"),
 		pk("disabled", dFBL, Supported, func(c *ctx) { c.proxy.Disabled = true }, "start the proxy disabled"),
@@ -212,6 +212,9 @@ func parseUseBackend(c *ctx) {
 		ref.Cond = cond
 	}
 	c.proxy.UseBackends = append(c.proxy.UseBackends, ref)
+	if ref.Dynamic {
+		c.judge("use_backend %[...]", Pending)
+	}
 }
 
 func parseHashType(c *ctx) {

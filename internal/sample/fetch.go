@@ -34,6 +34,7 @@ func init() {
 	eval("be_id", Int, 0, 0, nil, func(c *Ctx, _ []Arg, v *Value) bool {
 		return c.BackendName != "" && setInt(v, int64(c.BackendID))
 	})
+	eval("fc_rcvd_proxy", Bool, 0, 0, nil, func(c *Ctx, _ []Arg, v *Value) bool { return setBool(v, c.ReceivedProxy) })
 	eval("stopping", Bool, 0, 0, nil, func(c *Ctx, _ []Arg, v *Value) bool { return setBool(v, c.Stopping) })
 	eval("hostname", Str, 0, 0, nil, func(c *Ctx, _ []Arg, v *Value) bool { return setStr(c, v, c.Hostname) })
 	eval("env", Str, 1, 1, nil, fetchEnv)

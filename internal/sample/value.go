@@ -39,6 +39,9 @@ type Ctx struct {
 	// inspect delay expired, the buffer is full or the client closed.
 	Final bool
 
+	// ReceivedProxy is true when the client sent a PROXY protocol header.
+	ReceivedProxy bool
+
 	FrontendName string
 	FrontendID   int
 	BackendName  string
