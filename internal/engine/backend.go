@@ -23,7 +23,14 @@ type backend struct {
 	byLB     map[*lb.Server]*server
 	hashed   bool // balance source
 	avalanch bool
+	id       int
+	rules    ruleSet // tcp-request content rules, run after switching
+	// dispatch is the `dispatch` address of a backend without servers.
+	dispatch *server
 }
+
+// usable reports whether the backend has anywhere to send connections.
+func (b *backend) usable() bool { return len(b.servers) > 0 || b.dispatch != nil }
 
 // server is one server's address and balancer handle.
 type server struct {
@@ -37,8 +44,17 @@ var algos = map[string]lb.Algo{
 	"first": lb.First, "source": lb.Hash, "random": lb.Random,
 }
 
-func newBackend(p *config.Proxy) (*backend, error) {
-	b := &backend{name: p.Name, cfg: p, byLB: map[*lb.Server]*server{}}
+func newBackend(p *config.Proxy, id int) (*backend, error) {
+	b := &backend{name: p.Name, cfg: p, id: id, byLB: map[*lb.Server]*server{}}
+	var err error
+	if b.rules, err = compileRules(p, newCondCompiler(p)); err != nil {
+		return nil, fmt.Errorf("backend '%s': %w", p.Name, err)
+	}
+	b.rules.conn, b.rules.sess = nil, nil // frontend-only rule families
+	if p.Dispatch != nil && len(p.Servers) == 0 {
+		d := &config.Server{Name: p.Name, Addr: *p.Dispatch}
+		b.dispatch = &server{cfg: d, addr: serverAddr(d)}
+	}
 	var lbs []*lb.Server
 	for i, s := range p.Servers {
 		id := s.Params.ID
@@ -91,6 +107,9 @@ func serverAddr(s *config.Server) string {
 
 // pick chooses a server for a client and counts the connection on it.
 func (b *backend) pick(client netip.Addr) *server {
+	if b.dispatch != nil {
+		return b.dispatch
+	}
 	var key uint32
 	if b.hashed {
 		key = lb.SourceHash(client, b.avalanch)
@@ -107,6 +126,9 @@ func (b *backend) pick(client netip.Addr) *server {
 
 // release ends a connection's claim on a server.
 func (b *backend) release(s *server) {
+	if s == b.dispatch {
+		return
+	}
 	b.mu.Lock()
 	b.bal.Drop(s.lb)
 	b.mu.Unlock()

@@ -12,11 +12,10 @@ import (
 	"os"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sys/unix"
-
-	"sluice/internal/tunnel"
 
 	"sluice/internal/config"
 	"sluice/internal/listener"
@@ -41,6 +40,9 @@ type Engine struct {
 	// ctx is cancelled by HardStop so connection attempts end at once.
 	ctx    context.Context
 	cancel context.CancelFunc
+
+	hostname string
+	stopping atomic.Bool
 
 	mu      sync.Mutex
 	pending []opened
@@ -81,10 +83,15 @@ type opened struct {
 func Open(cfg *config.Config, opt Options) (*Engine, error) {
 	e := &Engine{cfg: cfg, log: opt.Log, conns: map[net.Conn]struct{}{}}
 	e.ctx, e.cancel = context.WithCancel(context.Background())
+	e.hostname, _ = os.Hostname()
 	e.global = listener.NewLimiter(GlobalMaxconn(cfg))
 	backends := map[string]*backend{}
+	ids := map[*config.Proxy]int{}
+	for i, p := range cfg.Proxies {
+		ids[p] = i + 1
+	}
 	for _, p := range cfg.Backends() {
-		b, err := newBackend(p)
+		b, err := newBackend(p, ids[p])
 		if err != nil {
 			return nil, err
 		}
@@ -96,9 +103,13 @@ func Open(cfg *config.Config, opt Options) (*Engine, error) {
 			continue
 		}
 		feLimit := listener.NewLimiter(frontendMaxconn(cfg, p))
-		fe := &frontend{cfg: p, backend: targetBackend(p, backends)}
+		fe, err := newFrontend(p, ids[p], backends)
+		if err != nil {
+			closeAll(all)
+			return nil, err
+		}
 		for _, b := range p.Binds {
-			if fe.backend != nil && b.Addr.Kind != netaddr.KindIPv4 && b.Addr.Kind != netaddr.KindIPv6 && b.Addr.Kind != netaddr.KindUnspec {
+			if fe.relays() && b.Addr.Kind != netaddr.KindIPv4 && b.Addr.Kind != netaddr.KindIPv6 && b.Addr.Kind != netaddr.KindUnspec {
 				closeAll(all)
 				return nil, fmt.Errorf("Starting %s %s: relaying connections from '%s' (a non-TCP bind) is not supported yet by Sluice", p.Kind, p.Name, b.Addr.Raw)
 			}
@@ -167,54 +178,48 @@ func bindOptions(b *config.Bind) listener.Options {
 	return o
 }
 
-// frontend is a frontend's run-time state.
+// frontend is a frontend's run-time state: its rules and where its
+// connections go.
 type frontend struct {
-	cfg     *config.Proxy
-	backend *backend // nil: nowhere to send connections
+	cfg       *config.Proxy
+	id        int
+	rules     ruleSet
+	switching []switchRule
+	// defaultBE is the static default_backend, or a listen section's own
+	// servers; nil: connections no rule switches are closed.
+	defaultBE *backend
 }
 
-// targetBackend is where a tcp frontend sends every connection: its static
-// default_backend, or a listen section's own servers.
-func targetBackend(p *config.Proxy, backends map[string]*backend) *backend {
-	if p.DefaultBackend != nil && !p.DefaultBackend.Dynamic {
-		return backends[p.DefaultBackend.Name]
+// newFrontend compiles a frontend's rules against the backends.
+func newFrontend(p *config.Proxy, id int, backends map[string]*backend) (*frontend, error) {
+	fe := &frontend{cfg: p, id: id}
+	cc := newCondCompiler(p)
+	var err error
+	if fe.rules, err = compileRules(p, cc); err != nil {
+		return nil, fmt.Errorf("%s '%s': %w", p.Kind, p.Name, err)
 	}
-	if p.Cap&config.CapBE != 0 && len(p.Servers) > 0 {
-		return backends[p.Name]
+	for _, r := range p.UseBackends {
+		if r.Dynamic {
+			return nil, fmt.Errorf("%s '%s': use_backend with a log-format name is not supported yet by Sluice", p.Kind, p.Name)
+		}
+		cond, err := cc.compile(r.Cond)
+		if err != nil {
+			return nil, fmt.Errorf("%s '%s': %w", p.Kind, p.Name, err)
+		}
+		fe.switching = append(fe.switching, switchRule{cond: cond, be: backends[r.Name]})
 	}
-	return nil
+	switch {
+	case p.DefaultBackend != nil && !p.DefaultBackend.Dynamic:
+		fe.defaultBE = backends[p.DefaultBackend.Name]
+	case p.Cap&config.CapBE != 0:
+		fe.defaultBE = backends[p.Name]
+	}
+	return fe, nil
 }
 
-// handle owns one accepted connection: it picks a server, connects and
-// relays bytes until both sides are done. A connection with nowhere to go
-// (no backend, no usable server, every attempt refused) is closed at once,
-// as HAProxy does in tcp mode.
-func (e *Engine) handle(fe *frontend, c net.Conn) {
-	e.track(c)
-	defer e.untrack(c)
-	defer c.Close()
-	be := fe.backend
-	client, ok := c.(*net.TCPConn)
-	if be == nil || !ok {
-		return
-	}
-	src := addrPort(c.RemoteAddr())
-	srv := be.pick(src.Addr())
-	if srv == nil {
-		return
-	}
-	defer be.release(srv)
-	up, _, err := be.connect(e.ctx, srv, addrPort(c.LocalAddr()))
-	if err != nil {
-		return
-	}
-	e.track(up)
-	defer e.untrack(up)
-	t := be.cfg.Timeouts
-	tunnel.Relay(client, up, tunnel.Timeouts{
-		Client: fe.cfg.Timeouts.Client, Server: t.Server, Tunnel: t.Tunnel,
-		ClientFin: fe.cfg.Timeouts.ClientFin, ServerFin: t.ServerFin,
-	})
+// relays reports whether the frontend can send connections anywhere.
+func (fe *frontend) relays() bool {
+	return fe.defaultBE != nil && fe.defaultBE.usable() || len(fe.switching) > 0
 }
 
 func addrPort(a net.Addr) netip.AddrPort {
@@ -251,6 +256,7 @@ func (e *Engine) Addrs() []net.Addr {
 // SoftStop stops accepting; established connections go on until they end.
 // It returns at once; Wait reports when the last connection is gone.
 func (e *Engine) SoftStop() {
+	e.stopping.Store(true)
 	closeAll(e.pending) // opened but never served
 	e.pending = nil
 	for _, l := range e.loops {
