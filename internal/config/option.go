@@ -20,7 +20,7 @@ type optionDef struct {
 var optionTable = map[string]optionDef{
 	"tcplog":                       {Pending, dFL, false, 0, "TCP log lines (Layer 4 issue)"},
 	"dontlognull":                  {Pending, dFL, false, 0, "do not log empty connections (Layer 4 issue)"},
-	"redispatch":                   {Pending, dBL, false, 1, "retry on another server (Layer 4 issue)"},
+	"redispatch":                   {Supported, dBL, false, 1, "retry on another server when connecting fails"},
 	"allbackups":                   {Supported, dBL, false, 0, "use every backup server at once"},
 	"tcp-check":                    {Pending, dBL, false, 0, "tcp-check scripts (health check issue)"},
 	"httpchk":                      {Pending, dBL, false, 3, "HTTP health checks (health check issue)"},

@@ -4,7 +4,7 @@ import "testing"
 
 // Server addresses the relay cannot dial yet are refused, not misrouted.
 func TestUnsupportedServerAddresses(t *testing.T) {
-	for _, addr := range []string{"/run/app.sock", "127.0.0.1:+1", "0.0.0.0:80"} {
+	for _, addr := range []string{"/run/app.sock", "unix@/run/app.sock", "abns@app"} {
 		_, ds := load(t, timeouts+"listen l\n bind :1\n server s "+addr+"\n")
 		if !hasMsg(ds, SevAlert, 7, "is not supported yet by Sluice") {
 			t.Errorf("server %s: got %s", addr, ds)

@@ -68,8 +68,8 @@ var serverParams = map[string]serverParam{
 	"disabled":  {0, Supported, setBool(func(p *ServerParams) { p.Disabled = true })},
 	"enabled":   {0, Supported, setBool(func(p *ServerParams) { p.Disabled = false })},
 	"id":        {1, Supported, setInt(func(p *ServerParams) *int { return &p.ID }, 1, 1<<31-1)},
-	"maxconn":   {1, Pending, setInt(func(p *ServerParams) *int { return &p.Maxconn }, 0, 1<<31-1)},
-	"maxqueue":  {1, Pending, setInt(func(p *ServerParams) *int { return &p.Maxqueue }, 0, 1<<31-1)},
+	"maxconn":   {1, Supported, setInt(func(p *ServerParams) *int { return &p.Maxconn }, 0, 1<<31-1)},
+	"maxqueue":  {1, Supported, setInt(func(p *ServerParams) *int { return &p.Maxqueue }, 0, 1<<31-1)},
 	"minconn":   {1, Pending, setInt(func(p *ServerParams) *int { return &p.Minconn }, 0, 1<<31-1)},
 	"check":     {0, Pending, setBool(func(p *ServerParams) { p.Check = true })},
 	"no-check":  {0, Supported, setBool(func(p *ServerParams) { p.Check = false })},
@@ -177,19 +177,11 @@ func parseServer(c *ctx) {
 	if !ok {
 		return
 	}
-	// The relay dials TCP addresses with a fixed port or the client's
-	// destination port; the other forms are refused until it handles them.
-	switch {
-	case addr.Kind != netaddr.KindIPv4 && addr.Kind != netaddr.KindIPv6 && addr.Kind != netaddr.KindUnspec:
+	// The relay dials TCP addresses: fixed, the client's destination
+	// (0.0.0.0), or its destination port shifted (:+N). Sockets of other
+	// families are refused until it handles them.
+	if addr.Kind != netaddr.KindIPv4 && addr.Kind != netaddr.KindIPv6 && addr.Kind != netaddr.KindUnspec {
 		c.placeAlertf("'%s' : server address '%s' (not a TCP address) is not supported yet by Sluice.", label, c.arg(2))
-		c.refused()
-		return
-	case addr.PortMode == netaddr.PortOffset:
-		c.placeAlertf("'%s' : server address '%s' (a port offset) is not supported yet by Sluice.", label, c.arg(2))
-		c.refused()
-		return
-	case addr.UseClientDst:
-		c.placeAlertf("'%s' : server address '%s' (the client's destination) is not supported yet by Sluice.", label, c.arg(2))
 		c.refused()
 		return
 	}

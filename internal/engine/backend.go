@@ -1,7 +1,9 @@
 package engine
 
 import (
+	"container/list"
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/netip"
@@ -11,6 +13,7 @@ import (
 
 	"sluice/internal/config"
 	"sluice/internal/lb"
+	"sluice/internal/netaddr"
 )
 
 // backend is a backend's run-time state: its servers and balancer.
@@ -27,16 +30,21 @@ type backend struct {
 	rules    ruleSet // tcp-request content rules, run after switching
 	// dispatch is the `dispatch` address of a backend without servers.
 	dispatch *server
+	queue    list.List // of *waiter: connections waiting for any server
+	seq      uint64    // orders waiters across queues (FIFO)
 }
 
 // usable reports whether the backend has anywhere to send connections.
 func (b *backend) usable() bool { return len(b.servers) > 0 || b.dispatch != nil }
 
-// server is one server's address and balancer handle.
+// server is one server's address, balancer handle and queue.
 type server struct {
-	cfg  *config.Server
-	lb   *lb.Server
-	addr string // host:port; empty port means the client's destination port
+	cfg      *config.Server
+	lb       *lb.Server
+	addr     string // host:port; empty port means the client's destination port
+	maxconn  int
+	maxqueue int
+	queue    list.List // of *waiter, guarded by the backend's mu
 }
 
 var algos = map[string]lb.Algo{
@@ -61,8 +69,8 @@ func newBackend(p *config.Proxy, id int) (*backend, error) {
 		if id == 0 {
 			id = i + 1
 		}
-		ls := &lb.Server{ID: id, Name: s.Name, Weight: s.Params.Weight, Backup: s.Params.Backup}
-		srv := &server{cfg: s, lb: ls, addr: serverAddr(s)}
+		ls := &lb.Server{ID: id, Name: s.Name, Weight: s.Params.Weight, Backup: s.Params.Backup, MaxConn: s.Params.Maxconn}
+		srv := &server{cfg: s, lb: ls, addr: serverAddr(s), maxconn: s.Params.Maxconn, maxqueue: s.Params.Maxqueue}
 		b.servers = append(b.servers, srv)
 		b.byLB[ls] = srv
 		lbs = append(lbs, ls)
@@ -105,63 +113,265 @@ func serverAddr(s *config.Server) string {
 	return net.JoinHostPort(host, port)
 }
 
-// pick chooses a server for a client and counts the connection on it.
-func (b *backend) pick(client netip.Addr) *server {
+// dialAddr is where to connect for a client that connected to dst: the
+// server's own address, or, for `0.0.0.0`, `:+N` and port-less servers,
+// the client's destination address or port (shifted by the offset).
+func (s *server) dialAddr(dst netip.AddrPort) string {
+	a := s.cfg.Addr
+	if !a.UseClientDst && a.PortMode == netaddr.PortFixed && a.Port > 0 {
+		return s.addr
+	}
+	host, port, _ := net.SplitHostPort(s.addr)
+	if a.UseClientDst {
+		host = dst.Addr().String()
+	}
+	switch {
+	case a.PortMode == netaddr.PortOffset:
+		port = strconv.Itoa(int(dst.Port()) + a.Offset)
+	case a.PortMode == netaddr.PortNone || a.Port == 0:
+		port = strconv.Itoa(int(dst.Port()))
+	}
+	return net.JoinHostPort(host, port)
+}
+
+// Errors of server assignment, each with its own termination code.
+var (
+	errNoServer     = errors.New("no server available")
+	errQueueFull    = errors.New("server queue full")
+	errQueueTimeout = errors.New("queue timeout")
+)
+
+// waiter is a connection queued for a server slot.
+type waiter struct {
+	seq   uint64
+	ready chan *server // receives the server whose slot it was given
+	srv   *server      // nil: waiting in the backend's queue
+	elem  *list.Element
+}
+
+// assignment is the outcome of acquire.
+type assignment struct {
+	srv    *server
+	queued time.Duration // time spent in a queue (%Tw)
+}
+
+// acquire gives the connection a server slot, as HAProxy's
+// assign_server_and_queue does: a server below its maxconn is taken at
+// once; a full server chosen by hash queues the connection on itself
+// (refused past maxqueue); when every usable server is full the
+// connection waits in the backend's queue. A queued connection waits up
+// to `timeout queue` (or `timeout connect` when unset) in FIFO order.
+func (b *backend) acquire(ctx context.Context, client netip.Addr, avoid *server) (assignment, error) {
 	if b.dispatch != nil {
-		return b.dispatch
+		return assignment{srv: b.dispatch}, nil
 	}
 	var key uint32
 	if b.hashed {
 		key = lb.SourceHash(client, b.avalanch)
 	}
 	b.mu.Lock()
-	defer b.mu.Unlock()
 	ls := b.bal.Pick(key)
-	if ls == nil {
-		return nil
+	if ls != nil && avoid != nil && ls == avoid.lb && !b.hashed && avoid.lb.Up() {
+		// Redispatch: look past the server that failed, as HAProxy's
+		// srvtoavoid does; keep it when it is the only choice.
+		b.bal.SetUp(avoid.lb, false)
+		if other := b.bal.Pick(key); other != nil {
+			ls = other
+		}
+		b.bal.SetUp(avoid.lb, true)
 	}
-	b.bal.Take(ls)
-	return b.byLB[ls]
+	var w *waiter
+	switch {
+	case ls == nil && !b.anyUsable():
+		b.mu.Unlock()
+		return assignment{}, errNoServer
+	case ls == nil:
+		w = b.enqueue(&b.queue, nil)
+	default:
+		srv := b.byLB[ls]
+		if srv.maxconn > 0 && (srv.queue.Len() > 0 || ls.Served() >= srv.maxconn) {
+			if srv.maxqueue > 0 && srv.queue.Len() >= srv.maxqueue {
+				b.mu.Unlock()
+				return assignment{}, errQueueFull
+			}
+			w = b.enqueue(&srv.queue, srv)
+			break
+		}
+		b.bal.Take(ls)
+		b.mu.Unlock()
+		return assignment{srv: srv}, nil
+	}
+	b.mu.Unlock()
+	return b.wait(ctx, w)
 }
 
-// release ends a connection's claim on a server.
+func (b *backend) enqueue(q *list.List, srv *server) *waiter {
+	b.seq++
+	w := &waiter{seq: b.seq, ready: make(chan *server, 1), srv: srv}
+	w.elem = q.PushBack(w)
+	return w
+}
+
+// wait blocks a queued connection until a slot is handed over.
+func (b *backend) wait(ctx context.Context, w *waiter) (assignment, error) {
+	start := time.Now()
+	tq := b.cfg.Timeouts.Queue
+	if tq == 0 {
+		tq = b.cfg.Timeouts.Connect
+	}
+	var timeout <-chan time.Time
+	if tq > 0 {
+		t := time.NewTimer(tq)
+		defer t.Stop()
+		timeout = t.C
+	}
+	var err error
+	select {
+	case srv := <-w.ready:
+		return assignment{srv: srv, queued: time.Since(start)}, nil
+	case <-timeout:
+		err = errQueueTimeout
+	case <-ctx.Done():
+		err = ctx.Err()
+	}
+	b.mu.Lock()
+	if w.elem != nil { // still queued: leave
+		b.queueOf(w).Remove(w.elem)
+		w.elem = nil
+		b.mu.Unlock()
+		return assignment{queued: time.Since(start)}, err
+	}
+	b.mu.Unlock()
+	// A slot was handed over as the wait ended: use it.
+	return assignment{srv: <-w.ready, queued: time.Since(start)}, nil
+}
+
+func (b *backend) queueOf(w *waiter) *list.List {
+	if w.srv != nil {
+		return &w.srv.queue
+	}
+	return &b.queue
+}
+
+// anyUsable reports whether some server could take connections once one
+// frees a slot (caller holds mu).
+func (b *backend) anyUsable() bool {
+	for _, s := range b.servers {
+		if s.lb.Up() && s.lb.Weight > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// release ends a connection's claim on a server and hands the freed slot
+// to the oldest connection waiting for this server or for any server.
 func (b *backend) release(s *server) {
-	if s == b.dispatch {
+	if s == nil || s == b.dispatch {
 		return
 	}
 	b.mu.Lock()
+	defer b.mu.Unlock()
 	b.bal.Drop(s.lb)
-	b.mu.Unlock()
+	for s.maxconn == 0 || s.lb.Served() < s.maxconn {
+		w := b.oldest(s)
+		if w == nil {
+			return
+		}
+		b.queueOf(w).Remove(w.elem)
+		w.elem = nil
+		b.bal.Take(s.lb)
+		w.ready <- s
+	}
 }
 
-// connect dials the chosen server: one attempt plus `retries` more, each
-// bounded by `timeout connect`, pausing min(timeout connect, 1s) between
-// attempts as HAProxy does. It returns the attempts made.
-func (b *backend) connect(ctx context.Context, s *server, dst netip.AddrPort) (*net.TCPConn, int, error) {
-	addr := s.addr
-	if s.cfg.Addr.Port == 0 {
-		host, _, _ := net.SplitHostPort(addr)
-		addr = net.JoinHostPort(host, strconv.Itoa(int(dst.Port())))
+// oldest is the first waiter of s's queue or the backend's, whichever
+// came first (caller holds mu).
+func (b *backend) oldest(s *server) *waiter {
+	var sw, bw *waiter
+	if e := s.queue.Front(); e != nil {
+		sw = e.Value.(*waiter)
 	}
+	if e := b.queue.Front(); e != nil && s.lb.Up() && s.lb.Weight > 0 {
+		bw = e.Value.(*waiter)
+	}
+	switch {
+	case sw == nil:
+		return bw
+	case bw == nil || sw.seq < bw.seq:
+		return sw
+	}
+	return bw
+}
+
+// connected is the outcome of connect.
+type connected struct {
+	conn       *net.TCPConn
+	srv        *server
+	retries    int  // attempts beyond the first (%rc)
+	redispatch bool // the last attempt went to another server
+	connTime   time.Duration
+}
+
+// connect dials the assigned server: one attempt plus `retries` more,
+// each bounded by `timeout connect`, pausing min(timeout connect, 1s)
+// between attempts as HAProxy does. With `option redispatch`, the
+// retries its interval names go to another server (by default the last
+// one). The returned srv is the server finally used (its slot is held).
+func (b *backend) connect(ctx context.Context, a assignment, client, dst netip.AddrPort) (connected, error) {
 	ct := b.cfg.Timeouts.Connect
 	pause := min(ct, time.Second)
 	if ct == 0 {
 		pause = time.Second
 	}
+	res := connected{srv: a.srv}
 	var err error
 	for attempt := 0; attempt <= b.cfg.Retries; attempt++ {
 		if attempt > 0 {
+			res.retries = attempt
 			select {
 			case <-time.After(pause):
 			case <-ctx.Done():
-				return nil, attempt, ctx.Err()
+				return res, ctx.Err()
+			}
+			if b.redispatchOn(attempt) {
+				b.release(res.srv)
+				res.srv = nil
+				na, aerr := b.acquire(ctx, client.Addr(), a.srv)
+				if aerr != nil {
+					return res, aerr
+				}
+				res.srv, res.redispatch = na.srv, true
 			}
 		}
+		start := time.Now()
 		d := net.Dialer{Timeout: ct}
 		var c net.Conn
-		if c, err = d.DialContext(ctx, "tcp", addr); err == nil {
-			return c.(*net.TCPConn), attempt, nil
+		if c, err = d.DialContext(ctx, "tcp", res.srv.dialAddr(dst)); err == nil {
+			res.conn, res.connTime = c.(*net.TCPConn), time.Since(start)
+			return res, nil
 		}
 	}
-	return nil, b.cfg.Retries, err
+	return res, err
+}
+
+// redispatchOn says whether retry number attempt (1-based) goes to another
+// server under `option redispatch [interval]`: a positive interval P means
+// every Pth retry, a negative -N the Nth retry before the last inclusive.
+func (b *backend) redispatchOn(attempt int) bool {
+	o := b.cfg.Options["redispatch"]
+	if o == nil || o.Disabled || b.dispatch != nil {
+		return false
+	}
+	interval := -1
+	if len(o.Args) == 1 {
+		interval, _ = strconv.Atoi(o.Args[0])
+	}
+	switch {
+	case interval > 0:
+		return attempt%interval == 0
+	case interval < 0:
+		return attempt == b.cfg.Retries+1+interval
+	}
+	return false
 }

@@ -74,17 +74,18 @@ func (e *Engine) handle(fe *frontend, c net.Conn) {
 	e.forward(fe, be, client, smp)
 }
 
-// forward picks a server, connects and relays.
+// forward gets a server slot (perhaps after queueing), connects and relays.
 func (e *Engine) forward(fe *frontend, be *backend, client *net.TCPConn, smp *sample.Ctx) {
-	srv := be.pick(smp.Src.Addr())
-	if srv == nil {
-		return
-	}
-	defer be.release(srv)
-	up, _, err := be.connect(e.ctx, srv, smp.Dst)
+	a, err := be.acquire(e.ctx, smp.Src.Addr(), nil)
 	if err != nil {
 		return
 	}
+	res, err := be.connect(e.ctx, a, smp.Src, smp.Dst)
+	defer be.release(res.srv)
+	if err != nil {
+		return
+	}
+	up := res.conn
 	e.track(up)
 	defer e.untrack(up)
 	t := be.cfg.Timeouts

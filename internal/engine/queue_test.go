@@ -1,0 +1,193 @@
+package engine
+
+import (
+	"fmt"
+	"io"
+	"net"
+	"testing"
+	"time"
+)
+
+// holdServer greets each connection with its name and holds it open
+// until the client closes.
+func holdServer(t *testing.T, name string) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	t.Cleanup(func() { ln.Close(); <-done })
+	go func() {
+		defer close(done)
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				io.WriteString(c, name)
+				io.Copy(io.Discard, c)
+			}()
+		}
+	}()
+	return ln.Addr().String()
+}
+
+func dial(t *testing.T, addr string) net.Conn {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// greeting reads a server's name within d: "" when nothing came, "EOF"
+// when the proxy closed the connection.
+func greeting(c net.Conn, d time.Duration) string {
+	c.SetReadDeadline(time.Now().Add(d))
+	b := make([]byte, 16)
+	n, err := c.Read(b)
+	if n > 0 {
+		return string(b[:n])
+	}
+	if ne, ok := err.(net.Error); ok && ne.Timeout() {
+		return ""
+	}
+	return "EOF"
+}
+
+// A server at its maxconn queues the next connection, which gets the
+// slot as soon as one frees.
+func TestServerMaxconnQueues(t *testing.T) {
+	p := freeAddr(t)
+	startCfg(t, tcpDefaults+fmt.Sprintf(" timeout queue 5s\nlisten l\n bind %s\n server a %s maxconn 1\n", p, holdServer(t, "a")))
+	c1 := dial(t, p)
+	if g := greeting(c1, 5*time.Second); g != "a" {
+		t.Fatalf("first: %q", g)
+	}
+	c2 := dial(t, p)
+	if g := greeting(c2, 300*time.Millisecond); g != "" {
+		t.Fatalf("second connection should wait in the queue, got %q", g)
+	}
+	c1.Close()
+	if g := greeting(c2, 5*time.Second); g != "a" {
+		t.Fatalf("queued connection after the slot freed: %q", g)
+	}
+}
+
+// A connection waiting longer than timeout queue is closed.
+func TestQueueTimeout(t *testing.T) {
+	p := freeAddr(t)
+	startCfg(t, tcpDefaults+fmt.Sprintf(" timeout queue 200ms\nlisten l\n bind %s\n server a %s maxconn 1\n", p, holdServer(t, "a")))
+	c1 := dial(t, p)
+	if g := greeting(c1, 5*time.Second); g != "a" {
+		t.Fatalf("first: %q", g)
+	}
+	c2 := dial(t, p)
+	start := time.Now()
+	if g := greeting(c2, 5*time.Second); g != "EOF" {
+		t.Fatalf("queued past timeout queue: got %q, want a close", g)
+	}
+	if el := time.Since(start); el < 150*time.Millisecond {
+		t.Fatalf("closed after %v, before timeout queue", el)
+	}
+}
+
+// With balance source a full server queues on itself, refusing past its
+// maxqueue at once.
+func TestMaxqueue(t *testing.T) {
+	p := freeAddr(t)
+	startCfg(t, tcpDefaults+fmt.Sprintf(" timeout queue 10s\nlisten l\n bind %s\n balance source\n server a %s maxconn 1 maxqueue 1\n", p, holdServer(t, "a")))
+	c1 := dial(t, p)
+	if g := greeting(c1, 5*time.Second); g != "a" {
+		t.Fatalf("first: %q", g)
+	}
+	c2 := dial(t, p)
+	if g := greeting(c2, 300*time.Millisecond); g != "" {
+		t.Fatalf("second should queue, got %q", g)
+	}
+	c3 := dial(t, p)
+	start := time.Now()
+	if g := greeting(c3, 5*time.Second); g != "EOF" || time.Since(start) > 3*time.Second {
+		t.Fatalf("third past maxqueue: got %q after %v, want an immediate close", g, time.Since(start))
+	}
+	c1.Close()
+	if g := greeting(c2, 5*time.Second); g != "a" {
+		t.Fatalf("queued connection: %q", g)
+	}
+}
+
+// When every server is full, connections wait in the backend's queue in
+// arrival order and take whichever server frees first.
+func TestBackendQueueFIFO(t *testing.T) {
+	p := freeAddr(t)
+	startCfg(t, tcpDefaults+fmt.Sprintf(" timeout queue 10s\nlisten l\n bind %s\n server a %s maxconn 1\n server b %s maxconn 1\n",
+		p, holdServer(t, "a"), holdServer(t, "b")))
+	c1, c2 := dial(t, p), dial(t, p)
+	g1, g2 := greeting(c1, 5*time.Second), greeting(c2, 5*time.Second)
+	if g1 == g2 || g1 == "" || g2 == "" {
+		t.Fatalf("two servers should take one each: %q %q", g1, g2)
+	}
+	c3 := dial(t, p)
+	time.Sleep(50 * time.Millisecond) // let c3 reach the queue before c4
+	c4 := dial(t, p)
+	if g := greeting(c3, 200*time.Millisecond); g != "" {
+		t.Fatalf("third should queue: %q", g)
+	}
+	c2.Close()
+	if g := greeting(c3, 5*time.Second); g != g2 {
+		t.Fatalf("oldest waiter should get %s's slot, got %q", g2, g)
+	}
+	if g := greeting(c4, 200*time.Millisecond); g != "" {
+		t.Fatalf("younger waiter served first: %q", g)
+	}
+	c1.Close()
+	if g := greeting(c4, 5*time.Second); g != g1 {
+		t.Fatalf("fourth: %q, want %q", g, g1)
+	}
+}
+
+// option redispatch sends the last retry to another server; without it
+// the client is closed once the retries to the dead server are spent.
+func TestRedispatch(t *testing.T) {
+	dead := freeAddr(t) // nothing listens here
+	good := holdServer(t, "good")
+	for _, tc := range []struct {
+		opt  string
+		want string
+	}{{" option redispatch\n", "good"}, {"", "EOF"}} {
+		p := freeAddr(t)
+		startCfg(t, tcpDefaults+fmt.Sprintf("listen l\n bind %s\n balance first\n retries 1\n%s server dead %s\n server good %s\n", p, tc.opt, dead, good))
+		c := dial(t, p)
+		if g := greeting(c, 5*time.Second); g != tc.want {
+			t.Errorf("option %q: got %q, want %q", tc.opt, g, tc.want)
+		}
+	}
+}
+
+// A server written 0.0.0.0 connects to the address the client reached,
+// and :+N shifts the client's destination port.
+func TestServerPortOffset(t *testing.T) {
+	target := holdServer(t, "t")
+	_, tport, _ := net.SplitHostPort(target)
+	// Bind the proxy on the target's port minus 1000 when free; otherwise skip.
+	var tp int
+	fmt.Sscan(tport, &tp)
+	if tp <= 1100 {
+		t.Skip("target port too low for an offset")
+	}
+	p := fmt.Sprintf("127.0.0.1:%d", tp-1000)
+	ln, err := net.Listen("tcp", p)
+	if err != nil {
+		t.Skipf("port %s busy", p)
+	}
+	ln.Close()
+	startCfg(t, tcpDefaults+fmt.Sprintf("listen l\n bind %s\n server s 127.0.0.1:+1000\n", p))
+	if g := greeting(dial(t, p), 5*time.Second); g != "t" {
+		t.Fatalf("offset server: %q", g)
+	}
+}
