@@ -14,7 +14,7 @@ var allocFormats = []struct {
 	fmt  string
 }{
 	{TCP, TCPLog},
-	{TCP, `%ci:%cp %fi:%fp %bi:%bp %si:%sp %{+X}ci %{+Q}b %{+E}H %T %Tl %Ts %ms %Td %Tu %U %rt %lc %pid %ID %tsc %[src] %{+Q,+E}[src,lower]`},
+	{TCP, `%ci:%cp %fi:%fp %bi:%bp %si:%sp %{+X}ci %{+X}cp %{+X}Ts %{+X}ms %{+Q}b %{+E}H %T %Tl %Ts %ms %Td %Tu %U %rt %lc %pid %ID %tsc %[src] %{+Q,+E}[src,lower]`},
 	{HTTP, HTTPLog},
 	{HTTP, CLFLog},
 	{HTTP, HTTPSLog},

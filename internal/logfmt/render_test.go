@@ -92,10 +92,14 @@ var renderCases = []renderCase{
 	{name: "dates", fmt: "%t|%T|%Tl|%Ts|%ms|%{+X}Ts|%{+X}ms", base: tcpFields,
 		want: "06/Feb/2009:12:12:51.443|06/Feb/2009:11:12:51 +0000|06/Feb/2009:12:12:51 +0100|1233918771|443|498C1B33|1BB"},
 	{name: "date padding", fmt: "%t %Tl", base: tcpFields,
-		set:  func(f *Fields) { f.AcceptDate = time.Date(803, 1, 2, 3, 4, 5, 6_000_000, time.FixedZone("", -(9*3600+30*60))) },
+		set: func(f *Fields) {
+			f.AcceptDate = time.Date(803, 1, 2, 3, 4, 5, 6_000_000, time.FixedZone("", -(9*3600+30*60)))
+		},
 		want: "02/Jan/0803:03:04:05.006 02/Jan/0803:03:04:05 -0930"},
 	{name: "timers tcp", fmt: "%Th %Tw %Tc %Td %Tt %Tu", base: tcpFields,
-		set:  func(f *Fields) { f.Handshake, f.Queue, f.Connect = 2*time.Millisecond, 3*time.Millisecond, 10*time.Millisecond },
+		set: func(f *Fields) {
+			f.Handshake, f.Queue, f.Connect = 2*time.Millisecond, 3*time.Millisecond, 10*time.Millisecond
+		},
 		want: "2 3 7 4997 5007 5007"},
 	{name: "counters", fmt: "%ac/%fc/%bc/%sc/%rc %sq/%bq %B %U %ST %pid %{+X}pid %rt %{+X}rt %lc %{+X}lc", base: tcpFields,
 		set: func(f *Fields) {
