@@ -11,8 +11,10 @@ const NotReached time.Duration = -1
 
 // Fields is everything a log line can show about one finished stream. The
 // caller fills it (reusing one value per stream is fine) and passes it to
-// Format.Append. Zero values render the way HAProxy renders absent data:
-// "-" for unknown addresses and empty text, "<NOSRV>" for no server.
+// Format.Append. Zero values render the way HAProxy renders absent data
+// ("-" for unknown addresses and empty text, "<NOSRV>" for no server),
+// except the timers: zero means "at the accept", so set the phases that
+// never happened to NotReached.
 type Fields struct {
 	// Client is the client's address (%ci:%cp): the PROXY-protocol source
 	// when the bind has accept-proxy. Frontend is the address the client
