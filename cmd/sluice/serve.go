@@ -62,7 +62,9 @@ func serve(a *args, cfg *config.Config, out *printer) int {
 	eng.Serve()
 	signalOld(a, out)
 	notifyDaemonParent()
-	return waitSignals(sigs, eng, cfg, sink)
+	code := waitSignals(sigs, eng, cfg, sink)
+	eng.Close()
+	return code
 }
 
 // openLogs opens the global log targets with the process's tag.

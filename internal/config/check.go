@@ -1,10 +1,12 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
 	"sluice/internal/acl"
+	"sluice/internal/logfmt"
 	"sluice/internal/sample"
 )
 
@@ -25,6 +27,7 @@ func (l *loader) postParse() {
 		l.checkModeDependent(p)
 		if p.Mode == ModeTCP {
 			l.checkConds(p)
+			l.checkLogFormat(p)
 		}
 		l.checkUserlistRefs(p)
 		l.checkTimeouts(p)
@@ -225,4 +228,42 @@ func aclLabel(a *ACL) string {
 		return "{ " + a.Criterion + " ... }"
 	}
 	return a.Name
+}
+
+// checkLogFormat compiles a frontend's log-format as HAProxy does once
+// every section is read, in HAProxy's words; fetches Sluice cannot
+// evaluate yet are refused by name.
+func (l *loader) checkLogFormat(p *Proxy) {
+	if p.Cap&CapFE == 0 || p.LogFormat == "" {
+		return
+	}
+	var pending []string
+	check := func(e *logfmt.Expr) error {
+		if f, ok := sample.LookupFetch(e.Fetch.Name); ok && f.Layer == sample.L7 {
+			return &logfmt.NotAvailableError{Needs: "HTTP request headers"}
+		}
+		var convs strings.Builder
+		for _, c := range e.Converters {
+			convs.WriteString("," + c.Name)
+			if c.HasArgs {
+				convs.WriteString("(" + c.Args + ")")
+			}
+		}
+		_, err := sample.Compile(e.Fetch.Name, e.Fetch.Args, convs.String())
+		if errors.Is(err, sample.ErrNotSupported) {
+			pending = append(pending, err.Error())
+			return nil
+		}
+		return err
+	}
+	_, _, err := logfmt.CompileWith(p.LogFormat, logfmt.Options{Mode: logfmt.TCP, CheckSample: check})
+	pos := p.LogFormatPos
+	if err != nil {
+		l.diags.global(SevAlert, pos, "Parsing [%s:%d]: failed to parse log-format : %v.", pos.File, pos.Line, err)
+		return
+	}
+	for _, msg := range pending {
+		l.diags.place(SevAlert, pos, "log-format : %s.", msg)
+		l.diags[len(l.diags)-1].Refusal = true
+	}
 }

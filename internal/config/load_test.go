@@ -79,6 +79,8 @@ func TestLoadDiagnostics(t *testing.T) {
 		{"unevaluable fetch in a rule", timeouts + "frontend f\n bind :1\n acl n nbsrv(b) gt 0\n use_backend b if n\nbackend b\n", SevAlert, 8, "acl 'n' : fetch method 'nbsrv' is not supported yet by Sluice."},
 		{"unevaluable anonymous acl", timeouts + "frontend f\n bind :1\n tcp-request content reject if { src,map(/dev/null) x }\n", SevAlert, 7, "acl '{ src ... }' : converter 'map' is not supported yet by Sluice."},
 		{"predefined http acl in tcp", timeouts + "frontend f\n bind :1\n tcp-request content reject if METH_GET\n", SevAlert, 7, "acl 'METH_GET' : predefined ACL 'METH_GET' is not supported yet by Sluice."},
+		{"http variable in tcp log-format", timeouts + "frontend f\n bind :1\n log stdout local0\n log-format \"%ci %r\"\n", SevAlert, 0, "t.cfg:8]: failed to parse log-format : format variable 'r' is reserved for HTTP mode."},
+		{"unevaluable fetch in log-format", timeouts + "frontend f\n bind :1\n log stdout local0\n log-format \"%[nbsrv(b)]\"\n", SevAlert, 8, "log-format : fetch method 'nbsrv' is not supported yet by Sluice."},
 		{"forwardfor in tcp", timeouts + "listen l\n bind :1\n option forwardfor\n", SevWarning, 0, "'option forwardfor' ignored for proxy 'l' as it requires HTTP mode."},
 	}
 	for _, tc := range cases {

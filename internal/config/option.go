@@ -18,8 +18,8 @@ type optionDef struct {
 }
 
 var optionTable = map[string]optionDef{
-	"tcplog":                       {Pending, dFL, false, 0, "TCP log lines (Layer 4 issue)"},
-	"dontlognull":                  {Pending, dFL, false, 0, "do not log empty connections (Layer 4 issue)"},
+	"tcplog":                       {Supported, dFL, false, 0, "HAProxy's TCP log line for each stream"},
+	"dontlognull":                  {Supported, dFL, false, 0, "do not log connections the client sent nothing on"},
 	"redispatch":                   {Supported, dBL, false, 1, "retry on another server when connecting fails"},
 	"allbackups":                   {Supported, dBL, false, 0, "use every backup server at once"},
 	"tcp-check":                    {Pending, dBL, false, 0, "tcp-check scripts (health check issue)"},

@@ -41,7 +41,7 @@ func init() {
 		pk("timeout", dFBL, Supported, parseTimeout, "timeouts (see the timeout table)"),
 		pk("option", dFBL, Supported, parseOption, "options (see the option table)"),
 		pk("log", dFBL, Supported, parseProxyLog, "log targets of this proxy, or 'log global'"),
-		pk("log-format", dFL, Pending, parseLogFormat, "custom log lines (Layer 4 issue)"),
+		pk("log-format", dFL, Supported, parseLogFormat, "custom log line written when a stream ends"),
 		pk("log-format-sd", dFL, Pending, parseLogFormat, "RFC5424 structured data"),
 		pk("log-tag", dFBL, Supported, generic(1), "syslog tag for this proxy"),
 		pk("error-log-format", dFL, Pending, parseLogFormat, "log format for connection errors"),

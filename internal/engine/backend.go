@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"sluice/internal/config"
@@ -18,6 +19,7 @@ import (
 
 // backend is a backend's run-time state: its servers and balancer.
 type backend struct {
+	conns    atomic.Int64 // current connections assigned here (%bc)
 	name     string
 	cfg      *config.Proxy
 	mu       sync.Mutex // guards bal: balancers are not safe for concurrent use
@@ -31,6 +33,7 @@ type backend struct {
 	// dispatch is the `dispatch` address of a backend without servers.
 	dispatch *server
 	queue    list.List // of *waiter: connections waiting for any server
+	queueIdx uint64    // waiters dequeued so far
 	seq      uint64    // orders waiters across queues (FIFO)
 }
 
@@ -44,7 +47,20 @@ type server struct {
 	addr     string // host:port; empty port means the client's destination port
 	maxconn  int
 	maxqueue int
-	queue    list.List // of *waiter, guarded by the backend's mu
+	queue    list.List    // of *waiter, guarded by the backend's mu
+	queueIdx uint64       // waiters dequeued so far
+	cur      atomic.Int64 // connections holding a slot, readable without mu (%sc)
+}
+
+// take and drop count a connection on a server (caller holds mu).
+func (b *backend) take(s *server) {
+	b.bal.Take(s.lb)
+	s.cur.Add(1)
+}
+
+func (b *backend) drop(s *server) {
+	b.bal.Drop(s.lb)
+	s.cur.Add(-1)
 }
 
 var algos = map[string]lb.Algo{
@@ -144,6 +160,8 @@ var (
 // waiter is a connection queued for a server slot.
 type waiter struct {
 	seq   uint64
+	idx0  uint64       // the queue's dequeue count when this waiter joined
+	pos   int          // HAProxy's queue position, set when the waiter leaves
 	ready chan *server // receives the server whose slot it was given
 	srv   *server      // nil: waiting in the backend's queue
 	elem  *list.Element
@@ -153,6 +171,9 @@ type waiter struct {
 type assignment struct {
 	srv    *server
 	queued time.Duration // time spent in a queue (%Tw)
+	// srvQueue and bkQueue are the connections that were ahead in the
+	// server's and the backend's queue when this one joined (%sq, %bq).
+	srvQueue, bkQueue int
 }
 
 // acquire gives the connection a server slot, as HAProxy's
@@ -197,19 +218,40 @@ func (b *backend) acquire(ctx context.Context, client netip.Addr, avoid *server)
 			w = b.enqueue(&srv.queue, srv)
 			break
 		}
-		b.bal.Take(ls)
+		b.take(b.byLB[ls])
 		b.mu.Unlock()
 		return assignment{srv: srv}, nil
 	}
 	b.mu.Unlock()
-	return b.wait(ctx, w)
+	a, err := b.wait(ctx, w)
+	if w.srv != nil {
+		a.srvQueue = w.pos
+	} else {
+		a.bkQueue = w.pos
+	}
+	return a, err
 }
 
 func (b *backend) enqueue(q *list.List, srv *server) *waiter {
 	b.seq++
-	w := &waiter{seq: b.seq, ready: make(chan *server, 1), srv: srv}
+	w := &waiter{seq: b.seq, ready: make(chan *server, 1), srv: srv, idx0: *b.queueIdxOf(srv)}
 	w.elem = q.PushBack(w)
 	return w
+}
+
+func (b *backend) queueIdxOf(srv *server) *uint64 {
+	if srv != nil {
+		return &srv.queueIdx
+	}
+	return &b.queueIdx
+}
+
+// unlink takes a waiter out of its queue (caller holds mu). Its position
+// is HAProxy's: one more than the waiters dequeued while it waited.
+func (b *backend) unlink(w *waiter) {
+	b.queueOf(w).Remove(w.elem)
+	w.elem = nil
+	w.pos = int(*b.queueIdxOf(w.srv)-w.idx0) + 1
 }
 
 // wait blocks a queued connection until a slot is handed over.
@@ -236,8 +278,7 @@ func (b *backend) wait(ctx context.Context, w *waiter) (assignment, error) {
 	}
 	b.mu.Lock()
 	if w.elem != nil { // still queued: leave
-		b.queueOf(w).Remove(w.elem)
-		w.elem = nil
+		b.unlink(w)
 		b.mu.Unlock()
 		return assignment{queued: time.Since(start)}, err
 	}
@@ -272,15 +313,15 @@ func (b *backend) release(s *server) {
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	b.bal.Drop(s.lb)
+	b.drop(s)
 	for s.maxconn == 0 || s.lb.Served() < s.maxconn {
 		w := b.oldest(s)
 		if w == nil {
 			return
 		}
-		b.queueOf(w).Remove(w.elem)
-		w.elem = nil
-		b.bal.Take(s.lb)
+		b.unlink(w)
+		*b.queueIdxOf(w.srv)++
+		b.take(s)
 		w.ready <- s
 	}
 }

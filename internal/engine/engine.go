@@ -25,7 +25,8 @@ import (
 
 // Options are the process-level settings the command line adds.
 type Options struct {
-	// Log receives operational messages (proxy start/stop); nil logs nowhere.
+	// Log is the global section's log targets: operational messages and
+	// the traffic of proxies with `log global`; nil logs nowhere.
 	Log *logsink.Sink
 	// Inherited listeners from an earlier instance could be passed here in
 	// a later version; today every bind is opened anew with SO_REUSEPORT.
@@ -41,8 +42,11 @@ type Engine struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 
-	hostname string
-	stopping atomic.Bool
+	hostname  string
+	globalLog *logsink.Sink   // the global section's targets
+	sinks     []*logsink.Sink // proxies' own targets, closed by Close
+	stopping  atomic.Bool
+	actconn   atomic.Int64 // connections being handled, process-wide (%ac)
 
 	mu      sync.Mutex
 	pending []opened
@@ -81,7 +85,7 @@ type opened struct {
 // nothing stays open and the error names the frontend and address, as
 // HAProxy's "Starting frontend" alert does.
 func Open(cfg *config.Config, opt Options) (*Engine, error) {
-	e := &Engine{cfg: cfg, log: opt.Log, conns: map[net.Conn]struct{}{}}
+	e := &Engine{cfg: cfg, log: opt.Log, globalLog: opt.Log, conns: map[net.Conn]struct{}{}}
 	e.ctx, e.cancel = context.WithCancel(context.Background())
 	e.hostname, _ = os.Hostname()
 	e.global = listener.NewLimiter(GlobalMaxconn(cfg))
@@ -104,8 +108,12 @@ func Open(cfg *config.Config, opt Options) (*Engine, error) {
 		}
 		feLimit := listener.NewLimiter(frontendMaxconn(cfg, p))
 		fe, err := newFrontend(p, ids[p], backends)
+		if err == nil {
+			fe.log, err = e.newFELog(cfg, p)
+		}
 		if err != nil {
 			closeAll(all)
+			e.Close()
 			return nil, err
 		}
 		for _, b := range p.Binds {
@@ -181,8 +189,10 @@ func bindOptions(b *config.Bind) listener.Options {
 // frontend is a frontend's run-time state: its rules and where its
 // connections go.
 type frontend struct {
+	conns     atomic.Int64 // current connections (%fc)
 	cfg       *config.Proxy
 	id        int
+	log       *feLog
 	rules     ruleSet
 	switching []switchRule
 	// defaultBE is the static default_backend, or a listen section's own
@@ -298,4 +308,13 @@ func (e *Engine) Wait(timeout time.Duration) bool {
 	case <-t.C:
 		return false
 	}
+}
+
+// Close releases what the engine opened besides listeners: the log sinks
+// of proxies with their own targets. Call it once Wait has returned.
+func (e *Engine) Close() {
+	for _, s := range e.sinks {
+		s.Close()
+	}
+	e.sinks = nil
 }

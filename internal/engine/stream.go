@@ -1,22 +1,49 @@
 package engine
 
 import (
+	"context"
+	"errors"
 	"net"
 	"net/netip"
 	"os"
+	"time"
 
+	"sluice/internal/logfmt"
 	"sluice/internal/sample"
 	"sluice/internal/tunnel"
 )
+
+// stream is one client connection's way through Sluice and the facts its
+// log line reports.
+type stream struct {
+	e      *Engine
+	fe     *frontend
+	be     *backend
+	srv    *server
+	client *net.TCPConn
+	smp    sample.Ctx
+	peek   *peeker
+
+	accept time.Time
+	// Timers are offsets from accept; negative: the phase never happened.
+	tHandshake, tQueue, tConnect time.Duration
+	bsrc, saddr                  netip.AddrPort // backend source and server addresses
+	bytesIn, bytesOut            int64
+	cause                        logfmt.Cause
+	phase                        logfmt.Phase
+	retries                      int
+	redispatched                 bool
+	srvQueue, bkQueue            int
+}
 
 // handle owns one accepted connection through its whole life, in
 // HAProxy's order: tcp-request connection rules, tcp-request session
 // rules, the frontend's content rules (waiting up to inspect-delay for
 // data), switching rules, the backend's content rules, then a server is
-// picked, connected and bytes relayed until both sides are done. A
-// connection rejected by a rule or with nowhere to go (no backend, no
-// usable server, every attempt refused) is closed at once, as HAProxy
-// does in tcp mode.
+// picked, connected and bytes relayed until both sides are done, and the
+// stream is logged. A connection rejected by a rule or with nowhere to go
+// (no backend, no usable server, every attempt refused) is closed at
+// once, as HAProxy does in tcp mode.
 func (e *Engine) handle(fe *frontend, c net.Conn) {
 	e.track(c)
 	defer e.untrack(c)
@@ -25,74 +52,165 @@ func (e *Engine) handle(fe *frontend, c net.Conn) {
 	if !ok {
 		return
 	}
-	smp := &sample.Ctx{
+	e.actconn.Add(1)
+	defer e.actconn.Add(-1)
+	fe.conns.Add(1)
+	defer fe.conns.Add(-1)
+	s := &stream{e: e, fe: fe, client: client, accept: time.Now(),
+		tHandshake: 0, tQueue: logfmt.NotReached, tConnect: logfmt.NotReached}
+	s.smp = sample.Ctx{
 		Src: unmap(addrPort(c.RemoteAddr())), Dst: unmap(addrPort(c.LocalAddr())),
 		FrontendName: fe.cfg.Name, FrontendID: fe.id,
 		Final: true, Stopping: e.stopping.Load(),
 		LookupEnv: os.LookupEnv, Hostname: e.hostname,
 	}
-	if run(fe.rules.conn, smp) == verdictReject || run(fe.rules.sess, smp) == verdictReject {
+	// Connection and session rules run before the stream exists: a
+	// connection they reject is not logged, as in HAProxy.
+	if run(fe.rules.conn, &s.smp) == verdictReject || run(fe.rules.sess, &s.smp) == verdictReject {
 		return
 	}
-	var p *peeker
-	defer func() { p.release() }()
-	if len(fe.rules.content) > 0 {
-		p = newPeeker(client)
-		if v, err := inspect(p, fe.rules.content, fe.rules.inspectDelay, smp); v != verdictAccept || err != nil {
-			return
-		}
+	fe.logConnect(s)
+	defer s.peek.release()
+	if s.route() {
+		s.forward()
+	}
+	// As in HAProxy, the line is written once the backend and server
+	// counts no longer include this stream (%bc, %sc), the process and
+	// frontend counts still do (%ac, %fc).
+	if s.be != nil {
+		s.be.conns.Add(-1)
+	}
+	fe.logStream(s)
+}
+
+// route runs content and switching rules and picks the backend; false
+// means the stream ends here (cause and phase say why).
+func (s *stream) route() bool {
+	fe := s.fe
+	if len(fe.rules.content) > 0 && !s.inspect(fe.rules.content, fe.rules.inspectDelay) {
+		return false
 	}
 	be := fe.defaultBE
 	if len(fe.switching) > 0 {
-		if p == nil {
-			p = newPeeker(client)
-			if p.now() != nil {
-				return
-			}
+		if s.peek == nil {
+			s.peek = newPeeker(s.client)
+			s.peek.now()
 		}
-		smp.Payload, smp.Final = p.data(), true
+		s.smp.Payload, s.smp.Final = s.peek.data(), true
 		for _, r := range fe.switching {
-			if m, _ := r.cond.Match(smp); m {
+			if m, _ := r.cond.Match(&s.smp); m {
 				be = r.be
 				break
 			}
 		}
 	}
 	if be == nil || !be.usable() {
-		return
+		s.cause, s.phase = logfmt.CauseServerAbort, logfmt.PhaseConnect
+		return false
 	}
-	smp.BackendName, smp.BackendID = be.name, be.id
-	if len(be.rules.content) > 0 && be.cfg != fe.cfg {
-		if p == nil {
-			p = newPeeker(client)
-		}
-		if v, err := inspect(p, be.rules.content, be.rules.inspectDelay, smp); v != verdictAccept || err != nil {
-			return
-		}
+	s.be = be
+	be.conns.Add(1)
+	s.smp.BackendName, s.smp.BackendID = be.name, be.id
+	if len(be.rules.content) > 0 && be.cfg != fe.cfg && !s.inspect(be.rules.content, be.rules.inspectDelay) {
+		return false
 	}
-	p.release()
-	e.forward(fe, be, client, smp)
+	s.peek.release()
+	return true
+}
+
+// inspect runs content rules; false when they reject or the client fails.
+func (s *stream) inspect(rules []tcpRule, delay time.Duration) bool {
+	if s.peek == nil {
+		s.peek = newPeeker(s.client)
+	}
+	v, err := inspect(s.peek, rules, delay, &s.smp)
+	switch {
+	case err != nil:
+		s.cause, s.phase = logfmt.CauseClientAbort, logfmt.PhaseRequest
+		return false
+	case v == verdictReject:
+		s.cause, s.phase = logfmt.CauseProxy, logfmt.PhaseRequest
+		return false
+	}
+	return true
 }
 
 // forward gets a server slot (perhaps after queueing), connects and relays.
-func (e *Engine) forward(fe *frontend, be *backend, client *net.TCPConn, smp *sample.Ctx) {
-	a, err := be.acquire(e.ctx, smp.Src.Addr(), nil)
+func (s *stream) forward() {
+	e, be := s.e, s.be
+	a, err := be.acquire(e.ctx, s.smp.Src.Addr(), nil)
+	s.srvQueue, s.bkQueue = a.srvQueue, a.bkQueue
 	if err != nil {
+		s.cause, s.phase = queueFailure(err)
 		return
 	}
-	res, err := be.connect(e.ctx, a, smp.Src, smp.Dst)
+	s.tQueue = time.Since(s.accept)
+	res, err := be.connect(e.ctx, a, s.smp.Src, s.smp.Dst)
+	s.srv, s.retries, s.redispatched = res.srv, res.retries, res.redispatch
 	defer be.release(res.srv)
 	if err != nil {
+		s.cause, s.phase = connectFailure(err)
 		return
 	}
+	s.tConnect = time.Since(s.accept)
 	up := res.conn
+	s.bsrc, s.saddr = unmap(addrPort(up.LocalAddr())), unmap(addrPort(up.RemoteAddr()))
 	e.track(up)
 	defer e.untrack(up)
 	t := be.cfg.Timeouts
-	tunnel.Relay(client, up, tunnel.Timeouts{
-		Client: fe.cfg.Timeouts.Client, Server: t.Server, Tunnel: t.Tunnel,
-		ClientFin: fe.cfg.Timeouts.ClientFin, ServerFin: t.ServerFin,
+	r := tunnel.Relay(s.client, up, tunnel.Timeouts{
+		Client: s.fe.cfg.Timeouts.Client, Server: t.Server, Tunnel: t.Tunnel,
+		ClientFin: s.fe.cfg.Timeouts.ClientFin, ServerFin: t.ServerFin,
 	})
+	s.bytesIn, s.bytesOut = r.ClientToServer, r.ServerToClient
+	s.cause, s.phase = relayEnd(r, e.ctx.Err() != nil)
+}
+
+// queueFailure maps an assignment error to HAProxy's termination state.
+func queueFailure(err error) (logfmt.Cause, logfmt.Phase) {
+	switch {
+	case errors.Is(err, errQueueTimeout):
+		return logfmt.CauseServerTimeout, logfmt.PhaseQueue
+	case errors.Is(err, errQueueFull):
+		return logfmt.CauseServerAbort, logfmt.PhaseQueue
+	case errors.Is(err, context.Canceled):
+		return logfmt.CauseKilled, logfmt.PhaseQueue
+	}
+	return logfmt.CauseServerAbort, logfmt.PhaseConnect // no server available
+}
+
+// connectFailure: a connect timeout is "sC", a refusal or error "SC".
+func connectFailure(err error) (logfmt.Cause, logfmt.Phase) {
+	var ne net.Error
+	switch {
+	case errors.Is(err, context.Canceled):
+		return logfmt.CauseKilled, logfmt.PhaseConnect
+	case errors.As(err, &ne) && ne.Timeout():
+		return logfmt.CauseServerTimeout, logfmt.PhaseConnect
+	case errors.Is(err, errQueueTimeout):
+		return logfmt.CauseServerTimeout, logfmt.PhaseQueue
+	}
+	return logfmt.CauseServerAbort, logfmt.PhaseConnect
+}
+
+// relayEnd maps how the relay ended to the data-phase termination state.
+func relayEnd(r tunnel.Result, killed bool) (logfmt.Cause, logfmt.Phase) {
+	if killed {
+		return logfmt.CauseKilled, logfmt.PhaseData
+	}
+	switch r.Cause {
+	case tunnel.CauseTimeout:
+		if r.Side == tunnel.SideServer {
+			return logfmt.CauseServerTimeout, logfmt.PhaseData
+		}
+		return logfmt.CauseClientTimeout, logfmt.PhaseData
+	case tunnel.CauseReset, tunnel.CauseError:
+		if r.Side == tunnel.SideServer {
+			return logfmt.CauseServerAbort, logfmt.PhaseData
+		}
+		return logfmt.CauseClientAbort, logfmt.PhaseData
+	}
+	return logfmt.CauseNone, logfmt.PhaseNone
 }
 
 // unmap reports IPv4 clients of dual-stack sockets as IPv4, as HAProxy does.

@@ -1,0 +1,146 @@
+package engine
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"sluice/internal/config"
+	"sluice/internal/logfmt"
+	"sluice/internal/logsink"
+	"sluice/internal/sample"
+)
+
+// feLog is how a frontend logs its streams: where, and in which format.
+type feLog struct {
+	sink *logsink.Sink
+	// format is the stream line (option tcplog or log-format); nil logs
+	// HAProxy's "Connect from" line at accept instead.
+	format   *logfmt.Format
+	exprs    []*sample.Expr // the format's %[...] expressions, by index
+	dontNull bool           // option dontlognull: skip streams the client sent nothing on
+	pid      int
+}
+
+// newFELog builds a frontend's logging from its `log` lines, `no log`,
+// `option tcplog`, `log-format` and `option dontlognull`. Targets that
+// are all `log global` share the process sink; others get their own.
+func (e *Engine) newFELog(cfg *config.Config, p *config.Proxy) (*feLog, error) {
+	if p.NoLog || len(p.Logs) == 0 {
+		return nil, nil
+	}
+	l := &feLog{dontNull: p.Opt("dontlognull"), pid: os.Getpid()}
+	var targets []logsink.Target
+	own := false
+	for _, t := range p.Logs {
+		if t.Global {
+			for _, g := range cfg.Global.Logs {
+				targets = append(targets, g.Target)
+			}
+			continue
+		}
+		own = true
+		targets = append(targets, t.Target)
+	}
+	switch {
+	case !own && e.globalLog != nil:
+		l.sink = e.globalLog
+	case len(targets) > 0:
+		s, err := logsink.Open(targets, logsink.Options{Tag: cfg.Global.LogTag, Hostname: cfg.Global.LogSendHost})
+		if err != nil {
+			return nil, fmt.Errorf("%s '%s': %w", p.Kind, p.Name, err)
+		}
+		e.sinks = append(e.sinks, s)
+		l.sink = s
+	default:
+		return nil, nil
+	}
+	src := p.LogFormat
+	if src == "" && (p.Opt("tcplog") || p.Opt("httplog") || p.Opt("httpslog")) {
+		src = logfmt.TCPLog // the HTTP formats fall back to tcplog in mode tcp
+	}
+	if src == "" {
+		return l, nil
+	}
+	f, _, err := logfmt.Compile(src, logfmt.TCP)
+	if err != nil {
+		return nil, fmt.Errorf("%s '%s': log-format: %w", p.Kind, p.Name, err)
+	}
+	l.format = f
+	for _, x := range f.Exprs() {
+		var convs strings.Builder
+		for _, c := range x.Converters {
+			convs.WriteString("," + c.Name)
+			if c.HasArgs {
+				convs.WriteString("(" + c.Args + ")")
+			}
+		}
+		se, err := sample.Compile(x.Fetch.Name, x.Fetch.Args, convs.String())
+		if err != nil {
+			return nil, fmt.Errorf("%s '%s': log-format %%[%s]: %w", p.Kind, p.Name, x.Text, err)
+		}
+		l.exprs = append(l.exprs, se)
+	}
+	return l, nil
+}
+
+var lineBufs = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
+
+// logConnect writes HAProxy's "Connect from" line at accept when the
+// frontend logs without a stream format.
+func (fe *frontend) logConnect(s *stream) {
+	l := fe.log
+	if l == nil || l.format != nil || !l.sink.Enabled(logsink.LevelInfo) {
+		return
+	}
+	bp := lineBufs.Get().(*[]byte)
+	f := logfmt.Fields{Client: s.smp.Src, Frontend: s.smp.Dst, FrontendName: fe.cfg.Name}
+	*bp = logfmt.AppendConnect((*bp)[:0], &f, logfmt.TCP)
+	l.sink.Log(logsink.LevelInfo, *bp)
+	lineBufs.Put(bp)
+}
+
+// logStream writes the stream's line when it ends.
+func (fe *frontend) logStream(s *stream) {
+	l := fe.log
+	if l == nil || l.format == nil || (l.dontNull && s.bytesIn == 0) || !l.sink.Enabled(logsink.LevelInfo) {
+		return
+	}
+	f := logfmt.Fields{
+		Client: s.smp.Src, Frontend: s.smp.Dst, BackendSource: s.bsrc, Server: s.saddr,
+		FrontendName: fe.cfg.Name, BackendName: fe.cfg.Name,
+		AcceptDate: s.accept,
+		Handshake:  s.tHandshake, Idle: logfmt.NotReached, Request: logfmt.NotReached, Queue: s.tQueue, Connect: s.tConnect, Data: logfmt.NotReached,
+		Close:    time.Since(s.accept),
+		BytesOut: s.bytesOut, BytesIn: s.bytesIn,
+		Cause: s.cause, Phase: s.phase,
+		ActConn: int(s.e.actconn.Load()), FeConn: int(fe.conns.Load()),
+		Retries: s.retries, Redispatched: s.redispatched,
+		SrvQueue: s.srvQueue, BackendQueue: s.bkQueue,
+		PID: l.pid, Hostname: s.e.hostname,
+	}
+	if s.be != nil {
+		f.BackendName = s.be.name
+		f.BeConn = int(s.be.conns.Load())
+	}
+	if s.srv != nil {
+		f.ServerName = s.srv.cfg.Name
+		f.SrvConn = int(s.srv.cur.Load())
+	}
+	if len(l.exprs) > 0 {
+		s.smp.Payload, s.smp.Final = nil, true
+		f.Sample = func(dst []byte, x *logfmt.Expr) ([]byte, bool) {
+			var v sample.Value
+			if found, _ := l.exprs[x.Index].Eval(&s.smp, &v); !found {
+				return dst, false
+			}
+			return v.AsString(dst), true
+		}
+	}
+	bp := lineBufs.Get().(*[]byte)
+	*bp = l.format.Append((*bp)[:0], &f)
+	l.sink.Log(logsink.LevelInfo, *bp)
+	lineBufs.Put(bp)
+}
