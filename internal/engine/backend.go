@@ -355,10 +355,12 @@ type connected struct {
 }
 
 // connect dials the assigned server: one attempt plus `retries` more,
-// each bounded by `timeout connect`, pausing min(timeout connect, 1s)
-// between attempts as HAProxy does. With `option redispatch`, the
-// retries its interval names go to another server (by default the last
-// one). The returned srv is the server finally used (its slot is held).
+// each bounded by `timeout connect`. It follows HAProxy's
+// back_handle_st_cer: after a refusal the same server is retried after
+// min(timeout connect, 1s); with `option redispatch` a retry goes to
+// another server at once when its interval says so, or whenever the
+// balancing is not a hash and more than one active server is usable. The
+// returned srv is the server finally used (its slot is held).
 func (b *backend) connect(ctx context.Context, a assignment, client, dst netip.AddrPort) (connected, error) {
 	ct := b.cfg.Timeouts.Connect
 	pause := min(ct, time.Second)
@@ -370,19 +372,22 @@ func (b *backend) connect(ctx context.Context, a assignment, client, dst netip.A
 	for attempt := 0; attempt <= b.cfg.Retries; attempt++ {
 		if attempt > 0 {
 			res.retries = attempt
-			select {
-			case <-time.After(pause):
-			case <-ctx.Done():
-				return res, ctx.Err()
-			}
-			if b.redispatchOn(attempt) {
-				b.release(res.srv)
+			if b.redispatchOn(attempt, res.srv) {
+				prev := res.srv
+				b.release(prev)
 				res.srv = nil
-				na, aerr := b.acquire(ctx, client.Addr(), a.srv)
+				na, aerr := b.acquire(ctx, client.Addr(), prev)
 				if aerr != nil {
 					return res, aerr
 				}
-				res.srv, res.redispatch = na.srv, true
+				res.srv = na.srv
+				res.redispatch = res.redispatch || na.srv != prev
+			} else if !isTimeout(err) {
+				select { // turn-around: the same server likely refuses again
+				case <-time.After(pause):
+				case <-ctx.Done():
+					return res, ctx.Err()
+				}
 			}
 		}
 		start := time.Now()
@@ -396,10 +401,17 @@ func (b *backend) connect(ctx context.Context, a assignment, client, dst netip.A
 	return res, err
 }
 
-// redispatchOn says whether retry number attempt (1-based) goes to another
-// server under `option redispatch [interval]`: a positive interval P means
-// every Pth retry, a negative -N the Nth retry before the last inclusive.
-func (b *backend) redispatchOn(attempt int) bool {
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// redispatchOn says whether retry number attempt (1-based) leaves srv
+// for another server under `option redispatch [interval]`: a positive
+// interval P means every Pth retry, a negative -N every retry that is a
+// multiple of retries+1-N (by default the last one); and a retry always
+// may when the algorithm is not a hash and several active servers are up.
+func (b *backend) redispatchOn(attempt int, srv *server) bool {
 	o := b.cfg.Options["redispatch"]
 	if o == nil || o.Disabled || b.dispatch != nil {
 		return false
@@ -408,11 +420,23 @@ func (b *backend) redispatchOn(attempt int) bool {
 	if len(o.Args) == 1 {
 		interval, _ = strconv.Atoi(o.Args[0])
 	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
 	switch {
-	case interval > 0:
-		return attempt%interval == 0
-	case interval < 0:
-		return attempt == b.cfg.Retries+1+interval
+	case !srv.lb.Up():
+		return true
+	case interval > 0 && attempt%interval == 0:
+		return true
+	case interval < 0 && b.cfg.Retries+1+interval > 0 && attempt%(b.cfg.Retries+1+interval) == 0:
+		return true
+	case b.hashed:
+		return false
 	}
-	return false
+	active := 0
+	for _, s := range b.servers {
+		if !s.lb.Backup && s.lb.Up() && s.lb.Weight > 0 {
+			active++
+		}
+	}
+	return active > 1
 }
