@@ -9,6 +9,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"sluice/internal/proxyproto"
 	"sluice/internal/sample"
 )
 
@@ -83,6 +84,9 @@ func (p *peeker) more(deadline time.Time) error {
 		if errors.Is(perr, unix.EAGAIN) {
 			perr = nil
 			return false
+		}
+		if perr == nil && p.n == seen && proxyproto.PeerClosed(int(fd)) {
+			p.eof = true // a FIN behind data MSG_PEEK already showed
 		}
 		// Nothing new yet: wait for the next readiness edge.
 		return perr != nil || p.n > seen || p.done()
