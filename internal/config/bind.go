@@ -43,7 +43,7 @@ var bindParams = map[string]bindParam{
 	"user":         {1, Supported, bindOther("user")},
 	"group":        {1, Supported, bindOther("group")},
 	"id":           {1, Supported, bindOther("id")},
-	"accept-proxy": {0, Pending, func(b *BindParams, _ string) error { b.AcceptProxy = true; return nil }},
+	"accept-proxy": {0, Supported, func(b *BindParams, _ string) error { b.AcceptProxy = true; return nil }},
 	"ssl":          {0, Pending, func(b *BindParams, _ string) error { b.SSL = true; return nil }},
 	"crt":          {1, Pending, func(b *BindParams, a string) error { b.Certs = append(b.Certs, a); return nil }},
 	"alpn":         {1, Pending, func(b *BindParams, a string) error { b.ALPN = a; return nil }},

@@ -83,8 +83,8 @@ var serverParams = map[string]serverParam{
 	"slowstart": {1, Pending, setTime(func(p *ServerParams) *time.Duration { return &p.Slowstart })},
 	"cookie":    {1, Pending, func(p *ServerParams, a string) error { p.Cookie = a; return nil }},
 
-	"send-proxy":       {0, Pending, setBool(func(p *ServerParams) { p.SendProxy = 1 })},
-	"send-proxy-v2":    {0, Pending, setBool(func(p *ServerParams) { p.SendProxy = 2 })},
+	"send-proxy":       {0, Supported, setBool(func(p *ServerParams) { p.SendProxy = 1 })},
+	"send-proxy-v2":    {0, Supported, setBool(func(p *ServerParams) { p.SendProxy = 2 })},
 	"no-send-proxy":    {0, Supported, setBool(func(p *ServerParams) { p.SendProxy = 0 })},
 	"no-send-proxy-v2": {0, Supported, setBool(func(p *ServerParams) { p.SendProxy = 0 })},
 	"tfo":              {0, NoEffect, other("tfo")},

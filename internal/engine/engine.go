@@ -69,7 +69,8 @@ func Start(cfg *config.Config, opt Options) (*Engine, error) {
 func (e *Engine) Serve() {
 	for _, o := range e.pending {
 		fe := o.fe
-		e.loops = append(e.loops, listener.Serve(o.ln, o.limits, func(c net.Conn) { e.handle(fe, c) }))
+		bind := o.bind
+		e.loops = append(e.loops, listener.Serve(o.ln, o.limits, func(c net.Conn) { e.handle(fe, bind, c) }))
 	}
 	e.pending = nil
 }
@@ -79,6 +80,7 @@ type opened struct {
 	ln     net.Listener
 	limits []*listener.Limiter
 	fe     *frontend
+	bind   *config.Bind
 }
 
 // Open opens every listener of cfg without accepting yet. On failure
@@ -128,7 +130,7 @@ func Open(cfg *config.Config, opt Options) (*Engine, error) {
 			}
 			limits := []*listener.Limiter{listener.NewLimiter(b.Params.Maxconn), feLimit, e.global}
 			for _, ln := range lns {
-				all = append(all, opened{ln, limits, fe})
+				all = append(all, opened{ln, limits, fe, b})
 			}
 		}
 	}

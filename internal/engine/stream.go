@@ -8,7 +8,9 @@ import (
 	"os"
 	"time"
 
+	"sluice/internal/config"
 	"sluice/internal/logfmt"
+	"sluice/internal/proxyproto"
 	"sluice/internal/sample"
 	"sluice/internal/tunnel"
 )
@@ -44,7 +46,7 @@ type stream struct {
 // stream is logged. A connection rejected by a rule or with nowhere to go
 // (no backend, no usable server, every attempt refused) is closed at
 // once, as HAProxy does in tcp mode.
-func (e *Engine) handle(fe *frontend, c net.Conn) {
+func (e *Engine) handle(fe *frontend, bind *config.Bind, c net.Conn) {
 	e.track(c)
 	defer e.untrack(c)
 	defer c.Close()
@@ -66,7 +68,13 @@ func (e *Engine) handle(fe *frontend, c net.Conn) {
 	}
 	// Connection and session rules run before the stream exists: a
 	// connection they reject is not logged, as in HAProxy.
-	if run(fe.rules.conn, &s.smp) == verdictReject || run(fe.rules.sess, &s.smp) == verdictReject {
+	if run(fe.rules.conn, &s.smp) == verdictReject {
+		return
+	}
+	if bind.Params.AcceptProxy && !s.readProxyHeader() {
+		return
+	}
+	if run(fe.rules.sess, &s.smp) == verdictReject {
 		return
 	}
 	fe.logConnect(s)
@@ -82,6 +90,32 @@ func (e *Engine) handle(fe *frontend, c net.Conn) {
 	}
 	fe.logStream(s)
 }
+
+// readProxyHeader takes the PROXY header an accept-proxy bind requires,
+// within `timeout client`: its addresses replace the connection's for
+// rules and logs (LOCAL and UNKNOWN keep them). A connection without a
+// valid header is closed, as HAProxy does.
+func (s *stream) readProxyHeader() bool {
+	deadline := time.Time{}
+	if t := s.fe.cfg.Timeouts.Client; t > 0 {
+		deadline = s.accept.Add(t)
+	}
+	var buf [proxyHeaderBuf]byte
+	h, err := proxyproto.ReadFrom(s.client, deadline, buf[:])
+	if err != nil {
+		return false
+	}
+	s.smp.ReceivedProxy = true
+	if !h.Unknown && h.Command == proxyproto.Proxy {
+		s.smp.Src, s.smp.Dst = h.Src, h.Dst
+	}
+	s.tHandshake = time.Since(s.accept)
+	return true
+}
+
+// proxyHeaderBuf holds a v1 line or a v2 header with unix addresses and
+// a modest TLV area; longer headers are refused.
+const proxyHeaderBuf = 536
 
 // route runs content and switching rules and picks the backend; false
 // means the stream ends here (cause and phase say why).
@@ -152,8 +186,13 @@ func (s *stream) forward() {
 		s.cause, s.phase = connectFailure(err)
 		return
 	}
-	s.tConnect = time.Since(s.accept)
 	up := res.conn
+	if err := s.sendProxy(up, res.srv); err != nil {
+		up.Close()
+		s.cause, s.phase = logfmt.CauseServerAbort, logfmt.PhaseConnect
+		return
+	}
+	s.tConnect = time.Since(s.accept)
 	s.bsrc, s.saddr = unmap(addrPort(up.LocalAddr())), unmap(addrPort(up.RemoteAddr()))
 	e.track(up)
 	defer e.untrack(up)
@@ -164,6 +203,23 @@ func (s *stream) forward() {
 	})
 	s.bytesIn, s.bytesOut = r.ClientToServer, r.ServerToClient
 	s.cause, s.phase = relayEnd(r, e.ctx.Err() != nil)
+}
+
+// sendProxy writes the server's send-proxy or send-proxy-v2 header, with
+// the client's address and the one it connected to, before any data.
+func (s *stream) sendProxy(up *net.TCPConn, srv *server) error {
+	var b [64]byte
+	var hdr []byte
+	switch srv.cfg.Params.SendProxy {
+	case 1:
+		hdr = proxyproto.AppendV1(b[:0], s.smp.Src, s.smp.Dst)
+	case 2:
+		hdr = proxyproto.AppendV2(b[:0], proxyproto.Proxy, s.smp.Src, s.smp.Dst, nil)
+	default:
+		return nil
+	}
+	_, err := up.Write(hdr)
+	return err
 }
 
 // queueFailure maps an assignment error to HAProxy's termination state.
