@@ -78,8 +78,9 @@ func newSyslog(t *testing.T) *syslogUDP {
 	return s
 }
 
-// proxyRun starts a proxy binary on cfg and returns a stop function.
-func proxyRun(t *testing.T, bin, cfg, listen string) func() {
+// proxyRun starts a proxy binary on cfg and returns a stop function and
+// the client port of the connection that found it listening.
+func proxyRun(t *testing.T, bin, cfg, listen string) (func(), int) {
 	t.Helper()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "l4.cfg")
@@ -100,8 +101,9 @@ func proxyRun(t *testing.T, bin, cfg, listen string) func() {
 	for {
 		c, err := net.Dial("tcp", listen)
 		if err == nil {
+			port := c.LocalAddr().(*net.TCPAddr).Port
 			c.Close()
-			break
+			return stop, port
 		}
 		if time.Now().After(deadline) {
 			stop()
@@ -109,21 +111,22 @@ func proxyRun(t *testing.T, bin, cfg, listen string) func() {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	return stop
 }
 
-// ask sends msg, half-closes and returns the reply ("" when closed).
-func ask(t *testing.T, addr, msg string) string {
+// ask sends msg, half-closes and returns the reply ("" when closed) and
+// the client's port, which finds the connection's log line.
+func ask(t *testing.T, addr, msg string) (string, int) {
 	c, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Close()
+	port := c.LocalAddr().(*net.TCPAddr).Port
 	c.SetDeadline(time.Now().Add(10 * time.Second))
 	io.WriteString(c, msg)
 	c.(*net.TCPConn).CloseWrite()
 	b, _ := io.ReadAll(c)
-	return string(b)
+	return string(b), port
 }
 
 func freeAddr(t *testing.T) string {
@@ -238,8 +241,10 @@ func repeat(s string, n int) []string {
 }
 
 // tcplogShape keeps what must match between the two proxies: names,
-// bytes, termination state and counters; addresses, dates and timers vary.
-var tcplogShape = regexp.MustCompile(`\d+\.\d+\.\d+\.\d+:\d+ \[[^\]]+\] (\S+ \S+/\S+) -?\d+/-?\d+/\d+ (\d+ \S\S \d+/\d+/\d+/\d+/\+?\d+ \d+/\d+)`)
+// bytes, termination state, backend and server counts, retries and queue
+// positions. Addresses, dates and timers vary, and so do the process and
+// frontend counts (%ac/%fc), which include connections still closing.
+var tcplogShape = regexp.MustCompile(`\d+\.\d+\.\d+\.\d+:(\d+) \[[^\]]+\] (\S+ \S+/\S+) -?\d+/-?\d+/\d+ (\d+ \S\S) \d+/\d+/(\d+/\d+/\+?\d+ \d+/\d+)`)
 
 func TestTrafficDifferential(t *testing.T) {
 	hap := haproxyPath()
@@ -264,18 +269,13 @@ func TestTrafficDifferential(t *testing.T) {
 				}
 				cfg := "global\n log " + rx.pc.LocalAddr().String() + " local0 info\ndefaults\n mode tcp\n log global\n option tcplog\n" +
 					" timeout connect 2s\n timeout client 10s\n timeout server 10s\n" + body
-				stop := proxyRun(t, bin, cfg, bind)
-				// The readiness probe is a stream of its own: drop its line.
-				probe := waitLine(t, rx)
-				_ = probe
+				stop, probe := proxyRun(t, bin, cfg, bind)
+				waitLine(t, rx, probe) // the probe's stream has ended
 				for _, m := range tc.msgs {
-					got[i] = append(got[i], ask(t, bind, m))
-					line := waitLine(t, rx)
-					sh := tcplogShape.FindStringSubmatch(line)
-					if sh == nil {
-						t.Fatalf("%s: not a tcplog line: %q", filepath.Base(bin), line)
-					}
-					logs[i] = append(logs[i], sh[1]+" "+sh[2])
+					reply, port := ask(t, bind, m)
+					got[i] = append(got[i], reply)
+					sh := waitLine(t, rx, port)
+					logs[i] = append(logs[i], sh[2]+" "+sh[3]+" "+sh[4])
 				}
 				stop()
 			}
@@ -291,13 +291,23 @@ func TestTrafficDifferential(t *testing.T) {
 	}
 }
 
-func waitLine(t *testing.T, rx *syslogUDP) string {
+// waitLine returns the tcplog fields of the line for the client port;
+// other lines (the readiness probe's) are skipped.
+func waitLine(t *testing.T, rx *syslogUDP, port int) []string {
 	t.Helper()
-	select {
-	case l := <-rx.lines:
-		return l
-	case <-time.After(10 * time.Second):
-		t.Fatal("no log line")
+	timeout := time.After(10 * time.Second)
+	for {
+		select {
+		case l := <-rx.lines:
+			sh := tcplogShape.FindStringSubmatch(l)
+			if sh == nil {
+				t.Fatalf("not a tcplog line: %q", l)
+			}
+			if sh[1] == fmt.Sprint(port) {
+				return sh
+			}
+		case <-timeout:
+			t.Fatalf("no log line for client port %d", port)
+		}
 	}
-	return ""
 }
