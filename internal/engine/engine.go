@@ -20,7 +20,6 @@ import (
 	"sluice/internal/config"
 	"sluice/internal/listener"
 	"sluice/internal/logsink"
-	"sluice/internal/netaddr"
 )
 
 // Options are the process-level settings the command line adds.
@@ -119,10 +118,6 @@ func Open(cfg *config.Config, opt Options) (*Engine, error) {
 			return nil, err
 		}
 		for _, b := range p.Binds {
-			if fe.relays() && b.Addr.Kind != netaddr.KindIPv4 && b.Addr.Kind != netaddr.KindIPv6 && b.Addr.Kind != netaddr.KindUnspec {
-				closeAll(all)
-				return nil, fmt.Errorf("Starting %s %s: relaying connections from '%s' (a non-TCP bind) is not supported yet by Sluice", p.Kind, p.Name, b.Addr.Raw)
-			}
 			lns, err := listener.Open(b.Addr, bindOptions(b))
 			if err != nil {
 				closeAll(all)

@@ -2,7 +2,6 @@ package engine
 
 import (
 	"errors"
-	"net"
 	"os"
 	"sync"
 	"time"
@@ -11,6 +10,7 @@ import (
 
 	"sluice/internal/proxyproto"
 	"sluice/internal/sample"
+	"sluice/internal/tunnel"
 )
 
 // inspectBufSize is how much request data content rules may look at:
@@ -23,14 +23,14 @@ var inspectBufs = sync.Pool{New: func() any { b := make([]byte, inspectBufSize);
 // in the socket and are spliced to the server with the rest, so content
 // inspection costs no copy and no buffering on the relay path.
 type peeker struct {
-	c    *net.TCPConn
+	c    tunnel.Conn
 	buf  *[]byte
 	n    int
 	eof  bool
 	full bool
 }
 
-func newPeeker(c *net.TCPConn) *peeker {
+func newPeeker(c tunnel.Conn) *peeker {
 	return &peeker{c: c, buf: inspectBufs.Get().(*[]byte)}
 }
 

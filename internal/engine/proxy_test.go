@@ -174,11 +174,25 @@ func TestRelayIntegrity(t *testing.T) {
 
 // Relaying needs TCP on both sides: a unix bind with a backend is refused
 // at start instead of closing every connection.
-func TestUnixBindWithBackendRefused(t *testing.T) {
+func TestUnixBindRelays(t *testing.T) {
+	rx := startSyslog(t)
 	a := startNameServer(t, "a")
 	sock := t.TempDir() + "/u.sock"
-	_, err := Start(loadCfg(t, tcpDefaults+"listen l\n bind unix@"+sock+"\n server a "+a.addr()+"\n"), Options{})
-	if err == nil || !strings.Contains(err.Error(), "not supported yet") {
-		t.Fatalf("err = %v", err)
+	startLogged(t, rx, tcpDefaults+" log global\n option tcplog\nlisten l\n bind "+freeAddr(t)+"\n bind unix@"+sock+"\n server a "+a.addr()+"\n")
+	c, err := net.Dial("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	io.WriteString(c, "hello")
+	c.(*net.UnixConn).CloseWrite()
+	b, _ := io.ReadAll(c)
+	if string(b) != "a:hello" {
+		t.Fatalf("through the unix socket: %q", b)
+	}
+	// HAProxy logs a unix client as unix:<listener id>.
+	if line := rx.next(t); !strings.Contains(line, ": unix:2 [") || !strings.Contains(line, " l l/a ") {
+		t.Fatalf("log line %q", line)
 	}
 }

@@ -20,9 +20,10 @@ import (
 type stream struct {
 	e      *Engine
 	fe     *frontend
+	bind   *config.Bind
 	be     *backend
 	srv    *server
-	client *net.TCPConn
+	client tunnel.Conn
 	smp    sample.Ctx
 	peek   *peeker
 
@@ -50,7 +51,7 @@ func (e *Engine) handle(fe *frontend, bind *config.Bind, c net.Conn) {
 	e.track(c)
 	defer e.untrack(c)
 	defer c.Close()
-	client, ok := c.(*net.TCPConn)
+	client, ok := c.(tunnel.Conn)
 	if !ok {
 		return
 	}
@@ -58,7 +59,7 @@ func (e *Engine) handle(fe *frontend, bind *config.Bind, c net.Conn) {
 	defer e.actconn.Add(-1)
 	fe.conns.Add(1)
 	defer fe.conns.Add(-1)
-	s := &stream{e: e, fe: fe, client: client, accept: time.Now(),
+	s := &stream{e: e, fe: fe, bind: bind, client: client, accept: time.Now(),
 		tHandshake: 0, tQueue: logfmt.NotReached, tConnect: logfmt.NotReached}
 	s.smp = sample.Ctx{
 		Src: unmap(addrPort(c.RemoteAddr())), Dst: unmap(addrPort(c.LocalAddr())),

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"net"
 	"os"
 	"strings"
 	"sync"
@@ -97,6 +98,7 @@ func (fe *frontend) logConnect(s *stream) {
 	}
 	bp := lineBufs.Get().(*[]byte)
 	f := logfmt.Fields{Client: s.smp.Src, Frontend: s.smp.Dst, FrontendName: fe.cfg.Name}
+	f.UnixListener, f.ListenerID = s.unixListener()
 	*bp = logfmt.AppendConnect((*bp)[:0], &f, logfmt.TCP)
 	l.sink.Log(logsink.LevelInfo, *bp)
 	lineBufs.Put(bp)
@@ -121,6 +123,7 @@ func (fe *frontend) logStream(s *stream) {
 		SrvQueue: s.srvQueue, BackendQueue: s.bkQueue,
 		PID: l.pid, Hostname: s.e.hostname,
 	}
+	f.UnixListener, f.ListenerID = s.unixListener()
 	if s.be != nil {
 		f.BackendName = s.be.name
 		f.BeConn = int(s.be.conns.Load())
@@ -143,4 +146,17 @@ func (fe *frontend) logStream(s *stream) {
 	*bp = l.format.Append((*bp)[:0], &f)
 	l.sink.Log(logsink.LevelInfo, *bp)
 	lineBufs.Put(bp)
+}
+
+// unixListener says whether the client came through a unix socket, and
+// the listener's id, which HAProxy logs in place of its address.
+func (s *stream) unixListener() (bool, int) {
+	id := 0
+	for i, b := range s.fe.cfg.Binds {
+		if b == s.bind {
+			id = i + 1
+		}
+	}
+	_, isUnix := s.client.(*net.UnixConn)
+	return isUnix, id
 }

@@ -2,18 +2,25 @@ package proxyproto
 
 import (
 	"errors"
-	"net"
+	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
 )
+
+// Socket is a stream socket a header can be read from: *net.TCPConn or
+// *net.UnixConn.
+type Socket interface {
+	syscall.Conn
+	SetReadDeadline(time.Time) error
+}
 
 // ReadFrom reads one header from c and consumes exactly its bytes: data
 // after it stays in the socket for the relay. buf must hold at least
 // 536 bytes (v1, v2 with IPv6 or unix addresses and a TLV area); a longer
 // v2 header is refused. The deadline (HAProxy bounds the wait with
 // `timeout client`) is reported as os.ErrDeadlineExceeded.
-func ReadFrom(c *net.TCPConn, deadline time.Time, buf []byte) (Header, error) {
+func ReadFrom(c Socket, deadline time.Time, buf []byte) (Header, error) {
 	rc, err := c.SyscallConn()
 	if err != nil {
 		return Header{}, err

@@ -3,7 +3,7 @@
 package tunnel
 
 import (
-	"net"
+	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -17,7 +17,7 @@ const tcpStateClose = 7
 // sockInfo asks the kernel how long the socket has been without data
 // traffic in either direction, and whether it was torn down by its peer.
 // ok is false when the information is unavailable (e.g. socket closed).
-func sockInfo(c *net.TCPConn) (idle time.Duration, dead, ok bool) {
+func sockInfo(c syscall.Conn) (idle time.Duration, dead, ok bool) {
 	raw, err := c.SyscallConn()
 	if err != nil {
 		return 0, false, false

@@ -117,12 +117,20 @@ const (
 
 func sideOf(i int) Side { return Side(i + 1) }
 
+// Conn is a stream socket the relay can splice: *net.TCPConn, or
+// *net.UnixConn for a client that came through a unix socket listener.
+type Conn interface {
+	net.Conn
+	syscall.Conn
+	CloseWrite() error
+}
+
 // relay is the state shared by the two directions and the watchdog timer.
 // A single mutex guards everything; it is only taken at the edges (end of a
 // direction, timer wake-ups), never per chunk of data.
 type relay struct {
 	mu      sync.Mutex
-	conns   [2]*net.TCPConn
+	conns   [2]Conn
 	t       Timeouts
 	start   time.Time
 	half    bool        // one direction was shut: fin timeouts apply
@@ -138,12 +146,12 @@ type relay struct {
 // cleared. It never returns before both copies have stopped,
 // and it starts exactly one goroutine; the watchdog timer callback, when
 // timeouts are set, runs only briefly when a timeout may have expired.
-func Relay(client, server *net.TCPConn, t Timeouts) Result {
+func Relay(client, server Conn, t Timeouts) Result {
 	// Deadlines left over from an earlier phase (handshake, first request)
 	// would surface as spurious errors; the watchdog enforces timeouts.
 	_ = client.SetDeadline(time.Time{})
 	_ = server.SetDeadline(time.Time{})
-	r := &relay{conns: [2]*net.TCPConn{client, server}, t: t, start: time.Now()}
+	r := &relay{conns: [2]Conn{client, server}, t: t, start: time.Now()}
 	r.mu.Lock()
 	r.rearm()
 	r.mu.Unlock()
@@ -169,7 +177,8 @@ func Relay(client, server *net.TCPConn, t Timeouts) Result {
 }
 
 // pump copies from side src to the other side. io.Copy is given the raw
-// *net.TCPConn values so that it resolves to TCPConn.ReadFrom (splice).
+// *net.TCPConn and *net.UnixConn values so that it resolves to
+// TCPConn.ReadFrom or TCPConn.WriteTo, which splice.
 func (r *relay) pump(src int) {
 	dst := 1 - src
 	n, err := io.Copy(r.conns[dst], r.conns[src])
@@ -238,8 +247,8 @@ func (r *relay) abort(i int, cause Cause, err error) {
 		r.timer.Stop()
 	}
 	for _, c := range r.conns {
-		if cause != CauseTimeout {
-			_ = c.SetLinger(0)
+		if l, ok := c.(interface{ SetLinger(int) error }); ok && cause != CauseTimeout {
+			_ = l.SetLinger(0)
 		}
 		_ = c.Close()
 	}

@@ -65,11 +65,15 @@ func (r *relay) rearm() {
 // idle returns how long side i has gone without data in either direction,
 // counting from the start of the relay at most (traffic before the relay,
 // e.g. a handshake done by the caller, is not inactivity of the tunnel).
-// When the kernel cannot tell, the side is considered active.
+// A unix socket has no TCP_INFO: its idle time is the other side's,
+// since every byte it moves also crosses the TCP side. When the kernel
+// cannot tell at all, the side is considered active.
 func (r *relay) idle(i int, now time.Time) time.Duration {
 	d, _, ok := sockInfo(r.conns[i])
 	if !ok {
-		return 0
+		if d, _, ok = sockInfo(r.conns[1-i]); !ok {
+			return 0
+		}
 	}
 	return min(d, now.Sub(r.start))
 }
