@@ -7,6 +7,9 @@ cd "$(dirname "$0")/.."
 
 need=()
 command -v haproxy >/dev/null 2>&1 || need+=(haproxy)
+# nginx's stream module is a PROXY-protocol-aware peer for send-proxy tests.
+[ -x /usr/sbin/nginx ] || need+=(nginx)
+[ -f /usr/lib/nginx/modules/ngx_stream_module.so ] || need+=(libnginx-mod-stream)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing: ${need[*]}"
   SUDO=""
@@ -14,8 +17,10 @@ if [ ${#need[@]} -gt 0 ]; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
-# Debian starts haproxy as a service on install; the tests run their own.
-if command -v systemctl >/dev/null 2>&1; then systemctl stop haproxy >/dev/null 2>&1 || true; fi
+# Debian starts these as services on install; the tests run their own.
+if command -v systemctl >/dev/null 2>&1; then
+  for svc in haproxy nginx; do systemctl stop "$svc" >/dev/null 2>&1 || true; done
+fi
 
 unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
 if [ -n "$unformatted" ]; then
