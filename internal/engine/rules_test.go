@@ -242,3 +242,23 @@ backend be
 		t.Fatalf("accepted: %q", got)
 	}
 }
+
+// A client that half-closes during inspection ends the wait at once: the
+// rules decide on what it sent, long before the inspect delay.
+func TestInspectEndsOnClientClose(t *testing.T) {
+	other := startNameServer(t, "other")
+	p := freeAddr(t)
+	startCfg(t, tcpDefaults+fmt.Sprintf(`listen l
+ bind %s
+ tcp-request inspect-delay 10s
+ tcp-request content accept if { req.len ge 4 }
+ server s %s
+`, p, other.addr()))
+	start := time.Now()
+	if got := talk(t, p, 0, "PI"); got != "other:PI" {
+		t.Fatalf("got %q", got)
+	}
+	if el := time.Since(start); el > 5*time.Second {
+		t.Fatalf("waited %v for a client that had closed", el)
+	}
+}
