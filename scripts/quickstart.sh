@@ -7,8 +7,10 @@ mkdir -p bin
 go build -o bin/sluice ./cmd/sluice
 go build -o bin/demo-backends ./examples/demo-backends
 bin/demo-backends & backends=$!
-bin/sluice -f examples/quickstart.cfg & sluice=$!
-trap 'kill $sluice $backends 2>/dev/null; wait 2>/dev/null' EXIT INT TERM
+log=bin/quickstart.log
+bin/sluice -f examples/quickstart.cfg >"$log" & sluice=$!
+trap 'kill $sluice $backends $tailer 2>/dev/null; wait 2>/dev/null' EXIT INT TERM
+tailer=
 for _ in $(seq 50); do
   (exec 3<>/dev/tcp/127.0.0.1/8080) 2>/dev/null && break
   sleep 0.1
@@ -20,6 +22,12 @@ for i in 1 2 3 4 5 6; do
   if command -v curl >/dev/null; then curl -s http://127.0.0.1:8080/; else
     exec 3<>/dev/tcp/127.0.0.1/8080; printf 'GET / HTTP/1.0\r\n\r\n' >&3; tail -n 1 <&3; exec 3<&-; fi
 done
+sleep 0.3
 echo
-echo "Try it yourself: curl http://127.0.0.1:8080/   (Ctrl-C stops everything)"
+echo "Sluice logged each connection when it ended (HAProxy's tcplog format: client,"
+echo "date, frontend, backend/server, Tw/Tc/Tt ms, bytes, termination state, counters):"
+tail -n 6 "$log" | sed 's/^/  /'
+echo
+echo "Try it yourself: curl http://127.0.0.1:8080/   (new log lines follow; Ctrl-C stops everything)"
+tail -n 0 -f "$log" & tailer=$!
 wait $sluice
