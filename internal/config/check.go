@@ -242,14 +242,7 @@ func (l *loader) checkLogFormat(p *Proxy) {
 		if f, ok := sample.LookupFetch(e.Fetch.Name); ok && f.Layer == sample.L7 {
 			return &logfmt.NotAvailableError{Needs: "HTTP request headers"}
 		}
-		var convs strings.Builder
-		for _, c := range e.Converters {
-			convs.WriteString("," + c.Name)
-			if c.HasArgs {
-				convs.WriteString("(" + c.Args + ")")
-			}
-		}
-		_, err := sample.Compile(e.Fetch.Name, e.Fetch.Args, convs.String())
+		_, err := sample.Compile(e.Fetch.Name, e.Fetch.Args, e.ConverterChain())
 		if errors.Is(err, sample.ErrNotSupported) {
 			pending = append(pending, err.Error())
 			return nil

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"strings"
 	"sync"
 	"time"
 
@@ -71,14 +70,7 @@ func (e *Engine) newFELog(cfg *config.Config, p *config.Proxy) (*feLog, error) {
 	}
 	l.format = f
 	for _, x := range f.Exprs() {
-		var convs strings.Builder
-		for _, c := range x.Converters {
-			convs.WriteString("," + c.Name)
-			if c.HasArgs {
-				convs.WriteString("(" + c.Args + ")")
-			}
-		}
-		se, err := sample.Compile(x.Fetch.Name, x.Fetch.Args, convs.String())
+		se, err := sample.Compile(x.Fetch.Name, x.Fetch.Args, x.ConverterChain())
 		if err != nil {
 			return nil, fmt.Errorf("%s '%s': log-format %%[%s]: %w", p.Kind, p.Name, x.Text, err)
 		}

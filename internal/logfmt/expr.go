@@ -1,5 +1,7 @@
 package logfmt
 
+import "strings"
+
 // Expr is a %[...] sample expression of a format. The compiler only finds
 // where it ends and splits it into terms; the caller's sample engine
 // evaluates it (see Fields.Sample).
@@ -104,4 +106,18 @@ func scanArgs(s string, i int) (int, bool) {
 		}
 	}
 	return 0, false
+}
+
+// ConverterChain renders the converters as written after the fetch
+// (",lower,ipmask(24)"), the form a sample engine compiles.
+func (e *Expr) ConverterChain() string {
+	var b strings.Builder
+	for _, c := range e.Converters {
+		b.WriteByte(',')
+		b.WriteString(c.Name)
+		if c.HasArgs {
+			b.WriteString("(" + c.Args + ")")
+		}
+	}
+	return b.String()
 }
