@@ -173,15 +173,15 @@ func (t Test) neg() Test {
 // Eval evaluates the expression: Pass when the sample matches a pattern,
 // Miss when it might once more data arrives, Fail otherwise.
 func (e *Expr) Eval(c *sample.Ctx) Test {
-	var v sample.Value
-	found, may := e.smp.Eval(c, &v)
+	v := c.Value()
+	found, may := e.smp.Eval(c, v)
 	if !found {
 		if may {
 			return Miss
 		}
 		return Fail
 	}
-	if e.pat.matchValue(c, &v) {
+	if e.pat.matchValue(c, v) {
 		return Pass
 	}
 	if may {

@@ -294,3 +294,33 @@ func FuzzCompile(f *testing.F) {
 		e.Eval(c)
 	})
 }
+
+// Evaluating Layer 4 conditions allocates nothing: they run on every
+// connection.
+func TestEvalAllocs(t *testing.T) {
+	c := ctx()
+	c.Payload = []byte("PING\r\n")
+	cond := &Cond{Suites: [][]Term{{
+		{ACL: &ACL{Exprs: []*Expr{mustCompile(t, "src 192.168.0.0/16 10.0.0.0/8")}}},
+		{ACL: &ACL{Exprs: []*Expr{mustCompile(t, "dst_port 5432 6379")}}},
+		{ACL: &ACL{Exprs: []*Expr{mustCompile(t, "req.payload(0,4) -m str PING")}}},
+		{Neg: true, ACL: &ACL{Exprs: []*Expr{mustCompile(t, "fe_name,lower -m beg admin")}}},
+	}}}
+	if m, _ := cond.Match(c); !m {
+		t.Fatal("condition should match")
+	}
+	if n := testing.AllocsPerRun(200, func() { cond.Match(c) }); n != 0 {
+		t.Fatalf("%v allocations per evaluation", n)
+	}
+}
+
+func BenchmarkCondL4(b *testing.B) {
+	c := ctx()
+	e, _ := Compile(spec("src 192.168.0.0/16 10.0.0.0/8"), Options{NoResolve: true})
+	p, _ := Compile(spec("dst_port 5432 6379"), Options{NoResolve: true})
+	cond := &Cond{Suites: [][]Term{{{ACL: &ACL{Exprs: []*Expr{e}}}, {ACL: &ACL{Exprs: []*Expr{p}}}}}}
+	b.ReportAllocs()
+	for b.Loop() {
+		cond.Match(c)
+	}
+}

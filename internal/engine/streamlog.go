@@ -127,8 +127,8 @@ func (fe *frontend) logStream(s *stream) {
 	if len(l.exprs) > 0 {
 		s.smp.Payload, s.smp.Final = nil, true
 		f.Sample = func(dst []byte, x *logfmt.Expr) ([]byte, bool) {
-			var v sample.Value
-			if found, _ := l.exprs[x.Index].Eval(&s.smp, &v); !found {
+			v := s.smp.Value()
+			if found, _ := l.exprs[x.Index].Eval(&s.smp, v); !found {
 				return dst, false
 			}
 			return v.AsString(dst), true

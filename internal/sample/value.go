@@ -54,6 +54,7 @@ type Ctx struct {
 	// Hostname is the local host name for hostname.
 	Hostname string
 
+	val       Value
 	scratch   [2][]byte
 	turn      int
 	mayChange bool
@@ -74,6 +75,11 @@ func (c *Ctx) keep(b []byte) []byte {
 	}
 	return b
 }
+
+// Value is a sample slot owned by the context, so that evaluating a
+// condition on every connection allocates nothing. It is overwritten by
+// the next evaluation that uses it.
+func (c *Ctx) Value() *Value { return &c.val }
 
 // waitMore marks the current fetch's answer as one more data could change
 // (HAProxy's SMP_F_MAY_CHANGE) unless the decision is final.
