@@ -124,7 +124,7 @@ func TestCompileErrors(t *testing.T) {
 			t.Errorf("%s: err = %v, want %q", tc.line, err, tc.want)
 		}
 	}
-	for _, line := range []string{"path_beg /x", "nbsrv(be) 1", "src,map(x) y", "hdr_cnt(host) 1"} {
+	for _, line := range []string{"path_beg /x", "be_sess_rate(be) 1", "src,map(x) y", "hdr_cnt(host) 1"} {
 		_, err := Compile(spec(line), Options{NoResolve: true})
 		if !errors.Is(err, ErrNotSupported) {
 			t.Errorf("%s: err = %v, want ErrNotSupported", line, err)

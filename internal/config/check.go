@@ -25,6 +25,7 @@ func (l *loader) postParse() {
 			l.checkSwitching(p)
 		}
 		l.checkModeDependent(p)
+		l.checkACLProxyArgs(p)
 		if p.Mode == ModeTCP {
 			l.checkConds(p)
 			l.checkLogFormat(p)
@@ -258,5 +259,41 @@ func (l *loader) checkLogFormat(p *Proxy) {
 	for _, msg := range pending {
 		l.diags.place(SevAlert, pos, "log-format : %s.", msg)
 		l.diags[len(l.diags)-1].Refusal = true
+	}
+}
+
+// proxyArgFetches take a proxy name as argument, resolved at load.
+var proxyArgFetches = map[string]string{"nbsrv": "backend", "be_conn": "backend", "queue": "backend",
+	"avg_queue": "backend", "be_sess_rate": "backend", "connslots": "backend", "fe_conn": "frontend",
+	"fe_req_rate": "frontend", "fe_sess_rate": "frontend"}
+
+// checkACLProxyArgs resolves the proxy named by nbsrv(), be_conn(),
+// fe_conn() and the like, in HAProxy's words.
+func (l *loader) checkACLProxyArgs(p *Proxy) {
+	acls := append([]*ACL(nil), p.ACLs...)
+	for _, cond := range ruleConds(p) {
+		for _, suite := range cond.Terms {
+			for _, t := range suite {
+				if t.Anon != nil {
+					acls = append(acls, t.Anon)
+				}
+			}
+		}
+	}
+	for _, a := range acls {
+		kind, ok := proxyArgFetches[a.Criterion]
+		if !ok || a.Args == "" {
+			continue
+		}
+		var found bool
+		for _, q := range l.cfg.Proxies {
+			if q.Name == a.Args && (kind == "backend" && q.Cap&CapBE != 0 || kind == "frontend" && q.Cap&CapFE != 0) {
+				found = true
+			}
+		}
+		if !found {
+			l.diags.global(SevAlert, a.Pos, "parsing [%s:%d]: unable to find %s '%s' referenced in arg 1 of ACL keyword '%s' in proxy '%s'.",
+				a.Pos.File, a.Pos.Line, kind, a.Args, a.Criterion, p.Name)
+		}
 	}
 }

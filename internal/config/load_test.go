@@ -76,11 +76,12 @@ func TestLoadDiagnostics(t *testing.T) {
 		{"listen from ruled defaults", "defaults d\n http-request deny\nlisten l from d\n bind :1\n", SevAlert, 3, "a listen section cannot inherit from a defaults section defining TCP/HTTP rules."},
 		{"http fe tcp be", "defaults\n mode http\n" + timeouts[9:] + "frontend f\n bind :1\n default_backend b\nbackend b\n mode tcp\n", SevAlert, 0, "tries to use incompatible tcp backend 'b'"},
 		{"unknown default_backend", timeouts + "frontend f\n bind :1\n default_backend nope\n", SevAlert, 0, "Proxy 'f': unable to find required default_backend: 'nope'."},
-		{"unevaluable fetch in a rule", timeouts + "frontend f\n bind :1\n acl n nbsrv(b) gt 0\n use_backend b if n\nbackend b\n", SevAlert, 8, "acl 'n' : fetch method 'nbsrv' is not supported yet by Sluice."},
+		{"unevaluable fetch in a rule", timeouts + "frontend f\n bind :1\n acl n be_sess_rate(b) gt 0\n use_backend b if n\nbackend b\n", SevAlert, 8, "acl 'n' : fetch method 'be_sess_rate' is not supported yet by Sluice."},
 		{"unevaluable anonymous acl", timeouts + "frontend f\n bind :1\n tcp-request content reject if { src,map(/dev/null) x }\n", SevAlert, 7, "acl '{ src ... }' : converter 'map' is not supported yet by Sluice."},
 		{"predefined http acl in tcp", timeouts + "frontend f\n bind :1\n tcp-request content reject if METH_GET\n", SevAlert, 7, "acl 'METH_GET' : predefined ACL 'METH_GET' is not supported yet by Sluice."},
 		{"http variable in tcp log-format", timeouts + "frontend f\n bind :1\n log stdout local0\n log-format \"%ci %r\"\n", SevAlert, 0, "t.cfg:8]: failed to parse log-format : format variable 'r' is reserved for HTTP mode."},
-		{"unevaluable fetch in log-format", timeouts + "frontend f\n bind :1\n log stdout local0\n log-format \"%[nbsrv(b)]\"\n", SevAlert, 8, "log-format : fetch method 'nbsrv' is not supported yet by Sluice."},
+		{"unevaluable fetch in log-format", timeouts + "frontend f\n bind :1\n log stdout local0\n log-format \"%[be_sess_rate(b)]\"\n", SevAlert, 8, "log-format : fetch method 'be_sess_rate' is not supported yet by Sluice."},
+		{"nbsrv of an unknown backend", timeouts + "frontend f\n bind :1\n acl a nbsrv(nope) gt 0\n", SevAlert, 0, "t.cfg:7]: unable to find backend 'nope' referenced in arg 1 of ACL keyword 'nbsrv' in proxy 'f'."},
 		{"forwardfor in tcp", timeouts + "listen l\n bind :1\n option forwardfor\n", SevWarning, 0, "'option forwardfor' ignored for proxy 'l' as it requires HTTP mode."},
 	}
 	for _, tc := range cases {

@@ -42,6 +42,7 @@ type Engine struct {
 	cancel context.CancelFunc
 
 	hostname  string
+	facts     *proxyFacts
 	globalLog *logsink.Sink   // the global section's targets
 	sinks     []*logsink.Sink // proxies' own targets, closed by Close
 	stopping  atomic.Bool
@@ -91,6 +92,7 @@ func Open(cfg *config.Config, opt Options) (*Engine, error) {
 	e.hostname, _ = os.Hostname()
 	e.global = listener.NewLimiter(GlobalMaxconn(cfg))
 	backends := map[string]*backend{}
+	e.facts = &proxyFacts{backends: backends, frontends: map[string]*frontend{}}
 	ids := map[*config.Proxy]int{}
 	for i, p := range cfg.Proxies {
 		ids[p] = i + 1
@@ -110,6 +112,7 @@ func Open(cfg *config.Config, opt Options) (*Engine, error) {
 		feLimit := listener.NewLimiter(frontendMaxconn(cfg, p))
 		fe, err := newFrontend(p, ids[p], backends)
 		if err == nil {
+			e.facts.frontends[p.Name] = fe
 			fe.log, err = e.newFELog(cfg, p)
 		}
 		if err != nil {

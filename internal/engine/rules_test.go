@@ -262,3 +262,32 @@ func TestInspectEndsOnClientClose(t *testing.T) {
 		t.Fatalf("waited %v for a client that had closed", el)
 	}
 }
+
+// nbsrv, be_conn and fc_rtt answer from the running proxies and the
+// kernel: a frontend falls back to a spare backend when the primary has
+// no usable server, and loopback round trips are well under a second.
+func TestProxyAndConnectionFacts(t *testing.T) {
+	spare, fast := startNameServer(t, "spare"), startNameServer(t, "fast")
+	p1, p2 := freeAddr(t), freeAddr(t)
+	startCfg(t, tcpDefaults+fmt.Sprintf(`frontend f1
+ bind %s
+ use_backend spare if { nbsrv(primary) lt 1 }
+ default_backend primary
+frontend f2
+ bind %s
+ use_backend quick if { fc_rtt(us) lt 1000000 } { be_conn(quick) eq 0 } { fe_conn ge 1 }
+ default_backend primary
+backend primary
+ server p1 127.0.0.1:1 disabled
+backend spare
+ server s %s
+backend quick
+ server s %s
+`, p1, p2, spare.addr(), fast.addr()))
+	if got := exchange(t, p1, "x"); got != "spare:x" {
+		t.Fatalf("nbsrv fallback: %q", got)
+	}
+	if got := exchange(t, p2, "y"); got != "fast:y" {
+		t.Fatalf("fc_rtt/be_conn/fe_conn: %q", got)
+	}
+}

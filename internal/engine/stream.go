@@ -66,6 +66,7 @@ func (e *Engine) handle(fe *frontend, bind *config.Bind, c net.Conn) {
 		FrontendName: fe.cfg.Name, FrontendID: fe.id,
 		Final: true, Stopping: e.stopping.Load(),
 		LookupEnv: os.LookupEnv, Hostname: e.hostname,
+		Proxies: e.facts, ConnInfo: connInfo(client),
 	}
 	// Connection and session rules run before the stream exists: a
 	// connection they reject is not logged, as in HAProxy.

@@ -49,6 +49,12 @@ type Ctx struct {
 	// Stopping is true during a soft stop.
 	Stopping bool
 
+	// ConnInfo reads the client connection's TCP_INFO for fc_* fetches;
+	// nil when unavailable.
+	ConnInfo func() (ConnInfo, bool)
+	// Proxies answers nbsrv, be_conn, fe_conn and queue; nil when none.
+	Proxies Proxies
+
 	// LookupEnv reads the process environment for env(); nil uses none.
 	LookupEnv func(string) (string, bool)
 	// Hostname is the local host name for hostname.

@@ -1,0 +1,97 @@
+package engine
+
+import (
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"sluice/internal/sample"
+	"sluice/internal/tunnel"
+)
+
+// proxyFacts answers the sample fetches about running proxies.
+type proxyFacts struct {
+	backends  map[string]*backend
+	frontends map[string]*frontend
+}
+
+// UsableServers is HAProxy's nbsrv: the usable active servers, or the
+// usable backups when no active one is.
+func (f *proxyFacts) UsableServers(name string) (int, bool) {
+	b, ok := f.backends[name]
+	if !ok {
+		return 0, false
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	act, bck := 0, 0
+	for _, s := range b.servers {
+		if s.lb.Up() && s.lb.Weight > 0 {
+			if s.lb.Backup {
+				bck++
+			} else {
+				act++
+			}
+		}
+	}
+	if act > 0 {
+		return act, true
+	}
+	return bck, true
+}
+
+// BackendConns is be_conn: connections currently assigned to the backend.
+func (f *proxyFacts) BackendConns(name string) (int, bool) {
+	b, ok := f.backends[name]
+	if !ok {
+		return 0, false
+	}
+	return int(b.conns.Load()), true
+}
+
+// FrontendConns is fe_conn: the frontend's current connections.
+func (f *proxyFacts) FrontendConns(name string) (int, bool) {
+	fe, ok := f.frontends[name]
+	if !ok {
+		return 0, false
+	}
+	return int(fe.conns.Load()), true
+}
+
+// Queued is queue: connections waiting in the backend's queue and its
+// servers' queues.
+func (f *proxyFacts) Queued(name string) (int, bool) {
+	b, ok := f.backends[name]
+	if !ok {
+		return 0, false
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	n := b.queue.Len()
+	for _, s := range b.servers {
+		n += s.queue.Len()
+	}
+	return n, true
+}
+
+// connInfo reads the client connection's TCP_INFO for fc_* fetches.
+func connInfo(c tunnel.Conn) func() (sample.ConnInfo, bool) {
+	return func() (sample.ConnInfo, bool) {
+		rc, err := c.SyscallConn()
+		if err != nil {
+			return sample.ConnInfo{}, false
+		}
+		var ti *unix.TCPInfo
+		var gerr error
+		if err := rc.Control(func(fd uintptr) {
+			ti, gerr = unix.GetsockoptTCPInfo(int(fd), unix.IPPROTO_TCP, unix.TCP_INFO)
+		}); err != nil || gerr != nil {
+			return sample.ConnInfo{}, false
+		}
+		return sample.ConnInfo{
+			RTT: time.Duration(ti.Rtt) * time.Microsecond, RTTVar: time.Duration(ti.Rttvar) * time.Microsecond,
+			Unacked: ti.Unacked, Sacked: ti.Sacked, Retrans: ti.Retrans, Fackets: ti.Fackets,
+			Lost: ti.Lost, Reordering: ti.Reordering,
+		}, true
+	}
+}
