@@ -38,12 +38,12 @@ backend be_b
 	if f[1] != "1111" || f[3] != "be_b" {
 		t.Fatalf("log should show the PROXY client 1.2.3.4:1111: %q", f)
 	}
-	v2 := proxyproto.AppendV2(nil, proxyproto.Proxy, netip.MustParseAddrPort("9.9.9.9:2222"), netip.MustParseAddrPort("5.6.7.8:80"), nil)
+	v2 := proxyproto.AppendV2(nil, proxyproto.Proxy, netip.MustParseAddrPort("9.9.9.9:2222"), netip.MustParseAddrPort("5.6.7.8:80"))
 	if got := talk(t, p, 0, string(v2)+"hi"); got != "a:hi" {
 		t.Fatalf("v2 header: %q", got)
 	}
 	rx.next(t)
-	local := proxyproto.AppendV2(nil, proxyproto.Local, netip.AddrPort{}, netip.AddrPort{}, nil)
+	local := proxyproto.AppendV2(nil, proxyproto.Local, netip.AddrPort{}, netip.AddrPort{})
 	if got := talk(t, p, 0, string(local)+"ok"); got != "a:ok" {
 		t.Fatalf("LOCAL header keeps the real address: %q", got)
 	}
@@ -70,7 +70,7 @@ func TestSendProxyChain(t *testing.T) {
 			}
 			go func() {
 				defer c.Close()
-				h, err := proxyproto.ReadFrom(c.(*net.TCPConn), time.Now().Add(5*time.Second), make([]byte, 536))
+				h, _, err := proxyproto.ReadFrom(c.(*net.TCPConn), time.Now().Add(5*time.Second), make([]byte, 536))
 				if err != nil {
 					return
 				}

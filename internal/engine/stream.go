@@ -98,12 +98,14 @@ func (e *Engine) handle(fe *frontend, bind *config.Bind, c net.Conn) {
 // rules and logs (LOCAL and UNKNOWN keep them). A connection without a
 // valid header is closed, as HAProxy does.
 func (s *stream) readProxyHeader() bool {
-	deadline := time.Time{}
+	// Without timeout client (HAProxy warns about it) a day stands in for
+	// "forever": every wait in Sluice has a deadline.
+	deadline := s.accept.Add(24 * time.Hour)
 	if t := s.fe.cfg.Timeouts.Client; t > 0 {
 		deadline = s.accept.Add(t)
 	}
 	var buf [proxyHeaderBuf]byte
-	h, err := proxyproto.ReadFrom(s.client, deadline, buf[:])
+	h, _, err := proxyproto.ReadFrom(s.client, deadline, buf[:])
 	if err != nil {
 		return false
 	}
@@ -216,7 +218,7 @@ func (s *stream) sendProxy(up *net.TCPConn, srv *server) error {
 	case 1:
 		hdr = proxyproto.AppendV1(b[:0], s.smp.Src, s.smp.Dst)
 	case 2:
-		hdr = proxyproto.AppendV2(b[:0], proxyproto.Proxy, s.smp.Src, s.smp.Dst, nil)
+		hdr = proxyproto.AppendV2(b[:0], proxyproto.Proxy, s.smp.Src, s.smp.Dst)
 	default:
 		return nil
 	}

@@ -1,267 +1,180 @@
-// Package proxyproto reads and writes the PROXY protocol headers HAProxy
-// sends with send-proxy / send-proxy-v2 and accepts with accept-proxy
-// (doc/proxy-protocol.txt, versions 1 and 2). Encoding appends into a
-// caller's buffer without allocating; decoding works on bytes peeked from
-// a socket, so a header is consumed exactly and nothing after it is read.
+// Package proxyproto encodes and decodes PROXY protocol headers, versions 1
+// and 2, as HAProxy 2.6 sends and accepts them (doc/proxy-protocol.txt,
+// "the spec" below; src/connection.c conn_recv_proxy, make_proxy_line_v1,
+// make_proxy_line_v2).
+//
+// The package works on raw bytes so that the engine never wraps a
+// connection: senders append a header into a pooled buffer and write it
+// before the payload; receivers parse the bytes at the start of a buffer, or
+// let ReadFrom peek the header off a socket without consuming anything past
+// it, so the rest of the stream can still be spliced.
+//
+// Addresses are netip.AddrPort values and keep the family they carry: an
+// IPv4-mapped IPv6 address (the way an AF_INET6 socket sees an IPv4 peer) is
+// IPv6 and is sent as TCP6, exactly as HAProxy sends what the kernel gave it.
+// Zones are never sent.
 package proxyproto
 
 import (
-	"bytes"
-	"encoding/binary"
 	"errors"
 	"net/netip"
-	"strconv"
+	"os"
 )
 
-// Command is a version 2 command.
-type Command uint8
+// Command is the v2 command nibble (spec §2.2). Version 1 headers always
+// carry Proxy.
+type Command byte
 
-// Commands (spec section 2.2, the low nibble of byte 13).
 const (
-	// Local: the connection was made by the proxy itself (health checks);
-	// the receiver uses the real connection's addresses.
-	Local Command = 0
-	// Proxy: the connection was relayed for the client named in the header.
-	Proxy Command = 1
+	// Local marks a connection the proxy opened on its own behalf, such as a
+	// health check: the receiver must use the real connection endpoints and
+	// ignore the address block (spec §2.2, command 0x0).
+	Local Command = 0x0
+	// Proxy marks a relayed connection whose original endpoints are in the
+	// header (spec §2.2, command 0x1).
+	Proxy Command = 0x1
 )
 
-// Header is a decoded PROXY header.
+// String returns "LOCAL" or "PROXY" (other values read "0xN").
+func (c Command) String() string {
+	switch c {
+	case Local:
+		return "LOCAL"
+	case Proxy:
+		return "PROXY"
+	}
+	return "0x" + string("0123456789abcdef"[c&0xf])
+}
+
+// Address family and transport bytes of a v2 header (spec §2.2, the 14th
+// byte). Header.Family uses the same values for version 1: TCP4 is FamTCP4,
+// TCP6 is FamTCP6 and UNKNOWN is FamUnspec.
+const (
+	FamUnspec     byte = 0x00 // AF_UNSPEC: no usable address
+	FamTCP4       byte = 0x11 // TCP over IPv4, 12 address bytes
+	FamUDP4       byte = 0x12 // UDP over IPv4, 12 address bytes
+	FamTCP6       byte = 0x21 // TCP over IPv6, 36 address bytes
+	FamUDP6       byte = 0x22 // UDP over IPv6, 36 address bytes
+	FamUnixStream byte = 0x31 // AF_UNIX stream, 216 address bytes
+	FamUnixDgram  byte = 0x32 // AF_UNIX datagram, 216 address bytes
+)
+
+// TLV types registered by the spec (§2.2.1 to §2.2.8).
+const (
+	TypeALPN      byte = 0x01 // application protocol negotiated (TLS ALPN)
+	TypeAuthority byte = 0x02 // host name (TLS SNI), at most 255 bytes in HAProxy
+	TypeCRC32C    byte = 0x03 // CRC32c of the whole header, 4 bytes
+	TypeNOOP      byte = 0x04 // padding, ignored
+	TypeUniqueID  byte = 0x05 // opaque connection id, at most 128 bytes
+	TypeSSL       byte = 0x20 // TLS details with sub-TLVs 0x21 to 0x25
+	TypeNetNS     byte = 0x30 // network namespace name
+)
+
+// Size limits of the wire formats.
+const (
+	// MaxV1Len is the longest version 1 line including CRLF (spec §2.1:
+	// "PROXY UNKNOWN" followed by two full IPv6 addresses and ports).
+	MaxV1Len = 107
+	// V2HeaderLen is the fixed part of a version 2 header: signature,
+	// ver/cmd, family and length (spec §2.2).
+	V2HeaderLen = 16
+	// MaxV2Len is the longest version 2 header: the fixed part plus the
+	// largest 16-bit length.
+	MaxV2Len = V2HeaderLen + 0xffff
+	// MaxAuthorityLen is HAProxy's PP2_AUTHORITY_MAX: a longer AUTHORITY TLV
+	// makes the header invalid.
+	MaxAuthorityLen = 255
+	// MaxUniqueIDLen is the spec's bound on UNIQUE_ID (§2.2.5), enforced by
+	// HAProxy (UNIQUEID_LEN).
+	MaxUniqueIDLen = 128
+)
+
+// Header is one decoded PROXY protocol header.
 type Header struct {
+	// Version is 1 (text) or 2 (binary).
 	Version int
+	// Command is Proxy for every version 1 header; Local or Proxy for v2.
 	Command Command
-	// Src and Dst are the client's address and the address it connected
-	// to. They are zero when Unknown is set.
+	// Family is the v2 family/transport byte (FamTCP4 ...); for version 1,
+	// FamTCP4, FamTCP6 or FamUnspec (UNKNOWN).
+	Family byte
+	// Src and Dst are the original client and the address it connected to.
+	// They are valid exactly when Unknown is false.
 	Src, Dst netip.AddrPort
-	// Unknown is set for v1 "UNKNOWN", a v2 LOCAL command, or a v2 family
-	// that carries no TCP addresses (AF_UNSPEC, AF_UNIX): the receiver
-	// keeps the connection's own addresses.
+	// Unknown reports that the header carries no address the receiver may
+	// use, so it keeps the real connection endpoints: v1 UNKNOWN, the v2
+	// LOCAL command, and v2 PROXY with a family other than TCP over IPv4 or
+	// IPv6 (spec §2.2: a receiver falls back to UNSPEC for the families it
+	// does not support).
 	Unknown bool
-	// TLVs is the raw TLV area of a v2 header (it aliases the input).
-	TLVs []byte
+	// TLVs lists the v2 TLVs in wire order, values aliasing the parsed
+	// bytes. It is nil for v1, for LOCAL (whose block is skipped unread,
+	// spec §2.2) and for PROXY over AF_UNSPEC (whose address block has no
+	// defined size, so TLVs cannot be located).
+	TLVs []TLV
 }
 
-// Decoding errors. ErrShort is not final: more bytes may complete the
-// header.
+// TLV is one v2 type-length-value vector (spec §2.2). Sub-TLVs of TypeSSL
+// stay inside Value.
+type TLV struct {
+	Type  byte
+	Value []byte
+}
+
+// The errors Parse and ReadFrom return; compare them with errors.Is. The
+// errors returned carry a detail in their text and unwrap to one of these.
 var (
-	ErrShort    = errors.New("proxyproto: incomplete header")
+	// ErrShort means the bytes are a valid prefix of a header: read more.
+	ErrShort = errors.New("proxyproto: incomplete PROXY protocol header")
+	// ErrNotProxy means the bytes start with neither "PROXY " nor the v2
+	// signature and version (HAProxy: CO_ER_PRX_NOT_HDR).
 	ErrNotProxy = errors.New("proxyproto: not a PROXY protocol header")
-	ErrInvalid  = errors.New("proxyproto: invalid PROXY protocol header")
+	// ErrInvalid means a header that breaks the spec (CO_ER_PRX_BAD_HDR).
+	ErrInvalid = errors.New("proxyproto: invalid PROXY protocol header")
+	// ErrBadProtocol means a v1 line naming a protocol other than TCP4,
+	// TCP6 or UNKNOWN (CO_ER_PRX_BAD_PROTO).
+	ErrBadProtocol = errors.New("proxyproto: unhandled protocol in PROXY protocol header")
+	// ErrTooLong means a v1 line without CRLF in its first 107 bytes
+	// (spec §2.1), or, from ReadFrom, a header longer than the buffer.
+	ErrTooLong = errors.New("proxyproto: PROXY protocol header too long")
+	// ErrEmpty means the peer closed the connection before sending a byte
+	// (CO_ER_PRX_EMPTY).
+	ErrEmpty = errors.New("proxyproto: connection closed while waiting for PROXY protocol header")
+	// ErrTruncated means the peer closed the connection in the middle of a
+	// header (CO_ER_PRX_TRUNCATED).
+	ErrTruncated = errors.New("proxyproto: truncated PROXY protocol header")
 )
 
-// sigV2 is the version 2 signature (spec section 2.2).
-var sigV2 = []byte("\r\n\r\n\x00\r\nQUIT\n")
-
-// MaxV1 is the longest valid version 1 line, CRLF included (section 2.1).
-const MaxV1 = 107
-
-// MaxV2 is the longest version 2 header: 16 bytes and a 16-bit length.
-const MaxV2 = 16 + 65535
-
-// AppendV1 appends a version 1 line for a client src that connected to
-// dst. Mixed families are sent as IPv6 with the IPv4 one mapped, and an
-// invalid address gives "PROXY UNKNOWN", as HAProxy's make_proxy_line_v1.
-func AppendV1(b []byte, src, dst netip.AddrPort) []byte {
-	if !src.IsValid() || !dst.IsValid() {
-		return append(b, "PROXY UNKNOWN\r\n"...)
-	}
-	s, d := src.Addr().Unmap(), dst.Addr().Unmap()
-	proto := "TCP4 "
-	if !s.Is4() || !d.Is4() {
-		proto = "TCP6 "
-		s, d = as6(s), as6(d)
-	}
-	b = append(b, "PROXY "...)
-	b = append(b, proto...)
-	b = s.AppendTo(b)
-	b = append(b, ' ')
-	b = d.AppendTo(b)
-	b = append(b, ' ')
-	b = strconv.AppendUint(b, uint64(src.Port()), 10)
-	b = append(b, ' ')
-	b = strconv.AppendUint(b, uint64(dst.Port()), 10)
-	return append(b, "\r\n"...)
+// detailError is a sentinel with a detail; package-level values of it keep
+// Parse free of allocations on every path.
+type detailError struct {
+	kind   error
+	detail string
 }
 
-func as6(a netip.Addr) netip.Addr {
-	if a.Is4() {
-		return netip.AddrFrom16(a.As16())
-	}
-	return a
-}
+func (e *detailError) Error() string { return e.kind.Error() + ": " + e.detail }
+func (e *detailError) Unwrap() error { return e.kind }
 
-// AppendV2 appends a version 2 header. LOCAL (health checks) carries no
-// address, as HAProxy sends it; PROXY carries TCP over IPv4 when both
-// addresses are IPv4, else TCP over IPv6 with IPv4 mapped. tlvs is
-// appended verbatim after the addresses.
-func AppendV2(b []byte, cmd Command, src, dst netip.AddrPort, tlvs []byte) []byte {
-	b = append(b, sigV2...)
-	if cmd == Local || !src.IsValid() || !dst.IsValid() {
-		b = append(b, 0x20, 0x00)
-		return binary.BigEndian.AppendUint16(b, uint16(len(tlvs)))
-	}
-	s, d := src.Addr().Unmap(), dst.Addr().Unmap()
-	if s.Is4() && d.Is4() {
-		b = append(b, 0x21, 0x11)
-		b = binary.BigEndian.AppendUint16(b, uint16(12+len(tlvs)))
-		s4, d4 := s.As4(), d.As4()
-		b = append(b, s4[:]...)
-		b = append(b, d4[:]...)
-	} else {
-		b = append(b, 0x21, 0x21)
-		b = binary.BigEndian.AppendUint16(b, uint16(36+len(tlvs)))
-		s16, d16 := s.As16(), d.As16()
-		b = append(b, s16[:]...)
-		b = append(b, d16[:]...)
-	}
-	b = binary.BigEndian.AppendUint16(b, src.Port())
-	b = binary.BigEndian.AppendUint16(b, dst.Port())
-	return append(b, tlvs...)
-}
+func invalid(detail string) error { return &detailError{ErrInvalid, detail} }
 
-// Parse decodes the header at the start of b and returns its length.
-// ErrShort means b holds a prefix of what may still be a valid header.
-func Parse(b []byte) (Header, int, error) {
+// Reason returns the text HAProxy logs for a connection dropped with err
+// (src/connection.c conn_err_code_str), so that Sluice's error log line
+// "<frontend>/<listener>: <reason>" reads the same. Errors of other origins
+// read as a connection error.
+func Reason(err error) string {
 	switch {
-	case len(b) == 0:
-		return Header{}, 0, ErrShort
-	case b[0] == '\r':
-		n := min(len(b), len(sigV2))
-		if !bytes.Equal(b[:n], sigV2[:n]) {
-			return Header{}, 0, ErrNotProxy
-		}
-		return parseV2(b)
-	case b[0] == 'P':
-		n := min(len(b), 6)
-		if !bytes.Equal(b[:n], []byte("PROXY ")[:n]) {
-			return Header{}, 0, ErrNotProxy
-		}
-		return parseV1(b)
+	case errors.Is(err, ErrEmpty):
+		return "Connection closed while waiting for PROXY protocol header"
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return "Timeout while waiting for PROXY protocol header"
+	case errors.Is(err, ErrTruncated), errors.Is(err, ErrShort):
+		return "Truncated PROXY protocol header received"
+	case errors.Is(err, ErrNotProxy):
+		return "Received something which does not look like a PROXY protocol header"
+	case errors.Is(err, ErrInvalid), errors.Is(err, ErrTooLong):
+		return "Received an invalid PROXY protocol header"
+	case errors.Is(err, ErrBadProtocol):
+		return "Received an unhandled protocol in the PROXY protocol header"
 	}
-	return Header{}, 0, ErrNotProxy
-}
-
-// parseV1 reads "PROXY TCP4|TCP6|UNKNOWN ...\r\n" (section 2.1): single
-// spaces, addresses of the stated family, ports without leading zeros.
-func parseV1(b []byte) (Header, int, error) {
-	end := bytes.IndexByte(b[:min(len(b), MaxV1)], '\n')
-	if end < 0 {
-		if len(b) >= MaxV1 {
-			return Header{}, 0, ErrInvalid
-		}
-		return Header{}, 0, ErrShort
-	}
-	if end == 0 || b[end-1] != '\r' {
-		return Header{}, 0, ErrInvalid
-	}
-	line := string(b[6 : end-1])
-	h := Header{Version: 1, Command: Proxy}
-	if line == "UNKNOWN" || len(line) > 7 && line[:8] == "UNKNOWN " {
-		h.Unknown = true
-		return h, end + 1, nil
-	}
-	f := splitSpaces(line)
-	if len(f) != 5 || (f[0] != "TCP4" && f[0] != "TCP6") {
-		return Header{}, 0, ErrInvalid
-	}
-	src, err1 := netip.ParseAddr(f[1])
-	dst, err2 := netip.ParseAddr(f[2])
-	sp, ok1 := parsePort(f[3])
-	dp, ok2 := parsePort(f[4])
-	four := f[0] == "TCP4"
-	if err1 != nil || err2 != nil || !ok1 || !ok2 || src.Is4() != four || dst.Is4() != four || src.Zone() != "" || dst.Zone() != "" {
-		return Header{}, 0, ErrInvalid
-	}
-	h.Src, h.Dst = netip.AddrPortFrom(src, sp), netip.AddrPortFrom(dst, dp)
-	return h, end + 1, nil
-}
-
-// splitSpaces splits on single spaces; an empty field (two spaces in a
-// row) makes the header invalid, so it is kept to fail the count.
-func splitSpaces(s string) []string {
-	var out []string
-	for {
-		i := bytes.IndexByte([]byte(s), ' ')
-		if i < 0 {
-			return append(out, s)
-		}
-		out = append(out, s[:i])
-		s = s[i+1:]
-	}
-}
-
-func parsePort(s string) (uint16, bool) {
-	if s == "" || len(s) > 5 || (len(s) > 1 && s[0] == '0') {
-		return 0, false
-	}
-	n, err := strconv.ParseUint(s, 10, 16)
-	return uint16(n), err == nil
-}
-
-// parseV2 reads the binary header (section 2.2).
-func parseV2(b []byte) (Header, int, error) {
-	if len(b) < 16 {
-		return Header{}, 0, ErrShort
-	}
-	if b[12]>>4 != 2 {
-		return Header{}, 0, ErrInvalid
-	}
-	h := Header{Version: 2, Command: Command(b[12] & 0xf)}
-	if h.Command > Proxy {
-		return Header{}, 0, ErrInvalid
-	}
-	n := 16 + int(binary.BigEndian.Uint16(b[14:16]))
-	if len(b) < n {
-		return Header{}, 0, ErrShort
-	}
-	body := b[16:n]
-	var alen int
-	switch b[13] {
-	case 0x00:
-		h.Unknown = true
-	case 0x11, 0x12:
-		alen = 12
-	case 0x21, 0x22:
-		alen = 36
-	case 0x31, 0x32:
-		alen = 216
-		h.Unknown = true
-	default:
-		return Header{}, 0, ErrInvalid
-	}
-	if len(body) < alen {
-		return Header{}, 0, ErrInvalid
-	}
-	if h.Command == Local {
-		// LOCAL: the addresses, if any, are to be ignored.
-		h.Unknown = true
-		return h, n, nil
-	}
-	switch alen {
-	case 12:
-		h.Src = netip.AddrPortFrom(netip.AddrFrom4([4]byte(body[0:4])), binary.BigEndian.Uint16(body[8:10]))
-		h.Dst = netip.AddrPortFrom(netip.AddrFrom4([4]byte(body[4:8])), binary.BigEndian.Uint16(body[10:12]))
-	case 36:
-		h.Src = netip.AddrPortFrom(netip.AddrFrom16([16]byte(body[0:16])).Unmap(), binary.BigEndian.Uint16(body[32:34]))
-		h.Dst = netip.AddrPortFrom(netip.AddrFrom16([16]byte(body[16:32])).Unmap(), binary.BigEndian.Uint16(body[34:36]))
-	}
-	h.TLVs = body[alen:]
-	if !validTLVs(h.TLVs) {
-		return Header{}, 0, ErrInvalid
-	}
-	return h, n, nil
-}
-
-// validTLVs checks that TLVs exactly fill their area.
-func validTLVs(t []byte) bool {
-	for len(t) > 0 {
-		if len(t) < 3 {
-			return false
-		}
-		n := 3 + int(binary.BigEndian.Uint16(t[1:3]))
-		if n > len(t) {
-			return false
-		}
-		t = t[n:]
-	}
-	return true
+	return "Connection error while waiting for PROXY protocol header"
 }
