@@ -123,7 +123,9 @@ func ask(t *testing.T, addr, msg string) (string, int) {
 	defer c.Close()
 	port := c.LocalAddr().(*net.TCPAddr).Port
 	c.SetDeadline(time.Now().Add(10 * time.Second))
-	io.WriteString(c, msg)
+	if msg != "" {
+		io.WriteString(c, msg)
+	}
 	c.(*net.TCPConn).CloseWrite()
 	b, _ := io.ReadAll(c)
 	return string(b), port
@@ -230,6 +232,14 @@ backend redisp
  server dead %[dead]
  server a %[a]
 `, msgs: []string{"x", "R"}},
+	{name: "dual-stack bind", body: `listen l
+ bind :::%PORT v4v6
+ balance source
+ server a %[a]
+ server b %[b]
+ server c %[c]
+ server dead %[dead]
+`, msgs: []string{"x", "y"}},
 }
 
 func repeat(s string, n int) []string {
@@ -244,7 +254,7 @@ func repeat(s string, n int) []string {
 // bytes, termination state, backend and server counts, retries and queue
 // positions. Addresses, dates and timers vary, and so do the process and
 // frontend counts (%ac/%fc), which include connections still closing.
-var tcplogShape = regexp.MustCompile(`\d+\.\d+\.\d+\.\d+:(\d+) \[[^\]]+\] (\S+ \S+/\S+) -?\d+/-?\d+/\d+ (\d+ \S\S) \d+/\d+/(\d+/\d+/\+?\d+ \d+/\d+)`)
+var tcplogShape = regexp.MustCompile(`: (\S+):(\d+) \[[^\]]+\] (\S+ \S+/\S+) -?\d+/-?\d+/\d+ (\d+ \S\S) \d+/\d+/(\d+/\d+/\+?\d+ \d+/\d+)`)
 
 func TestTrafficDifferential(t *testing.T) {
 	hap := haproxyPath()
@@ -264,6 +274,8 @@ func TestTrafficDifferential(t *testing.T) {
 				rx := newSyslog(t)
 				bind := freeAddr(t)
 				body := strings.ReplaceAll(tc.body, "%BIND", bind)
+				_, port, _ := net.SplitHostPort(bind)
+				body = strings.ReplaceAll(body, "%PORT", port)
 				for n, a := range servers {
 					body = strings.ReplaceAll(body, "%["+n+"]", a)
 				}
@@ -275,7 +287,7 @@ func TestTrafficDifferential(t *testing.T) {
 					reply, port := ask(t, bind, m)
 					got[i] = append(got[i], reply)
 					sh := waitLine(t, rx, port)
-					logs[i] = append(logs[i], sh[2]+" "+sh[3]+" "+sh[4])
+					logs[i] = append(logs[i], sh[1]+" "+sh[3]+" "+sh[4]+" "+sh[5])
 				}
 				stop()
 			}
@@ -303,7 +315,7 @@ func waitLine(t *testing.T, rx *syslogUDP, port int) []string {
 			if sh == nil {
 				t.Fatalf("not a tcplog line: %q", l)
 			}
-			if sh[1] == fmt.Sprint(port) {
+			if sh[2] == fmt.Sprint(port) {
 				return sh
 			}
 		case <-timeout:

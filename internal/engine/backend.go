@@ -155,6 +155,7 @@ var (
 	errNoServer     = errors.New("no server available")
 	errQueueFull    = errors.New("server queue full")
 	errQueueTimeout = errors.New("queue timeout")
+	errClientGone   = errors.New("client closed while connecting")
 )
 
 // waiter is a connection queued for a server slot.
@@ -361,7 +362,7 @@ type connected struct {
 // another server at once when its interval says so, or whenever the
 // balancing is not a hash and more than one active server is usable. The
 // returned srv is the server finally used (its slot is held).
-func (b *backend) connect(ctx context.Context, a assignment, client, dst netip.AddrPort) (connected, error) {
+func (b *backend) connect(ctx context.Context, a assignment, client, dst netip.AddrPort, gone func() bool) (connected, error) {
 	ct := b.cfg.Timeouts.Connect
 	pause := min(ct, time.Second)
 	if ct == 0 {
@@ -372,6 +373,9 @@ func (b *backend) connect(ctx context.Context, a assignment, client, dst netip.A
 	for attempt := 0; attempt <= b.cfg.Retries; attempt++ {
 		if attempt > 0 {
 			res.retries = attempt
+			if gone != nil && gone() {
+				return res, errClientGone
+			}
 			if b.redispatchOn(attempt, res.srv) {
 				prev := res.srv
 				b.release(prev)

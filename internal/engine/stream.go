@@ -8,6 +8,8 @@ import (
 	"os"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"sluice/internal/config"
 	"sluice/internal/logfmt"
 	"sluice/internal/proxyproto"
@@ -62,7 +64,9 @@ func (e *Engine) handle(fe *frontend, bind *config.Bind, c net.Conn) {
 	s := &stream{e: e, fe: fe, bind: bind, client: client, accept: time.Now(),
 		tHandshake: 0, tQueue: logfmt.NotReached, tConnect: logfmt.NotReached}
 	s.smp = sample.Ctx{
-		Src: unmap(addrPort(c.RemoteAddr())), Dst: unmap(addrPort(c.LocalAddr())),
+		// An IPv4 client of a dual-stack (v4v6) bind keeps its mapped
+		// form, ::ffff:a.b.c.d, as HAProxy logs and hashes it.
+		Src: addrPort(c.RemoteAddr()), Dst: addrPort(c.LocalAddr()),
 		FrontendName: fe.cfg.Name, FrontendID: fe.id,
 		Final: true, Stopping: e.stopping.Load(),
 		LookupEnv: os.LookupEnv, Hostname: e.hostname,
@@ -183,7 +187,7 @@ func (s *stream) forward() {
 		return
 	}
 	s.tQueue = time.Since(s.accept)
-	res, err := be.connect(e.ctx, a, s.smp.Src, s.smp.Dst)
+	res, err := be.connect(e.ctx, a, s.smp.Src, s.smp.Dst, s.clientGone)
 	s.srv, s.retries, s.redispatched = res.srv, res.retries, res.redispatch
 	defer be.release(res.srv)
 	if err != nil {
@@ -197,7 +201,7 @@ func (s *stream) forward() {
 		return
 	}
 	s.tConnect = time.Since(s.accept)
-	s.bsrc, s.saddr = unmap(addrPort(up.LocalAddr())), unmap(addrPort(up.RemoteAddr()))
+	s.bsrc, s.saddr = addrPort(up.LocalAddr()), addrPort(up.RemoteAddr())
 	e.track(up)
 	defer e.untrack(up)
 	t := be.cfg.Timeouts
@@ -239,10 +243,13 @@ func queueFailure(err error) (logfmt.Cause, logfmt.Phase) {
 	return logfmt.CauseServerAbort, logfmt.PhaseConnect // no server available
 }
 
-// connectFailure: a connect timeout is "sC", a refusal or error "SC".
+// connectFailure: a connect timeout is "sC", a refusal or error "SC", a
+// client that left while Sluice was still connecting "CC".
 func connectFailure(err error) (logfmt.Cause, logfmt.Phase) {
 	var ne net.Error
 	switch {
+	case errors.Is(err, errClientGone):
+		return logfmt.CauseClientAbort, logfmt.PhaseConnect
 	case errors.Is(err, context.Canceled):
 		return logfmt.CauseKilled, logfmt.PhaseConnect
 	case errors.As(err, &ne) && ne.Timeout():
@@ -273,7 +280,19 @@ func relayEnd(r tunnel.Result, killed bool) (logfmt.Cause, logfmt.Phase) {
 	return logfmt.CauseNone, logfmt.PhaseNone
 }
 
-// unmap reports IPv4 clients of dual-stack sockets as IPv4, as HAProxy does.
-func unmap(ap netip.AddrPort) netip.AddrPort {
-	return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
+// clientGone reports whether the client closed without leaving data to
+// forward: HAProxy then stops trying to reach a server (its request
+// channel closes automatically) and logs CC.
+func (s *stream) clientGone() bool {
+	rc, err := s.client.SyscallConn()
+	if err != nil {
+		return true
+	}
+	gone := false
+	rc.Control(func(fd uintptr) {
+		var b [1]byte
+		n, _, err := unix.Recvfrom(int(fd), b[:], unix.MSG_PEEK|unix.MSG_DONTWAIT)
+		gone = n == 0 && err == nil
+	})
+	return gone
 }

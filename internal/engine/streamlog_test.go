@@ -212,3 +212,28 @@ backend be
 		t.Fatalf("log-format line %q, want suffix %q", line, want)
 	}
 }
+
+// A client that closes without data while Sluice retries a refusing
+// server ends the attempts at once, logged CC, as in HAProxy.
+func TestClientGoneWhileConnecting(t *testing.T) {
+	rx := startSyslog(t)
+	dead := freeAddr(t)
+	p := freeAddr(t)
+	startLogged(t, rx, tcpDefaults+fmt.Sprintf(" log global\n option tcplog\nlisten l\n bind %s\n retries 5\n server dead %s\n", p, dead))
+	c, err := net.Dial("tcp", p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.(*net.TCPConn).CloseWrite()
+	start := time.Now()
+	f := parseTCPLog(t, rx.next(t))
+	c.Close()
+	// The FIN is seen at the first retry, or the next one on a busy
+	// machine; without it the five retries would take five seconds.
+	if f[9] != "CC" || (f[14] != "1" && f[14] != "2") {
+		t.Fatalf("state %s after %s retries, want CC after 1 or 2: %q", f[9], f[14], f)
+	}
+	if el := time.Since(start); el > 3*time.Second {
+		t.Fatalf("took %v: retries went on after the client left", el)
+	}
+}

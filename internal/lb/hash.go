@@ -27,10 +27,10 @@ func FullHash(a uint32) uint32 {
 // avalanche must be true for "hash-type consistent" without a function
 // (the manual: consistent uses sdbm and avalanche by default) and for an
 // explicit "avalanche" modifier.
-// IPv4-mapped IPv6 addresses are hashed as IPv4, as HAProxy sees them once
-// the listener unmaps them; callers with real IPv6 clients get the 4-word XOR.
+// An IPv6 address, IPv4-mapped ones included (IPv4 clients of a v4v6
+// bind), hashes as the XOR of its four words, as HAProxy's get_server_sh
+// does for AF_INET6.
 func SourceHash(addr netip.Addr, avalanche bool) uint32 {
-	addr = addr.Unmap()
 	var h uint32
 	if addr.Is4() {
 		a := addr.As4()
