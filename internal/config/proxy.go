@@ -55,7 +55,7 @@ func init() {
 		pk("hash-type", dBL, Supported, parseHashType, "hashing for hash-based balancing"),
 		pk("hash-balance-factor", dBL, Pending, generic(1), "bounded-load consistent hashing"),
 		pk("retries", dBL, Supported, parseRetries, "connection attempts before giving up"),
-		pk("fullconn", dBL, Pending, parseFullconn, "dynamic maxconn reference for minconn"),
+		pk("fullconn", dBL, Supported, parseFullconn, "dynamic maxconn reference for minconn"),
 		pk("dispatch", bL, Supported, parseDispatch, "single server address for a backend without servers"),
 		pk("id", fBL, Supported, generic(1), "numeric proxy id"),
 		pk("description", fBL, Supported, generic(0), "free text"),

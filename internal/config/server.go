@@ -70,7 +70,7 @@ var serverParams = map[string]serverParam{
 	"id":        {1, Supported, setInt(func(p *ServerParams) *int { return &p.ID }, 1, 1<<31-1)},
 	"maxconn":   {1, Supported, setInt(func(p *ServerParams) *int { return &p.Maxconn }, 0, 1<<31-1)},
 	"maxqueue":  {1, Supported, setInt(func(p *ServerParams) *int { return &p.Maxqueue }, 0, 1<<31-1)},
-	"minconn":   {1, Pending, setInt(func(p *ServerParams) *int { return &p.Minconn }, 0, 1<<31-1)},
+	"minconn":   {1, Supported, setInt(func(p *ServerParams) *int { return &p.Minconn }, 0, 1<<31-1)},
 	"check":     {0, Pending, setBool(func(p *ServerParams) { p.Check = true })},
 	"no-check":  {0, Supported, setBool(func(p *ServerParams) { p.Check = false })},
 	"inter":     {1, Pending, setTime(func(p *ServerParams) *time.Duration { return &p.Inter })},

@@ -33,8 +33,12 @@ type backend struct {
 	// dispatch is the `dispatch` address of a backend without servers.
 	dispatch *server
 	queue    list.List // of *waiter: connections waiting for any server
-	queueIdx uint64    // waiters dequeued so far
-	seq      uint64    // orders waiters across queues (FIFO)
+	// dynamic is set when a server has minconn below maxconn: its limit
+	// then grows with the backend's load up to fullconn.
+	dynamic  bool
+	fullconn int
+	queueIdx uint64 // waiters dequeued so far
+	seq      uint64 // orders waiters across queues (FIFO)
 }
 
 // usable reports whether the backend has anywhere to send connections.
@@ -46,6 +50,7 @@ type server struct {
 	lb       *lb.Server
 	addr     string // host:port; empty port means the client's destination port
 	maxconn  int
+	minconn  int // with maxconn and the backend's fullconn: a dynamic limit
 	maxqueue int
 	queue    list.List    // of *waiter, guarded by the backend's mu
 	queueIdx uint64       // waiters dequeued so far
@@ -86,7 +91,9 @@ func newBackend(p *config.Proxy, id int) (*backend, error) {
 			id = i + 1
 		}
 		ls := &lb.Server{ID: id, Name: s.Name, Weight: s.Params.Weight, Backup: s.Params.Backup, MaxConn: s.Params.Maxconn}
-		srv := &server{cfg: s, lb: ls, addr: serverAddr(s), maxconn: s.Params.Maxconn, maxqueue: s.Params.Maxqueue}
+		srv := &server{cfg: s, lb: ls, addr: serverAddr(s), maxconn: s.Params.Maxconn, maxqueue: s.Params.Maxqueue,
+			minconn: min(s.Params.Minconn, s.Params.Maxconn)}
+		b.dynamic = b.dynamic || (srv.minconn > 0 && srv.minconn < srv.maxconn)
 		b.servers = append(b.servers, srv)
 		b.byLB[ls] = srv
 		lbs = append(lbs, ls)
@@ -192,6 +199,7 @@ func (b *backend) acquire(ctx context.Context, client netip.Addr, avoid *server)
 		key = lb.SourceHash(client, b.avalanch)
 	}
 	b.mu.Lock()
+	b.refreshLimits()
 	ls := b.bal.Pick(key)
 	if ls != nil && avoid != nil && ls == avoid.lb && !b.hashed && avoid.lb.Up() {
 		// Redispatch: look past the server that failed, as HAProxy's
@@ -211,7 +219,7 @@ func (b *backend) acquire(ctx context.Context, client netip.Addr, avoid *server)
 		w = b.enqueue(&b.queue, nil)
 	default:
 		srv := b.byLB[ls]
-		if srv.maxconn > 0 && (srv.queue.Len() > 0 || ls.Served() >= srv.maxconn) {
+		if lim := srv.limit(b); lim > 0 && (srv.queue.Len() > 0 || ls.Served() >= lim) {
 			if srv.maxqueue > 0 && srv.queue.Len() >= srv.maxqueue {
 				b.mu.Unlock()
 				return assignment{}, errQueueFull
@@ -297,6 +305,31 @@ func (b *backend) queueOf(w *waiter) *list.List {
 
 // anyUsable reports whether some server could take connections once one
 // frees a slot (caller holds mu).
+// limit is the server's connection limit now (0: none), HAProxy's
+// srv_dynamic_maxconn: maxconn, or with minconn, minconn growing to
+// maxconn as the backend's connections approach fullconn.
+func (s *server) limit(b *backend) int {
+	if s.maxconn == 0 || !b.dynamic || s.minconn == 0 || s.minconn >= s.maxconn {
+		return s.maxconn
+	}
+	beconn := int(b.conns.Load())
+	if beconn >= b.fullconn {
+		return s.maxconn
+	}
+	return max(s.minconn, beconn*s.maxconn/b.fullconn, 1)
+}
+
+// refreshLimits gives the balancer each server's current limit, so that
+// it skips full servers (caller holds mu).
+func (b *backend) refreshLimits() {
+	if !b.dynamic {
+		return
+	}
+	for _, s := range b.servers {
+		s.lb.MaxConn = s.limit(b)
+	}
+}
+
 func (b *backend) anyUsable() bool {
 	for _, s := range b.servers {
 		if s.lb.Up() && s.lb.Weight > 0 {
@@ -315,7 +348,8 @@ func (b *backend) release(s *server) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.drop(s)
-	for s.maxconn == 0 || s.lb.Served() < s.maxconn {
+	b.refreshLimits()
+	for s.maxconn == 0 || s.lb.Served() < s.limit(b) {
 		w := b.oldest(s)
 		if w == nil {
 			return

@@ -132,6 +132,7 @@ func Open(cfg *config.Config, opt Options) (*Engine, error) {
 			}
 		}
 	}
+	setFullconn(cfg, backends, e.facts.frontends)
 	e.pending = all
 	return e, nil
 }
@@ -317,4 +318,30 @@ func (e *Engine) Close() {
 		s.Close()
 	}
 	e.sinks = nil
+}
+
+// setFullconn gives each backend its fullconn: the configured value, or
+// as in HAProxy 10% of the maxconn of the frontends that can send it
+// connections, at least 1.
+func setFullconn(cfg *config.Config, backends map[string]*backend, frontends map[string]*frontend) {
+	total := map[*backend]int{}
+	for _, fe := range frontends {
+		seen := map[*backend]bool{}
+		targets := []*backend{fe.defaultBE}
+		for _, r := range fe.switching {
+			targets = append(targets, r.be)
+		}
+		for _, b := range targets {
+			if b != nil && !seen[b] {
+				seen[b] = true
+				total[b] += frontendMaxconn(cfg, fe.cfg)
+			}
+		}
+	}
+	for _, b := range backends {
+		b.fullconn = b.cfg.Fullconn
+		if b.fullconn == 0 {
+			b.fullconn = max((total[b]+9)/10, 1)
+		}
+	}
 }

@@ -191,3 +191,34 @@ func TestServerPortOffset(t *testing.T) {
 		t.Fatalf("offset server: %q", g)
 	}
 }
+
+// With minconn, a server's limit grows with the backend's load up to
+// maxconn at fullconn: at low load it is minconn, so a second connection
+// queues even though maxconn would take it.
+func TestMinconnFullconn(t *testing.T) {
+	p := freeAddr(t)
+	startCfg(t, tcpDefaults+fmt.Sprintf(" timeout queue 5s\nlisten l\n bind %s\n fullconn 100\n server a %s minconn 1 maxconn 10\n", p, holdServer(t, "a")))
+	c1 := dial(t, p)
+	if g := greeting(c1, 5*time.Second); g != "a" {
+		t.Fatalf("first: %q", g)
+	}
+	c2 := dial(t, p)
+	if g := greeting(c2, 300*time.Millisecond); g != "" {
+		t.Fatalf("second should queue at the dynamic limit of 1, got %q", g)
+	}
+	c1.Close()
+	if g := greeting(c2, 5*time.Second); g != "a" {
+		t.Fatalf("queued connection: %q", g)
+	}
+}
+
+func TestDynamicLimit(t *testing.T) {
+	b := &backend{dynamic: true, fullconn: 100}
+	s := &server{maxconn: 50, minconn: 5}
+	for _, tc := range []struct{ beconn, want int }{{0, 5}, {10, 5}, {20, 10}, {60, 30}, {100, 50}, {500, 50}} {
+		b.conns.Store(int64(tc.beconn))
+		if got := s.limit(b); got != tc.want {
+			t.Errorf("beconn %d: limit %d, want %d", tc.beconn, got, tc.want)
+		}
+	}
+}

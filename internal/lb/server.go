@@ -33,6 +33,8 @@ type Server struct {
 	Backup bool
 	// MaxConn is the per-server connection limit; 0 means unlimited.
 	// roundrobin, static-rr, leastconn, first and random skip full servers.
+	// Unlike the other fields it may change between calls (a dynamic
+	// limit from minconn/fullconn): it is only read when picking.
 	MaxConn int
 
 	idx    int
