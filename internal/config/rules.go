@@ -32,19 +32,17 @@ func merge(ms ...map[string]actionSpec) map[string]actionSpec {
 // status; parameterised actions like set-var(name) are keyed by their stem.
 var ruleActions = map[string]map[string]actionSpec{
 	"tcp-request connection": merge(
-		actions(Supported, 0, 0, "accept reject"),
-		actions(Pending, 0, 0, "silent-drop"),
-		actions(Pending, 1, 1, "expect-proxy expect-netscaler-cip"),
+		actions(Supported, 0, 0, "accept reject silent-drop"),
+		actions(Supported, 1, 1, "expect-proxy"),
+		actions(Pending, 1, 1, "expect-netscaler-cip"),
 		actions(Unsupported, 1, -1, "capture track-sc0 track-sc1 track-sc2 sc-inc-gpc sc-inc-gpc0 sc-inc-gpc1 sc-set-gpt sc-set-gpt0 set-src set-src-port set-dst set-dst-port set-mark set-tos set-var set-var-fmt unset-var send-spoe-group"),
 	),
 	"tcp-request session": merge(
-		actions(Supported, 0, 0, "accept reject"),
-		actions(Pending, 0, 0, "silent-drop"),
+		actions(Supported, 0, 0, "accept reject silent-drop"),
 		actions(Unsupported, 1, -1, "track-sc0 track-sc1 track-sc2 sc-inc-gpc sc-inc-gpc0 sc-inc-gpc1 sc-set-gpt sc-set-gpt0 set-src set-dst set-mark set-tos set-var set-var-fmt unset-var"),
 	),
 	"tcp-request content": merge(
-		actions(Supported, 0, 0, "accept reject"),
-		actions(Pending, 0, 0, "silent-drop"),
+		actions(Supported, 0, 0, "accept reject silent-drop"),
 		actions(Pending, 2, 2, "switch-mode"),
 		actions(Unsupported, 1, -1, "capture do-resolve set-var set-var-fmt unset-var use-service track-sc0 track-sc1 track-sc2 sc-inc-gpc sc-inc-gpc0 sc-inc-gpc1 sc-set-gpt sc-set-gpt0 set-priority-class set-priority-offset set-log-level set-nice set-src set-src-port set-dst set-dst-port set-mark set-tos send-spoe-group set-bandwidth-limit"),
 	),

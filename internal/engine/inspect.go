@@ -129,7 +129,7 @@ func inspect(p *peeker, rules []tcpRule, delay time.Duration, c *sample.Ctx) (ve
 	for {
 		c.Payload = p.data()
 		c.Final = delay == 0 || p.done() || !time.Now().Before(deadline)
-		v := run(rules, c)
+		v := run(rules, c, nil)
 		if v != verdictWait {
 			return v, nil
 		}

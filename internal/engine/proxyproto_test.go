@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"net/netip"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -108,5 +109,51 @@ listen outer2
 		if h.Src != c.LocalAddr().(*net.TCPAddr).AddrPort() || h.Dst.String() != front {
 			t.Fatalf("via %s: header %+v, want client %v to %s", front, h, c.LocalAddr(), front)
 		}
+	}
+}
+
+// tcp-request connection expect-proxy layer4 asks for a PROXY header
+// only from the peers its condition names.
+func TestExpectProxyRule(t *testing.T) {
+	a := startNameServer(t, "a")
+	p1, p2 := freeAddr(t), freeAddr(t)
+	_, port1, _ := net.SplitHostPort(p1)
+	startCfg(t, tcpDefaults+fmt.Sprintf(`frontend fe
+ bind %s
+ bind %s
+ tcp-request connection expect-proxy layer4 if { dst_port %s }
+ use_backend be if { src 1.2.3.4 } || !{ dst_port %s }
+backend be
+ server a %s
+`, p1, p2, port1, port1, a.addr()))
+	if got := talk(t, p1, 0, "PROXY TCP4 1.2.3.4 5.6.7.8 1111 80\r\nhi"); got != "a:hi" {
+		t.Fatalf("with the header: %q", got)
+	}
+	if got := talk(t, p1, 0, "hi"); got != "" {
+		t.Fatalf("a header was expected, yet %q came back", got)
+	}
+	if got := talk(t, p2, 0, "hi"); got != "a:hi" {
+		t.Fatalf("no header expected on the other bind: %q", got)
+	}
+}
+
+// silent-drop closes without a word to the client: as root (TCP_REPAIR)
+// nothing at all reaches it.
+func TestSilentDrop(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("TCP_REPAIR needs CAP_NET_ADMIN; without it the reset dies only past the first hop, not on loopback")
+	}
+	a := startNameServer(t, "a")
+	p := freeAddr(t)
+	startCfg(t, tcpDefaults+fmt.Sprintf("listen l\n bind %s\n tcp-request connection silent-drop if LOCALHOST\n server a %s\n", p, a.addr()))
+	c, err := net.Dial("tcp", p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+	n, err := c.Read(make([]byte, 8))
+	if ne, ok := err.(net.Error); n != 0 || !ok || !ne.Timeout() {
+		t.Fatalf("client got %d bytes, %v: want silence", n, err)
 	}
 }

@@ -9,9 +9,22 @@ import (
 	"sluice/internal/sample"
 )
 
-// tcpRule is a compiled tcp-request accept or reject rule.
+// tcpAction is what a tcp-request rule does when its condition holds.
+type tcpAction uint8
+
+const (
+	actAccept      tcpAction = iota // stop evaluating, go on
+	actReject                       // close the connection
+	actSilentDrop                   // vanish without telling the client
+	actExpectProxy                  // read a PROXY header, then go on evaluating
+)
+
+var tcpActions = map[string]tcpAction{"accept": actAccept, "reject": actReject,
+	"silent-drop": actSilentDrop, "expect-proxy": actExpectProxy}
+
+// tcpRule is a compiled tcp-request rule.
 type tcpRule struct {
-	accept bool
+	action tcpAction
 	cond   *acl.Cond
 }
 
@@ -104,14 +117,18 @@ func compileRules(p *config.Proxy, cc *condCompiler) (ruleSet, error) {
 		"tcp-request content":    &rs.content,
 	} {
 		for _, r := range p.Rules[fam] {
-			if r.Action != "accept" && r.Action != "reject" {
+			act, ok := tcpActions[r.Action]
+			if !ok {
 				return rs, fmt.Errorf("%s:%d: '%s %s' is not supported yet by Sluice", r.Pos.File, r.Pos.Line, fam, r.Action)
+			}
+			if act == actExpectProxy && (len(r.Args) != 1 || r.Args[0] != "layer4") {
+				return rs, fmt.Errorf("%s:%d: '%s expect-proxy' only supports 'layer4'", r.Pos.File, r.Pos.Line, fam)
 			}
 			cond, err := cc.compile(r.Cond)
 			if err != nil {
 				return rs, err
 			}
-			*dst = append(*dst, tcpRule{accept: r.Action == "accept", cond: cond})
+			*dst = append(*dst, tcpRule{action: act, cond: cond})
 		}
 	}
 	return rs, nil
@@ -123,22 +140,33 @@ type verdict uint8
 const (
 	verdictAccept verdict = iota // an accept rule matched, or none did
 	verdictReject
+	verdictDrop // silent-drop: close without a FIN or a reset reaching the client
 	verdictWait // a rule needs more data to decide
 )
 
-// run evaluates rules in order: the first that applies decides; a rule
-// that cannot decide yet makes the caller wait for more data.
-func run(rules []tcpRule, c *sample.Ctx) verdict {
+// run evaluates rules in order: the first accept, reject or silent-drop
+// that applies decides; expect-proxy sets *proxy and evaluation goes on;
+// a rule that cannot decide yet makes the caller wait for more data.
+func run(rules []tcpRule, c *sample.Ctx, proxy *bool) verdict {
 	for i := range rules {
 		match, wait := rules[i].cond.Match(c)
 		if wait {
 			return verdictWait
 		}
-		if match {
-			if rules[i].accept {
-				return verdictAccept
-			}
+		if !match {
+			continue
+		}
+		switch rules[i].action {
+		case actAccept:
+			return verdictAccept
+		case actReject:
 			return verdictReject
+		case actSilentDrop:
+			return verdictDrop
+		case actExpectProxy:
+			if proxy != nil {
+				*proxy = true
+			}
 		}
 	}
 	return verdictAccept

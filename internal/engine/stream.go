@@ -74,13 +74,14 @@ func (e *Engine) handle(fe *frontend, bind *config.Bind, c net.Conn) {
 	}
 	// Connection and session rules run before the stream exists: a
 	// connection they reject is not logged, as in HAProxy.
-	if run(fe.rules.conn, &s.smp) == verdictReject {
+	expectProxy := bind.Params.AcceptProxy
+	if !s.earlyRules(fe.rules.conn, &expectProxy) {
 		return
 	}
-	if bind.Params.AcceptProxy && !s.readProxyHeader() {
+	if expectProxy && !s.readProxyHeader() {
 		return
 	}
-	if run(fe.rules.sess, &s.smp) == verdictReject {
+	if !s.earlyRules(fe.rules.sess, nil) {
 		return
 	}
 	fe.logConnect(s)
@@ -95,6 +96,19 @@ func (e *Engine) handle(fe *frontend, bind *config.Bind, c net.Conn) {
 		s.be.conns.Add(-1)
 	}
 	fe.logStream(s)
+}
+
+// earlyRules runs tcp-request connection or session rules; false means
+// the connection was rejected or dropped.
+func (s *stream) earlyRules(rules []tcpRule, proxy *bool) bool {
+	switch run(rules, &s.smp, proxy) {
+	case verdictReject:
+		return false
+	case verdictDrop:
+		silentDrop(s.client)
+		return false
+	}
+	return true
 }
 
 // readProxyHeader takes the PROXY header an accept-proxy bind requires,
@@ -170,7 +184,10 @@ func (s *stream) inspect(rules []tcpRule, delay time.Duration) bool {
 	case err != nil:
 		s.cause, s.phase = logfmt.CauseClientAbort, logfmt.PhaseRequest
 		return false
-	case v == verdictReject:
+	case v == verdictReject || v == verdictDrop:
+		if v == verdictDrop {
+			silentDrop(s.client)
+		}
 		s.cause, s.phase = logfmt.CauseProxy, logfmt.PhaseRequest
 		return false
 	}
@@ -295,4 +312,23 @@ func (s *stream) clientGone() bool {
 		gone = n == 0 && err == nil
 	})
 	return gone
+}
+
+// silentDrop makes the connection vanish for the client, as HAProxy's
+// silent-drop: with TCP_REPAIR (CAP_NET_ADMIN) the socket closes without
+// sending anything; otherwise the reset is sent with a TTL of 1 so that
+// it dies at the first router and the client waits in vain.
+func silentDrop(c tunnel.Conn) {
+	rc, err := c.SyscallConn()
+	if err != nil {
+		return
+	}
+	rc.Control(func(fd uintptr) {
+		if unix.SetsockoptInt(int(fd), unix.IPPROTO_TCP, unix.TCP_REPAIR, 1) == nil {
+			return
+		}
+		unix.SetsockoptInt(int(fd), unix.IPPROTO_IP, unix.IP_TTL, 1)
+		unix.SetsockoptInt(int(fd), unix.IPPROTO_IPV6, unix.IPV6_UNICAST_HOPS, 1)
+		unix.SetsockoptLinger(int(fd), unix.SOL_SOCKET, unix.SO_LINGER, &unix.Linger{Onoff: 1, Linger: 0})
+	})
 }
