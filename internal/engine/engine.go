@@ -48,6 +48,9 @@ type Engine struct {
 	stopping  atomic.Bool
 	actconn   atomic.Int64 // connections being handled, process-wide (%ac)
 
+	waitOnce sync.Once
+	finished chan struct{} // closed when every loop and connection is done
+
 	mu      sync.Mutex
 	pending []opened
 	loops   []*listener.Loop
@@ -287,24 +290,27 @@ func (e *Engine) HardStop() {
 }
 
 // Wait blocks until every accept loop and connection has finished, or the
-// timeout (0: none) passes; it reports whether everything finished.
+// timeout (0: none) passes; it reports whether everything finished. One
+// watcher goroutine serves every call and ends with the last connection.
 func (e *Engine) Wait(timeout time.Duration) bool {
-	ch := make(chan struct{})
-	go func() {
-		for _, l := range e.loops {
-			l.Wait()
-		}
-		e.done.Wait()
-		close(ch)
-	}()
+	e.waitOnce.Do(func() {
+		e.finished = make(chan struct{})
+		go func() {
+			for _, l := range e.loops {
+				l.Wait()
+			}
+			e.done.Wait()
+			close(e.finished)
+		}()
+	})
 	if timeout <= 0 {
-		<-ch
+		<-e.finished
 		return true
 	}
 	t := time.NewTimer(timeout)
 	defer t.Stop()
 	select {
-	case <-ch:
+	case <-e.finished:
 		return true
 	case <-t.C:
 		return false
