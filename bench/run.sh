@@ -107,4 +107,4 @@ DIRTY=$(git status --porcelain 2>/dev/null | grep -q . && echo " (with uncommitt
   echo "Sluice spends more; for a throughput above 1 means Sluice is faster."
 } | tee "$OUTDIR/table.md"
 cp "$WORK/bench.cfg" "$OUTDIR/bench.cfg" 2>/dev/null || true
-[ "$OUTDIR" = "$WORK" ] || log "results in $OUTDIR"
+log "results (JSON lines, table, configuration) in $OUTDIR"
