@@ -37,8 +37,11 @@ type backend struct {
 	// then grows with the backend's load up to fullconn.
 	dynamic  bool
 	fullconn int
-	queueIdx uint64 // waiters dequeued so far
-	seq      uint64 // orders waiters across queues (FIFO)
+	// keepAlive is the Dialer's setting: -1 (off) unless option srvtcpka
+	// or tcpka asks for TCP keep-alive, as in HAProxy.
+	keepAlive time.Duration
+	queueIdx  uint64 // waiters dequeued so far
+	seq       uint64 // orders waiters across queues (FIFO)
 }
 
 // usable reports whether the backend has anywhere to send connections.
@@ -74,7 +77,10 @@ var algos = map[string]lb.Algo{
 }
 
 func newBackend(p *config.Proxy, id int) (*backend, error) {
-	b := &backend{name: p.Name, cfg: p, id: id, byLB: map[*lb.Server]*server{}}
+	b := &backend{name: p.Name, cfg: p, id: id, byLB: map[*lb.Server]*server{}, keepAlive: -1}
+	if p.Opt("srvtcpka") || p.Opt("tcpka") {
+		b.keepAlive = 0 // Go's default probes
+	}
 	var err error
 	if b.rules, err = compileRules(p, newCondCompiler(p)); err != nil {
 		return nil, fmt.Errorf("backend '%s': %w", p.Name, err)
@@ -429,7 +435,7 @@ func (b *backend) connect(ctx context.Context, a assignment, client, dst netip.A
 			}
 		}
 		start := time.Now()
-		d := net.Dialer{Timeout: ct}
+		d := net.Dialer{Timeout: ct, KeepAlive: b.keepAlive}
 		var c net.Conn
 		if c, err = d.DialContext(ctx, "tcp", res.srv.dialAddr(dst)); err == nil {
 			res.conn, res.connTime = c.(*net.TCPConn), time.Since(start)

@@ -193,12 +193,14 @@ func bindOptions(b *config.Bind) listener.Options {
 // frontend is a frontend's run-time state: its rules and where its
 // connections go.
 type frontend struct {
-	conns     atomic.Int64 // current connections (%fc)
-	cfg       *config.Proxy
-	id        int
-	log       *feLog
-	rules     ruleSet
-	switching []switchRule
+	conns atomic.Int64 // current connections (%fc)
+	cfg   *config.Proxy
+	id    int
+	log   *feLog
+	// tcpKeepAlive: option clitcpka or tcpka.
+	tcpKeepAlive bool
+	rules        ruleSet
+	switching    []switchRule
 	// defaultBE is the static default_backend, or a listen section's own
 	// servers; nil: connections no rule switches are closed.
 	defaultBE *backend
@@ -206,7 +208,7 @@ type frontend struct {
 
 // newFrontend compiles a frontend's rules against the backends.
 func newFrontend(p *config.Proxy, id int, backends map[string]*backend) (*frontend, error) {
-	fe := &frontend{cfg: p, id: id}
+	fe := &frontend{cfg: p, id: id, tcpKeepAlive: p.Opt("clitcpka") || p.Opt("tcpka")}
 	cc := newCondCompiler(p)
 	var err error
 	if fe.rules, err = compileRules(p, cc); err != nil {

@@ -57,6 +57,11 @@ func (e *Engine) handle(fe *frontend, bind *config.Bind, c net.Conn) {
 	if !ok {
 		return
 	}
+	if tc, ok := c.(*net.TCPConn); ok && !fe.tcpKeepAlive {
+		// Go turns TCP keep-alive on for accepted sockets; HAProxy only
+		// with option clitcpka or tcpka.
+		tc.SetKeepAlive(false)
+	}
 	e.actconn.Add(1)
 	defer e.actconn.Add(-1)
 	fe.conns.Add(1)

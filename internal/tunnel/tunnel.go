@@ -2,7 +2,6 @@ package tunnel
 
 import (
 	"errors"
-	"io"
 	"net"
 	"sync"
 	"syscall"
@@ -181,7 +180,7 @@ func Relay(client, server Conn, t Timeouts) Result {
 // TCPConn.ReadFrom or TCPConn.WriteTo, which splice.
 func (r *relay) pump(src int) {
 	dst := 1 - src
-	n, err := io.Copy(r.conns[dst], r.conns[src])
+	n, err := copyAdaptive(r.conns[dst], r.conns[src])
 
 	r.mu.Lock()
 	defer r.mu.Unlock()

@@ -35,7 +35,15 @@ func (r *relay) rearm() {
 		if to <= 0 {
 			continue
 		}
-		left := to - r.idle(i, now)
+		// Idle time can never exceed the relay's age: while that is below
+		// the timeout it bounds the idle time well enough to schedule the
+		// next check, and the kernel need not be asked (no syscall at the
+		// start of every relay).
+		idle := now.Sub(r.start)
+		if idle >= to {
+			idle = r.idle(i, now)
+		}
+		left := to - idle
 		if left <= 0 {
 			// Both sides may be overdue (e.g. the one blocked writing to
 			// the other): blame the one idle for longer.
