@@ -6,7 +6,6 @@ import (
 	"io"
 	"math/rand/v2"
 	"net"
-	"os"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -189,15 +188,6 @@ func fastEcho(addr string, seed uint64, size int64) error {
 	return err
 }
 
-// knownBug skips a test that shows a known, reported bug in Sluice, unless
-// SLUICE_KNOWN_BUGS=1 asks to see it fail.
-func knownBug(t *testing.T, what string) {
-	t.Helper()
-	if os.Getenv("SLUICE_KNOWN_BUGS") != "1" {
-		t.Skip("BUG: " + what + " (SLUICE_KNOWN_BUGS=1 runs this test)")
-	}
-}
-
 // A server sends 8 MiB and closes at once; the client reads them steadily
 // but more slowly than the server sent them. Once the server's last byte is
 // in Sluice's buffers the server side has nothing more to say, yet the
@@ -206,10 +196,6 @@ func knownBug(t *testing.T, what string) {
 // client is full), and the client side, the one that sets the pace, is
 // never idle.
 func TestServerTimeoutWhileClientDrains(t *testing.T) {
-	knownBug(t, "tunnel: `timeout server` expires while Sluice is blocked writing the server's data to a slow but "+
-		"active client (the server side looks idle to TCP_INFO once everything is buffered); the relay is then "+
-		"closed as a server timeout and the data still in Sluice's splice pipe and receive buffer is dropped: the "+
-		"client gets ~5.6 of 8 MiB followed by a clean EOF")
 	const size = 8 << 20
 	gen := startGen(t, 'g', nil)
 	_, addr := startEngine(t, "defaults\n mode tcp\n timeout connect 5s\n timeout client 5s\n timeout server 300ms\n"+

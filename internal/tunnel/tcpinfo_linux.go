@@ -15,12 +15,13 @@ import (
 const tcpStateClose = 7
 
 // sockInfo asks the kernel how long the socket has been without data
-// traffic in either direction, and whether it was torn down by its peer.
-// ok is false when the information is unavailable (e.g. socket closed).
-func sockInfo(c syscall.Conn) (idle time.Duration, dead, ok bool) {
+// traffic in either direction (idle), how long since it last sent data
+// (sent), and whether it was torn down by its peer. ok is false when the
+// information is unavailable (e.g. socket closed, or not TCP).
+func sockInfo(c syscall.Conn) (idle, sent time.Duration, dead, ok bool) {
 	raw, err := c.SyscallConn()
 	if err != nil {
-		return 0, false, false
+		return 0, 0, false, false
 	}
 	var info *unix.TCPInfo
 	var gerr error
@@ -28,8 +29,9 @@ func sockInfo(c syscall.Conn) (idle time.Duration, dead, ok bool) {
 		info, gerr = unix.GetsockoptTCPInfo(int(fd), unix.IPPROTO_TCP, unix.TCP_INFO)
 	})
 	if err != nil || gerr != nil {
-		return 0, false, false
+		return 0, 0, false, false
 	}
 	ms := min(info.Last_data_recv, info.Last_data_sent)
-	return time.Duration(ms) * time.Millisecond, info.State == tcpStateClose, true
+	return time.Duration(ms) * time.Millisecond, time.Duration(info.Last_data_sent) * time.Millisecond,
+		info.State == tcpStateClose, true
 }

@@ -9,6 +9,6 @@ import (
 
 // sockInfo is unavailable outside Linux: sockets are reported as always
 // active, so inactivity timeouts are not enforced there.
-func sockInfo(syscall.Conn) (idle time.Duration, dead, ok bool) {
-	return 0, false, false
+func sockInfo(syscall.Conn) (idle, sent time.Duration, dead, ok bool) {
+	return 0, 0, false, false
 }

@@ -224,7 +224,7 @@ func (r *relay) classify(src, dst int, err error) (int, Cause) {
 		cause = CauseReset
 	}
 	for _, i := range [2]int{src, dst} {
-		if _, dead, ok := sockInfo(r.conns[i]); ok && dead {
+		if _, _, dead, ok := sockInfo(r.conns[i]); ok && dead {
 			return i, cause
 		}
 	}

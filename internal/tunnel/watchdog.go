@@ -73,15 +73,24 @@ func (r *relay) rearm() {
 // idle returns how long side i has gone without data in either direction,
 // counting from the start of the relay at most (traffic before the relay,
 // e.g. a handshake done by the caller, is not inactivity of the tunnel).
-// A unix socket has no TCP_INFO: its idle time is the other side's,
-// since every byte it moves also crosses the TCP side. When the kernel
-// cannot tell at all, the side is considered active.
+// Data of side i still being delivered to the other side counts as
+// activity of side i: when a slow client reads what the server already
+// sent, the server socket is quiet but the relay is not waiting for the
+// server, so its timeout does not run (HAProxy arms timeout server for
+// reading only while its buffer has room). A unix socket has no TCP_INFO:
+// its idle time is the other side's, since every byte it moves also
+// crosses the TCP side. When the kernel cannot tell at all, the side is
+// considered active.
 func (r *relay) idle(i int, now time.Time) time.Duration {
-	d, _, ok := sockInfo(r.conns[i])
-	if !ok {
-		if d, _, ok = sockInfo(r.conns[1-i]); !ok {
-			return 0
-		}
+	d, _, _, ok := sockInfo(r.conns[i])
+	_, otherSent, _, otherOK := sockInfo(r.conns[1-i])
+	switch {
+	case !ok && !otherOK:
+		return 0
+	case !ok:
+		d, _, _, _ = sockInfo(r.conns[1-i])
+	case otherOK:
+		d = min(d, otherSent)
 	}
 	return min(d, now.Sub(r.start))
 }
