@@ -96,9 +96,16 @@ func newBackend(p *config.Proxy, id int) (*backend, error) {
 		if id == 0 {
 			id = i + 1
 		}
-		ls := &lb.Server{ID: id, Name: s.Name, Weight: s.Params.Weight, Backup: s.Params.Backup, MaxConn: s.Params.Maxconn}
-		srv := &server{cfg: s, lb: ls, addr: serverAddr(s), maxconn: s.Params.Maxconn, maxqueue: s.Params.Maxqueue,
-			minconn: min(s.Params.Minconn, s.Params.Maxconn)}
+		// As HAProxy's check_config_validity: minconn above maxconn raises
+		// maxconn, and a maxconn without minconn is a static limit.
+		maxc, minc := s.Params.Maxconn, s.Params.Minconn
+		if minc > maxc {
+			maxc = minc
+		} else if minc == 0 {
+			minc = maxc
+		}
+		ls := &lb.Server{ID: id, Name: s.Name, Weight: s.Params.Weight, Backup: s.Params.Backup, MaxConn: maxc}
+		srv := &server{cfg: s, lb: ls, addr: serverAddr(s), maxconn: maxc, maxqueue: s.Params.Maxqueue, minconn: minc}
 		b.dynamic = b.dynamic || (srv.minconn > 0 && srv.minconn < srv.maxconn)
 		b.servers = append(b.servers, srv)
 		b.byLB[ls] = srv
@@ -210,8 +217,10 @@ func (b *backend) acquire(ctx context.Context, client netip.Addr, avoid *server)
 	if ls != nil && avoid != nil && ls == avoid.lb && !b.hashed && avoid.lb.Up() {
 		// Redispatch: look past the server that failed, as HAProxy's
 		// srvtoavoid does; keep it when it is the only choice.
+		// Only within the same group: an active server is not given up
+		// for a backup, as HAProxy's srvtoavoid does not cross groups.
 		b.bal.SetUp(avoid.lb, false)
-		if other := b.bal.Pick(key); other != nil {
+		if other := b.bal.Pick(key); other != nil && other.Backup == avoid.lb.Backup {
 			ls = other
 		}
 		b.bal.SetUp(avoid.lb, true)
@@ -390,8 +399,9 @@ func (b *backend) oldest(s *server) *waiter {
 type connected struct {
 	conn       *net.TCPConn
 	srv        *server
-	retries    int  // attempts beyond the first (%rc)
-	redispatch bool // the last attempt went to another server
+	tried      *server // the last server attempted, for the log
+	retries    int     // attempts beyond the first (%rc)
+	redispatch bool    // the last attempt went to another server
 	connTime   time.Duration
 }
 
@@ -418,6 +428,7 @@ func (b *backend) connect(ctx context.Context, a assignment, client, dst netip.A
 			}
 			if b.redispatchOn(attempt, res.srv) {
 				prev := res.srv
+				res.tried = prev
 				b.release(prev)
 				res.srv = nil
 				na, aerr := b.acquire(ctx, client.Addr(), prev)

@@ -127,6 +127,7 @@ func Open(cfg *config.Config, opt Options) (*Engine, error) {
 			lns, err := listener.Open(b.Addr, bindOptions(b))
 			if err != nil {
 				closeAll(all)
+				e.Close()
 				return nil, fmt.Errorf("Starting %s %s: %w", p.Kind, p.Name, err)
 			}
 			limits := []*listener.Limiter{listener.NewLimiter(b.Params.Maxconn), feLimit, e.global}

@@ -15,8 +15,8 @@ type proxyFacts struct {
 	frontends map[string]*frontend
 }
 
-// UsableServers is HAProxy's nbsrv: the usable active servers, or the
-// usable backups when no active one is.
+// UsableServers is HAProxy's nbsrv: the usable active servers, or when
+// none is, the backups that take traffic (one without option allbackups).
 func (f *proxyFacts) UsableServers(name string) (int, bool) {
 	b, ok := f.backends[name]
 	if !ok {
@@ -34,8 +34,11 @@ func (f *proxyFacts) UsableServers(name string) (int, bool) {
 			}
 		}
 	}
-	if act > 0 {
+	switch {
+	case act > 0:
 		return act, true
+	case bck > 0 && !b.cfg.Opt("allbackups"):
+		return 1, true // only the first backup takes traffic
 	}
 	return bck, true
 }

@@ -222,3 +222,27 @@ func TestDynamicLimit(t *testing.T) {
 		}
 	}
 }
+
+// minconn alone is a static limit, as HAProxy raises maxconn to it.
+func TestMinconnWithoutMaxconn(t *testing.T) {
+	p := freeAddr(t)
+	startCfg(t, tcpDefaults+fmt.Sprintf(" timeout queue 5s\nlisten l\n bind %s\n server a %s minconn 1\n", p, holdServer(t, "a")))
+	c1 := dial(t, p)
+	if g := greeting(c1, 5*time.Second); g != "a" {
+		t.Fatalf("first: %q", g)
+	}
+	if g := greeting(dial(t, p), 300*time.Millisecond); g != "" {
+		t.Fatalf("second should queue behind minconn 1, got %q", g)
+	}
+}
+
+// Redispatch looks for another server among the active ones only: with
+// the only active server refusing, the retries stay on it, never a backup.
+func TestRedispatchStaysOffBackups(t *testing.T) {
+	dead := freeAddr(t)
+	p := freeAddr(t)
+	startCfg(t, tcpDefaults+fmt.Sprintf("listen l\n bind %s\n retries 1\n option redispatch\n server dead %s\n server spare %s backup\n", p, dead, holdServer(t, "spare")))
+	if g := greeting(dial(t, p), 5*time.Second); g != "EOF" {
+		t.Fatalf("got %q, want a close (HAProxy does not redispatch to a backup while an active server is up)", g)
+	}
+}

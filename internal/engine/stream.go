@@ -90,7 +90,7 @@ func (e *Engine) handle(fe *frontend, bind *config.Bind, c net.Conn) {
 		return
 	}
 	fe.logConnect(s)
-	defer s.peek.release()
+	defer func() { s.peek.release() }() // s.peek is set later
 	if s.route() {
 		s.forward()
 	}
@@ -99,6 +99,12 @@ func (e *Engine) handle(fe *frontend, bind *config.Bind, c net.Conn) {
 	// frontend counts still do (%ac, %fc).
 	if s.be != nil {
 		s.be.conns.Add(-1)
+	}
+	if s.bytesIn == 0 {
+		// Not relayed (a reject, a refused server, a queue timeout): what
+		// the client sent still counts, as HAProxy's req.total does, for
+		// %U and dontlognull.
+		s.bytesIn = int64(pendingBytes(s.client))
 	}
 	fe.logStream(s)
 }
@@ -211,6 +217,9 @@ func (s *stream) forward() {
 	s.tQueue = time.Since(s.accept)
 	res, err := be.connect(e.ctx, a, s.smp.Src, s.smp.Dst, s.clientGone)
 	s.srv, s.retries, s.redispatched = res.srv, res.retries, res.redispatch
+	if s.srv == nil {
+		s.srv = res.tried // a redispatch found no server: log the last one tried
+	}
 	defer be.release(res.srv)
 	if err != nil {
 		s.cause, s.phase = connectFailure(err)
@@ -336,4 +345,17 @@ func silentDrop(c tunnel.Conn) {
 		unix.SetsockoptInt(int(fd), unix.IPPROTO_IPV6, unix.IPV6_UNICAST_HOPS, 1)
 		unix.SetsockoptLinger(int(fd), unix.SOL_SOCKET, unix.SO_LINGER, &unix.Linger{Onoff: 1, Linger: 0})
 	})
+}
+
+// pendingBytes is how much the client sent that is still unread (SIOCINQ).
+func pendingBytes(c tunnel.Conn) int {
+	rc, err := c.SyscallConn()
+	if err != nil {
+		return 0
+	}
+	n := 0
+	rc.Control(func(fd uintptr) {
+		n, _ = unix.IoctlGetInt(int(fd), unix.SIOCINQ)
+	})
+	return n
 }

@@ -237,3 +237,17 @@ func TestClientGoneWhileConnecting(t *testing.T) {
 		t.Fatalf("took %v: retries went on after the client left", el)
 	}
 }
+
+// A stream that never reached a server still counts what the client sent
+// (%U), so dontlognull keeps its line, as HAProxy's req.total does.
+func TestDontlognullKeepsFailedStreamsWithData(t *testing.T) {
+	rx := startSyslog(t)
+	dead := freeAddr(t)
+	p := freeAddr(t)
+	startLogged(t, rx, tcpDefaults+fmt.Sprintf(" log global\n option tcplog\n option dontlognull\nlisten l\n bind %s\n tcp-request inspect-delay 2s\n tcp-request content accept if { req.len gt 0 }\n retries 0\n server dead %s\n", p, dead))
+	talk(t, p, 0, "hello")
+	f := parseTCPLog(t, rx.next(t))
+	if f[9] != "SC" {
+		t.Fatalf("state %s, want SC: %q", f[9], f)
+	}
+}

@@ -157,18 +157,23 @@ func convLength(c *Ctx, _ []Arg, v *Value) bool {
 	return setInt(v, int64(len(v.Bytes)))
 }
 
-// convBytes extracts length bytes from offset (all the rest without one).
+// convBytes extracts length bytes from offset (all the rest without one),
+// as HAProxy's bytes(): a length past the end is cut to what remains, an
+// offset past the end gives an empty sample.
 func convBytes(c *Ctx, a []Arg, v *Value) bool {
 	off := a[0].Int
-	if off < 0 || off > int64(len(v.Bytes)) {
+	if off < 0 {
 		return false
+	}
+	if off > int64(len(v.Bytes)) {
+		off = int64(len(v.Bytes))
 	}
 	end := int64(len(v.Bytes))
 	if len(a) == 2 {
-		if a[1].Int < 0 || off+a[1].Int > end {
+		if a[1].Int < 0 {
 			return false
 		}
-		end = off + a[1].Int
+		end = min(end, off+a[1].Int)
 	}
 	v.Type, v.Bytes = Bin, v.Bytes[off:end]
 	return true
@@ -177,7 +182,7 @@ func convBytes(c *Ctx, a []Arg, v *Value) bool {
 // maskArgs reads ipmask's IPv4 mask (bits or dotted) and IPv6 bits.
 func maskArgs(w []string) ([]Arg, error) {
 	out := make([]Arg, 2)
-	out[1].Int = 128
+	out[1].Int = -1 // no IPv6 mask: IPv6 addresses cannot be converted
 	if n, err := strconv.Atoi(w[0]); err == nil && n >= 0 && n <= 32 {
 		out[0].Int = int64(n)
 	} else if a, err := netip.ParseAddr(w[0]); err == nil && a.Is4() {
@@ -197,6 +202,10 @@ func maskArgs(w []string) ([]Arg, error) {
 	}
 	if len(w) == 2 {
 		n, err := strconv.Atoi(w[1])
+		if a, aerr := netip.ParseAddr(w[1]); err != nil && aerr == nil && a.Is6() {
+			// An address-form mask: count its leading ones.
+			n, err = contiguousOnes(a.AsSlice())
+		}
 		if err != nil || n < 0 || n > 128 {
 			return nil, fmt.Errorf("'%s' is not a valid IPv6 mask", w[1])
 		}
@@ -205,9 +214,31 @@ func maskArgs(w []string) ([]Arg, error) {
 	return out, nil
 }
 
+// contiguousOnes counts a netmask's leading one bits; holes are an error.
+func contiguousOnes(b []byte) (int, error) {
+	n, done := 0, false
+	for _, x := range b {
+		for bit := 7; bit >= 0; bit-- {
+			one := x>>uint(bit)&1 == 1
+			switch {
+			case one && done:
+				return 0, fmt.Errorf("not a contiguous netmask")
+			case one:
+				n++
+			default:
+				done = true
+			}
+		}
+	}
+	return n, nil
+}
+
 func convIPMask(c *Ctx, a []Arg, v *Value) bool {
 	bits := a[0].Int
 	if v.IP.Is6() {
+		if a[1].Int < 0 {
+			return false // HAProxy: IPv6 needs an IPv6 mask
+		}
 		bits = a[1].Int
 	}
 	p, err := v.IP.Prefix(int(bits))

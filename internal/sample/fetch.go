@@ -137,7 +137,7 @@ const maxPayload = 16384
 // from offset on, which may still grow.
 func fetchPayload(c *Ctx, a []Arg, v *Value) bool {
 	off, n := a[0].Int, a[1].Int
-	if off < 0 || n < 0 || n > maxPayload || off+n > maxPayload {
+	if off < 0 || n < 0 || off > maxPayload || n > maxPayload || off+n > maxPayload {
 		return false
 	}
 	if off+n > int64(len(c.Payload)) {
@@ -159,6 +159,9 @@ func payloadLVArgs(w []string) ([]Arg, error) {
 	out, err := intArgs(w[:2])
 	if err != nil {
 		return nil, err
+	}
+	if out[1].Int <= 0 {
+		return nil, fmt.Errorf("payload length must be > 0")
 	}
 	if len(w) == 3 {
 		s := w[2]
@@ -183,17 +186,20 @@ func payloadLVArgs(w []string) ([]Arg, error) {
 // that many bytes after it or at the given offset.
 func fetchPayloadLV(c *Ctx, a []Arg, v *Value) bool {
 	lenOff, lenSize := a[0].Int, a[1].Int
-	if lenOff < 0 || lenSize < 0 || lenSize > 8 {
+	if lenOff < 0 || lenOff > maxPayload || lenSize < 1 || lenSize > maxPayload {
 		return false
 	}
 	if lenOff+lenSize > int64(len(c.Payload)) {
 		c.waitMore()
 		return false
 	}
-	var size int64
+	// An unsigned 32-bit length, as HAProxy's: a longer field keeps its
+	// low 32 bits, and nothing a client sends makes it negative.
+	var u uint32
 	for i := int64(0); i < lenSize; i++ {
-		size = size<<8 | int64(c.Payload[lenOff+i])
+		u = u<<8 | uint32(c.Payload[lenOff+i])
 	}
+	size := int64(u)
 	off := lenOff + lenSize
 	if len(a) == 3 && a[2].Str != "" {
 		if a[2].Int&1 != 0 {
@@ -202,7 +208,7 @@ func fetchPayloadLV(c *Ctx, a []Arg, v *Value) bool {
 			off = a[2].Int >> 1
 		}
 	}
-	if size == 0 || size > maxPayload || off+size > maxPayload {
+	if size == 0 || size > maxPayload || off < 0 || off > maxPayload || off+size > maxPayload {
 		return false
 	}
 	if off+size > int64(len(c.Payload)) {

@@ -90,3 +90,48 @@ func FuzzClientHello(f *testing.F) {
 		fetchSSLHelloType(c, nil, &v)
 	})
 }
+
+// Whatever a client sends, the payload fetches never panic: a length
+// field with its top bit set, windows past the buffer, huge offsets.
+func TestPayloadHostileInput(t *testing.T) {
+	c := &Ctx{Payload: []byte("\x80\x00\x00\x00\x00\x00\x00\x00xyz"), Final: true}
+	for _, args := range []string{"0,8", "0,4", "0,1", "3,8,+2", "0,2,9223372036854775806"} {
+		evalExpr(t, c, "req.payload_lv", args, "")
+	}
+	for _, args := range []string{"9223372036854775807,1", "1,9223372036854775807", "16000,1000"} {
+		if _, found, _ := evalExpr(t, c, "req.payload", args, ""); found {
+			t.Errorf("req.payload(%s) found a sample", args)
+		}
+	}
+}
+
+func TestBytesAndIPMaskSemantics(t *testing.T) {
+	c := &Ctx{Src: netip.MustParseAddrPort("[2001:db8::1]:1"), Final: true}
+	if _, found, _ := evalExpr(t, c, "src", "", ",ipmask(24)"); found {
+		t.Error("ipmask without an IPv6 mask must fail for an IPv6 address, as HAProxy")
+	}
+	if v, found, _ := evalExpr(t, c, "src", "", ",ipmask(24,ffff:ffff::)"); !found || v.IP.String() != "2001:db8::" {
+		t.Errorf("ipmask with an address-form IPv6 mask: %v %v", v.IP, found)
+	}
+	for _, tc := range []struct{ args, want string }{{"1,10", "bc"}, {"5", ""}, {"0,1", "a"}} {
+		if v, found, _ := evalExpr(t, c, "str", "abc", ",bytes("+tc.args+")"); !found || string(v.Bytes) != tc.want {
+			t.Errorf("bytes(%s) of abc = %q %v, want %q", tc.args, v.Bytes, found, tc.want)
+		}
+	}
+}
+
+// FuzzPayload: req.payload and req.payload_lv never panic, whatever the
+// arguments and the client's bytes.
+func FuzzPayload(f *testing.F) {
+	f.Add(int64(0), int64(8), int64(3), []byte("\x80\x00\x00\x00\x00\x00\x00\x00xyz"))
+	f.Add(int64(2), int64(2), int64(0), []byte("\x00\x03abcdef"))
+	f.Fuzz(func(t *testing.T, a, b, o int64, payload []byte) {
+		for _, final := range []bool{false, true} {
+			c := &Ctx{Payload: payload, Final: final}
+			var v Value
+			fetchPayload(c, []Arg{{Int: a}, {Int: b}}, &v)
+			fetchPayloadLV(c, []Arg{{Int: a}, {Int: b}}, &v)
+			fetchPayloadLV(c, []Arg{{Int: a}, {Int: b}, {Int: o, Str: "set"}}, &v)
+		}
+	})
+}
