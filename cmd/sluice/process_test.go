@@ -14,34 +14,12 @@ import (
 	"syscall"
 	"testing"
 	"time"
-)
 
-var (
-	binOnce sync.Once
-	binPath string
-	binErr  error
+	"sluice/internal/testkit"
 )
 
 // sluiceBin builds the command once per test run.
-func sluiceBin(t *testing.T) string {
-	t.Helper()
-	binOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "sluice-bin")
-		if err != nil {
-			binErr = err
-			return
-		}
-		binPath = filepath.Join(dir, "sluice")
-		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
-		if err != nil {
-			binErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if binErr != nil {
-		t.Fatal(binErr)
-	}
-	return binPath
-}
+func sluiceBin(t *testing.T) string { return testkit.SluiceBinary(t) }
 
 // freePort finds a TCP port on 127.0.0.1 nobody listens on right now.
 func freePort(t *testing.T) int {
@@ -488,4 +466,10 @@ func TestGlobalMaxconnFlag(t *testing.T) {
 	}
 	p.cmd.Process.Signal(syscall.SIGTERM)
 	p.waitExit(t)
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	testkit.RemoveSluiceBinary()
+	os.Exit(code)
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"sluice/internal/sample"
+	"sluice/internal/testkit"
 )
 
 func ctx() *sample.Ctx {
@@ -248,7 +249,7 @@ func TestPredefined(t *testing.T) {
 
 // A TLS ClientHello captured from crypto/tls routes by SNI.
 func TestSSLSNI(t *testing.T) {
-	hello := clientHello(t, "db.example.com")
+	hello := testkit.ClientHello(t, "db.example.com")
 	c := ctx()
 	c.Final = false
 	sni := mustCompile(t, "req.ssl_sni -i DB.example.com")

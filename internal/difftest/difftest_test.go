@@ -16,6 +16,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"sluice/internal/testkit"
 )
 
 // testdataDir is where the corpus lives; both binaries run with it as their
@@ -78,23 +80,8 @@ func lookPath(name string) (string, string, error) {
 	return p, "", err
 }
 
-// haproxyPath finds the reference binary: $HAPROXY_BIN, then haproxy in
-// $PATH, then Debian's /usr/sbin/haproxy. It returns "" when there is none,
-// or when HAPROXY_BIN=none asks to behave as if there were none.
-func haproxyPath() string {
-	if p := os.Getenv("HAPROXY_BIN"); p == "none" {
-		return ""
-	} else if p != "" {
-		return p
-	}
-	if p, err := exec.LookPath("haproxy"); err == nil {
-		return p
-	}
-	if _, err := os.Stat("/usr/sbin/haproxy"); err == nil {
-		return "/usr/sbin/haproxy"
-	}
-	return ""
-}
+// haproxyPath is testkit's: $HAPROXY_BIN, PATH, then Debian's path.
+func haproxyPath() string { return testkit.HAProxyPath() }
 
 // outcome is what a `-c` run amounts to for the comparison.
 type outcome struct {

@@ -1,13 +1,14 @@
 package engine
 
 import (
-	"crypto/tls"
 	"fmt"
 	"io"
 	"net"
 	"strings"
 	"testing"
 	"time"
+
+	"sluice/internal/testkit"
 )
 
 func freeAddr(t *testing.T) string {
@@ -182,32 +183,13 @@ backend be_two
 `, p, one.addr(), two.addr())
 	startCfg(t, cfg)
 	for name, want := range map[string]string{"two.example.com": "two:", "one.example.com": "one:"} {
-		hello := captureHello(t, name)
+		hello := testkit.ClientHello(t, name)
 		// Send the hello in two pieces: the rule must wait for all of it.
 		got := talk(t, p, 50*time.Millisecond, string(hello[:10]), string(hello[10:]))
 		if !strings.HasPrefix(got, want) || got[len(want):] != string(hello) {
 			t.Fatalf("%s: got %q..., want %q + the hello", name, got[:min(len(got), 8)], want)
 		}
 	}
-}
-
-func captureHello(t *testing.T, name string) []byte {
-	t.Helper()
-	a, b := net.Pipe()
-	go func() {
-		c := tls.Client(a, &tls.Config{ServerName: name, InsecureSkipVerify: true})
-		c.SetDeadline(time.Now().Add(2 * time.Second))
-		c.Handshake()
-		a.Close()
-	}()
-	buf := make([]byte, 4096)
-	b.SetReadDeadline(time.Now().Add(2 * time.Second))
-	n, err := b.Read(buf)
-	b.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return buf[:n]
 }
 
 // A backend without servers sends every connection to its dispatch address.

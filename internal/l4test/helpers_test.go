@@ -23,6 +23,7 @@ import (
 
 	"sluice/internal/config"
 	"sluice/internal/engine"
+	"sluice/internal/testkit"
 )
 
 // helperEnv makes the test binary act as a helper process instead of
@@ -34,9 +35,7 @@ func TestMain(m *testing.M) {
 		os.Exit(runHelper(h))
 	}
 	code := m.Run()
-	if binDir != "" {
-		os.RemoveAll(binDir)
-	}
+	testkit.RemoveSluiceBinary()
 	os.Exit(code)
 }
 
@@ -60,32 +59,7 @@ func runHelper(h string) int {
 
 // ---- programs -------------------------------------------------------------
 
-var (
-	binOnce sync.Once
-	binDir  string
-	binPath string
-	binErr  error
-)
-
-// sluiceBin builds cmd/sluice once per test run.
-func sluiceBin(t *testing.T) string {
-	t.Helper()
-	binOnce.Do(func() {
-		binDir, binErr = os.MkdirTemp("", "l4test-bin")
-		if binErr != nil {
-			return
-		}
-		binPath = filepath.Join(binDir, "sluice")
-		out, err := exec.Command("go", "build", "-o", binPath, "sluice/cmd/sluice").CombinedOutput()
-		if err != nil {
-			binErr = fmt.Errorf("go build sluice/cmd/sluice: %v\n%s", err, out)
-		}
-	})
-	if binErr != nil {
-		t.Fatal(binErr)
-	}
-	return binPath
-}
+func sluiceBin(t *testing.T) string { return testkit.SluiceBinary(t) }
 
 // skipPeersEnv lets a developer without the external programs opt out of
 // the tests that need them; without it a missing program fails the test,

@@ -15,25 +15,9 @@ import (
 	"sync"
 	"testing"
 	"time"
-)
 
-// haproxyPath finds the reference binary as the difftest package does:
-// $HAPROXY_BIN, then haproxy in $PATH, then Debian's /usr/sbin/haproxy; ""
-// when there is none or HAPROXY_BIN=none.
-func haproxyPath() string {
-	if p := os.Getenv("HAPROXY_BIN"); p == "none" {
-		return ""
-	} else if p != "" {
-		return p
-	}
-	if p, err := exec.LookPath("haproxy"); err == nil {
-		return p
-	}
-	if _, err := os.Stat("/usr/sbin/haproxy"); err == nil {
-		return "/usr/sbin/haproxy"
-	}
-	return ""
-}
+	"sluice/internal/testkit"
+)
 
 // seen is what a backend got on one accepted connection.
 type seen struct {
@@ -146,7 +130,7 @@ func startHAProxy(t *testing.T, bin, cfg string, ready int) {
 // 2.6 sends for send-proxy, send-proxy-v2 and their health checks with what
 // AppendV1 and AppendV2 build for the same endpoints.
 func TestHAProxySends(t *testing.T) {
-	bin := haproxyPath()
+	bin := testkit.HAProxyPath()
 	if bin == "" {
 		t.Skip("haproxy not installed (scripts/test.sh installs it)")
 	}
@@ -276,7 +260,7 @@ func TestHAProxySends(t *testing.T) {
 // to Parse. Where Sluice follows the spec rather than HAProxy 2.6, the
 // case says why, and with a 2.6 binary the test checks they still differ.
 func TestHAProxyAccepts(t *testing.T) {
-	bin := haproxyPath()
+	bin := testkit.HAProxyPath()
 	if bin == "" {
 		t.Skip("haproxy not installed (scripts/test.sh installs it)")
 	}
