@@ -11,15 +11,7 @@ import (
 	"sluice/internal/testkit"
 )
 
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
+func freeAddr(t *testing.T) string { return testkit.FreeAddr(t) }
 
 // startCfg starts an engine on a config that names its own addresses.
 func startCfg(t *testing.T, cfg string) *Engine {

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"sluice/internal/testkit"
 )
 
 // haproxyBin returns the haproxy binary or skips (fails under CI).
@@ -50,15 +52,7 @@ func nameServer(t *testing.T, name string) string {
 	return ln.Addr().String()
 }
 
-func freePort(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
+func freePort(t *testing.T) string { return testkit.FreeAddr(t) }
 
 // startHAProxy runs haproxy with one listener balancing over servers; the
 // extra lines go into the listen section.
