@@ -73,7 +73,7 @@ func (e *Engine) Serve() {
 	for _, o := range e.pending {
 		fe := o.fe
 		bind := o.bind
-		e.loops = append(e.loops, listener.Serve(o.ln, o.limits, func(c net.Conn) { e.handle(fe, bind, c) }))
+		e.loops = append(e.loops, listener.ServeAsync(o.ln, o.limits, func(c net.Conn, done func()) { e.handle(fe, bind, c, done) }))
 	}
 	e.pending = nil
 }

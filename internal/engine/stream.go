@@ -23,6 +23,7 @@ type stream struct {
 	e      *Engine
 	fe     *frontend
 	bind   *config.Bind
+	done   func() // frees the listener's connection slots
 	be     *backend
 	srv    *server
 	client tunnel.Conn
@@ -49,12 +50,13 @@ type stream struct {
 // stream is logged. A connection rejected by a rule or with nowhere to go
 // (no backend, no usable server, every attempt refused) is closed at
 // once, as HAProxy does in tcp mode.
-func (e *Engine) handle(fe *frontend, bind *config.Bind, c net.Conn) {
+func (e *Engine) handle(fe *frontend, bind *config.Bind, c net.Conn, done func()) {
 	e.track(c)
-	defer e.untrack(c)
-	defer c.Close()
 	client, ok := c.(tunnel.Conn)
 	if !ok {
+		c.Close()
+		e.untrack(c)
+		done()
 		return
 	}
 	if tc, ok := c.(*net.TCPConn); ok && !fe.tcpKeepAlive {
@@ -63,10 +65,8 @@ func (e *Engine) handle(fe *frontend, bind *config.Bind, c net.Conn) {
 		tc.SetKeepAlive(false)
 	}
 	e.actconn.Add(1)
-	defer e.actconn.Add(-1)
 	fe.conns.Add(1)
-	defer fe.conns.Add(-1)
-	s := &stream{e: e, fe: fe, bind: bind, client: client, accept: time.Now(),
+	s := &stream{e: e, fe: fe, bind: bind, client: client, accept: time.Now(), done: done,
 		tHandshake: 0, tQueue: logfmt.NotReached, tConnect: logfmt.NotReached}
 	s.smp = sample.Ctx{
 		// An IPv4 client of a dual-stack (v4v6) bind keeps its mapped
@@ -80,23 +80,24 @@ func (e *Engine) handle(fe *frontend, bind *config.Bind, c net.Conn) {
 	// Connection and session rules run before the stream exists: a
 	// connection they reject is not logged, as in HAProxy.
 	expectProxy := bind.Params.AcceptProxy
-	if !s.earlyRules(fe.rules.conn, &expectProxy) {
-		return
-	}
-	if expectProxy && !s.readProxyHeader() {
-		return
-	}
-	if !s.earlyRules(fe.rules.sess, nil) {
+	if !s.earlyRules(fe.rules.conn, &expectProxy) ||
+		(expectProxy && !s.readProxyHeader()) || !s.earlyRules(fe.rules.sess, nil) {
+		s.close()
 		return
 	}
 	fe.logConnect(s)
-	defer func() { s.peek.release() }() // s.peek is set later
-	if s.route() {
-		s.forward()
+	if s.route() && s.forward() {
+		return // the relay ends the stream (s.relayed)
 	}
-	// As in HAProxy, the line is written once the backend and server
-	// counts no longer include this stream (%bc, %sc), the process and
-	// frontend counts still do (%ac, %fc).
+	s.peek.release()
+	s.end()
+}
+
+// end finishes a stream that is not relaying: it is logged, then closed.
+// As in HAProxy, the line is written once the backend and server counts no
+// longer include this stream (%bc, %sc), the process and frontend counts
+// still do (%ac, %fc).
+func (s *stream) end() {
 	if s.be != nil {
 		s.be.conns.Add(-1)
 	}
@@ -106,7 +107,18 @@ func (e *Engine) handle(fe *frontend, bind *config.Bind, c net.Conn) {
 		// %U and dontlognull.
 		s.bytesIn = int64(pendingBytes(s.client))
 	}
-	fe.logStream(s)
+	s.fe.logStream(s)
+	s.close()
+}
+
+// close releases the client connection, the stream's counts and its
+// connection slots (bind, frontend and global maxconn).
+func (s *stream) close() {
+	s.client.Close()
+	s.e.actconn.Add(-1)
+	s.fe.conns.Add(-1)
+	s.done()
+	s.e.untrack(s.client)
 }
 
 // earlyRules runs tcp-request connection or session rules; false means
@@ -205,14 +217,16 @@ func (s *stream) inspect(rules []tcpRule, delay time.Duration) bool {
 	return true
 }
 
-// forward gets a server slot (perhaps after queueing), connects and relays.
-func (s *stream) forward() {
+// forward gets a server slot (perhaps after queueing), connects and
+// starts the relay. It reports whether the relay took the stream over;
+// false means the stream ended before (cause and phase say why).
+func (s *stream) forward() bool {
 	e, be := s.e, s.be
 	a, err := be.acquire(e.ctx, s.smp.Src.Addr(), nil)
 	s.srvQueue, s.bkQueue = a.srvQueue, a.bkQueue
 	if err != nil {
 		s.cause, s.phase = queueFailure(err)
-		return
+		return false
 	}
 	s.tQueue = time.Since(s.accept)
 	res, err := be.connect(e.ctx, a, s.smp.Src, s.smp.Dst, s.clientGone)
@@ -220,28 +234,34 @@ func (s *stream) forward() {
 	if s.srv == nil {
 		s.srv = res.tried // a redispatch found no server: log the last one tried
 	}
-	defer be.release(res.srv)
 	if err != nil {
+		be.release(res.srv)
 		s.cause, s.phase = connectFailure(err)
-		return
+		return false
 	}
 	up := res.conn
 	if err := s.sendProxy(up, res.srv); err != nil {
 		up.Close()
+		be.release(res.srv)
 		s.cause, s.phase = logfmt.CauseServerAbort, logfmt.PhaseConnect
-		return
+		return false
 	}
 	s.tConnect = time.Since(s.accept)
 	s.bsrc, s.saddr = addrPort(up.LocalAddr()), addrPort(up.RemoteAddr())
 	e.track(up)
-	defer e.untrack(up)
+	s.peek.release()
 	t := be.cfg.Timeouts
-	r := tunnel.Relay(s.client, up, tunnel.Timeouts{
+	tunnel.Start(s.client, up, tunnel.Timeouts{
 		Client: s.fe.cfg.Timeouts.Client, Server: t.Server, Tunnel: t.Tunnel,
 		ClientFin: s.fe.cfg.Timeouts.ClientFin, ServerFin: t.ServerFin,
+	}, func(r tunnel.Result) {
+		be.release(res.srv)
+		e.untrack(up)
+		s.bytesIn, s.bytesOut = r.ClientToServer, r.ServerToClient
+		s.cause, s.phase = relayEnd(r, e.ctx.Err() != nil)
+		s.end()
 	})
-	s.bytesIn, s.bytesOut = r.ClientToServer, r.ServerToClient
-	s.cause, s.phase = relayEnd(r, e.ctx.Err() != nil)
+	return true
 }
 
 // sendProxy writes the server's send-proxy or send-proxy-v2 header, with

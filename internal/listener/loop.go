@@ -21,7 +21,7 @@ const (
 type Loop struct {
 	ln      net.Listener
 	limits  []*Limiter
-	handle  func(net.Conn)
+	handle  func(net.Conn, func())
 	ctx     context.Context // canceled by Stop: aborts limiter waits
 	cancel  context.CancelFunc
 	stop    sync.Once
@@ -44,6 +44,17 @@ type Loop struct {
 // retried at once. Any other error, or the listener being closed, ends the
 // loop; Err reports it.
 func Serve(ln net.Listener, limits []*Limiter, handle func(net.Conn)) *Loop {
+	return ServeAsync(ln, limits, func(c net.Conn, done func()) {
+		handle(c)
+		done()
+	})
+}
+
+// ServeAsync is Serve for handlers that hand a connection on to other
+// goroutines and return early: the connection keeps its slots until the
+// handler's done is called, exactly once, when the connection has ended.
+// Wait waits for every done.
+func ServeAsync(ln net.Listener, limits []*Limiter, handle func(c net.Conn, done func())) *Loop {
 	ctx, cancel := context.WithCancel(context.Background())
 	l := &Loop{ln: ln, limits: limits, handle: handle, ctx: ctx, cancel: cancel}
 	l.wg.Add(1)
@@ -106,9 +117,10 @@ func (l *Loop) run() {
 }
 
 func (l *Loop) serve(conn net.Conn) {
-	defer l.wg.Done()
-	defer l.release()
-	l.handle(conn)
+	l.handle(conn, func() {
+		l.release()
+		l.wg.Done()
+	})
 }
 
 // acquire takes one slot of every limiter in order, undoing its partial

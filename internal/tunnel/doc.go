@@ -5,14 +5,18 @@
 //
 // Design choices, and why:
 //
-//   - The copy is io.Copy between the raw *net.TCPConn values. On Linux the
-//     standard library turns that into splice(2) through a kernel pipe
-//     (TCPConn.ReadFrom), so payload never crosses into user space. The
-//     connections are therefore never wrapped: any wrapper would hide the
-//     ReadFrom fast path and force a 32 KiB user-space copy loop.
+//   - Small messages (request/response exchanges) are moved with read and
+//     write through a pooled 16 KiB buffer, taken only once data is
+//     readable; a read that fills the buffer switches the direction to
+//     io.Copy between the raw sockets, which Linux turns into splice(2)
+//     through a kernel pipe (TCPConn.ReadFrom), as HAProxy's splice-auto
+//     does. The connections are never wrapped: a wrapper would hide that
+//     fast path.
 //
-//   - Exactly one goroutine is started per relay; the caller's goroutine
-//     carries the client->server direction.
+//   - Each direction runs on a goroutine of its own (Start); the last to
+//     finish closes both sockets and reports. The goroutine that set the
+//     connection up can end, so an idle connection holds only two small
+//     stacks. Relay is the blocking form.
 //
 //   - Half-close is honoured like HAProxy does: a FIN (EOF) read on one side
 //     becomes a shutdown(SHUT_WR) on the other side, and the opposite

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -137,42 +138,56 @@ type relay struct {
 	stopped bool        // Relay is returning: the timer must not act
 	timer   *time.Timer // inactivity watchdog, nil when no timeout is set
 	res     Result
+	running atomic.Int32 // directions still copying
+	done    func(Result)
 }
 
 // Relay copies client->server and server->client concurrently until both
 // directions are done, then closes both connections (Relay owns them) and
 // reports what happened. Any deadline already set on the connections is
-// cleared. It never returns before both copies have stopped,
-// and it starts exactly one goroutine; the watchdog timer callback, when
-// timeouts are set, runs only briefly when a timeout may have expired.
+// cleared. It never returns before both copies have stopped. It is Start
+// with the caller waiting for the result.
 func Relay(client, server Conn, t Timeouts) Result {
+	ch := make(chan Result, 1)
+	Start(client, server, t, func(r Result) { ch <- r })
+	return <-ch
+}
+
+// Start relays like Relay but returns at once: each direction runs on a
+// goroutine of its own, started with a small stack, and the one that
+// finishes last closes both connections and calls done with the result.
+// The caller's goroutine, whose stack grew while it set the connection up,
+// can then end instead of idling for the connection's whole life.
+func Start(client, server Conn, t Timeouts, done func(Result)) {
 	// Deadlines left over from an earlier phase (handshake, first request)
 	// would surface as spurious errors; the watchdog enforces timeouts.
 	_ = client.SetDeadline(time.Time{})
 	_ = server.SetDeadline(time.Time{})
-	r := &relay{conns: [2]Conn{client, server}, t: t, start: time.Now()}
+	r := &relay{conns: [2]Conn{client, server}, t: t, start: time.Now(), done: done}
 	r.mu.Lock()
 	r.rearm()
 	r.mu.Unlock()
+	r.running.Store(2)
+	go r.run(iServer)
+	go r.run(iClient)
+}
 
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		r.pump(iServer)
-	}()
-	r.pump(iClient)
-	<-done
-
+// run is one direction's goroutine; the last one to end finishes.
+func (r *relay) run(src int) {
+	r.pump(src)
+	if r.running.Add(-1) > 0 {
+		return
+	}
 	r.mu.Lock()
 	r.stopped = true
 	if r.timer != nil {
 		r.timer.Stop()
 	}
 	r.mu.Unlock()
-	client.Close()
-	server.Close()
+	r.conns[iClient].Close()
+	r.conns[iServer].Close()
 	r.res.Duration = time.Since(r.start)
-	return r.res
+	r.done(r.res)
 }
 
 // pump copies from side src to the other side. io.Copy is given the raw
