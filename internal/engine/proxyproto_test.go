@@ -157,3 +157,20 @@ func TestSilentDrop(t *testing.T) {
 		t.Fatalf("client got %d bytes, %v: want silence", n, err)
 	}
 }
+
+// A connection without a valid PROXY header is closed and logged in
+// HAProxy's words: "fe/<listener id>: <reason>".
+func TestAcceptProxyFailureLogged(t *testing.T) {
+	rx := startSyslog(t)
+	p := freeAddr(t)
+	startLogged(t, rx, tcpDefaults+fmt.Sprintf(" log global\n option tcplog\nlisten l\n bind %s accept-proxy\n server s 127.0.0.1:1\n", p))
+	talk(t, p, 0, "GET / HTTP/1.0\r\n\r\n")
+	line := rx.next(t)
+	if !strings.Contains(line, "] l/1: Received something which does not look like a PROXY protocol header") {
+		t.Fatalf("log line %q", line)
+	}
+	talk(t, p, 0, "PROXY TCP4 1.2.3")
+	if line := rx.next(t); !strings.Contains(line, "] l/1: Truncated PROXY protocol header received") {
+		t.Fatalf("log line %q", line)
+	}
+}

@@ -148,6 +148,7 @@ func (s *stream) readProxyHeader() bool {
 	var buf [proxyHeaderBuf]byte
 	h, _, err := proxyproto.ReadFrom(s.client, deadline, buf[:])
 	if err != nil {
+		s.fe.logEmbryonic(s, proxyproto.Reason(err))
 		return false
 	}
 	s.smp.ReceivedProxy = true

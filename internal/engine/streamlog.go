@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"strconv"
 	"sync"
 	"time"
 
@@ -151,4 +152,33 @@ func (s *stream) unixListener() (bool, int) {
 	}
 	_, isUnix := s.client.(*net.UnixConn)
 	return isUnix, id
+}
+
+// embryonicPrefix is the start of HAProxy's line for a connection that
+// failed before it became a stream (a bad PROXY header): client, accept
+// date, then "frontend/listener-id: reason".
+var embryonicPrefix, _, _ = logfmt.Compile("%ci:%cp [%t] ", logfmt.TCP)
+
+// logEmbryonic writes HAProxy's line for a connection that failed before
+// its stream started, e.g. "l/1: Received something which does not look
+// like a PROXY protocol header". dontlognull silences it, as in HAProxy.
+func (fe *frontend) logEmbryonic(s *stream, reason string) {
+	l := fe.log
+	if l == nil || l.dontNull || !l.sink.Enabled(logsink.LevelInfo) {
+		return
+	}
+	f := logfmt.Fields{Client: s.smp.Src, Frontend: s.smp.Dst, FrontendName: fe.cfg.Name, AcceptDate: s.accept}
+	var id int
+	f.UnixListener, id = s.unixListener()
+	f.ListenerID = id
+	bp := lineBufs.Get().(*[]byte)
+	b := embryonicPrefix.Append((*bp)[:0], &f)
+	b = append(b, fe.cfg.Name...)
+	b = append(b, '/')
+	b = strconv.AppendInt(b, int64(id), 10)
+	b = append(b, ": "...)
+	b = append(b, reason...)
+	l.sink.Log(logsink.LevelInfo, b)
+	*bp = b
+	lineBufs.Put(bp)
 }
