@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"sluice/internal/testkit"
 )
 
 // The traffic differential runs the same mode tcp configuration and the
@@ -131,14 +133,7 @@ func ask(t *testing.T, addr, msg string) (string, int) {
 	return string(b), port
 }
 
-func freeAddr(t *testing.T) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
+func freeAddr(t *testing.T) string { return testkit.FreeAddr(t) }
 
 // trafficCase is a configuration body (after global/defaults) and the
 // messages sent, one connection each, in order.

@@ -20,15 +20,16 @@ import (
 // stream is one client connection's way through Sluice and the facts its
 // log line reports.
 type stream struct {
-	e      *Engine
-	fe     *frontend
-	bind   *config.Bind
-	done   func() // frees the listener's connection slots
-	be     *backend
-	srv    *server
-	client tunnel.Conn
-	smp    sample.Ctx
-	peek   *peeker
+	e       *Engine
+	fe      *frontend
+	bind    *config.Bind
+	done    func() // frees the listener's connection slots
+	relayed bool   // the relay ran: its byte counts are final
+	be      *backend
+	srv     *server
+	client  tunnel.Conn
+	smp     sample.Ctx
+	peek    *peeker
 
 	accept time.Time
 	// Timers are offsets from accept; negative: the phase never happened.
@@ -101,7 +102,7 @@ func (s *stream) end() {
 	if s.be != nil {
 		s.be.conns.Add(-1)
 	}
-	if s.bytesIn == 0 {
+	if s.bytesIn == 0 && !s.relayed {
 		// Not relayed (a reject, a refused server, a queue timeout): what
 		// the client sent still counts, as HAProxy's req.total does, for
 		// %U and dontlognull.
@@ -258,6 +259,7 @@ func (s *stream) forward() bool {
 	}, func(r tunnel.Result) {
 		be.release(res.srv)
 		e.untrack(up)
+		s.relayed = true
 		s.bytesIn, s.bytesOut = r.ClientToServer, r.ServerToClient
 		s.cause, s.phase = relayEnd(r, e.ctx.Err() != nil)
 		s.end()

@@ -94,13 +94,7 @@ func globHint(globs []string) string {
 }
 
 // syncBuf is a goroutine-safe buffer for a child's output.
-type syncBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuf) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
-func (s *syncBuf) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+type syncBuf = testkit.SyncBuffer
 
 // proc is a child process that is killed when the test ends.
 type proc struct {

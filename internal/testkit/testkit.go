@@ -4,6 +4,7 @@
 package testkit
 
 import (
+	"bytes"
 	"crypto/tls"
 	"fmt"
 	"net"
@@ -99,4 +100,23 @@ func RemoveSluiceBinary() {
 	if binPath != "" {
 		os.RemoveAll(filepath.Dir(binPath))
 	}
+}
+
+// SyncBuffer is a goroutine-safe buffer for a child process's output.
+type SyncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *SyncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+// String returns what was written so far.
+func (s *SyncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
