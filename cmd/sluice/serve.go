@@ -46,7 +46,7 @@ func serve(a *args, cfg *config.Config, out *printer) int {
 	defer sink.Close()
 	// Bind first, then write the pidfile and give up root, and only then
 	// accept: no connection is ever handled with root's privileges.
-	eng, err := engine.Open(cfg, engine.Options{Log: sink})
+	eng, err := engine.Open(cfg, engine.Options{Log: sink, Warn: out.warning, Alert: out.alert})
 	if err != nil {
 		out.alert("%v", err)
 		return 1

@@ -162,6 +162,9 @@ type Proxy struct {
 	// Directives holds keywords parsed and validated whose behaviour later
 	// parts of Sluice give; the engine refuses the ones it cannot honour.
 	Directives []*Directive
+	// ownChecks: check rule families this proxy set itself (inherited
+	// ones are dropped at its first own line).
+	ownChecks map[string]bool
 }
 
 // Option is an `option` line's effect. Disabled is set by `no option X`.
@@ -240,7 +243,24 @@ type ServerParams struct {
 	SendProxy  int // 0 none, 1 v1, 2 v2
 	Cookie     string
 	Slowstart  time.Duration
-	Other      map[string]string
+	// CheckSendProxy sends a PROXY header on check connections even when
+	// port or addr moved them.
+	CheckSendProxy bool
+	// Agent check: agent-check, agent-port, agent-addr, agent-inter,
+	// agent-send.
+	Agent      bool
+	AgentPort  int
+	AgentAddr  string
+	AgentInter time.Duration
+	AgentSend  string
+	// Passive health: observe, error-limit, on-error; state change
+	// actions: on-marked-down, on-marked-up.
+	Observe      string
+	ErrorLimit   int
+	OnError      string
+	OnMarkedDown string
+	OnMarkedUp   string
+	Other        map[string]string
 }
 
 // Server is a `server` line.

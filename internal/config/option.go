@@ -22,17 +22,17 @@ var optionTable = map[string]optionDef{
 	"dontlognull":                  {Supported, dFL, false, 0, "do not log connections the client sent nothing on"},
 	"redispatch":                   {Supported, dBL, false, 1, "retry on another server when connecting fails"},
 	"allbackups":                   {Supported, dBL, false, 0, "use every backup server at once"},
-	"tcp-check":                    {Pending, dBL, false, 0, "tcp-check scripts (health check issue)"},
-	"httpchk":                      {Pending, dBL, false, 3, "HTTP health checks (health check issue)"},
-	"redis-check":                  {Pending, dBL, false, 0, "Redis health checks"},
-	"mysql-check":                  {Pending, dBL, false, 4, "MySQL health checks"},
-	"pgsql-check":                  {Pending, dBL, false, 2, "PostgreSQL health checks"},
-	"smtpchk":                      {Pending, dBL, false, 2, "SMTP health checks"},
-	"ldap-check":                   {Pending, dBL, false, 0, "LDAP health checks"},
-	"ssl-hello-chk":                {Pending, dBL, false, 0, "SSL hello health checks"},
+	"tcp-check":                    {Supported, dBL, false, 0, "health checks by a tcp-check script"},
+	"httpchk":                      {Supported, dBL, false, 3, "HTTP health checks"},
+	"redis-check":                  {Supported, dBL, false, 0, "Redis health checks"},
+	"mysql-check":                  {Supported, dBL, false, 4, "MySQL health checks"},
+	"pgsql-check":                  {Supported, dBL, false, 2, "PostgreSQL health checks"},
+	"smtpchk":                      {Supported, dBL, false, 2, "SMTP health checks"},
+	"ldap-check":                   {Supported, dBL, false, 0, "LDAP health checks"},
+	"ssl-hello-chk":                {Supported, dBL, false, 0, "SSL hello health checks"},
 	"spop-check":                   {Unsupported, dBL, false, 0, "SPOP health checks"},
 	"external-check":               {Unsupported, dBL, false, 0, "external checks"},
-	"log-health-checks":            {Pending, dBL, false, 0, "log every check result"},
+	"log-health-checks":            {Supported, dBL, false, 0, "log every check result"},
 	"httplog":                      {Pending, dFL, false, 1, "HTTP log lines (Layer 7 issue)"},
 	"httpslog":                     {Pending, dFL, false, 0, "HTTPS log lines"},
 	"dontlog-normal":               {Pending, dFL, false, 0, "log only errors"},
@@ -116,6 +116,11 @@ func parseOption(c *ctx) {
 			for _, o := range []string{"http-keep-alive", "http-server-close", "httpclose"} {
 				delete(p.Options, o)
 			}
+		case "tcp-check", "httpchk", "redis-check", "mysql-check", "pgsql-check", "smtpchk", "ldap-check", "ssl-hello-chk":
+			// One check family per backend: the last one set wins.
+			for _, o := range []string{"tcp-check", "httpchk", "redis-check", "mysql-check", "pgsql-check", "smtpchk", "ldap-check", "ssl-hello-chk"} {
+				delete(p.Options, o)
+			}
 		case "tcplog", "httplog", "httpslog":
 			for _, o := range []string{"tcplog", "httplog", "httpslog"} {
 				delete(p.Options, o)
@@ -161,6 +166,16 @@ func optionArgsOK(c *ctx, name string, args []string) bool {
 	case "httpchk":
 		if len(args) > 3 {
 			c.alertf("'option httpchk' expects at most 3 arguments.")
+			return false
+		}
+	case "pgsql-check":
+		if len(args) != 2 || args[0] != "user" {
+			c.alertf("'option pgsql-check' expects 'user <username>' as argument.")
+			return false
+		}
+	case "mysql-check":
+		if len(args) > 0 && (args[0] != "user" || len(args) < 2 || (len(args) > 2 && args[2] != "post-41" && args[2] != "pre-41")) {
+			c.alertf("'option mysql-check' only supports optional values: 'user' and 'post-41'.")
 			return false
 		}
 	case "redispatch":

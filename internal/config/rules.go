@@ -1,6 +1,11 @@
 package config
 
-import "strings"
+import (
+	"errors"
+	"strings"
+
+	"sluice/internal/check"
+)
 
 // actionSpec describes one action of a rule family.
 type actionSpec struct {
@@ -202,8 +207,25 @@ func parseCheckRule(c *ctx, family string, steps, matches map[string]bool) {
 		c.alertf("'%s %s' expects a <data> as argument.", family, step)
 		return
 	}
+	st := Supported
+	if err := check.ParseLine(family, step, c.args(2)); err != nil {
+		if !errors.Is(err, check.ErrNotSupported) {
+			c.alertf("'%s %s' : %v.", family, step, err)
+			return
+		}
+		st = Pending
+	}
+	// A proxy's own check rules replace those it inherited from its
+	// defaults section.
+	if c.proxy.ownChecks == nil {
+		c.proxy.ownChecks = map[string]bool{}
+	}
+	if !c.proxy.ownChecks[family] {
+		c.proxy.ownChecks[family] = true
+		c.proxy.Rules[family] = nil
+	}
 	c.proxy.Rules[family] = append(c.proxy.Rules[family], &Rule{Pos: c.pos, Family: family, Action: step, Args: c.args(2)})
-	c.judge(family+" "+step, Pending)
+	c.judge(family+" "+step, st)
 }
 
 func validExpect(c *ctx, family string, matches map[string]bool) bool {

@@ -50,6 +50,19 @@ func setBool(f func(p *ServerParams)) func(p *ServerParams, a string) error {
 	return func(p *ServerParams, _ string) error { f(p); return nil }
 }
 
+// oneOf takes one of the words given, HAProxy's keyword choices.
+func oneOf(dst func(p *ServerParams) *string, words ...string) func(p *ServerParams, a string) error {
+	return func(p *ServerParams, a string) error {
+		for _, w := range words {
+			if a == w {
+				*dst(p) = a
+				return nil
+			}
+		}
+		return fmt.Errorf("expects %s (got '%s')", quoteList(words, "or"), a)
+	}
+}
+
 // other records a parameter whose behaviour is built elsewhere.
 func other(name string) func(p *ServerParams, a string) error {
 	return func(p *ServerParams, a string) error {
@@ -71,17 +84,31 @@ var serverParams = map[string]serverParam{
 	"maxconn":   {1, Supported, setInt(func(p *ServerParams) *int { return &p.Maxconn }, 0, 1<<31-1)},
 	"maxqueue":  {1, Supported, setInt(func(p *ServerParams) *int { return &p.Maxqueue }, 0, 1<<31-1)},
 	"minconn":   {1, Supported, setInt(func(p *ServerParams) *int { return &p.Minconn }, 0, 1<<31-1)},
-	"check":     {0, Pending, setBool(func(p *ServerParams) { p.Check = true })},
+	"check":     {0, Supported, setBool(func(p *ServerParams) { p.Check = true })},
 	"no-check":  {0, Supported, setBool(func(p *ServerParams) { p.Check = false })},
-	"inter":     {1, Pending, setTime(func(p *ServerParams) *time.Duration { return &p.Inter })},
-	"fastinter": {1, Pending, setTime(func(p *ServerParams) *time.Duration { return &p.FastInter })},
-	"downinter": {1, Pending, setTime(func(p *ServerParams) *time.Duration { return &p.DownInter })},
-	"rise":      {1, Pending, setInt(func(p *ServerParams) *int { return &p.Rise }, 1, 1<<31-1)},
-	"fall":      {1, Pending, setInt(func(p *ServerParams) *int { return &p.Fall }, 1, 1<<31-1)},
-	"port":      {1, Pending, setInt(func(p *ServerParams) *int { return &p.Port }, 1, 65535)},
-	"addr":      {1, Pending, func(p *ServerParams, a string) error { p.Addr = a; return nil }},
-	"slowstart": {1, Pending, setTime(func(p *ServerParams) *time.Duration { return &p.Slowstart })},
+	"inter":     {1, Supported, setTime(func(p *ServerParams) *time.Duration { return &p.Inter })},
+	"fastinter": {1, Supported, setTime(func(p *ServerParams) *time.Duration { return &p.FastInter })},
+	"downinter": {1, Supported, setTime(func(p *ServerParams) *time.Duration { return &p.DownInter })},
+	"rise":      {1, Supported, setInt(func(p *ServerParams) *int { return &p.Rise }, 1, 1<<31-1)},
+	"fall":      {1, Supported, setInt(func(p *ServerParams) *int { return &p.Fall }, 1, 1<<31-1)},
+	"port":      {1, Supported, setInt(func(p *ServerParams) *int { return &p.Port }, 1, 65535)},
+	"addr":      {1, Supported, func(p *ServerParams, a string) error { p.Addr = a; return nil }},
+	"slowstart": {1, Supported, setTime(func(p *ServerParams) *time.Duration { return &p.Slowstart })},
 	"cookie":    {1, Pending, func(p *ServerParams, a string) error { p.Cookie = a; return nil }},
+
+	"check-send-proxy":    {0, Supported, setBool(func(p *ServerParams) { p.CheckSendProxy = true })},
+	"no-check-send-proxy": {0, Supported, setBool(func(p *ServerParams) { p.CheckSendProxy = false })},
+	"agent-check":         {0, Supported, setBool(func(p *ServerParams) { p.Agent = true })},
+	"no-agent-check":      {0, Supported, setBool(func(p *ServerParams) { p.Agent = false })},
+	"agent-port":          {1, Supported, setInt(func(p *ServerParams) *int { return &p.AgentPort }, 1, 65535)},
+	"agent-addr":          {1, Supported, func(p *ServerParams, a string) error { p.AgentAddr = a; return nil }},
+	"agent-inter":         {1, Supported, setTime(func(p *ServerParams) *time.Duration { return &p.AgentInter })},
+	"agent-send":          {1, Supported, func(p *ServerParams, a string) error { p.AgentSend = a; return nil }},
+	"error-limit":         {1, Supported, setInt(func(p *ServerParams) *int { return &p.ErrorLimit }, 1, 1<<31-1)},
+	"observe":             {1, Supported, oneOf(func(p *ServerParams) *string { return &p.Observe }, "none", "layer4", "layer7")},
+	"on-error":            {1, Supported, oneOf(func(p *ServerParams) *string { return &p.OnError }, "fastinter", "fail-check", "sudden-death", "mark-down")},
+	"on-marked-down":      {1, Supported, oneOf(func(p *ServerParams) *string { return &p.OnMarkedDown }, "shutdown-sessions")},
+	"on-marked-up":        {1, Supported, oneOf(func(p *ServerParams) *string { return &p.OnMarkedUp }, "shutdown-backup-sessions")},
 
 	"send-proxy":       {0, Supported, setBool(func(p *ServerParams) { p.SendProxy = 1 })},
 	"send-proxy-v2":    {0, Supported, setBool(func(p *ServerParams) { p.SendProxy = 2 })},
@@ -91,8 +118,7 @@ var serverParams = map[string]serverParam{
 }
 
 func init() {
-	pending1 := []string{"agent-addr", "agent-inter", "agent-port", "agent-send", "error-limit", "observe",
-		"on-error", "on-marked-down", "on-marked-up", "track", "init-addr", "resolvers", "resolve-prefer",
+	pending1 := []string{"track", "init-addr", "resolvers", "resolve-prefer",
 		"resolve-opts", "resolve-net", "proxy-v2-options", "alpn", "ca-file", "crl-file", "crt", "ciphers",
 		"ciphersuites", "sni", "verify", "verifyhost", "ssl-min-ver", "ssl-max-ver", "check-alpn",
 		"check-proto", "check-sni", "pool-max-conn", "pool-low-conn", "pool-purge-delay", "max-reuse",
@@ -100,14 +126,14 @@ func init() {
 	for _, n := range pending1 {
 		serverParams[n] = serverParam{1, Pending, other(n)}
 	}
-	pending0 := []string{"agent-check", "check-send-proxy", "check-ssl", "ssl", "send-proxy-v2-ssl",
+	pending0 := []string{"check-ssl", "ssl", "send-proxy-v2-ssl",
 		"send-proxy-v2-ssl-cn", "allow-0rtt", "no-ssl-reuse", "ssl-reuse", "no-tls-tickets",
 		"tls-tickets", "no-verifyhost", "force-sslv3", "force-tlsv10", "force-tlsv11", "force-tlsv12",
 		"force-tlsv13", "no-sslv3", "no-tlsv10", "no-tlsv11", "no-tlsv12", "no-tlsv13", "stick", "non-stick"}
 	for _, n := range pending0 {
 		serverParams[n] = serverParam{0, Pending, other(n)}
 	}
-	for _, n := range []string{"no-agent-check", "no-check-ssl", "no-ssl", "no-check-send-proxy"} {
+	for _, n := range []string{"no-check-ssl", "no-ssl"} {
 		serverParams[n] = serverParam{0, Supported, other(n)}
 	}
 	for _, n := range []string{"source", "namespace", "usesrc", "check-via-socks4", "socks4", "shard"} {
@@ -198,6 +224,15 @@ func parseServer(c *ctx) {
 				return
 			}
 		}
+	}
+	if s.Params.Agent && s.Params.AgentPort == 0 {
+		c.placeAlertf("'%s' : server %s does not have agent port. Agent check has been disabled.", label, name)
+		return
+	}
+	if s.Params.Observe == "layer7" && p.Mode != ModeHTTP {
+		// haproxy alerts and goes on without it; Sluice refuses.
+		c.placeAlertf("'%s' : 'layer7' can only be used in http proxies..", label)
+		return
 	}
 	p.Servers = append(p.Servers, s)
 	c.refusePending(label, pending)

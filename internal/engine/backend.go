@@ -14,6 +14,7 @@ import (
 
 	"sluice/internal/config"
 	"sluice/internal/lb"
+	"sluice/internal/logsink"
 	"sluice/internal/netaddr"
 )
 
@@ -42,6 +43,11 @@ type backend struct {
 	keepAlive time.Duration
 	queueIdx  uint64 // waiters dequeued so far
 	seq       uint64 // orders waiters across queues (FIFO)
+	// sink is where server state changes are logged (the backend's log
+	// lines); nil: nowhere.
+	sink *logsink.Sink
+	// e reports connection outcomes to `observe layer4`.
+	e *Engine
 }
 
 // usable reports whether the backend has anywhere to send connections.
@@ -58,6 +64,21 @@ type server struct {
 	queue    list.List    // of *waiter, guarded by the backend's mu
 	queueIdx uint64       // waiters dequeued so far
 	cur      atomic.Int64 // connections holding a slot, readable without mu (%sc)
+
+	// Health: opUp is what checks say (true without checks), maint the
+	// administrative maintenance of `disabled`; the balancer sees the
+	// server up when opUp && !maint. Both are guarded by the backend's mu.
+	opUp, maint bool
+	check       *srvCheck // nil: no health check
+	agentCheck  *srvCheck // nil: no agent check
+	observe     bool      // observe layer4
+	consecErrs  atomic.Int64
+	streams     streamSet // relayed connections, for on-marked-down/up
+	// agentWeight is the agent's last weight, in percent of the
+	// configured one (100 unless the agent said otherwise).
+	agentWeight int
+	drain       bool // the agent asked to drain
+	slowEnd     time.Time
 }
 
 // take and drop count a connection on a server (caller holds mu).
@@ -105,7 +126,8 @@ func newBackend(p *config.Proxy, id int) (*backend, error) {
 			minc = maxc
 		}
 		ls := &lb.Server{ID: id, Name: s.Name, Weight: s.Params.Weight, Backup: s.Params.Backup, MaxConn: maxc}
-		srv := &server{cfg: s, lb: ls, addr: serverAddr(s), maxconn: maxc, maxqueue: s.Params.Maxqueue, minconn: minc}
+		srv := &server{cfg: s, lb: ls, addr: serverAddr(s), maxconn: maxc, maxqueue: s.Params.Maxqueue, minconn: minc,
+			opUp: true, maint: s.Params.Disabled, agentWeight: 100}
 		b.dynamic = b.dynamic || (srv.minconn > 0 && srv.minconn < srv.maxconn)
 		b.servers = append(b.servers, srv)
 		b.byLB[ls] = srv
@@ -364,16 +386,25 @@ func (b *backend) release(s *server) {
 	defer b.mu.Unlock()
 	b.drop(s)
 	b.refreshLimits()
+	b.serveQueued(s)
+}
+
+// serveQueued hands free slots of s to the oldest waiting connections
+// (caller holds mu); it returns how many got one.
+func (b *backend) serveQueued(s *server) int {
+	n := 0
 	for s.maxconn == 0 || s.lb.Served() < s.limit(b) {
 		w := b.oldest(s)
 		if w == nil {
-			return
+			return n
 		}
 		b.unlink(w)
 		*b.queueIdxOf(w.srv)++
 		b.take(s)
 		w.ready <- s
+		n++
 	}
+	return n
 }
 
 // oldest is the first waiter of s's queue or the backend's, whichever
@@ -450,7 +481,11 @@ func (b *backend) connect(ctx context.Context, a assignment, client, dst netip.A
 		var c net.Conn
 		if c, err = d.DialContext(ctx, "tcp", res.srv.dialAddr(dst)); err == nil {
 			res.conn, res.connTime = c.(*net.TCPConn), time.Since(start)
+			b.e.observe(b, res.srv, true)
 			return res, nil
+		}
+		if ctx.Err() == nil {
+			b.e.observe(b, res.srv, false)
 		}
 	}
 	return res, err

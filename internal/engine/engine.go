@@ -27,6 +27,9 @@ type Options struct {
 	// Log is the global section's log targets: operational messages and
 	// the traffic of proxies with `log global`; nil logs nowhere.
 	Log *logsink.Sink
+	// Warn and Alert print server state changes on stderr, as HAProxy's
+	// [WARNING] and [ALERT] lines; nil prints nothing.
+	Warn, Alert func(format string, a ...any)
 	// Inherited listeners from an earlier instance could be passed here in
 	// a later version; today every bind is opened anew with SO_REUSEPORT.
 }
@@ -47,6 +50,9 @@ type Engine struct {
 	sinks     []*logsink.Sink // proxies' own targets, closed by Close
 	stopping  atomic.Bool
 	actconn   atomic.Int64 // connections being handled, process-wide (%ac)
+
+	health      health
+	backendList []*backend // in configuration order
 
 	waitOnce sync.Once
 	finished chan struct{} // closed when every loop and connection is done
@@ -76,6 +82,7 @@ func (e *Engine) Serve() {
 		e.loops = append(e.loops, listener.ServeAsync(o.ln, o.limits, func(c net.Conn, done func()) { e.handle(fe, bind, c, done) }))
 	}
 	e.pending = nil
+	e.startChecks()
 }
 
 // opened is a listener waiting for Serve.
@@ -100,12 +107,28 @@ func Open(cfg *config.Config, opt Options) (*Engine, error) {
 	for i, p := range cfg.Proxies {
 		ids[p] = i + 1
 	}
+	e.health.warn, e.health.alert = opt.Warn, opt.Alert
+	if e.health.warn == nil {
+		e.health.warn = func(string, ...any) {}
+	}
+	if e.health.alert == nil {
+		e.health.alert = func(string, ...any) {}
+	}
 	for _, p := range cfg.Backends() {
 		b, err := newBackend(p, ids[p])
+		if err == nil {
+			b.e = e
+			b.sink, err = e.proxySink(cfg, p)
+		}
+		if err == nil {
+			err = e.setupChecks(b)
+		}
 		if err != nil {
+			e.Close()
 			return nil, err
 		}
 		backends[p.Name] = b
+		e.backendList = append(e.backendList, b)
 	}
 	var all []opened
 	for _, p := range cfg.Frontends() {
@@ -285,6 +308,7 @@ func (e *Engine) SoftStop() {
 func (e *Engine) HardStop() {
 	e.SoftStop()
 	e.cancel()
+	e.stopChecks()
 	e.mu.Lock()
 	for c := range e.conns {
 		c.Close()
@@ -323,6 +347,7 @@ func (e *Engine) Wait(timeout time.Duration) bool {
 // Close releases what the engine opened besides listeners: the log sinks
 // of proxies with their own targets. Call it once Wait has returned.
 func (e *Engine) Close() {
+	e.stopChecks()
 	for _, s := range e.sinks {
 		s.Close()
 	}

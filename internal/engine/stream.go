@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -41,6 +42,9 @@ type stream struct {
 	retries                      int
 	redispatched                 bool
 	srvQueue, bkQueue            int
+	// killCause is set (a logfmt.Cause) when a server state change closed
+	// the stream: on-marked-down (D) or on-marked-up (U).
+	killCause atomic.Uint32
 }
 
 // handle owns one accepted connection through its whole life, in
@@ -252,16 +256,22 @@ func (s *stream) forward() bool {
 	s.bsrc, s.saddr = addrPort(up.LocalAddr()), addrPort(up.RemoteAddr())
 	e.track(up)
 	s.peek.release()
+	srv := res.srv
+	srv.streams.add(s, func() { s.client.Close(); up.Close() })
 	t := be.cfg.Timeouts
 	tunnel.Start(s.client, up, tunnel.Timeouts{
 		Client: s.fe.cfg.Timeouts.Client, Server: t.Server, Tunnel: t.Tunnel,
 		ClientFin: s.fe.cfg.Timeouts.ClientFin, ServerFin: t.ServerFin,
 	}, func(r tunnel.Result) {
+		srv.streams.remove(s)
 		be.release(res.srv)
 		e.untrack(up)
 		s.relayed = true
 		s.bytesIn, s.bytesOut = r.ClientToServer, r.ServerToClient
 		s.cause, s.phase = relayEnd(r, e.ctx.Err() != nil)
+		if k := s.killCause.Load(); k != 0 {
+			s.cause, s.phase = logfmt.Cause(k), logfmt.PhaseData
+		}
 		s.end()
 	})
 	return true

@@ -25,14 +25,12 @@ type feLog struct {
 	pid      int
 }
 
-// newFELog builds a frontend's logging from its `log` lines, `no log`,
-// `option tcplog`, `log-format` and `option dontlognull`. Targets that
-// are all `log global` share the process sink; others get their own.
-func (e *Engine) newFELog(cfg *config.Config, p *config.Proxy) (*feLog, error) {
+// proxySink is where a proxy's `log` lines send: the process sink when
+// they are all `log global`, a sink of its own otherwise, nil for none.
+func (e *Engine) proxySink(cfg *config.Config, p *config.Proxy) (*logsink.Sink, error) {
 	if p.NoLog || len(p.Logs) == 0 {
 		return nil, nil
 	}
-	l := &feLog{dontNull: p.Opt("dontlognull"), pid: os.Getpid()}
 	var targets []logsink.Target
 	own := false
 	for _, t := range p.Logs {
@@ -47,17 +45,31 @@ func (e *Engine) newFELog(cfg *config.Config, p *config.Proxy) (*feLog, error) {
 	}
 	switch {
 	case !own && e.globalLog != nil:
-		l.sink = e.globalLog
+		return e.globalLog, nil
 	case len(targets) > 0:
 		s, err := logsink.Open(targets, logsink.Options{Tag: cfg.Global.LogTag, Hostname: cfg.Global.LogSendHost})
 		if err != nil {
 			return nil, fmt.Errorf("%s '%s': %w", p.Kind, p.Name, err)
 		}
 		e.sinks = append(e.sinks, s)
-		l.sink = s
-	default:
+		return s, nil
+	}
+	return nil, nil
+}
+
+// newFELog builds a frontend's logging from its `log` lines, `no log`,
+// `option tcplog`, `log-format` and `option dontlognull`. Targets that
+// are all `log global` share the process sink; others get their own.
+func (e *Engine) newFELog(cfg *config.Config, p *config.Proxy) (*feLog, error) {
+	if p.NoLog || len(p.Logs) == 0 {
 		return nil, nil
 	}
+	l := &feLog{dontNull: p.Opt("dontlognull"), pid: os.Getpid()}
+	sink, err := e.proxySink(cfg, p)
+	if sink == nil || err != nil {
+		return nil, err
+	}
+	l.sink = sink
 	src := p.LogFormat
 	if src == "" && (p.Opt("tcplog") || p.Opt("httplog") || p.Opt("httpslog")) {
 		src = logfmt.TCPLog // the HTTP formats fall back to tcplog in mode tcp
