@@ -167,6 +167,9 @@ func (r *run) evalHTTP(st *Step, resp *httpResponse) (Result, bool) {
 		match = st.re.MatchString(strconv.Itoa(resp.status))
 		errSt, desc = L7Sts, resp.reason
 	case MatchBody, MatchRBody:
+		if len(resp.body) == 0 {
+			return Result{Status: L7Rsp, Code: resp.status, Info: withComment("HTTP content check could not find a response body", st)}, false
+		}
 		if st.Match == MatchBody {
 			match = bytes.Contains(resp.body, st.bytes)
 		} else {
@@ -174,7 +177,7 @@ func (r *run) evalHTTP(st *Step, resp *httpResponse) (Result, bool) {
 		}
 		desc = "HTTP content check did not match"
 		if st.Negate {
-			desc = "HTTP content check matched unwanted content"
+			desc = "HTTP check matched unwanted content"
 		}
 	case MatchHdr:
 		match = st.hdr.eval(resp)

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // protoCheck builds the scripts of HAProxy's protocol checks: redis-check,
@@ -62,17 +63,23 @@ func protoCheck(name string, args []string) (*Spec, error) {
 			add(okp)
 		}
 	case "smtpchk":
+		// HAProxy 2.6's script: a 3-digit banner, which must be 2xx, then
+		// HELO (or EHLO) with a 2xx reply, then QUIT with a 2xx reply,
+		// whose code and text are the check's.
 		cmd := "HELO localhost"
 		if len(args) >= 2 && (strings.EqualFold(args[0], "HELO") || strings.EqualFold(args[0], "EHLO")) {
 			cmd = args[0] + " " + args[1]
 		}
-		banner := &Step{Action: Expect, MinRecv: -1, OK: L7OK, Err: L7Sts}
-		banner.custom = smtpReply(false)
-		add(banner)
+		e := tcpExpect(MatchRString, `^[0-9]{3}[ \r]`)
+		e.MinRecv, e.errInfo = 4, firstLine
+		add(e)
+		add(smtpExpect(`^2[0-9]{2}[ \r]`, 4))
 		add(&Step{Action: Send, Data: []byte(cmd + "\r\n")})
-		reply := &Step{Action: Expect, MinRecv: -1, OK: L7OK, Err: L7Sts}
-		reply.custom = smtpReply(true)
-		add(reply)
+		add(smtpExpect(`^(2[0-9]{2}-[^\r]*\r\n)*2[0-9]{2}[ \r]`, -1))
+		add(&Step{Action: Send, Data: []byte("QUIT\r\n")})
+		last := smtpExpect(`^2[0-9]{2}[- \r]`, 4)
+		last.okInfo = smtpText
+		add(last)
 	case "ldap-check":
 		b, _ := hexBytes("300C020101600702010304008000")
 		add(&Step{Action: Send, Data: b})
@@ -82,7 +89,7 @@ func protoCheck(name string, args []string) (*Spec, error) {
 	case "ssl-hello-chk":
 		add(&Step{Action: Send, Data: tlsHello()})
 		e := tcpExpect(MatchRBinary, "^1[56]")
-		e.MinRecv, e.OK, e.Err, e.OnErr = 5, L6OK, L6Rsp, "SSL handshake failure"
+		e.MinRecv, e.OK, e.Err, e.Tout = 5, L6OK, L6Rsp, L6Timeout
 		add(e)
 	default:
 		return nil, fmt.Errorf("is %w", ErrNotSupported)
@@ -187,47 +194,44 @@ func mysqlShort(closed bool) (bool, Result) {
 }
 
 // mysqlLogin is the client authentication packet HAProxy's mysql-check
-// sends for user (sequence 1), in the 4.1 form with post-41.
+// sends for user (4.1 format, sequence 1, empty password), followed by
+// COM_QUIT.
 func mysqlLogin(user string, post41 bool) []byte {
-	var body []byte
-	if post41 {
-		body = append(body, 0x00, 0x82, 0x00, 0x00) // client capabilities
-		body = append(body, 0x00, 0x80, 0x00, 0x01) // max packet
-		body = append(body, 0x21)                   // UTF-8
-		body = append(body, make([]byte, 23)...)
-	} else {
-		body = append(body, 0x00, 0x80) // client capabilities
-		body = append(body, 0x00, 0x00, 0x01)
-	}
+	body := []byte{0x00, 0x82, 0x00, 0x00}      // client capabilities
+	body = append(body, 0x00, 0x80, 0x00, 0x01) // max packet
+	body = append(body, 0x21)                   // UTF-8
+	body = append(body, make([]byte, 23)...)
 	body = append(body, user...)
 	body = append(body, 0, 0)
 	n := len(body)
-	return append([]byte{byte(n), byte(n >> 8), byte(n >> 16), 1}, body...)
+	out := append([]byte{byte(n), byte(n >> 8), byte(n >> 16), 1}, body...)
+	return append(out, 0x01, 0x00, 0x00, 0x00, 0x01)
 }
 
-var smtpCode = regexp.MustCompile(`^[0-9]{3}[ \r-]`)
+// smtpExpect is an SMTP reply expectation: a failure is L7STS with the
+// reply's code and text.
+func smtpExpect(re string, minRecv int) *Step {
+	e := tcpExpect(MatchRString, re)
+	e.MinRecv, e.Err, e.errInfo, e.code = minRecv, L7Sts, smtpText, smtpCodeOf
+	return e
+}
 
-// smtpReply checks an SMTP reply line: a 2xx passes (the HELO reply then
-// gives the check's information), anything else fails with its code.
-func smtpReply(final bool) func([]byte, bool) (bool, Result) {
-	return func(b []byte, closed bool) (bool, Result) {
-		if len(b) < 4 && !closed {
-			return false, Result{}
-		}
-		line := firstLine(b)
-		if !smtpCode.Match(b) {
-			return true, Result{Status: L7Rsp, Info: line}
-		}
-		code, _ := strconv.Atoi(string(b[:3]))
-		text := strings.TrimLeft(line[min(4, len(line)):], " ")
-		if b[0] != '2' {
-			return true, Result{Status: L7Sts, Code: code, Info: text}
-		}
-		if !final {
-			return true, Result{Status: L7OK, Code: code}
-		}
-		return true, Result{Status: L7OK, Code: code, Info: text}
+// smtpText is an SMTP reply's text: after the code, blanks trimmed, up to
+// the line end (HAProxy's res.payload(4,0),ltrim(' '),cut_crlf).
+func smtpText(b []byte) string {
+	if len(b) <= 4 {
+		return ""
 	}
+	return strings.TrimLeft(firstLine(b[4:]), " ")
+}
+
+// smtpCodeOf is the reply's 3-digit code (res.payload(0,3)).
+func smtpCodeOf(b []byte) int {
+	if len(b) < 3 {
+		return 0
+	}
+	n, _ := strconv.Atoi(string(b[:3]))
+	return n
 }
 
 // ldapBindResponse checks an LDAPv3 bind response with result code 0.
@@ -260,29 +264,21 @@ func ldapBindResponse(b []byte, closed bool) (bool, Result) {
 	return true, Result{Status: L7OK, Info: "Success"}
 }
 
-// tlsHello is a TLS ClientHello a TLS server answers with a handshake or
-// an alert record, which is all ssl-hello-chk looks for.
+// tlsHello is the SSLv3 ClientHello HAProxy's ssl-hello-chk sends: any
+// TLS server answers it with a handshake or an alert record, which is all
+// the check looks for. The random starts with the current time.
 func tlsHello() []byte {
-	hs := []byte{0x03, 0x03} // client version TLS 1.2
-	hs = append(hs, make([]byte, 32)...)
-	hs = append(hs, 0) // no session id
-	suites := []uint16{0xc02f, 0xc030, 0xc02b, 0xc02c, 0x009c, 0x009d, 0x002f, 0x0035, 0x000a}
-	hs = binary.BigEndian.AppendUint16(hs, uint16(2*len(suites)))
-	for _, s := range suites {
-		hs = binary.BigEndian.AppendUint16(hs, s)
+	b := []byte{0x16, 0x03, 0x00, 0x00, 0x79, 0x01, 0x00, 0x00, 0x75, 0x03, 0x00}
+	b = binary.BigEndian.AppendUint32(b, uint32(time.Now().Unix()))
+	b = append(b, "HAPROXYSSLCHK\nHAPROXYSSLCHK\n"...)
+	b = append(b, 0x00, 0x00, 0x4e)
+	for c := 0x01; c <= 0x1b; c++ {
+		b = append(b, 0, byte(c))
 	}
-	hs = append(hs, 1, 0) // null compression
-	// Extensions: supported groups and signature algorithms, which TLS 1.2
-	// servers want for ECDHE suites.
-	ext := []byte{0x00, 0x0a, 0x00, 0x06, 0x00, 0x04, 0x00, 0x17, 0x00, 0x1d,
-		0x00, 0x0d, 0x00, 0x08, 0x00, 0x06, 0x04, 0x01, 0x04, 0x03, 0x08, 0x04,
-		0x00, 0x0b, 0x00, 0x02, 0x01, 0x00}
-	hs = binary.BigEndian.AppendUint16(hs, uint16(len(ext)))
-	hs = append(hs, ext...)
-	msg := []byte{0x01, byte(len(hs) >> 16), byte(len(hs) >> 8), byte(len(hs))}
-	msg = append(msg, hs...)
-	rec := []byte{0x16, 0x03, 0x01, byte(len(msg) >> 8), byte(len(msg))}
-	return append(rec, msg...)
+	for c := 0x2f; c <= 0x3a; c++ {
+		b = append(b, 0, byte(c))
+	}
+	return append(b, 0x01, 0x00)
 }
 
 // AgentSpec is an agent check: connect, send the agent-send string if any,
@@ -294,17 +290,14 @@ func AgentSpec(send string) *Spec {
 	}
 	e := &Step{Action: Expect, MinRecv: -1, OK: L7OK, Err: L7Rsp, Tout: L7Timeout}
 	e.custom = func(b []byte, closed bool) (bool, Result) {
-		i := bytes.IndexAny(b, "\r\n")
+		i := bytes.IndexByte(b, '\n')
 		if i < 0 && !closed {
 			return false, Result{}
 		}
 		if i < 0 {
-			i = len(b)
+			return true, Result{Status: Unknown, Info: "Ignoring incomplete line from agent"}
 		}
-		if i == 0 {
-			return true, Result{Status: L7Rsp, Info: "Ignoring empty agent reply"}
-		}
-		return true, Result{Status: L7OK, Info: string(b[:i])}
+		return true, Result{Status: L7OK, Info: strings.TrimRight(string(b[:i]), "\r")}
 	}
 	sp.Steps = append(sp.Steps, e)
 	sp.number()

@@ -68,7 +68,9 @@ type run struct {
 	closed   bool // the server closed its side
 	step     *Step
 	resp     *httpResponse
-	lastOK   *Step // the last expect that passed
+	lastOK   *Step   // the last expect that passed
+	linger   bool    // close cleanly instead of resetting
+	custom   *Result // what a protocol expect that passed last said
 }
 
 // Run performs one check and reports its result. It never takes longer
@@ -77,9 +79,7 @@ func (sp *Spec) Run(ctx context.Context, t Target) Result {
 	start := time.Now()
 	r := &run{spec: sp, t: t, deadline: start.Add(t.Inter)}
 	res := r.exec(ctx)
-	if r.conn != nil {
-		r.conn.Close()
-	}
+	r.close()
 	res.Duration = time.Since(start).Milliseconds()
 	return res
 }
@@ -99,10 +99,8 @@ func (r *run) exec(ctx context.Context) Result {
 		ok := true
 		switch st.Action {
 		case Connect:
-			if r.conn != nil {
-				r.conn.Close()
-				r.conn, r.buf, r.closed = nil, r.buf[:0], false
-			}
+			r.close()
+			r.buf, r.closed = r.buf[:0], false
 			res, ok = r.connect(ctx, st)
 		case Send:
 			res, ok = r.send(st)
@@ -126,23 +124,43 @@ func (r *run) success(last *Step) Result {
 		return Result{Status: L4OK}
 	}
 	st := r.lastOK
+	if r.custom != nil && r.custom.Status.Passed() {
+		return *r.custom
+	}
 	res := Result{Status: st.OK}
 	switch {
 	case st.OnOK != "":
 		res.Info = st.OnOK
-	case r.spec.Kind == KindHTTP && r.resp != nil:
-		res.Info = r.resp.reason
+	case st.okInfo != nil:
+		res.Info = st.okInfo(r.buf)
 	case r.spec.Kind == KindTCPCheck:
 		res.Info = "(tcp-check)"
 	}
 	if r.resp != nil {
 		res.Code = r.resp.status
 	}
+	if st.code != nil {
+		res.Code = st.code(r.buf)
+	}
 	_ = last
 	return res
 }
 
+// close ends the check's connection with a reset, as HAProxy does unless
+// the connect step says linger.
+func (r *run) close() {
+	if r.conn == nil {
+		return
+	}
+	if tc, ok := r.conn.(*net.TCPConn); ok && !r.linger {
+		tc.SetLinger(0)
+	}
+	r.conn.Close()
+	r.conn = nil
+}
+
 func (r *run) connect(ctx context.Context, st *Step) (Result, bool) {
+	r.linger = st.Linger
 	r.step = st
 	addr := r.t.Addr
 	if st.Port != 0 {
@@ -248,10 +266,6 @@ func (r *run) fill() (Result, bool) {
 			}
 			return Result{Status: tout, Info: r.where("")}, false
 		}
-		if n == 0 && isReset(err) {
-			r.closed = true
-			return Result{}, true
-		}
 		return r.ioFailure(err), false
 	}
 	return Result{}, true
@@ -269,6 +283,9 @@ func (r *run) expect(st *Step) (Result, bool) {
 		return r.expectHTTP(st)
 	}
 	for {
+		if r.closed && len(r.buf) == 0 && st.custom == nil {
+			return Result{Status: L7Rsp, Info: fmt.Sprintf("TCPCHK got an empty response at step %d", st.Index)}, false
+		}
 		if st.custom != nil {
 			if done, res := st.custom(r.buf, r.lastRead()); done {
 				if res.Status.Passed() {
@@ -276,11 +293,13 @@ func (r *run) expect(st *Step) (Result, bool) {
 					if res.Info == "" {
 						res.Info = st.OnOK
 					}
+					r.custom = &res
 					return res, true
 				}
 				return res, false
 			}
 		} else if done, res, ok := r.matchTCP(st); done {
+			r.custom = nil
 			return res, ok
 		}
 		if r.lastRead() {
@@ -323,7 +342,11 @@ func (r *run) matchTCP(st *Step) (done bool, res Result, ok bool) {
 		r.lastOK = st
 		return true, Result{}, true
 	}
-	return true, Result{Status: st.Err, Info: r.expectFailure(st, match)}, false
+	res = Result{Status: st.Err, Info: r.expectFailure(st, match)}
+	if st.code != nil {
+		res.Code = st.code(r.buf)
+	}
+	return true, res, false
 }
 
 // expectFailure is HAProxy's info for a failed expect.
@@ -356,7 +379,7 @@ func (r *run) expectFailure(st *Step, matched bool) string {
 
 func withComment(msg string, st *Step) string {
 	if st.Comment != "" {
-		msg += " comment: '" + st.Comment + "'"
+		msg += " comment: " + st.Comment
 	}
 	return msg
 }
@@ -416,8 +439,6 @@ func isTimeout(err error) bool {
 	return errors.Is(err, os.ErrDeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout())
 }
 
-func isReset(err error) bool { return errors.Is(err, syscall.ECONNRESET) }
-
 // errnoText is strerror() of the system error behind err, as HAProxy
 // prints it ("Connection refused").
 func errnoText(err error) string {
@@ -438,8 +459,9 @@ func addrPort(a net.Addr) netip.AddrPort {
 	return ap
 }
 
-// bytes renders an http-check request. HAProxy's defaults: OPTIONS, "/",
-// HTTP/1.0.
+// bytes renders an http-check request as HAProxy's H1 mux writes it:
+// header names in lower case, content-length with a body, and
+// "connection: close" for HTTP/1.1. Defaults: OPTIONS, "/", HTTP/1.0.
 func (h *HTTPRequest) bytes() []byte {
 	m, u, v := h.Method, h.URI, h.Version
 	if m == "" {
@@ -454,10 +476,13 @@ func (h *HTTPRequest) bytes() []byte {
 	var b bytes.Buffer
 	b.WriteString(m + " " + u + " " + v + "\r\n")
 	for _, kv := range h.Headers {
-		b.WriteString(kv[0] + ": " + kv[1] + "\r\n")
+		b.WriteString(strings.ToLower(kv[0]) + ": " + kv[1] + "\r\n")
 	}
 	if h.Body != "" {
 		b.WriteString("content-length: " + strconv.Itoa(len(h.Body)) + "\r\n")
+	}
+	if v == "HTTP/1.1" {
+		b.WriteString("connection: close\r\n")
 	}
 	b.WriteString("\r\n")
 	b.WriteString(h.Body)

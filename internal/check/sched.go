@@ -22,7 +22,7 @@ type Scheduler struct {
 }
 
 // Task is one periodic check. Run performs it and returns the delay until
-// the next one, counted from when this one was due.
+// the next one, counted from when this one finished, as HAProxy does.
 type Task struct {
 	Run  func(ctx context.Context) time.Duration
 	due  time.Time
@@ -110,12 +110,7 @@ func (s *Scheduler) run(t *Task) {
 		d = time.Millisecond
 	}
 	s.mu.Lock()
-	next := t.due.Add(d)
-	now := time.Now()
-	for !next.After(now) {
-		next = next.Add(d)
-	}
-	t.due, t.busy = next, false
+	t.due, t.busy = time.Now().Add(d), false
 	heap.Push(&s.tasks, t)
 	s.mu.Unlock()
 	s.poke()

@@ -66,7 +66,34 @@ func (sp *Spec) addRules(rules []Line, http bool) error {
 		sp.Steps = append(sp.Steps, st)
 	}
 	sp.number()
+	sp.spreadComments()
 	return nil
+}
+
+// spreadComments gives a `comment` line's text to the rules after it, as
+// HAProxy does: the following rules of the same action that have none of
+// their own, or the first connect.
+func (sp *Spec) spreadComments() {
+	comment, prev := "", Action(-1)
+	for _, st := range sp.Steps {
+		if st.Action != prev && prev != Comment {
+			comment = ""
+		}
+		prev = st.Action
+		switch st.Action {
+		case Comment:
+			comment = st.Comment
+		case Connect:
+			if st.Comment == "" {
+				st.Comment = comment
+			}
+			comment = ""
+		default:
+			if st.Comment == "" {
+				st.Comment = comment
+			}
+		}
+	}
 }
 
 func (sp *Spec) number() {

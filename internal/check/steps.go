@@ -70,6 +70,9 @@ type Step struct {
 	Tout     Status
 	custom   func(buf []byte, closed bool) (done bool, r Result)
 	errInfo  func(buf []byte) string // the failure's info from the reply
+	okInfo   func(buf []byte) string // the success's info from the reply
+	code     func(buf []byte) int    // the check code from the reply
+	Linger   bool                    // connect: close cleanly, not with a reset
 	OnOK     string                  // on-success text (literal)
 	OnErr    string                  // on-error text (literal)
 	HTTPMode bool                    // an http-check step
@@ -382,6 +385,7 @@ func parseConnect(words []string) (*Step, error) {
 			}
 			st.Comment = v
 		case "linger":
+			st.Linger = true
 		default:
 			return nil, fmt.Errorf("'%s' is %w", w, ErrNotSupported)
 		}

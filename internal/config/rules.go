@@ -224,6 +224,23 @@ func parseCheckRule(c *ctx, family string, steps, matches map[string]bool) {
 		c.proxy.ownChecks[family] = true
 		c.proxy.Rules[family] = nil
 	}
+	// An HTTP check sends one request per connection: a second send needs
+	// its own connect before it.
+	if family == "http-check" && step == "send" {
+		seenSend := false
+		for _, r := range c.proxy.Rules[family] {
+			switch r.Action {
+			case "send":
+				seenSend = true
+			case "connect":
+				seenSend = false
+			}
+		}
+		if seenSend {
+			c.alertf("'http-check send' : unable to add http-check send rule at step %d (missing connect rule)", len(c.proxy.Rules[family])+1)
+			return
+		}
+	}
 	c.proxy.Rules[family] = append(c.proxy.Rules[family], &Rule{Pos: c.pos, Family: family, Action: step, Args: c.args(2)})
 	c.judge(family+" "+step, st)
 }

@@ -194,9 +194,10 @@ func (e *Engine) newSrvCheck(b *backend, s *server, spec *check.Spec, agent bool
 	return c, nil
 }
 
-// startChecks schedules every check, spread over the smallest interval
-// of at least a second as HAProxy's start_checks does: the Nth of M
-// checks starts after mininter*N/M.
+// startChecks schedules every check, spread as HAProxy's start_checks
+// does: with M checks in all, the Nth starts after
+// max(mininter, its interval)*N/M, mininter being the smallest interval
+// of at least a second.
 func (e *Engine) startChecks() {
 	h := &e.health
 	if h.n == 0 {
@@ -221,7 +222,7 @@ func (e *Engine) startChecks() {
 	h.sched = check.NewScheduler()
 	for i, c := range all {
 		c.task = &check.Task{Run: c.run}
-		h.sched.Add(c.task, mininter*time.Duration(i)/time.Duration(len(all)))
+		h.sched.Add(c.task, max(mininter, c.interval())*time.Duration(i)/time.Duration(len(all)))
 	}
 	h.sched.Start()
 }
@@ -246,8 +247,8 @@ func (c *srvCheck) interval() time.Duration {
 
 // run performs one check and applies its result.
 func (c *srvCheck) run(ctx context.Context) time.Duration {
-	if c.s.maint {
-		return c.interval() // checks pause while the server is in maintenance
+	if c.s.maint && !c.agent {
+		return c.interval() // health checks pause while the server is in maintenance
 	}
 	res := c.spec.Run(ctx, c.target)
 	if ctx.Err() != nil {
@@ -266,39 +267,54 @@ func (c *srvCheck) run(ctx context.Context) time.Duration {
 // with check_notify_failure and check_notify_success.
 func (e *Engine) applyCheck(c *srvCheck, res check.Result) {
 	b, s := c.b, c.s
+	passed := res.Status.Passed()
+	b.mu.Lock()
+	report := c.health.Apply(passed)
+	b.mu.Unlock()
+	why := describe(res)
+	if e.logCheck(c, res, report) {
+		why = "" // log-health-checks told the details already
+	}
+	switch {
+	case !passed && c.health.H == 0 && s.opUp:
+		e.setDown(b, s, why)
+	case passed && c.health.Up() && !s.opUp && (s.agentCheck == nil || s.agentCheck.health.Up()):
+		e.setUp(b, s, why)
+	}
+}
+
+// logCheck records a check's result and, with option log-health-checks,
+// logs it when its status changed or the counter moved, as HAProxy:
+// "Health check for server be/s1 failed, reason: ..., status: 0/2 DOWN".
+// It reports whether log-health-checks is on.
+func (e *Engine) logCheck(c *srvCheck, res check.Result, report bool) bool {
+	b, s := c.b, c.s
 	b.mu.Lock()
 	prev := c.last.Status
 	c.last = res
-	passed := res.Status.Passed()
-	report := c.health.Apply(passed)
-	logChecks := b.cfg.Opt("log-health-checks")
+	on := b.cfg.Opt("log-health-checks")
 	var line string
-	if logChecks && (res.Status != prev || report) {
+	if on && (res.Status != prev || report) {
 		what := "failed"
-		if passed {
+		if res.Status.Passed() {
 			what = "succeeded"
 		}
 		up := "UP"
-		if s.lb.Weight == 0 {
+		if s.cfg.Params.Weight*s.agentWeight/100 == 0 {
 			up = "DRAIN"
 		}
-		line = fmt.Sprintf("Health check for %sserver %s/%s %s%s, status: %s", backupWord(s, "backup "), b.name, s.cfg.Name, what, describe(res), c.health.Text(up))
+		kind := "Health"
+		if c.agent {
+			kind = "Agent"
+		}
+		line = fmt.Sprintf("%s check for %sserver %s/%s %s%s, status: %s", kind, backupWord(s, "backup "), b.name, s.cfg.Name, what, describe(res), c.health.Text(up))
 	}
 	b.mu.Unlock()
 	if line != "" {
 		e.health.warn("%s.", line)
 		b.logf(logsink.LevelNotice, "%s.", line)
 	}
-	why := describe(res)
-	if logChecks {
-		why = "" // the check's line above already told the details
-	}
-	switch {
-	case !passed && c.health.H == 0 && s.opUp:
-		e.setDown(b, s, why)
-	case passed && c.health.Up() && !s.opUp:
-		e.setUp(b, s, why)
-	}
+	return on
 }
 
 // describe is HAProxy's srv_append_status for a check result.
@@ -509,63 +525,77 @@ func (e *Engine) observe(b *backend, s *server, ok bool) {
 }
 
 // applyAgent interprets an agent's reply, as HAProxy's
-// tcpcheck_agent_expect_reply: words separated by blanks or commas, an
-// operational state (up, down, stopped, fail, with an optional "#reason"),
-// an administrative one (ready, drain, maint), a weight ("75%") and
-// "maxconn:N". An agent that cannot be reached changes nothing.
+// tcpcheck_agent_expect_reply: words separated by blanks or commas; an
+// operational state (up, down, stopped, fail), an administrative one
+// (ready, drain, maint), a weight ("75%" of the configured one) and
+// "maxconn:N"; a word starting with '#' begins a description. A reply
+// with an unknown word changes nothing, and an agent that cannot be
+// reached never marks its server down.
 func (e *Engine) applyAgent(c *srvCheck, res check.Result) {
 	b, s := c.b, c.s
-	if !res.Status.Passed() {
+	if res.Status == check.Unknown { // an incomplete line: nothing to act on
 		c.last = res
 		return
 	}
-	reply := res.Info
-	msg := ""
-	if i := strings.IndexByte(reply, '#'); i >= 0 {
-		reply, msg = reply[:i], strings.TrimSpace(reply[i+1:])
+	if !res.Status.Passed() {
+		e.logCheck(c, res, false)
+		return
 	}
-	var opState, admState string
-	weight := -1
-	for _, w := range strings.FieldsFunc(reply, func(r rune) bool { return r == ' ' || r == '\t' || r == ',' }) {
+	var opState, admState, msg string
+	weight, maxconn := -1, -1
+	words := strings.FieldsFunc(res.Info, func(r rune) bool { return r == ' ' || r == '\t' || r == ',' })
+	for i, w := range words {
 		lw := strings.ToLower(w)
 		switch {
+		case strings.HasPrefix(w, "#"):
+			msg = strings.TrimSpace(strings.Join(words[i:], " ")[1:])
 		case lw == "up" || lw == "down" || lw == "stopped" || lw == "fail":
 			opState = lw
 		case lw == "ready" || lw == "drain" || lw == "maint":
 			admState = lw
 		case strings.HasSuffix(lw, "%"):
-			if n, err := strconv.Atoi(strings.TrimSuffix(lw, "%")); err == nil && n >= 0 {
-				weight = n
+			n, err := strconv.Atoi(strings.TrimSuffix(lw, "%"))
+			if err != nil || n < 0 {
+				c.last = check.Result{Status: check.Unknown, Info: "agent reports an error : " + w}
+				return
 			}
+			weight = n
 		case strings.HasPrefix(lw, "maxconn:"):
-			if n, err := strconv.Atoi(lw[len("maxconn:"):]); err == nil && n >= 0 {
-				b.mu.Lock()
-				s.maxconn = n
-				s.lb.MaxConn = n
-				b.mu.Unlock()
+			n, err := strconv.Atoi(lw[len("maxconn:"):])
+			if err != nil || n < 0 {
+				c.last = check.Result{Status: check.Unknown, Info: "agent reports an error : " + w}
+				return
 			}
+			maxconn = n
+		default:
+			c.last = check.Result{Status: check.Unknown, Info: "agent reports an error : " + w}
+			return
+		}
+		if msg != "" {
+			break
 		}
 	}
 	switch admState {
 	case "maint":
-		e.setMaint(b, s, true, "changed from agent check")
-	case "ready", "drain":
-		if s.maint && !s.cfg.Params.Disabled {
-			e.setMaint(b, s, false, "changed from agent check")
-		}
-		b.mu.Lock()
-		s.drain = admState == "drain"
-		b.applyWeight(s)
-		b.mu.Unlock()
+		e.setMaint(b, s, true)
+	case "drain":
+		e.setDrain(b, s, true)
+	case "ready":
+		e.setMaint(b, s, false)
+		e.setDrain(b, s, false)
 	}
-	if weight >= 0 {
+	if weight >= 0 || maxconn >= 0 {
 		b.mu.Lock()
-		s.agentWeight = weight
-		b.applyWeight(s)
+		if weight >= 0 {
+			s.agentWeight = weight
+			b.applyWeight(s)
+		}
+		if maxconn >= 0 {
+			s.maxconn, s.lb.MaxConn = maxconn, maxconn
+		}
 		b.mu.Unlock()
 	}
 	if opState == "" {
-		c.last = res
 		return
 	}
 	st := check.L7OK
@@ -577,15 +607,19 @@ func (e *Engine) applyAgent(c *srvCheck, res check.Result) {
 		info += " (" + msg + ")"
 	}
 	r := check.Result{Status: st, Info: info, Duration: res.Duration}
-	c.last = r
 	b.mu.Lock()
-	c.health.Apply(st.Passed())
+	report := c.health.Apply(st.Passed())
 	b.mu.Unlock()
+	logged := e.logCheck(c, r, report)
+	why := describe(r)
+	if logged {
+		why = ""
+	}
 	switch {
 	case !st.Passed() && c.health.H == 0 && s.opUp:
-		e.setDown(b, s, describe(r))
+		e.setDown(b, s, why)
 	case st.Passed() && !s.opUp && (s.check == nil || s.check.health.Up()):
-		e.setUp(b, s, describe(r))
+		e.setUp(b, s, why)
 	}
 }
 
@@ -598,11 +632,12 @@ func (b *backend) applyWeight(s *server) {
 		w = 0
 	}
 	if !s.slowEnd.IsZero() {
-		left := time.Until(s.slowEnd)
-		if left > 0 && w > 0 {
-			ss := s.cfg.Params.Slowstart
-			pct := int64(((ss-left)*100 + ss - 1) / ss)
-			w = max(1, int((int64(w)*pct+99)/100))
+		// HAProxy's server_recalc_eweight: in whole seconds, the ramp is
+		// (16*elapsed + slowstart)/slowstart sixteenths of the weight.
+		ss := int64((s.cfg.Params.Slowstart + time.Second - 1) / time.Second)
+		elapsed := int64(time.Since(s.slowEnd.Add(-s.cfg.Params.Slowstart)) / time.Second)
+		if sixteenths := (16*elapsed + ss) / ss; sixteenths < 16 && w > 0 {
+			w = int((int64(w)*sixteenths + 15) / 16)
 		} else {
 			s.slowEnd = time.Time{}
 		}
@@ -626,27 +661,43 @@ func (e *Engine) startSlowstart(b *backend, s *server) {
 	var tick func()
 	tick = func() {
 		b.mu.Lock()
-		defer b.mu.Unlock()
 		if s.slowEnd.IsZero() || !s.opUp {
+			b.mu.Unlock()
 			return
 		}
 		b.applyWeight(s)
 		if !s.slowEnd.IsZero() {
+			b.mu.Unlock()
 			time.AfterFunc(step, tick)
+			return
 		}
+		// The ramp is over: HAProxy tells it with a second, bare UP line.
+		act, bck := b.counts()
+		total := b.queue.Len() + s.queue.Len()
+		b.mu.Unlock()
+		msg := fmt.Sprintf("%sServer %s/%s is UP. %d active and %d backup servers online.%s 0 sessions requeued, %d total in queue",
+			backupWord(s, "Backup "), b.name, s.cfg.Name, act, bck, onBackup(act, bck), total)
+		e.health.warn("%s.", msg)
+		b.logf(logsink.LevelNotice, "%s.", msg)
 	}
 	time.AfterFunc(step, tick)
 }
 
-// setMaint puts a server in or out of maintenance, as HAProxy's
-// srv_set_admin_flag: its checks pause and it takes no connection.
-func (e *Engine) setMaint(b *backend, s *server, on bool, why string) {
+// setMaint puts a server in or out of forced maintenance (an agent's
+// maint and ready), as HAProxy's srv_set_admin_flag: its health checks
+// pause and it takes no connection; leaving, it is checked at once and
+// counts as up until its first failure.
+func (e *Engine) setMaint(b *backend, s *server, on bool) {
 	b.mu.Lock()
 	if s.maint == on {
 		b.mu.Unlock()
 		return
 	}
 	s.maint = on
+	if !on && s.check != nil {
+		s.check.health = check.NewHealth(s.check.health.Rise, s.check.health.Fall)
+		s.opUp = true
+	}
 	b.bal.SetUp(s.lb, !on && s.opUp)
 	var xferred int
 	if on {
@@ -656,19 +707,57 @@ func (e *Engine) setMaint(b *backend, s *server, on bool, why string) {
 	}
 	act, bck := b.counts()
 	cur := s.cur.Load()
+	b.mu.Unlock()
+	pre := backupWord(s, "Backup ")
+	if on {
+		msg := fmt.Sprintf("%sServer %s/%s is going DOWN for maintenance. %d active and %d backup servers left.%s %d sessions active, %d requeued, %d remaining in queue",
+			pre, b.name, s.cfg.Name, act, bck, onBackup(act, bck), cur, xferred, s.queue.Len())
+		e.health.warn("%s.", msg)
+		b.logf(logsink.LevelAlert, "%s.", msg)
+		if act+bck == 0 {
+			e.noServer(b)
+		}
+		return
+	}
+	state := "UP/READY"
+	if s.drain {
+		state = "UP/DRAIN"
+	}
+	msg := fmt.Sprintf("%sServer %s/%s is %s (leaving forced maintenance)", pre, b.name, s.cfg.Name, state)
+	e.health.warn("%s.", msg)
+	b.logf(logsink.LevelNotice, "%s.", msg)
+	if s.check != nil && e.health.sched != nil {
+		e.health.sched.Hurry(s.check.task, 0)
+	}
+}
+
+// setDrain puts a server in or out of forced drain (an agent's drain and
+// ready): it keeps its connections but gets no new ones.
+func (e *Engine) setDrain(b *backend, s *server, on bool) {
+	b.mu.Lock()
+	was := s.drain
+	s.drain = on
+	b.applyWeight(s)
+	act, bck := b.counts()
 	total := b.queue.Len() + s.queue.Len()
 	b.mu.Unlock()
+	pre := backupWord(s, "Backup ")
 	var msg string
-	if on {
-		msg = fmt.Sprintf("%sServer %s/%s is going DOWN for maintenance (%s). %d active and %d backup servers left.%s %d sessions active, %d requeued, %d remaining in queue",
-			backupWord(s, "Backup "), b.name, s.cfg.Name, why, act, bck, onBackup(act, bck), cur, xferred, s.queue.Len())
-	} else {
-		msg = fmt.Sprintf("%sServer %s/%s is UP (leaving maintenance). %d active and %d backup servers online.%s %d sessions requeued, %d total in queue",
-			backupWord(s, "Backup "), b.name, s.cfg.Name, act, bck, onBackup(act, bck), xferred, total)
+	switch {
+	case on && was:
+		msg = fmt.Sprintf("%sServer %s/%s remains in forced drain mode", pre, b.name, s.cfg.Name)
+	case on:
+		msg = fmt.Sprintf("%sServer %s/%s enters drain state. %d active and %d backup servers online.%s 0 sessions requeued, %d total in queue",
+			pre, b.name, s.cfg.Name, act, bck, onBackup(act, bck), total)
+	case was:
+		state := "UP"
+		if !s.opUp {
+			state = "DOWN"
+		}
+		msg = fmt.Sprintf("%sServer %s/%s is %s (leaving forced drain)", pre, b.name, s.cfg.Name, state)
+	default:
+		return
 	}
 	e.health.warn("%s.", msg)
 	b.logf(logsink.LevelNotice, "%s.", msg)
-	if on && act+bck == 0 {
-		e.noServer(b)
-	}
 }
