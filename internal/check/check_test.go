@@ -189,12 +189,22 @@ func TestTCPCheckScript(t *testing.T) {
 		}
 	})
 	silent := server(t, func(c net.Conn) { io.Copy(io.Discard, c) })
-	closer := server(t, func(c net.Conn) { c.Write([]byte("-ERR nope\r\n")) })
+	closer := server(t, func(c net.Conn) {
+		c.Read(make([]byte, 64))
+		c.Write([]byte("-ERR nope\r\n"))
+	})
+	resetter := server(t, func(c net.Conn) {
+		c.(*net.TCPConn).SetLinger(0)
+		time.Sleep(20 * time.Millisecond)
+	})
 	ping := lines("tcp-check", `send PING\r\n`, "expect string +PONG")
 	ping[0].Args = []string{"PING\r\n"}
 	sp := build(t, Rules{Option: "tcp-check", Lines: ping})
 	expectResult(t, sp.Run(context.Background(), target(redisLike)), L7OK, 0, "(tcp-check)")
 	expectResult(t, sp.Run(context.Background(), target(closer)), L7Rsp, 0, "TCPCHK did not match content '+PONG' at step 2")
+	expectResult(t, sp.Run(context.Background(), target(resetter)), SockErr, 0, "Connection reset by peer at step 2 of tcp-check (expect string '+PONG')")
+	empty := server(t, func(c net.Conn) { c.Read(make([]byte, 64)) })
+	expectResult(t, sp.Run(context.Background(), target(empty)), L7Rsp, 0, "TCPCHK got an empty response at step 2")
 	tg := target(silent)
 	tg.Inter = 200 * time.Millisecond
 	expectResult(t, sp.Run(context.Background(), tg), L7Timeout, 0, " at step 2 of tcp-check (expect string '+PONG')")

@@ -237,7 +237,7 @@ func parseCheckRule(c *ctx, family string, steps, matches map[string]bool) {
 			}
 		}
 		if seenSend {
-			c.alertf("'http-check send' : unable to add http-check send rule at step %d (missing connect rule)", len(c.proxy.Rules[family])+1)
+			c.alertf("'http-check send' : unable to add http-check send rule at step %d (missing connect rule).", len(c.proxy.Rules[family])+1)
 			return
 		}
 	}
