@@ -220,6 +220,14 @@ func TestTCPCheckScript(t *testing.T) {
 	sp = build(t, Rules{Option: "tcp-check", Lines: ls})
 	expectResult(t, sp.Run(context.Background(), target(netip.AddrPortFrom(host, 1))), L7Rsp, 0,
 		"TCPCHK matched unwanted content 'role:slave' at step 3 comment: must be master")
+	// Options may follow the pattern too, as in HAProxy.
+	ls[2].Args = []string{"!", "string", "role:slave", "comment", "after the pattern"}
+	sp = build(t, Rules{Option: "tcp-check", Lines: ls})
+	expectResult(t, sp.Run(context.Background(), target(netip.AddrPortFrom(host, 1))), L7Rsp, 0,
+		"TCPCHK matched unwanted content 'role:slave' at step 3 comment: after the pattern")
+	if err := ParseLine("tcp-check", "expect", []string{"string", "a", "string", "b"}); err == nil {
+		t.Error("two patterns in one expect were accepted")
+	}
 	ls[0].Args = []string{"port", itoa(int(closedPort(t).Port()))}
 	sp = build(t, Rules{Option: "tcp-check", Lines: ls})
 	r := sp.Run(context.Background(), target(redisLike))

@@ -96,12 +96,14 @@ func (e *Step) matchText() string {
 
 // parseExpect compiles an expect step's words (after "expect"), HAProxy's
 // `[min-recv N] [comment C] [ok-status S] [error-status S] [tout-status S]
-// [on-success F] [on-error F] [status-code E] [!] <match> <pattern>`.
+// [on-success F] [on-error F] [status-code E] [!] <match> <pattern>`, the
+// options coming before or after the match.
 func parseExpect(words []string, http bool) (*Step, error) {
 	st := &Step{Action: Expect, MinRecv: -1, OK: L7OK, Err: L7Rsp, Tout: L7Timeout, HTTPMode: http}
 	if http {
 		st.Err = Unknown // by match: L7STS for status, L7RSP for the others
 	}
+	matched := false
 	for i := 0; i < len(words); i++ {
 		w := words[i]
 		val := func() (string, error) {
@@ -163,15 +165,30 @@ func parseExpect(words []string, http bool) (*Step, error) {
 		case "!":
 			st.Negate = true
 		default:
-			return st, st.setMatch(w, words[i+1:], http)
+			// The options may also follow the pattern, as in HAProxy's
+			// `expect string +PONG comment "want pong"`.
+			if matched {
+				return nil, fmt.Errorf("only on pattern expected")
+			}
+			n, err := st.setMatch(w, words[i+1:], http)
+			if err != nil {
+				return nil, err
+			}
+			matched = true
+			i += n
 		}
 	}
-	return nil, fmt.Errorf("expects a match type and a pattern")
+	if !matched {
+		return nil, fmt.Errorf("expects a match type and a pattern")
+	}
+	return st, nil
 }
 
-func (st *Step) setMatch(kind string, rest []string, http bool) error {
+// setMatch sets the match kind and its pattern from the words after
+// kind, and reports how many of them it took.
+func (st *Step) setMatch(kind string, rest []string, http bool) (int, error) {
 	if len(rest) == 0 {
-		return fmt.Errorf("'%s' expects <pattern> as an argument", kind)
+		return 0, fmt.Errorf("'%s' expects <pattern> as an argument", kind)
 	}
 	pat := rest[0]
 	st.Pattern = pat
@@ -184,7 +201,7 @@ func (st *Step) setMatch(kind string, rest []string, http bool) error {
 	case kind == "binary":
 		st.Match = MatchBinary
 		if st.bytes, err = hex.DecodeString(pat); err != nil {
-			return fmt.Errorf("invalid binary pattern '%s'", pat)
+			return 0, fmt.Errorf("invalid binary pattern '%s'", pat)
 		}
 	case kind == "rstring" || kind == "rbinary" || kind == "rstatus":
 		st.Match = map[string]Match{"rstring": MatchRString, "rbinary": MatchRBinary, "rstatus": MatchRStatus}[kind]
@@ -192,7 +209,7 @@ func (st *Step) setMatch(kind string, rest []string, http bool) error {
 			st.Match = MatchRBody
 		}
 		if st.re, err = regexp.Compile(pat); err != nil {
-			return fmt.Errorf("invalid regex '%s': %v", pat, err)
+			return 0, fmt.Errorf("invalid regex '%s': %v", pat, err)
 		}
 	case kind == "status":
 		st.Match = MatchStatus
@@ -205,25 +222,23 @@ func (st *Step) setMatch(kind string, rest []string, http bool) error {
 				b, err2 = strconv.Atoi(hi)
 			}
 			if err1 != nil || err2 != nil || a > b {
-				return fmt.Errorf("invalid status code list '%s'", pat)
+				return 0, fmt.Errorf("invalid status code list '%s'", pat)
 			}
 			st.codes = append(st.codes, codeRange{a, b})
 		}
 	case kind == "hdr" || kind == "fhdr":
 		st.Match = MatchHdr
-		h, err := parseHdrMatch(kind == "fhdr", rest)
+		h, n, err := parseHdrMatch(kind == "fhdr", rest)
 		if err != nil {
-			return err
+			return 0, err
 		}
 		st.hdr = h
 		st.Pattern = h.text
+		return n, nil
 	default:
-		return fmt.Errorf("'%s' is %w", kind, ErrNotSupported)
+		return 0, fmt.Errorf("'%s' is %w", kind, ErrNotSupported)
 	}
-	if len(rest) > 1 && kind != "hdr" && kind != "fhdr" {
-		return fmt.Errorf("unexpected argument '%s'", rest[1])
-	}
-	return nil
+	return 1, nil
 }
 
 // hdrMatch is `hdr name [-m meth] <name> [value [-m meth] <value>]`.
@@ -289,30 +304,29 @@ func parseStrMatcher(words []string, i *int, fold bool) (strMatcher, error) {
 	return m, nil
 }
 
-func parseHdrMatch(full bool, words []string) (*hdrMatch, error) {
+// parseHdrMatch parses the words after hdr or fhdr and reports how many
+// it took.
+func parseHdrMatch(full bool, words []string) (*hdrMatch, int, error) {
 	h := &hdrMatch{full: full}
 	i := 0
 	if i >= len(words) || words[i] != "name" {
-		return nil, fmt.Errorf("'hdr' expects 'name' followed by a header name")
+		return nil, 0, fmt.Errorf("'hdr' expects 'name' followed by a header name")
 	}
 	i++
 	var err error
 	if h.name, err = parseStrMatcher(words, &i, true); err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	h.text = h.name.s
 	if i < len(words) && words[i] == "value" {
 		i++
 		v, err := parseStrMatcher(words, &i, false)
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		h.value = &v
 	}
-	if i < len(words) {
-		return nil, fmt.Errorf("unexpected argument '%s'", words[i])
-	}
-	return h, nil
+	return h, i, nil
 }
 
 // parseSend compiles a tcp-check send step.
