@@ -220,6 +220,22 @@ func TestTCPCheckScript(t *testing.T) {
 	sp = build(t, Rules{Option: "tcp-check", Lines: ls})
 	expectResult(t, sp.Run(context.Background(), target(netip.AddrPortFrom(host, 1))), L7Rsp, 0,
 		"TCPCHK matched unwanted content 'role:slave' at step 3 comment: must be master")
+	// The last rule decides a passing script's result: a connect gives
+	// Layer4 with "(tcp-check)", a send Layer7.
+	rp := itoa(int(redisLike.Port()))
+	tail := []Line{
+		{Family: "tcp-check", Action: "comment", Args: []string{"ping"}},
+		{Family: "tcp-check", Action: "connect", Args: []string{"port", rp}},
+		{Family: "tcp-check", Action: "send", Args: []string{"PING\r\n"}},
+		{Family: "tcp-check", Action: "expect", Args: []string{"string", "+PONG"}},
+		{Family: "tcp-check", Action: "connect", Args: []string{"port", rp}},
+	}
+	// A leading comment does not bring back the implicit connect (to
+	// the closed server port here).
+	dead := closedPort(t)
+	expectResult(t, build(t, Rules{Option: "tcp-check", Lines: tail}).Run(context.Background(), target(dead)), L4OK, 0, "(tcp-check)")
+	expectResult(t, build(t, Rules{Option: "tcp-check", Lines: tail[:3]}).Run(context.Background(), target(dead)), L7OK, 0, "(tcp-check)")
+
 	// Options may follow the pattern too, as in HAProxy.
 	ls[2].Args = []string{"!", "string", "role:slave", "comment", "after the pattern"}
 	sp = build(t, Rules{Option: "tcp-check", Lines: ls})
@@ -432,16 +448,45 @@ func TestProtocolChecks(t *testing.T) {
 		io.Copy(io.Discard, c)
 	})
 	sp = build(t, Rules{Option: "mysql-check"})
-	expectResult(t, sp.Run(context.Background(), target(mysql)), L7OK, 0, "8.0.99-test")
+	r := sp.Run(context.Background(), target(mysql))
+	// HAProxy reports the version first, then passes again with no info.
+	expectResult(t, r, L7OK, 0, "")
+	if r.First == nil || r.First.Info != "8.0.99-test" || r.First.Status != L7OK {
+		t.Errorf("mysql-check's first report: %+v", r.First)
+	}
+	// With a user, the login goes out before the greeting comes: this
+	// server only greets once it has it.
+	mysqlUser := server(t, func(c net.Conn) {
+		b := make([]byte, 256)
+		n, _ := io.ReadAtLeast(c, b, 4)
+		if n < 4 || !bytes.Contains(b[:n], []byte("haproxy\x00")) {
+			return
+		}
+		hs := append([]byte{10}, "8.0.99-test\x00rest"...)
+		c.Write(append(append([]byte{byte(len(hs)), 0, 0, 0}, hs...), 7, 0, 0, 2, 0, 0, 0, 2, 0, 0, 0))
+		io.Copy(io.Discard, c)
+	})
+	r = build(t, Rules{Option: "mysql-check", Args: []string{"user", "haproxy"}}).Run(context.Background(), target(mysqlUser))
+	expectResult(t, r, L7OK, 0, "")
+	if r.First == nil || r.First.Info != "8.0.99-test" {
+		t.Errorf("mysql-check user's first report: %+v", r.First)
+	}
 	mysqlErr := server(t, func(c net.Conn) {
 		e := append([]byte{0xff, 0x15, 0x04}, "#28000Access denied"...)
 		c.Write(append([]byte{byte(len(e)), 0, 0, 0}, e...))
 	})
 	expectResult(t, sp.Run(context.Background(), target(mysqlErr)), L7Sts, 1045, "#28000Access denied")
 
+	ldapBad := server(t, reply("\x30\x0c\x02\x01\x01\x61\x07\x0a\x01\x31\x04\x00\x04\x00", true))
+	expectResult(t, build(t, Rules{Option: "ldap-check"}).Run(context.Background(), target(ldapBad)), L7Sts, 49,
+		"See RFC: http://tools.ietf.org/html/rfc4511#section-4.1.9")
 	ldap := server(t, reply("\x30\x0c\x02\x01\x01\x61\x07\x0a\x01\x00\x04\x00\x04\x00", true))
 	sp = build(t, Rules{Option: "ldap-check"})
-	expectResult(t, sp.Run(context.Background(), target(ldap)), L7OK, 0, "Success")
+	r = sp.Run(context.Background(), target(ldap))
+	expectResult(t, r, L7OK, 0, "")
+	if r.First == nil || r.First.Info != "Success" {
+		t.Errorf("ldap-check's first report: %+v", r.First)
+	}
 
 	// ssl-hello-chk against a real TLS server: any handshake or alert
 	// record passes; a plain-text server does not.

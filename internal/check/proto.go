@@ -32,6 +32,7 @@ func protoCheck(name string, args []string) (*Spec, error) {
 		if user == "" {
 			return nil, fmt.Errorf("'user' is required")
 		}
+		add(lingerConnect())
 		add(&Step{Action: Send, Data: pgsqlStartup(user)})
 		e := tcpExpect(MatchRString, "^E")
 		e.Negate, e.MinRecv, e.Err = true, 5, L7Rsp
@@ -53,15 +54,17 @@ func protoCheck(name string, args []string) (*Spec, error) {
 				return nil, fmt.Errorf("only supports optional values: 'user' and 'post-41'")
 			}
 		}
-		init := &Step{Action: Expect, MinRecv: -1, OK: L7OK, Err: L7Sts}
-		init.custom = mysqlPacket(0, user == "")
-		add(init)
+		// As HAProxy, the login goes out at once, without waiting for
+		// the greeting; both replies are then read from one buffer.
+		add(lingerConnect())
 		if user != "" {
 			add(&Step{Action: Send, Data: mysqlLogin(user, post41)})
-			okp := &Step{Action: Expect, MinRecv: -1, OK: L7OK, Err: L7Sts}
-			okp.custom = mysqlPacket(-1, true)
-			add(okp)
 		}
+		add(customExpect(L7Sts, mysqlPacket(0, user == "")))
+		if user != "" {
+			add(customExpect(L7Sts, mysqlPacket(-1, true)))
+		}
+		sp.Steps[len(sp.Steps)-1].reports = true
 	case "smtpchk":
 		// HAProxy 2.6's script: a 3-digit banner, which must be 2xx, then
 		// HELO (or EHLO) with a 2xx reply, then QUIT with a 2xx reply,
@@ -70,6 +73,7 @@ func protoCheck(name string, args []string) (*Spec, error) {
 		if len(args) >= 2 && (strings.EqualFold(args[0], "HELO") || strings.EqualFold(args[0], "EHLO")) {
 			cmd = args[0] + " " + args[1]
 		}
+		add(lingerConnect())
 		e := tcpExpect(MatchRString, `^[0-9]{3}[ \r]`)
 		e.MinRecv, e.errInfo = 4, firstLine
 		add(e)
@@ -83,9 +87,8 @@ func protoCheck(name string, args []string) (*Spec, error) {
 	case "ldap-check":
 		b, _ := hexBytes("300C020101600702010304008000")
 		add(&Step{Action: Send, Data: b})
-		e := &Step{Action: Expect, MinRecv: -1, OK: L7OK, Err: L7Rsp}
-		e.custom = ldapBindResponse
-		add(e)
+		add(customExpect(L7Rsp, ldapBindResponse))
+		sp.Steps[len(sp.Steps)-1].reports = true
 	case "ssl-hello-chk":
 		add(&Step{Action: Send, Data: tlsHello()})
 		e := tcpExpect(MatchRBinary, "^1[56]")
@@ -96,6 +99,19 @@ func protoCheck(name string, args []string) (*Spec, error) {
 	}
 	sp.number()
 	return sp, nil
+}
+
+// lingerConnect is the first step of HAProxy's smtpchk, pgsql-check and
+// mysql-check: `connect default linger`, which closes the connection
+// cleanly instead of resetting it.
+func lingerConnect() *Step {
+	return &Step{Action: Connect, Default: true, Linger: true}
+}
+
+// customExpect is an expect step that a protocol's own function decides;
+// err is its failure status, and waiting too long is a Layer7 timeout.
+func customExpect(err Status, f func(buf []byte, closed bool) (bool, Result)) *Step {
+	return &Step{Action: Expect, MinRecv: -1, OK: L7OK, Err: err, Tout: L7Timeout, custom: f}
 }
 
 func tcpExpect(m Match, pat string) *Step {
@@ -259,7 +275,7 @@ func ldapBindResponse(b []byte, closed bool) (bool, Result) {
 		return true, Result{Status: L7Rsp, Info: "Not LDAPv3 protocol"}
 	}
 	if b[i+2] != 0 {
-		return true, Result{Status: L7Sts, Info: "See RFC: http://tools.ietf.org/html/rfc4511#section-4.1.9"}
+		return true, Result{Status: L7Sts, Code: int(b[i+2]), Info: "See RFC: http://tools.ietf.org/html/rfc4511#section-4.1.9"}
 	}
 	return true, Result{Status: L7OK, Info: "Success"}
 }

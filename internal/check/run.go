@@ -81,12 +81,22 @@ func (sp *Spec) Run(ctx context.Context, t Target) Result {
 	res := r.exec(ctx)
 	r.close()
 	res.Duration = time.Since(start).Milliseconds()
+	if res.First != nil {
+		res.First.Duration = res.Duration
+	}
 	return res
 }
 
 func (r *run) exec(ctx context.Context) Result {
 	steps := r.spec.Steps
-	if len(steps) == 0 || steps[0].Action != Connect {
+	// Comment lines are not rules for HAProxy (they only lend their text
+	// to the rules after them): a script opening with a comment and then
+	// a connect has no implicit connect.
+	first := 0
+	for first < len(steps) && steps[first].Action == Comment {
+		first++
+	}
+	if first == len(steps) || steps[first].Action != Connect {
 		// HAProxy's implicit first connect (step 0).
 		if res, ok := r.connect(ctx, &Step{Action: Connect, Implicit: true, Default: true}); !ok {
 			return res
@@ -117,15 +127,27 @@ func (r *run) exec(ctx context.Context) Result {
 	return r.success(last)
 }
 
-// success is the result of a script that ran to its end.
+// success is the result of a script that ran to its end. As HAProxy's
+// tcpcheck_main, it depends on the last rule: an expect gives its own
+// success, a connect Layer4 (with "(tcp-check)" unless it was the
+// implicit one), a send Layer7.
 func (r *run) success(last *Step) Result {
-	if r.lastOK == nil {
-		// No expect: connecting (and sending) was the check.
+	switch {
+	case last == nil:
 		return Result{Status: L4OK}
+	case last.Action == Connect:
+		return Result{Status: L4OK, Info: "(tcp-check)"}
+	case last.Action == Send || r.lastOK == nil:
+		return Result{Status: L7OK, Info: "(tcp-check)"}
 	}
 	st := r.lastOK
 	if r.custom != nil && r.custom.Status.Passed() {
-		return *r.custom
+		res := *r.custom
+		if st.reports {
+			first := res
+			res.Info, res.First = st.OnOK, &first
+		}
+		return res
 	}
 	res := Result{Status: st.OK}
 	switch {
@@ -142,7 +164,6 @@ func (r *run) success(last *Step) Result {
 	if st.code != nil {
 		res.Code = st.code(r.buf)
 	}
-	_ = last
 	return res
 }
 

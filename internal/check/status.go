@@ -78,6 +78,12 @@ type Result struct {
 	Info string
 	// Duration is how long the check took; negative when unknown.
 	Duration int64 // milliseconds
+	// First, when set, is a verdict HAProxy reports before this one in
+	// the same check: mysql-check and ldap-check pass with their own
+	// info (the server version, "Success"), then the end of the script
+	// passes again with none. Each report counts for the server's
+	// health; the last one's info is what state changes show.
+	First *Result
 }
 
 // ErrNotSupported marks check settings Sluice parses but cannot run yet.

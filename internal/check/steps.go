@@ -69,6 +69,7 @@ type Step struct {
 	OK, Err  Status
 	Tout     Status
 	custom   func(buf []byte, closed bool) (done bool, r Result)
+	reports  bool                    // custom reports its success itself (Result.First)
 	errInfo  func(buf []byte) string // the failure's info from the reply
 	okInfo   func(buf []byte) string // the success's info from the reply
 	code     func(buf []byte) int    // the check code from the reply

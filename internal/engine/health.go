@@ -267,6 +267,15 @@ func (c *srvCheck) run(ctx context.Context) time.Duration {
 // with check_notify_failure and check_notify_success.
 func (e *Engine) applyCheck(c *srvCheck, res check.Result) {
 	b, s := c.b, c.s
+	if res.First != nil {
+		// HAProxy's mysql-check and ldap-check report a success twice:
+		// each counts, and each may be logged, before the state changes.
+		first := *res.First
+		b.mu.Lock()
+		report := c.health.Apply(first.Status.Passed())
+		b.mu.Unlock()
+		e.logCheck(c, first, report)
+	}
 	passed := res.Status.Passed()
 	b.mu.Lock()
 	report := c.health.Apply(passed)
