@@ -247,18 +247,28 @@ func (c *srvCheck) interval() time.Duration {
 
 // run performs one check and applies its result.
 func (c *srvCheck) run(ctx context.Context) time.Duration {
-	if c.s.maint && !c.agent {
-		return c.interval() // health checks pause while the server is in maintenance
+	c.b.mu.Lock()
+	paused := c.s.maint && !c.agent
+	c.b.mu.Unlock()
+	if paused {
+		return c.nextInterval() // health checks pause while the server is in maintenance
 	}
 	res := c.spec.Run(ctx, c.target)
 	if ctx.Err() != nil {
-		return c.interval()
+		return c.nextInterval()
 	}
 	if c.agent {
 		c.e.applyAgent(c, res)
 	} else {
 		c.e.applyCheck(c, res)
 	}
+	return c.nextInterval()
+}
+
+// nextInterval is interval, read under the backend's lock.
+func (c *srvCheck) nextInterval() time.Duration {
+	c.b.mu.Lock()
+	defer c.b.mu.Unlock()
 	return c.interval()
 }
 
@@ -270,15 +280,17 @@ func (e *Engine) applyCheck(c *srvCheck, res check.Result) {
 	passed := res.Status.Passed()
 	b.mu.Lock()
 	report := c.health.Apply(passed)
+	down := !passed && c.health.H == 0 && s.opUp
+	up := passed && c.health.Up() && !s.opUp && (s.agentCheck == nil || s.agentCheck.health.Up())
 	b.mu.Unlock()
 	why := describe(res)
 	if e.logCheck(c, res, report) {
 		why = "" // log-health-checks told the details already
 	}
 	switch {
-	case !passed && c.health.H == 0 && s.opUp:
+	case down:
 		e.setDown(b, s, why)
-	case passed && c.health.Up() && !s.opUp && (s.agentCheck == nil || s.agentCheck.health.Up()):
+	case up:
 		e.setUp(b, s, why)
 	}
 }
@@ -609,16 +621,17 @@ func (e *Engine) applyAgent(c *srvCheck, res check.Result) {
 	r := check.Result{Status: st, Info: info, Duration: res.Duration}
 	b.mu.Lock()
 	report := c.health.Apply(st.Passed())
+	down := !st.Passed() && c.health.H == 0 && s.opUp
+	up := st.Passed() && !s.opUp && (s.check == nil || s.check.health.Up())
 	b.mu.Unlock()
-	logged := e.logCheck(c, r, report)
 	why := describe(r)
-	if logged {
+	if e.logCheck(c, r, report) {
 		why = ""
 	}
 	switch {
-	case !st.Passed() && c.health.H == 0 && s.opUp:
+	case down:
 		e.setDown(b, s, why)
-	case st.Passed() && !s.opUp && (s.check == nil || s.check.health.Up()):
+	case up:
 		e.setUp(b, s, why)
 	}
 }

@@ -270,7 +270,7 @@ func (s *stream) forward() bool {
 		s.bytesIn, s.bytesOut = r.ClientToServer, r.ServerToClient
 		s.cause, s.phase = relayEnd(r, e.ctx.Err() != nil)
 		if k := s.killCause.Load(); k != 0 {
-			s.cause, s.phase = logfmt.Cause(k), logfmt.PhaseData
+			s.cause, s.phase = logfmt.Cause(k), logfmt.PhaseNone
 		}
 		s.end()
 	})
