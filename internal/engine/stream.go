@@ -60,10 +60,10 @@ func (e *Engine) handle(fe *frontend, bind *config.Bind, c net.Conn, done func()
 		done()
 		return
 	}
-	if tc, ok := c.(*net.TCPConn); ok && !fe.tcpKeepAlive {
-		// Go turns TCP keep-alive on for accepted sockets; HAProxy only
-		// with option clitcpka or tcpka.
-		tc.SetKeepAlive(false)
+	if tc, ok := c.(*net.TCPConn); ok && fe.tcpKeepAlive {
+		// The listener accepts with keep-alive off; HAProxy turns it on
+		// with option clitcpka or tcpka, with the system's timings.
+		tc.SetKeepAlive(true)
 	}
 	e.actconn.Add(1)
 	fe.conns.Add(1)
