@@ -253,7 +253,8 @@ func (s *stream) forward() bool {
 	e.track(up)
 	s.peek.release()
 	t := be.cfg.Timeouts
-	tunnel.Start(s.client, up, tunnel.Timeouts{
+	// The engine's context ends the relay on a hard stop.
+	tunnel.StartContext(e.ctx, s.client, up, tunnel.Timeouts{
 		Client: s.fe.cfg.Timeouts.Client, Server: t.Server, Tunnel: t.Tunnel,
 		ClientFin: s.fe.cfg.Timeouts.ClientFin, ServerFin: t.ServerFin,
 	}, func(r tunnel.Result) {
