@@ -7,6 +7,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"syscall"
+	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -22,7 +23,7 @@ import (
 //     goroutine per poller sleeps in the runtime's epoll_wait like any
 //     other network wait and the process still has a single place where
 //     it blocks. There is one poller per GOMAXPROCS slot, opened with the
-//     first relay and closed with the last.
+//     first relay and closed shortly after the last.
 //
 //   - When a socket becomes readable, the poller's goroutine reads it into
 //     its own 16 KiB buffer and writes what it read to the other socket,
@@ -317,8 +318,9 @@ type poller struct {
 	buf    [bufSize]byte // the polling goroutine's copy buffer
 
 	mu     sync.Mutex
-	relays int // relays using the poller; the last one closes it
+	relays int // relays using the poller; once none is left it closes
 	closed bool
+	linger *time.Timer // closes the poller after pollerLinger unused
 	slots  []slot
 	free   []uint32
 }
@@ -428,8 +430,8 @@ func (p *poller) forget(d *evDir) {
 }
 
 // remove frees the relay's slots (its sockets are closed, which took
-// them out of the epoll set) and drops its reference; the last relay
-// closes the poller, which ends its goroutine.
+// them out of the epoll set) and drops its reference; a poller left
+// without relays closes soon after, which ends its goroutine.
 func (p *poller) remove(ev *evRelay) {
 	p.mu.Lock()
 	for i := range ev.dirs {
@@ -439,12 +441,29 @@ func (p *poller) remove(ev *evRelay) {
 		p.free = append(p.free, s)
 	}
 	p.relays--
-	last := p.relays == 0
-	if last {
+	if p.relays == 0 {
+		// Close once the poller has stayed unused for a while, so that
+		// a lull between connections does not reopen it every time.
+		if p.linger == nil {
+			p.linger = time.AfterFunc(pollerLinger, p.closeIfUnused)
+		} else {
+			p.linger.Reset(pollerLinger)
+		}
+	}
+	p.mu.Unlock()
+}
+
+// pollerLinger is how long a poller without relays stays open.
+const pollerLinger = 100 * time.Millisecond
+
+func (p *poller) closeIfUnused() {
+	p.mu.Lock()
+	idle := p.relays == 0 && !p.closed
+	if idle {
 		p.closed = true
 	}
 	p.mu.Unlock()
-	if last {
+	if idle {
 		p.file.Close()
 	}
 }

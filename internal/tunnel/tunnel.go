@@ -291,6 +291,12 @@ func (r *relay) shutdown(src, dst int) {
 	if r.res.Cause == CauseNone {
 		r.res.Side, r.res.Cause = sideOf(src), CauseEOF
 	}
+	if r.half {
+		// The other direction ended with a FIN too: both sockets are
+		// read to the end and about to be closed, and close(2) sends
+		// the FIN after any data still queued.
+		return
+	}
 	// An error here means dst is already dead; the other direction will
 	// observe and report that itself.
 	_ = r.conns[dst].CloseWrite()
