@@ -469,31 +469,31 @@ func (p *poller) closeIfUnused() {
 }
 
 // run waits for events and serves them until the poller is closed.
+//
+// The events are served inside one RawConn.Read, whose callback returns
+// false (wait) once a batch did not fill the event array: the inner set
+// is then empty, and any event added later makes Go's poller report the
+// epoll descriptor readable again, which the wait sees even if it came
+// while the batch was served. So no epoll_wait is spent to find the set
+// empty.
 func (p *poller) run() {
 	rc, err := p.file.SyscallConn()
 	if err != nil {
 		return
 	}
-	var n int
 	var werr error
-	wait := func(fd uintptr) bool {
-		for {
-			r, _, e := unix.RawSyscall6(unix.SYS_EPOLL_WAIT, fd,
+	serve := func(fd uintptr) bool {
+		r, _, e := unix.RawSyscall6(unix.SYS_EPOLL_WAIT, fd,
+			uintptr(unsafe.Pointer(&p.events[0])), uintptr(len(p.events)), 0, 0, 0)
+		for e == unix.EINTR {
+			r, _, e = unix.RawSyscall6(unix.SYS_EPOLL_WAIT, fd,
 				uintptr(unsafe.Pointer(&p.events[0])), uintptr(len(p.events)), 0, 0, 0)
-			if e == unix.EINTR {
-				continue
-			}
-			n, werr = int(r), nil
-			if e != 0 {
-				n, werr = 0, e
-			}
-			return n > 0 || werr != nil
 		}
-	}
-	for {
-		if err := rc.Read(wait); err != nil || werr != nil {
-			return
+		if e != 0 {
+			werr = e
+			return true
 		}
+		n := int(r)
 		for i := range p.events[:n] {
 			e := &p.events[i]
 			p.mu.Lock()
@@ -506,5 +506,10 @@ func (p *poller) run() {
 				d.ready(p.buf[:], e.Events&(unix.EPOLLRDHUP|unix.EPOLLHUP|unix.EPOLLERR) != 0)
 			}
 		}
+		// A full batch may have left events behind: return, and the
+		// next Read looks at once.
+		return n == len(p.events)
+	}
+	for werr == nil && rc.Read(serve) == nil {
 	}
 }
