@@ -64,10 +64,10 @@ func (e *Engine) handle(fe *frontend, bind *config.Bind, c net.Conn, done func()
 		done()
 		return
 	}
-	if tc, ok := c.(*net.TCPConn); ok && !fe.tcpKeepAlive {
-		// Go turns TCP keep-alive on for accepted sockets; HAProxy only
-		// with option clitcpka or tcpka.
-		tc.SetKeepAlive(false)
+	if tc, ok := c.(*net.TCPConn); ok && fe.tcpKeepAlive {
+		// The listener accepts with keep-alive off; HAProxy turns it on
+		// with option clitcpka or tcpka, with the system's timings.
+		tc.SetKeepAlive(true)
 	}
 	e.actconn.Add(1)
 	fe.conns.Add(1)
@@ -259,7 +259,8 @@ func (s *stream) forward() bool {
 	srv := res.srv
 	srv.streams.add(s, func() { s.client.Close(); up.Close() })
 	t := be.cfg.Timeouts
-	tunnel.Start(s.client, up, tunnel.Timeouts{
+	// The engine's context ends the relay on a hard stop.
+	tunnel.StartContext(e.ctx, s.client, up, tunnel.Timeouts{
 		Client: s.fe.cfg.Timeouts.Client, Server: t.Server, Tunnel: t.Tunnel,
 		ClientFin: s.fe.cfg.Timeouts.ClientFin, ServerFin: t.ServerFin,
 	}, func(r tunnel.Result) {
