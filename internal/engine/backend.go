@@ -74,6 +74,7 @@ type server struct {
 	observe     bool      // observe layer4
 	consecErrs  atomic.Int64
 	streams     streamSet // relayed connections, for on-marked-down/up
+	killable    bool      // a state change may close its connections
 	// agentWeight is the agent's last weight, in percent of the
 	// configured one (100 unless the agent said otherwise).
 	agentWeight int

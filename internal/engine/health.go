@@ -108,6 +108,17 @@ func (e *Engine) setupChecks(b *backend) error {
 			s.agentCheck = c
 		}
 		s.observe = sp.Observe == "layer4"
+		s.killable = sp.OnMarkedDown == "shutdown-sessions"
+	}
+	// on-marked-up shutdown-backup-sessions closes the backups' connections.
+	for _, s := range b.servers {
+		if s.cfg.Params.OnMarkedUp == "shutdown-backup-sessions" && !s.cfg.Params.Backup {
+			for _, o := range b.servers {
+				if o.cfg.Params.Backup {
+					o.killable = true
+				}
+			}
+		}
 	}
 	return nil
 }

@@ -257,14 +257,23 @@ func (s *stream) forward() bool {
 	e.track(up)
 	s.peek.release()
 	srv := res.srv
-	srv.streams.add(s, func() { s.client.Close(); up.Close() })
+	// The engine's context ends the relay on a hard stop; a server whose
+	// state change may close its connections (on-marked-down, or a backup
+	// under on-marked-up) gives each its own.
+	ctx := e.ctx
+	if srv.killable {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithCancel(ctx)
+		srv.streams.add(s, cancel)
+	}
 	t := be.cfg.Timeouts
-	// The engine's context ends the relay on a hard stop.
-	tunnel.StartContext(e.ctx, s.client, up, tunnel.Timeouts{
+	tunnel.StartContext(ctx, s.client, up, tunnel.Timeouts{
 		Client: s.fe.cfg.Timeouts.Client, Server: t.Server, Tunnel: t.Tunnel,
 		ClientFin: s.fe.cfg.Timeouts.ClientFin, ServerFin: t.ServerFin,
 	}, func(r tunnel.Result) {
-		srv.streams.remove(s)
+		if srv.killable {
+			srv.streams.remove(s)
+		}
 		be.release(res.srv)
 		e.untrack(up)
 		s.relayed = true
