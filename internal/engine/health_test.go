@@ -486,3 +486,29 @@ func TestManyChecksStayCheap(t *testing.T) {
 		t.Errorf("goroutines: %d before, %d after stop", before, n)
 	}
 }
+
+// slowstart: a server coming back ramps its weight in sixteenths a second
+// and says so again, bare, when the ramp is over.
+func TestSlowstart(t *testing.T) {
+	s1 := newSwitchable(t, "s1")
+	s2 := startNameServer(t, "s2")
+	e, m := startChecked(t, fmt.Sprintf(tcpDefaults+"backend be\n server s1 %s check inter 100ms rise 1 fall 1 weight 100 slowstart 2s\n server s2 %s weight 100\n", s1.addr, s2.addr()), nil)
+	s1.stop()
+	m.wait(t, `^Server be/s1 is DOWN,`, 5*time.Second)
+	s1.start(t)
+	m.wait(t, `^Server be/s1 is UP, reason: Layer4 check passed`, 5*time.Second)
+	b := e.backendList[0]
+	weight := func() int {
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		return b.servers[0].lb.Weight
+	}
+	// (16*0 + 2)/2 = 1 sixteenth: ceil(100/16) = 7.
+	if w := weight(); w != 7 {
+		t.Fatalf("weight right after recovery %d, want 7", w)
+	}
+	m.wait(t, `^Server be/s1 is UP\. 2 active and 0 backup servers online\. 0 sessions requeued, 0 total in queue\.$`, 5*time.Second)
+	if w := weight(); w != 100 {
+		t.Fatalf("weight after slowstart %d, want 100", w)
+	}
+}
