@@ -22,38 +22,38 @@ import (
 type messages struct {
 	mu    sync.Mutex
 	lines []string
-	ch    chan string
 }
 
-func newMessages() *messages { return &messages{ch: make(chan string, 1000)} }
+func newMessages() *messages { return &messages{} }
 
 func (m *messages) add(format string, a ...any) {
 	l := fmt.Sprintf(format, a...)
 	m.mu.Lock()
 	m.lines = append(m.lines, l)
 	m.mu.Unlock()
-	select {
-	case m.ch <- l:
-	default:
-	}
 }
 
-// wait returns the first message matching re, failing after d.
+// wait returns the first message so far matching re, waiting up to d for
+// one. Checks of different servers run concurrently, so the order of
+// their messages is not asserted.
 func (m *messages) wait(t *testing.T, re string, d time.Duration) string {
 	t.Helper()
 	rx := regexp.MustCompile(re)
-	deadline := time.After(d)
+	deadline := time.Now().Add(d)
 	for {
-		select {
-		case l := <-m.ch:
+		m.mu.Lock()
+		for _, l := range m.lines {
 			if rx.MatchString(l) {
+				m.mu.Unlock()
 				return l
 			}
-		case <-deadline:
-			m.mu.Lock()
-			defer m.mu.Unlock()
-			t.Fatalf("no message matching %q in %v; got:\n%s", re, d, strings.Join(m.lines, "\n"))
 		}
+		all := strings.Join(m.lines, "\n")
+		m.mu.Unlock()
+		if time.Now().After(deadline) {
+			t.Fatalf("no message matching %q in %v; got:\n%s", re, d, all)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
 
@@ -198,6 +198,7 @@ func TestFailoverUnderLoad(t *testing.T) {
 	m.wait(t, `^Server l/b is DOWN, reason: Layer4 connection problem, info: "Connection refused", check duration: \d+ms\. 2 active and 0 backup servers left\. \d+ sessions active, 0 requeued, 0 remaining in queue\.$`, 5*time.Second)
 	downAt := time.Now()
 	time.Sleep(400 * time.Millisecond)
+	backAt := time.Now() // from here b may take connections again
 	b.start(t)
 	m.wait(t, `^Server l/b is UP, reason: Layer4 check passed, check duration: \d+ms\. 3 active and 0 backup servers online\. 0 sessions requeued, 0 total in queue\.$`, 5*time.Second)
 	upAt := time.Now()
@@ -209,7 +210,7 @@ func TestFailoverUnderLoad(t *testing.T) {
 	seenAfterUp := map[string]int{}
 	for _, r := range results {
 		switch {
-		case r.at.After(downAt) && r.at.Before(upAt):
+		case r.at.After(downAt) && r.at.Before(backAt):
 			if r.name == "" {
 				t.Errorf("a connection at %v (after the DOWN) failed", r.at.Sub(downAt))
 			}
@@ -336,7 +337,9 @@ func TestRedisTCPCheck(t *testing.T) {
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
 	front := freeAddr(t)
 	_, m := startChecked(t, fmt.Sprintf(tcpDefaults+"listen redis\n bind %s\n option tcp-check\n option log-health-checks\n"+
-		" tcp-check send PING\\r\\n\n tcp-check expect string +PONG\n server r1 %s check inter 100ms rise 1 fall 1\n", front, addr), nil)
+		" tcp-check send PING\\r\\n\n tcp-check expect string +PONG\n server r1 %s check inter 100ms rise 1 fall 1\n"+
+		"backend rc\n option redis-check\n option log-health-checks\n server r1 %s check inter 100ms rise 1 fall 1\n", front, addr, addr), nil)
+	m.wait(t, `^Health check for server rc/r1 succeeded, reason: Layer7 check passed, code: 0, info: "Redis server is ok", check duration: \d+ms, status: 1/1 UP\.$`, 5*time.Second)
 	m.wait(t, `^Health check for server redis/r1 succeeded, reason: Layer7 check passed, code: 0, info: "\(tcp-check\)", check duration: \d+ms, status: 1/1 UP\.$`, 5*time.Second)
 	cmd.Process.Kill()
 	cmd.Wait()
