@@ -253,7 +253,10 @@ func (s *stream) forward() bool {
 		return false
 	}
 	s.tConnect = time.Since(s.accept)
-	s.bsrc, s.saddr = addrPort(up.LocalAddr()), addrPort(up.RemoteAddr())
+	s.saddr = addrPort(up.RemoteAddr())
+	if l := s.fe.log; l != nil && l.format != nil {
+		s.bsrc = addrPort(up.LocalAddr()) // %bi and %bp: asked only for a log format
+	}
 	e.track(up)
 	s.peek.release()
 	srv := res.srv
@@ -289,7 +292,7 @@ func (s *stream) forward() bool {
 
 // sendProxy writes the server's send-proxy or send-proxy-v2 header, with
 // the client's address and the one it connected to, before any data.
-func (s *stream) sendProxy(up *net.TCPConn, srv *server) error {
+func (s *stream) sendProxy(up tunnel.Conn, srv *server) error {
 	var b [64]byte
 	var hdr []byte
 	switch srv.cfg.Params.SendProxy {

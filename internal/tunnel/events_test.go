@@ -177,7 +177,7 @@ func TestGoroutineRelay(t *testing.T) {
 func TestContextEndsIdleRelay(t *testing.T) {
 	checkLeaks(t)
 	client, proxyFront := pair(t)
-	proxyBack, server := pair(t)
+	proxyBack, server := backPair(t)
 	defer client.Close()
 	defer server.Close()
 	ctx, cancel := context.WithCancel(context.Background())

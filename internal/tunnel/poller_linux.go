@@ -1,7 +1,6 @@
 package tunnel
 
 import (
-	"io"
 	"os"
 	"runtime"
 	"sync"
@@ -65,6 +64,7 @@ type evDir struct {
 	ev    *evRelay
 	src   int
 	slot  uint32 // the source socket's slot in the poller
+	sock  *Sock  // the source socket when it is a Sock, which owns the slot
 	state atomic.Int32
 	total int64 // bytes moved; touched only by whoever holds it busy
 	rc    [2]syscall.RawConn
@@ -88,14 +88,29 @@ func startEvents(r *relay) bool {
 		}
 		rcs[i] = rc
 	}
-	p := pickPoller()
+	// A Sock already waits in a poller: the relay joins that one.
+	var p *poller
+	var socks [2]*Sock
+	for i, c := range r.conns {
+		if s, ok := c.(*Sock); ok {
+			if p != nil && p != s.p || !s.p.ref() {
+				if p != nil {
+					p.unref()
+				}
+				return false
+			}
+			p, socks[i] = s.p, s
+		}
+	}
 	if p == nil {
-		return false
+		if p = pickPoller(); p == nil {
+			return false
+		}
 	}
 	ev := &evRelay{r: r, p: p}
 	for i := range ev.dirs {
 		d := &ev.dirs[i]
-		d.ev, d.src, d.rc = ev, i, rcs
+		d.ev, d.src, d.rc, d.sock = ev, i, rcs, socks[i]
 		d.readFn, d.writeFn = d.doRead, d.doWrite
 	}
 	r.mu.Lock()
@@ -238,9 +253,29 @@ func (d *evDir) pump(rest *[]byte, bulk bool) {
 	}
 	// Bulk: the poller no longer needs to hear about this socket.
 	d.ev.p.forget(d)
-	m, err := io.Copy(dst, src) // resolves to splice for TCP and unix sockets
+	m, err := copyBulk(dst, src)
 	d.total += m
 	d.end(err)
+}
+
+// kick serves an event that came before the relay started, on a
+// goroutine since the poller's buffer is not at hand.
+func (d *evDir) kick() {
+	for {
+		switch d.state.Load() {
+		case stIdle:
+			if d.state.CompareAndSwap(stIdle, stBusy) {
+				go d.pump(nil, false)
+				return
+			}
+		case stBusy:
+			if d.state.CompareAndSwap(stBusy, stAgain) {
+				return
+			}
+		default:
+			return
+		}
+	}
 }
 
 // idle hands the direction back to the poller: false means an event came
@@ -328,8 +363,9 @@ type poller struct {
 // slot maps an epoll event back to a direction; gen tells a slot's reuse
 // from a stale event.
 type slot struct {
-	gen uint32
-	dir *evDir
+	gen  uint32
+	dir  *evDir
+	sock *Sock // a Sock's events go to it first
 }
 
 var (
@@ -387,12 +423,19 @@ func (p *poller) add(ev *evRelay) bool {
 	var gens [2]uint32
 	p.mu.Lock()
 	for i := range ev.dirs {
+		if s := ev.dirs[i].sock; s != nil {
+			ev.dirs[i].slot = s.slot
+			continue
+		}
 		ev.dirs[i].slot = p.takeSlot(&ev.dirs[i])
 		gens[i] = p.slots[ev.dirs[i].slot].gen
 	}
 	p.mu.Unlock()
 	for i := range ev.dirs {
 		d := &ev.dirs[i]
+		if d.sock != nil {
+			continue
+		}
 		e := unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLRDHUP | unix.EPOLLET,
 			Fd: int32(d.slot), Pad: int32(gens[i])}
 		var err error
@@ -406,7 +449,60 @@ func (p *poller) add(ev *evRelay) bool {
 			return false
 		}
 	}
+	for i := range ev.dirs {
+		if d := &ev.dirs[i]; d.sock != nil {
+			d.sock.attach(d)
+		}
+	}
 	return true
+}
+
+// addSock gives s a slot and registers it for input and output events,
+// edge-triggered. The caller's reference on p becomes s's.
+func (p *poller) addSock(s *Sock) error {
+	p.mu.Lock()
+	s.slot = p.takeSlot(nil)
+	p.slots[s.slot].sock = s
+	gen := p.slots[s.slot].gen
+	p.mu.Unlock()
+	e := unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLOUT | unix.EPOLLRDHUP | unix.EPOLLET,
+		Fd: int32(s.slot), Pad: int32(gen)}
+	if err := unix.EpollCtl(p.epfd, unix.EPOLL_CTL_ADD, s.fd, &e); err != nil {
+		p.mu.Lock()
+		p.freeSlot(s.slot)
+		p.mu.Unlock()
+		return err
+	}
+	return nil
+}
+
+// removeSock frees the slot of s, whose descriptor is closed, and drops
+// its reference.
+func (p *poller) removeSock(s *Sock) {
+	p.mu.Lock()
+	p.freeSlot(s.slot)
+	p.mu.Unlock()
+	p.unref()
+}
+
+// ref takes a reference for one more user, unless p is closed.
+func (p *poller) ref() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return false
+	}
+	p.relays++
+	return true
+}
+
+// freeSlot makes slot i free; its stale events are ignored. Caller
+// holds p.mu.
+func (p *poller) freeSlot(i uint32) {
+	p.slots[i].gen++
+	p.slots[i].dir = nil
+	p.slots[i].sock = nil
+	p.free = append(p.free, i)
 }
 
 // takeSlot gives d a slot. Caller holds p.mu.
@@ -424,6 +520,9 @@ func (p *poller) takeSlot(d *evDir) uint32 {
 // forget takes d's socket out of the epoll set (it streams with splice,
 // or registration failed). The slot stays d's until the relay leaves.
 func (p *poller) forget(d *evDir) {
+	if d.sock != nil {
+		return // its events also serve its blocking waits
+	}
 	_ = d.rc[d.src].Control(func(fd uintptr) {
 		_ = unix.EpollCtl(p.epfd, unix.EPOLL_CTL_DEL, int(fd), nil)
 	})
@@ -435,11 +534,18 @@ func (p *poller) forget(d *evDir) {
 func (p *poller) remove(ev *evRelay) {
 	p.mu.Lock()
 	for i := range ev.dirs {
-		s := ev.dirs[i].slot
-		p.slots[s].gen++
-		p.slots[s].dir = nil
-		p.free = append(p.free, s)
+		if ev.dirs[i].sock == nil {
+			p.freeSlot(ev.dirs[i].slot)
+		}
 	}
+	p.mu.Unlock()
+	p.unref()
+}
+
+// unref drops a reference; a poller left without users closes soon
+// after, which ends its goroutine.
+func (p *poller) unref() {
+	p.mu.Lock()
 	p.relays--
 	if p.relays == 0 {
 		// Close once the poller has stayed unused for a while, so that
@@ -498,11 +604,14 @@ func (p *poller) run() {
 			e := &p.events[i]
 			p.mu.Lock()
 			var d *evDir
+			var sk *Sock
 			if s := uint32(e.Fd); int(s) < len(p.slots) && p.slots[s].gen == uint32(e.Pad) {
-				d = p.slots[s].dir
+				d, sk = p.slots[s].dir, p.slots[s].sock
 			}
 			p.mu.Unlock()
-			if d != nil {
+			if sk != nil {
+				sk.event(e.Events, p.buf[:])
+			} else if d != nil {
 				d.ready(p.buf[:], e.Events&(unix.EPOLLRDHUP|unix.EPOLLHUP|unix.EPOLLERR) != 0)
 			}
 		}
