@@ -22,6 +22,12 @@
 //     connection up can end after Start. Relay is the blocking form;
 //     StartContext ends a relay from outside.
 //
+//   - On Linux, Dial opens server connections below the net package, as
+//     HAProxy does: a non-blocking socket whose connect(2) completes in
+//     the epoll set of the relay that will carry it (sock_linux.go). Go's
+//     network poller never sees it, and the relay needs no registration
+//     of its own for it.
+//
 //   - Half-close is honoured like HAProxy does: a FIN (EOF) read on one side
 //     becomes a shutdown(SHUT_WR) on the other side, and the opposite
 //     direction keeps flowing. Both sockets are closed once both directions
