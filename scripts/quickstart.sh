@@ -7,16 +7,30 @@ mkdir -p bin
 go build -o bin/sluice ./cmd/sluice
 go build -o bin/demo-backends ./examples/demo-backends
 bin/demo-backends & backends=$!
+for port in 9001 9002 9003; do
+  for _ in $(seq 50); do
+    (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break
+    sleep 0.1
+  done
+done
 log=bin/quickstart.log
-bin/sluice -f examples/quickstart.cfg >"$log" & sluice=$!
+errlog=bin/quickstart.err
+bin/sluice -f examples/quickstart.cfg >"$log" 2>"$errlog" & sluice=$!
 trap 'kill $sluice $backends $tailer 2>/dev/null; wait 2>/dev/null' EXIT INT TERM
 tailer=
 for _ in $(seq 50); do
   (exec 3<>/dev/tcp/127.0.0.1/8080) 2>/dev/null && break
   sleep 0.1
 done
+for _ in $(seq 50); do
+  grep -q 's4 is DOWN' "$errlog" 2>/dev/null && break
+  sleep 0.1
+done
 echo
-echo "Sluice listens on 127.0.0.1:8080 and balances over three servers (round robin):"
+echo "Sluice health-checks its four servers; s4 is not running, so it was marked DOWN:"
+sed 's/^/  /' "$errlog"
+echo
+echo "Sluice listens on 127.0.0.1:8080 and balances over the three live servers (round robin):"
 for i in 1 2 3 4 5 6; do
   printf '  request %d -> ' "$i"
   if command -v curl >/dev/null; then curl -s http://127.0.0.1:8080/; else
@@ -29,5 +43,5 @@ echo "date, frontend, backend/server, Tw/Tc/Tt ms, bytes, termination state, cou
 tail -n 6 "$log" | sed 's/^/  /'
 echo
 echo "Try it yourself: curl http://127.0.0.1:8080/   (new log lines follow; Ctrl-C stops everything)"
-tail -n 0 -f "$log" & tailer=$!
+tail -n 0 -f "$log" "$errlog" & tailer=$!
 wait $sluice

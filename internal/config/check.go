@@ -7,6 +7,7 @@ import (
 
 	"sluice/internal/acl"
 	"sluice/internal/logfmt"
+	"sluice/internal/netaddr"
 	"sluice/internal/sample"
 )
 
@@ -31,10 +32,25 @@ func (l *loader) postParse() {
 			l.checkLogFormat(p)
 		}
 		l.checkUserlistRefs(p)
+		l.checkServerChecks(p)
 		l.checkTimeouts(p)
 		l.checkLogs(p)
 		if p.Cap == CapFE && len(p.Binds) == 0 {
 			l.diags.global(SevWarning, p.Pos, "frontend '%s' has no 'bind' directive. Please declare it as a backend if this was intended.", p.Name)
+		}
+	}
+}
+
+// checkServerChecks refuses health checks with no port to connect to, as
+// HAProxy's check_config_validity.
+func (l *loader) checkServerChecks(p *Proxy) {
+	kind := "backend"
+	if p.Cap&CapFE != 0 {
+		kind = "proxy"
+	}
+	for _, s := range p.Servers {
+		if s.Params.Check && s.Params.Port == 0 && (s.Addr.PortMode != netaddr.PortFixed || s.Addr.Port == 0) {
+			l.diags.global(SevAlert, s.Pos, "config: %s '%s': server '%s' has neither service port nor check port.", kind, p.Name, s.Name)
 		}
 	}
 }

@@ -108,6 +108,17 @@ func (e *Engine) setupChecks(b *backend) error {
 			s.agentCheck = c
 		}
 		s.observe = sp.Observe == "layer4"
+		s.killable = sp.OnMarkedDown == "shutdown-sessions"
+	}
+	// on-marked-up shutdown-backup-sessions closes the backups' connections.
+	for _, s := range b.servers {
+		if s.cfg.Params.OnMarkedUp == "shutdown-backup-sessions" && !s.cfg.Params.Backup {
+			for _, o := range b.servers {
+				if o.cfg.Params.Backup {
+					o.killable = true
+				}
+			}
+		}
 	}
 	return nil
 }
@@ -247,18 +258,28 @@ func (c *srvCheck) interval() time.Duration {
 
 // run performs one check and applies its result.
 func (c *srvCheck) run(ctx context.Context) time.Duration {
-	if c.s.maint && !c.agent {
-		return c.interval() // health checks pause while the server is in maintenance
+	c.b.mu.Lock()
+	paused := c.s.maint && !c.agent
+	c.b.mu.Unlock()
+	if paused {
+		return c.nextInterval() // health checks pause while the server is in maintenance
 	}
 	res := c.spec.Run(ctx, c.target)
 	if ctx.Err() != nil {
-		return c.interval()
+		return c.nextInterval()
 	}
 	if c.agent {
 		c.e.applyAgent(c, res)
 	} else {
 		c.e.applyCheck(c, res)
 	}
+	return c.nextInterval()
+}
+
+// nextInterval is interval, read under the backend's lock.
+func (c *srvCheck) nextInterval() time.Duration {
+	c.b.mu.Lock()
+	defer c.b.mu.Unlock()
 	return c.interval()
 }
 
@@ -279,15 +300,17 @@ func (e *Engine) applyCheck(c *srvCheck, res check.Result) {
 	passed := res.Status.Passed()
 	b.mu.Lock()
 	report := c.health.Apply(passed)
+	down := !passed && c.health.H == 0 && s.opUp
+	up := passed && c.health.Up() && !s.opUp && (s.agentCheck == nil || s.agentCheck.health.Up())
 	b.mu.Unlock()
 	why := describe(res)
 	if e.logCheck(c, res, report) {
 		why = "" // log-health-checks told the details already
 	}
 	switch {
-	case !passed && c.health.H == 0 && s.opUp:
+	case down:
 		e.setDown(b, s, why)
-	case passed && c.health.Up() && !s.opUp && (s.agentCheck == nil || s.agentCheck.health.Up()):
+	case up:
 		e.setUp(b, s, why)
 	}
 }
@@ -618,16 +641,17 @@ func (e *Engine) applyAgent(c *srvCheck, res check.Result) {
 	r := check.Result{Status: st, Info: info, Duration: res.Duration}
 	b.mu.Lock()
 	report := c.health.Apply(st.Passed())
+	down := !st.Passed() && c.health.H == 0 && s.opUp
+	up := st.Passed() && !s.opUp && (s.check == nil || s.check.health.Up())
 	b.mu.Unlock()
-	logged := e.logCheck(c, r, report)
 	why := describe(r)
-	if logged {
+	if e.logCheck(c, r, report) {
 		why = ""
 	}
 	switch {
-	case !st.Passed() && c.health.H == 0 && s.opUp:
+	case down:
 		e.setDown(b, s, why)
-	case st.Passed() && !s.opUp && (s.check == nil || s.check.health.Up()):
+	case up:
 		e.setUp(b, s, why)
 	}
 }

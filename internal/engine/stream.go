@@ -64,10 +64,10 @@ func (e *Engine) handle(fe *frontend, bind *config.Bind, c net.Conn, done func()
 		done()
 		return
 	}
-	if tc, ok := c.(*net.TCPConn); ok && !fe.tcpKeepAlive {
-		// Go turns TCP keep-alive on for accepted sockets; HAProxy only
-		// with option clitcpka or tcpka.
-		tc.SetKeepAlive(false)
+	if tc, ok := c.(*net.TCPConn); ok && fe.tcpKeepAlive {
+		// The listener accepts with keep-alive off; HAProxy turns it on
+		// with option clitcpka or tcpka, with the system's timings.
+		tc.SetKeepAlive(true)
 	}
 	e.actconn.Add(1)
 	fe.conns.Add(1)
@@ -253,24 +253,37 @@ func (s *stream) forward() bool {
 		return false
 	}
 	s.tConnect = time.Since(s.accept)
-	s.bsrc, s.saddr = addrPort(up.LocalAddr()), addrPort(up.RemoteAddr())
+	s.saddr = addrPort(up.RemoteAddr())
+	if l := s.fe.log; l != nil && l.format != nil {
+		s.bsrc = addrPort(up.LocalAddr()) // %bi and %bp: asked only for a log format
+	}
 	e.track(up)
 	s.peek.release()
 	srv := res.srv
-	srv.streams.add(s, func() { s.client.Close(); up.Close() })
+	// The engine's context ends the relay on a hard stop; a server whose
+	// state change may close its connections (on-marked-down, or a backup
+	// under on-marked-up) gives each its own.
+	ctx := e.ctx
+	if srv.killable {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithCancel(ctx)
+		srv.streams.add(s, cancel)
+	}
 	t := be.cfg.Timeouts
-	tunnel.Start(s.client, up, tunnel.Timeouts{
+	tunnel.StartContext(ctx, s.client, up, tunnel.Timeouts{
 		Client: s.fe.cfg.Timeouts.Client, Server: t.Server, Tunnel: t.Tunnel,
 		ClientFin: s.fe.cfg.Timeouts.ClientFin, ServerFin: t.ServerFin,
 	}, func(r tunnel.Result) {
-		srv.streams.remove(s)
+		if srv.killable {
+			srv.streams.remove(s)
+		}
 		be.release(res.srv)
 		e.untrack(up)
 		s.relayed = true
 		s.bytesIn, s.bytesOut = r.ClientToServer, r.ServerToClient
 		s.cause, s.phase = relayEnd(r, e.ctx.Err() != nil)
 		if k := s.killCause.Load(); k != 0 {
-			s.cause, s.phase = logfmt.Cause(k), logfmt.PhaseData
+			s.cause, s.phase = logfmt.Cause(k), logfmt.PhaseNone
 		}
 		s.end()
 	})
@@ -279,7 +292,7 @@ func (s *stream) forward() bool {
 
 // sendProxy writes the server's send-proxy or send-proxy-v2 header, with
 // the client's address and the one it connected to, before any data.
-func (s *stream) sendProxy(up *net.TCPConn, srv *server) error {
+func (s *stream) sendProxy(up tunnel.Conn, srv *server) error {
 	var b [64]byte
 	var hdr []byte
 	switch srv.cfg.Params.SendProxy {

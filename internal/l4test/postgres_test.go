@@ -91,7 +91,17 @@ func TestPostgreSQL(t *testing.T) {
 	}
 
 	addr := freeAddr(t)
-	startSluice(t, longTimeouts+"listen pg\n bind "+addr+"\n server db 127.0.0.1:"+port+"\n")
+	// The same Sluice checks the cluster with pgsql-check: the server asks
+	// for authentication or accepts the user, which passes.
+	sl := startSluice(t, longTimeouts+"listen pg\n bind "+addr+"\n server db 127.0.0.1:"+port+"\n"+
+		"backend pgok\n option pgsql-check user postgres\n option log-health-checks\n server db 127.0.0.1:"+port+" check inter 200ms rise 1 fall 1\n")
+	for _, want := range []string{
+		`Health check for server pgok/db succeeded, reason: Layer7 check passed, code: 0, info: "PostgreSQL server is ok", check duration: `,
+	} {
+		if !waitFor(10*time.Second, func() bool { return strings.Contains(sl.out.String(), want) }) {
+			t.Fatalf("sluice never said %q:\n%s", want, sl.out.String())
+		}
+	}
 	via := []string{"-h", "127.0.0.1", "-p", portOf(addr), "-U", "postgres"}
 
 	out, err := pgCmd(nil, psql, append(via, "-tAc", "select 1")...).CombinedOutput()

@@ -7,9 +7,11 @@
 // or v4v6 is set, TCP_DEFER_ACCEPT, SO_REUSEPORT for seamless reloads, the
 // temporary-name-then-rename dance HAProxy uses to replace a UNIX socket
 // without a window where the path is missing, and NUL-padded abstract
-// socket names. The sockets are then handed to the net package
-// (net.FileListener), so TCP listeners are plain *net.TCPListener values
-// whose connections are *net.TCPConn and keep splice(2) available.
+// socket names. TCP sockets are made by net.ListenConfig with those
+// options applied in its Control hook (and keep-alive left off on accepted
+// sockets); the others are handed to the net package (net.FileListener).
+// Either way TCP listeners are plain *net.TCPListener values whose
+// connections are *net.TCPConn and keep splice(2) available.
 //
 // Error messages follow HAProxy's ("cannot bind socket (Address already in
 // use) for [127.0.0.1:80]") so that Sluice can print them after
@@ -24,6 +26,7 @@ import (
 	"net/netip"
 	"os"
 	"strconv"
+	"sync"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -132,11 +135,89 @@ func openInetRange(a netaddr.BindAddr, opt Options) ([]net.Listener, error) {
 }
 
 // openInet creates, configures, binds and listens on one TCP socket.
+//
+// It goes through net.ListenConfig with KeepAlive -1 rather than through
+// raw calls and net.FileListener: Go then leaves accepted sockets alone
+// (a FileListener's sockets each get TCP keep-alive and its three timing
+// options, four setsockopt calls per connection that HAProxy does not
+// make). The options HAProxy sets before bind(2) are applied in Control.
+// An IPv4-mapped IPv6 address, which ListenConfig cannot bind as IPv6,
+// takes the raw path.
 func openInet(ip netip.Addr, port int, opt Options) (net.Listener, error) {
 	where := ip.String() + ":" + strconv.Itoa(port) // HAProxy prints v6 without brackets
 	if !ip.IsValid() {
 		return nil, fmt.Errorf("invalid address: '' in '%s'", where)
 	}
+	if ip.Is4In6() {
+		return openInetRaw(ip, port, opt, where)
+	}
+	network, family := "tcp4", unix.AF_INET
+	if ip.Is6() {
+		network, family = "tcp6", unix.AF_INET6
+	}
+	lc := net.ListenConfig{
+		KeepAlive: -1,
+		Control: func(_, _ string, rc syscall.RawConn) error {
+			var err error
+			if cerr := rc.Control(func(fd uintptr) { err = setInetOptions(int(fd), family, opt) }); cerr != nil {
+				return cerr
+			}
+			return err
+		},
+	}
+	ln, err := lc.Listen(context.Background(), network, netip.AddrPortFrom(ip, uint16(port)).String())
+	if err != nil {
+		return nil, listenErr(err, "for ["+where+"]")
+	}
+	if opt.Backlog > 0 {
+		// Go listens with the system maximum; listen(2) again only
+		// changes the backlog of a listening socket.
+		if err := relisten(ln.(*net.TCPListener), opt.Backlog); err != nil {
+			ln.Close()
+			return nil, sockErr("cannot listen to socket", err, "for ["+where+"]")
+		}
+	}
+	return ln, nil
+}
+
+// listenErr turns net.ListenConfig's error into HAProxy's message for the
+// step that failed.
+func listenErr(err error, where string) error {
+	var oe *optErr
+	if errors.As(err, &oe) {
+		return sockErr(oe.msg, oe.err, where)
+	}
+	var se *os.SyscallError
+	if errors.As(err, &se) {
+		switch se.Syscall {
+		case "socket":
+			return sockErr("cannot create listening socket", se.Err, where)
+		case "bind":
+			return sockErr("cannot bind socket", se.Err, where)
+		case "listen":
+			return sockErr("cannot listen to socket", se.Err, where)
+		}
+		return sockErr("cannot "+se.Syscall+" socket", se.Err, where)
+	}
+	return sockErr("cannot bind socket", err, where)
+}
+
+func relisten(ln *net.TCPListener, backlog int) error {
+	rc, err := ln.SyscallConn()
+	if err != nil {
+		return err
+	}
+	var lerr error
+	if err := rc.Control(func(fd uintptr) { lerr = unix.Listen(int(fd), backlog) }); err != nil {
+		return err
+	}
+	return lerr
+}
+
+// openInetRaw is openInet with raw system calls and net.FileListener.
+// Sockets accepted from such a listener have Go's keep-alive settings;
+// the accept loop turns them off (see rawListeners).
+func openInetRaw(ip netip.Addr, port int, opt Options, where string) (net.Listener, error) {
 	family, sa := inetSockaddr(ip, port)
 	fd, err := unix.Socket(family, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, unix.IPPROTO_TCP)
 	if err != nil {
@@ -187,8 +268,12 @@ func setInetOptions(fd, family int, opt Options) error {
 			return &optErr{"cannot do so_reuseport", err}
 		}
 	}
-	if family == unix.AF_INET6 && (opt.V6Only || opt.V4V6) {
-		if err := unix.SetsockoptInt(fd, unix.IPPROTO_IPV6, unix.IPV6_V6ONLY, boolInt(opt.V6Only)); err != nil {
+	if family == unix.AF_INET6 {
+		// Go sets IPV6_V6ONLY on every IPv6 socket it creates; without
+		// v6only or v4v6 the system default applies, as in HAProxy.
+		asked := opt.V6Only || opt.V4V6
+		v6only := opt.V6Only || !asked && sysBindV6Only()
+		if err := unix.SetsockoptInt(fd, unix.IPPROTO_IPV6, unix.IPV6_V6ONLY, boolInt(v6only)); err != nil && asked {
 			return &optErr{"cannot set IPV6_V6ONLY", err}
 		}
 	}
@@ -201,6 +286,12 @@ func setInetOptions(fd, family int, opt Options) error {
 	}
 	return nil
 }
+
+// sysBindV6Only reads net.ipv6.bindv6only, the default of IPV6_V6ONLY.
+var sysBindV6Only = sync.OnceValue(func() bool {
+	b, err := os.ReadFile("/proc/sys/net/ipv6/bindv6only")
+	return err == nil && len(b) > 0 && b[0] == '1'
+})
 
 func boolInt(b bool) int {
 	if b {
@@ -219,7 +310,31 @@ func fileListener(fd int, name string) (net.Listener, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cannot use listening socket [%s]: %w", name, err)
 	}
+	if tl, ok := ln.(*net.TCPListener); ok {
+		rawListeners.Store(tl, struct{}{})
+	}
 	return ln, nil
+}
+
+// rawListeners holds the TCP listeners made by net.FileListener, whose
+// accepted sockets come with Go's TCP keep-alive on. The accept loop turns
+// it off for them, so that every accepted socket starts without
+// keep-alive, as in HAProxy, whatever the listener's origin.
+var rawListeners sync.Map // *net.TCPListener -> struct{}
+
+// keepAliveOn reports whether ln's accepted sockets have Go's keep-alive
+// on, and forgets ln when forget is set.
+func keepAliveOn(ln net.Listener, forget bool) bool {
+	tl, ok := ln.(*net.TCPListener)
+	if !ok {
+		return false
+	}
+	if forget {
+		_, on := rawListeners.LoadAndDelete(tl)
+		return on
+	}
+	_, on := rawListeners.Load(tl)
+	return on
 }
 
 // openFD adopts an inherited descriptor after the checks HAProxy makes

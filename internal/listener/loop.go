@@ -28,6 +28,7 @@ type Loop struct {
 	wg      sync.WaitGroup // the accept goroutine and every handler
 	errMu   sync.Mutex
 	lastErr error
+	rawKA   bool // accepted sockets come with Go's keep-alive on
 }
 
 // Serve starts accepting connections from ln in a new goroutine. For each
@@ -37,7 +38,8 @@ type Loop struct {
 // accepting it), then calls handle(conn) in a new
 // goroutine; the limiters are released when handle returns. handle owns
 // conn and must close it. The accepted conn is the listener's own type
-// (*net.TCPConn for TCP), never wrapped.
+// (*net.TCPConn for TCP), never wrapped; a TCP conn has TCP keep-alive
+// off, as HAProxy's accepted sockets do without option clitcpka.
 //
 // Resource errors from accept (EMFILE, ENFILE, ENOBUFS, ENOMEM) pause the
 // loop briefly and it retries, as HAProxy does; ECONNABORTED and EINTR are
@@ -56,7 +58,7 @@ func Serve(ln net.Listener, limits []*Limiter, handle func(net.Conn)) *Loop {
 // Wait waits for every done.
 func ServeAsync(ln net.Listener, limits []*Limiter, handle func(c net.Conn, done func())) *Loop {
 	ctx, cancel := context.WithCancel(context.Background())
-	l := &Loop{ln: ln, limits: limits, handle: handle, ctx: ctx, cancel: cancel}
+	l := &Loop{ln: ln, limits: limits, handle: handle, ctx: ctx, cancel: cancel, rawKA: keepAliveOn(ln, false)}
 	l.wg.Add(1)
 	go l.run()
 	return l
@@ -69,6 +71,7 @@ func (l *Loop) Stop() {
 	l.stop.Do(func() {
 		l.cancel()
 		l.ln.Close()
+		keepAliveOn(l.ln, true)
 	})
 }
 
@@ -111,6 +114,11 @@ func (l *Loop) run() {
 			continue
 		}
 		backoff = 0
+		if l.rawKA {
+			if tc, ok := conn.(*net.TCPConn); ok {
+				tc.SetKeepAlive(false)
+			}
+		}
 		l.wg.Add(1)
 		go l.serve(conn)
 	}

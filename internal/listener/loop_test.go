@@ -314,3 +314,63 @@ func TestSockPair(t *testing.T) {
 		t.Errorf("client read %q: %v", buf, err)
 	}
 }
+
+// connOpt reads an integer socket option of a connection.
+func connOpt(t *testing.T, c net.Conn, level, opt int) int {
+	t.Helper()
+	rc, err := c.(syscall.Conn).SyscallConn()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v int
+	var gerr error
+	if err := rc.Control(func(fd uintptr) { v, gerr = unix.GetsockoptInt(int(fd), level, opt) }); err != nil {
+		t.Fatal(err)
+	}
+	if gerr != nil {
+		t.Fatalf("getsockopt(%d, %d): %v", level, opt, gerr)
+	}
+	return v
+}
+
+// Accepted sockets start without TCP keep-alive, as HAProxy's do, whether
+// the listener was bound by address or inherited as fd@N.
+func TestServeKeepAliveOff(t *testing.T) {
+	inherited := openOne(t, ephemeral("127.0.0.1"), DefaultOptions())
+	f, err := inherited.(*net.TCPListener).File()
+	if err != nil {
+		t.Fatal(err)
+	}
+	fd, err := unix.Dup(int(f.Fd())) // Open takes this one over
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	fdLns, err := Open(netaddr.BindAddr{Kind: netaddr.KindFD, FD: fd}, DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	closeAll(t, fdLns)
+	for name, ln := range map[string]net.Listener{
+		"address": openOne(t, ephemeral("127.0.0.1"), DefaultOptions()),
+		"fd@":     fdLns[0],
+	} {
+		got := make(chan int, 1)
+		loop := Serve(ln, nil, func(c net.Conn) {
+			got <- connOpt(t, c, unix.SOL_SOCKET, unix.SO_KEEPALIVE)
+			c.Close()
+		})
+		client := dial(t, ln.Addr().String())
+		select {
+		case v := <-got:
+			if v != 0 {
+				t.Errorf("%s: accepted socket has SO_KEEPALIVE=%d, want 0", name, v)
+			}
+		case <-time.After(testDeadline):
+			t.Fatalf("%s: no connection accepted", name)
+		}
+		client.Close()
+		loop.Stop()
+		loop.Wait()
+	}
+}

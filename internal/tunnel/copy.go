@@ -1,7 +1,6 @@
 package tunnel
 
 import (
-	"io"
 	"sync"
 
 	"golang.org/x/sys/unix"
@@ -65,7 +64,7 @@ func copyAdaptive(dst, src Conn) (int64, error) {
 			return total, werr
 		}
 		if full {
-			m, err := io.Copy(dst, src) // resolves to splice for TCP and unix sockets
+			m, err := copyBulk(dst, src)
 			return total + m, err
 		}
 	}

@@ -13,10 +13,20 @@
 //     does. The connections are never wrapped: a wrapper would hide that
 //     fast path.
 //
-//   - Each direction runs on a goroutine of its own (Start); the last to
-//     finish closes both sockets and reports. The goroutine that set the
-//     connection up can end, so an idle connection holds only two small
-//     stacks. Relay is the blocking form.
+//   - On Linux, an idle relay holds no goroutine: both sockets wait in an
+//     epoll set shared by many relays, whose goroutine moves small
+//     messages itself, and a goroutine takes a direction only while it
+//     blocks writing or streams bulk data (poller_linux.go). Elsewhere each
+//     direction runs on a goroutine of its own. The direction that ends
+//     last closes both sockets and reports. The goroutine that set the
+//     connection up can end after Start. Relay is the blocking form;
+//     StartContext ends a relay from outside.
+//
+//   - On Linux, Dial opens server connections below the net package, as
+//     HAProxy does: a non-blocking socket whose connect(2) completes in
+//     the epoll set of the relay that will carry it (sock_linux.go). Go's
+//     network poller never sees it, and the relay needs no registration
+//     of its own for it.
 //
 //   - Half-close is honoured like HAProxy does: a FIN (EOF) read on one side
 //     becomes a shutdown(SHUT_WR) on the other side, and the opposite

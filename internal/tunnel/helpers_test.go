@@ -1,6 +1,7 @@
 package tunnel
 
 import (
+	"context"
 	"crypto/sha256"
 	"io"
 	"math/rand/v2"
@@ -44,10 +45,33 @@ func pair(tb testing.TB) (dialed, accepted *net.TCPConn) {
 	return d, a
 }
 
+// dialSock makes backPair dial with Dial (a Sock) instead of net.
+var dialSock bool
+
+// backPair is pair for the proxy's server side: the proxy's end is a
+// Sock when dialSock is set.
+func backPair(tb testing.TB) (dialed Conn, accepted *net.TCPConn) {
+	tb.Helper()
+	if !dialSock {
+		return pair(tb)
+	}
+	ln := listen(tb)
+	defer ln.Close()
+	d, err := Dial(context.Background(), ln.Addr().(*net.TCPAddr).AddrPort(), 5*time.Second)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	a, err := ln.AcceptTCP()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return d, a
+}
+
 func newRig(tb testing.TB, t Timeouts) *rig {
 	tb.Helper()
 	client, proxyFront := pair(tb)
-	proxyBack, server := pair(tb)
+	proxyBack, server := backPair(tb)
 	r := &rig{client: client, server: server, res: make(chan Result, 1)}
 	go func() { r.res <- Relay(proxyFront, proxyBack, t) }()
 	tb.Cleanup(func() {

@@ -1,6 +1,7 @@
 package tunnel
 
 import (
+	"context"
 	"errors"
 	"net"
 	"sync"
@@ -140,6 +141,8 @@ type relay struct {
 	res     Result
 	running atomic.Int32 // directions still copying
 	done    func(Result)
+	ev      *evRelay    // event-driven directions (see poller_linux.go), or nil
+	unwatch func() bool // stops watching the context of StartContext
 }
 
 // Relay copies client->server and server->client concurrently until both
@@ -153,12 +156,27 @@ func Relay(client, server Conn, t Timeouts) Result {
 	return <-ch
 }
 
-// Start relays like Relay but returns at once: each direction runs on a
-// goroutine of its own, started with a small stack, and the one that
-// finishes last closes both connections and calls done with the result.
-// The caller's goroutine, whose stack grew while it set the connection up,
-// can then end instead of idling for the connection's whole life.
+// Start relays like Relay but returns at once; the relay finishes on its
+// own, closes both connections and calls done with the result. On Linux
+// an idle direction holds no goroutine: both sockets wait in an epoll set
+// shared by many relays, small messages are moved by the goroutine that
+// polls it, and a goroutine is only taken while a direction is blocked
+// writing or streaming bulk data (see poller_linux.go). Elsewhere each
+// direction runs on a goroutine of its own. Either way the caller's
+// goroutine, whose stack grew while it set the connection up, can end
+// instead of idling for the connection's whole life.
+//
+// The relay owns the connections: closing one from outside would leave
+// an idle direction waiting for an event that never comes. Use
+// StartContext to end relays from outside.
 func Start(client, server Conn, t Timeouts, done func(Result)) {
+	StartContext(context.Background(), client, server, t, done)
+}
+
+// StartContext is Start, and when ctx is done the relay ends at once: both
+// connections are closed and done is called with the result so far (its
+// Cause is whatever happened before, often CauseNone).
+func StartContext(ctx context.Context, client, server Conn, t Timeouts, done func(Result)) {
 	// Deadlines left over from an earlier phase (handshake, first request)
 	// would surface as spurious errors; the watchdog enforces timeouts.
 	_ = client.SetDeadline(time.Time{})
@@ -168,13 +186,62 @@ func Start(client, server Conn, t Timeouts, done func(Result)) {
 	r.rearm()
 	r.mu.Unlock()
 	r.running.Store(2)
-	go r.run(iServer)
-	go r.run(iClient)
+	if !useEvents || !startEvents(r) {
+		go r.run(iServer)
+		go r.run(iClient)
+	}
+	if ctx.Done() != nil {
+		stop := context.AfterFunc(ctx, r.kill)
+		r.mu.Lock()
+		if r.stopped {
+			defer stop()
+		} else {
+			r.unwatch = stop
+		}
+		r.mu.Unlock()
+	}
 }
+
+// kill ends the relay from outside (StartContext's ctx is done).
+func (r *relay) kill() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.stopped || r.aborted {
+		return
+	}
+	r.aborted = true
+	if r.timer != nil {
+		r.timer.Stop()
+	}
+	if r.ev != nil {
+		r.ev.abort()
+	}
+	for _, c := range r.conns {
+		_ = c.Close()
+	}
+}
+
+// useEvents lets tests run the goroutine-per-direction relay on Linux.
+var useEvents = true
 
 // run is one direction's goroutine; the last one to end finishes.
 func (r *relay) run(src int) {
-	r.pump(src)
+	n, err := copyAdaptive(r.conns[1-src], r.conns[src])
+	r.endDir(src, n, err)
+}
+
+// endDir records how the direction from side src ended, after n bytes,
+// and finishes the relay if the other direction is done too.
+func (r *relay) endDir(src int, n int64, err error) {
+	r.mu.Lock()
+	r.record(src, n, err)
+	r.mu.Unlock()
+	r.dirDone()
+}
+
+// dirDone counts a direction out; the last one closes both connections
+// and reports.
+func (r *relay) dirDone() {
 	if r.running.Add(-1) > 0 {
 		return
 	}
@@ -183,22 +250,24 @@ func (r *relay) run(src int) {
 	if r.timer != nil {
 		r.timer.Stop()
 	}
+	unwatch, ev := r.unwatch, r.ev
 	r.mu.Unlock()
+	if unwatch != nil {
+		unwatch()
+	}
 	r.conns[iClient].Close()
 	r.conns[iServer].Close()
+	if ev != nil {
+		ev.release()
+	}
 	r.res.Duration = time.Since(r.start)
 	r.done(r.res)
 }
 
-// pump copies from side src to the other side. io.Copy is given the raw
-// *net.TCPConn and *net.UnixConn values so that it resolves to
-// TCPConn.ReadFrom or TCPConn.WriteTo, which splice.
-func (r *relay) pump(src int) {
+// record notes the end of the copy from side src: n bytes, and err (nil
+// for an orderly EOF). Caller holds r.mu.
+func (r *relay) record(src int, n int64, err error) {
 	dst := 1 - src
-	n, err := copyAdaptive(r.conns[dst], r.conns[src])
-
-	r.mu.Lock()
-	defer r.mu.Unlock()
 	if src == iClient {
 		r.res.ClientToServer = n
 	} else {
@@ -221,6 +290,12 @@ func (r *relay) shutdown(src, dst int) {
 	r.setEnd(src, CauseEOF)
 	if r.res.Cause == CauseNone {
 		r.res.Side, r.res.Cause = sideOf(src), CauseEOF
+	}
+	if r.half {
+		// The other direction ended with a FIN too: both sockets are
+		// read to the end and about to be closed, and close(2) sends
+		// the FIN after any data still queued.
+		return
 	}
 	// An error here means dst is already dead; the other direction will
 	// observe and report that itself.
@@ -255,6 +330,9 @@ func (r *relay) classify(src, dst int, err error) (int, Cause) {
 // timeout they are closed normally. Caller holds r.mu.
 func (r *relay) abort(i int, cause Cause, err error) {
 	r.aborted = true
+	if r.ev != nil {
+		r.ev.abort()
+	}
 	r.res.Side, r.res.Cause, r.res.Err = sideOf(i), cause, err
 	r.setEnd(i, cause)
 	if r.timer != nil {
