@@ -1,5 +1,9 @@
 // Package difftest differentially tests `sluice -c` against HAProxy 2.6's
-// `haproxy -c`.
+// `haproxy -c`, and, running both with -db on the same configuration,
+// their traffic (traffic_test.go) and their health checks (health_test.go:
+// real backends switched between answering, refusing, hanging and wrong
+// replies, with each server's sequence of state and check messages and the
+// bytes the checks send compared).
 //
 // The corpus lives in testdata/*.cfg: small configuration files, each with a
 // leading comment header that records what it tests and the outcome HAProxy
