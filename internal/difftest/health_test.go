@@ -823,6 +823,14 @@ func drain(c net.Conn) {
 func (f *fakeSrv) serve(c net.Conn) {
 	defer c.Close()
 	mode := f.currentMode()
+	if mode == "refuse" {
+		// Accepted just before the listener closed: end it with a reset,
+		// as close to a refusal as an accepted connection gets.
+		if tc, ok := c.(*net.TCPConn); ok {
+			tc.SetLinger(0)
+		}
+		return
+	}
 	var got []byte
 	switch f.kind + "/" + mode {
 	case "tcp/wrong", "redis/wrong":
@@ -951,6 +959,8 @@ func (f *fakeSrv) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		<-r.Context().Done()
 	case "ok":
 		io.WriteString(w, "all OK\n")
+	case "refuse":
+		panic(http.ErrAbortHandler) // accepted just before the listener closed
 	default:
 		code, _ := strconv.Atoi(mode)
 		w.WriteHeader(code)
