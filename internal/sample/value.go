@@ -1,6 +1,7 @@
 package sample
 
 import (
+	"crypto/tls"
 	"net/netip"
 	"strconv"
 )
@@ -54,6 +55,15 @@ type Ctx struct {
 	ConnInfo func() (ConnInfo, bool)
 	// Proxies answers nbsrv, be_conn, fe_conn and queue; nil when none.
 	Proxies Proxies
+
+	// Req and Res are the HTTP request and response of an http proxy's
+	// transaction; nil in mode tcp, and Res nil until a response arrived.
+	// Layer 7 fetches find nothing without them.
+	Req, Res HTTPMessage
+	// TLS describes the client connection's TLS session when the bind
+	// terminates TLS (ssl_fc, ssl_fc_sni, ssl_fc_protocol ...); nil for
+	// plain connections.
+	TLS *tls.ConnectionState
 
 	// LookupEnv reads the process environment for env(); nil uses none.
 	LookupEnv func(string) (string, bool)
@@ -159,4 +169,23 @@ func (v *Value) AsIP() (netip.Addr, bool) {
 		return a, err == nil
 	}
 	return netip.Addr{}, false
+}
+
+// HTTPMessage is a parsed HTTP message as Layer 7 fetches read it: the
+// request for req.* fetches, the response for res.* ones. Slices stay valid
+// and unchanged during one evaluation; implementations do not allocate.
+type HTTPMessage interface {
+	// Method is the request method as received ("GET"); empty in a response.
+	Method() []byte
+	// URI is the request target as received ("/a?b", "http://h/p", "*").
+	URI() []byte
+	// Version is the protocol as received in the start line ("HTTP/1.1").
+	Version() []byte
+	// Status is a response's status code; 0 in a request.
+	Status() int
+	// NumFields is the number of header fields, trailers excluded.
+	NumFields() int
+	// Field is the i-th header field in received order; names keep the
+	// case they arrived with and compare case-insensitively.
+	Field(i int) (name, value []byte)
 }
