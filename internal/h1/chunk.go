@@ -1,0 +1,96 @@
+package h1
+
+// ParseChunkSize reads a chunk-size line (RFC 9112 section 7.1) at the
+// start of buf: hex digits, optional extensions (which Sluice drops, as
+// HAProxy does), CRLF. It returns the size and the line's length, or
+// ErrIncomplete, or an *Error for a malformed line: a request smuggled
+// through a size two parsers read differently is refused, not guessed.
+func ParseChunkSize(buf []byte) (size int64, n int, err error) {
+	i := 0
+	for i < len(buf) && hexVal(buf[i]) >= 0 {
+		if i == 15 {
+			return 0, 0, bad(i, "chunk size too large")
+		}
+		size = size<<4 | int64(hexVal(buf[i]))
+		i++
+	}
+	if i == len(buf) {
+		return 0, 0, ErrIncomplete
+	}
+	if i == 0 {
+		return 0, 0, bad(0, "invalid chunk size")
+	}
+	// BWS before extensions, then ";name[=value]" up to the line end.
+	for i < len(buf) && (buf[i] == ' ' || buf[i] == '\t') {
+		i++
+	}
+	if i < len(buf) && buf[i] == ';' {
+		for i < len(buf) && buf[i] != '\r' && buf[i] != '\n' {
+			if buf[i] < ' ' && buf[i] != '\t' || buf[i] == 0x7f {
+				return 0, 0, bad(i, "invalid character in chunk extension")
+			}
+			i++
+		}
+	}
+	n, err = endOfLine(buf, i)
+	if err != nil {
+		return 0, 0, err
+	}
+	return size, n, nil
+}
+
+// ParseChunkEnd reads the CRLF that ends a chunk's data.
+func ParseChunkEnd(buf []byte) (int, error) {
+	if len(buf) == 0 {
+		return 0, ErrIncomplete
+	}
+	return endOfLine(buf, 0)
+}
+
+// ParseTrailers reads the trailer section after the last chunk, up to and
+// including the empty line, appending its fields to fields.
+func ParseTrailers(buf []byte, fields *[]Field, lim Limits) (int, error) {
+	return parseFields(buf, 0, fields, limit(lim))
+}
+
+func hexVal(c byte) int {
+	switch {
+	case '0' <= c && c <= '9':
+		return int(c - '0')
+	case 'a' <= c && c <= 'f':
+		return int(c-'a') + 10
+	case 'A' <= c && c <= 'F':
+		return int(c-'A') + 10
+	}
+	return -1
+}
+
+// AppendChunkSize writes a chunk-size line for n bytes of data.
+func AppendChunkSize(dst []byte, n int) []byte {
+	const hex = "0123456789abcdef"
+	var b [16]byte
+	i := len(b)
+	for {
+		i--
+		b[i] = hex[n&15]
+		n >>= 4
+		if n == 0 {
+			break
+		}
+	}
+	dst = append(dst, b[i:]...)
+	return append(dst, "\r\n"...)
+}
+
+// AppendTrailers writes the last chunk and the trailers (names in lower
+// case), ending the chunked body.
+func AppendTrailers(dst []byte, fields []Field) []byte {
+	dst = append(dst, "0\r\n"...)
+	for _, f := range fields {
+		dst = appendLower(dst, f.Name)
+		dst = append(dst, ": "...)
+		dst = append(dst, f.Value...)
+		dst = append(dst, "\r\n"...)
+	}
+	return append(dst, "\r\n"...)
+}

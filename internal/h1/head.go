@@ -1,0 +1,250 @@
+// Package h1 is Sluice's HTTP/1.x codec: it parses request and response
+// heads into an ordered list of header fields, decides how each message's
+// body is framed, reads chunk-size lines and trailers, and writes heads
+// back out the way HAProxy forwards them (header names in lower case).
+//
+// It is pure: no sockets, no goroutines. Parsed slices point into the
+// caller's buffer, and a Head is reused from one message to the next, so
+// parsing allocates nothing once its field list has grown to the size the
+// traffic needs.
+//
+// Parsing is strict where framing or security depends on it (RFC 9112 and
+// the request-smuggling CVEs) and as lenient as HAProxy 2.6 where it is
+// not: the two must accept and refuse the same requests.
+package h1
+
+import "bytes"
+
+// Field is one header field. Name keeps the case it arrived with; the
+// writers put it out in lower case, as HAProxy does.
+type Field struct {
+	Name, Value []byte
+}
+
+// Framing says how a message's body is delimited (RFC 9112 section 6.3).
+type Framing uint8
+
+// Body framings.
+const (
+	// NoBody: the message ends with its head (a request without
+	// Content-Length or Transfer-Encoding; a response to HEAD; 1xx, 204
+	// and 304 responses).
+	NoBody Framing = iota
+	// Length: Content-Length bytes follow.
+	Length
+	// Chunked: chunked transfer coding, ended by a zero-size chunk and
+	// trailers.
+	Chunked
+	// UntilClose: a response without length that ends when the server
+	// closes.
+	UntilClose
+)
+
+// Conn flags from the Connection header's tokens.
+const (
+	ConnClose uint8 = 1 << iota
+	ConnKeepAlive
+	ConnUpgrade
+)
+
+// Head is a parsed request or response head.
+type Head struct {
+	method, uri, version []byte
+	status                int
+	reason                []byte
+	// Major and Minor are the protocol version as received (1.0, 1.1);
+	// versions above 1.1 are read as 1.1, as HAProxy does.
+	Major, Minor int
+	Fields       []Field
+
+	// Framing and ContentLength (for Length) say how the body is delimited.
+	Framing       Framing
+	ContentLength int64
+	// Conn holds the Connection header's close, keep-alive and upgrade
+	// tokens.
+	Conn uint8
+	// Expect100 is set for a request with "Expect: 100-continue".
+	Expect100 bool
+	// HasHost is set when the request has a Host header.
+	HasHost bool
+}
+
+// Reset empties h for the next message, keeping its field list's memory.
+func (h *Head) Reset() {
+	f := h.Fields[:0]
+	*h = Head{Fields: f}
+}
+
+// Method is the request method as received.
+func (h *Head) Method() []byte { return h.method }
+
+// URI is the request target as received.
+func (h *Head) URI() []byte { return h.uri }
+
+// Version is the start line's protocol as received ("HTTP/1.1").
+func (h *Head) Version() []byte { return h.version }
+
+// Status is a response's status code; 0 for a request.
+func (h *Head) Status() int { return h.status }
+
+// Reason is a response's reason phrase.
+func (h *Head) Reason() []byte { return h.reason }
+
+// NumFields is the number of header fields.
+func (h *Head) NumFields() int { return len(h.Fields) }
+
+// Field returns the i-th header field.
+func (h *Head) Field(i int) (name, value []byte) { return h.Fields[i].Name, h.Fields[i].Value }
+
+// SetMethod, SetURI and SetStatus replace parts of the start line; the
+// slices must stay valid until the head is written.
+func (h *Head) SetMethod(m []byte) { h.method = m }
+
+// SetURI replaces the request target.
+func (h *Head) SetURI(u []byte) { h.uri = u }
+
+// SetStatus replaces a response's status and reason.
+func (h *Head) SetStatus(code int, reason []byte) { h.status, h.reason = code, reason }
+
+// Is11 reports whether the message is HTTP/1.1 (or above, read as 1.1).
+func (h *Head) Is11() bool { return h.Major == 1 && h.Minor >= 1 }
+
+// Lookup returns the index of the first field named name (compared
+// without case) at or after index from, or -1.
+func (h *Head) Lookup(name string, from int) int {
+	for i := from; i < len(h.Fields); i++ {
+		if EqualFold(h.Fields[i].Name, name) {
+			return i
+		}
+	}
+	return -1
+}
+
+// Get returns the value of the first field named name, or nil.
+func (h *Head) Get(name string) []byte {
+	if i := h.Lookup(name, 0); i >= 0 {
+		return h.Fields[i].Value
+	}
+	return nil
+}
+
+// Del removes every field named name and reports how many were removed.
+func (h *Head) Del(name string) int {
+	n := 0
+	out := h.Fields[:0]
+	for _, f := range h.Fields {
+		if EqualFold(f.Name, name) {
+			n++
+			continue
+		}
+		out = append(out, f)
+	}
+	clear(h.Fields[len(out):])
+	h.Fields = out
+	return n
+}
+
+// Add appends a field; name and value must stay valid until the head is
+// written.
+func (h *Head) Add(name, value []byte) { h.Fields = append(h.Fields, Field{name, value}) }
+
+// EqualFold compares an ASCII header name with s without case.
+func EqualFold(b []byte, s string) bool {
+	if len(b) != len(s) {
+		return false
+	}
+	for i := 0; i < len(b); i++ {
+		c, d := b[i], s[i]
+		if c != d && lower(c) != lower(d) {
+			return false
+		}
+	}
+	return true
+}
+
+func lower(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
+}
+
+// appendLower appends b in ASCII lower case.
+func appendLower(dst, b []byte) []byte {
+	for _, c := range b {
+		dst = append(dst, lower(c))
+	}
+	return dst
+}
+
+// AppendRequest writes the request head as Sluice forwards it: the start
+// line with the version Sluice speaks (HTTP/1.0 stays 1.0, anything else
+// is sent as HTTP/1.1), then every field with its name in lower case.
+func (h *Head) AppendRequest(dst []byte) []byte {
+	dst = append(dst, h.method...)
+	dst = append(dst, ' ')
+	dst = append(dst, h.uri...)
+	if h.Major == 1 && h.Minor == 0 {
+		dst = append(dst, " HTTP/1.0\r\n"...)
+	} else {
+		dst = append(dst, " HTTP/1.1\r\n"...)
+	}
+	return h.appendFields(dst)
+}
+
+// AppendResponse writes the response head as Sluice forwards it to a
+// client: "HTTP/1.1 <status> <reason>" and lower-case names.
+func (h *Head) AppendResponse(dst []byte) []byte {
+	if h.Major == 1 && h.Minor == 0 {
+		dst = append(dst, "HTTP/1.0 "...)
+	} else {
+		dst = append(dst, "HTTP/1.1 "...)
+	}
+	dst = appendStatus(dst, h.status)
+	dst = append(dst, ' ')
+	dst = append(dst, h.reason...)
+	dst = append(dst, "\r\n"...)
+	return h.appendFields(dst)
+}
+
+func appendStatus(dst []byte, code int) []byte {
+	return append(dst, byte('0'+code/100%10), byte('0'+code/10%10), byte('0'+code%10))
+}
+
+func (h *Head) appendFields(dst []byte) []byte {
+	for _, f := range h.Fields {
+		dst = appendLower(dst, f.Name)
+		dst = append(dst, ": "...)
+		dst = append(dst, f.Value...)
+		dst = append(dst, "\r\n"...)
+	}
+	return append(dst, "\r\n"...)
+}
+
+// HasToken reports whether a comma-separated header value holds token
+// (compared without case).
+func HasToken(v []byte, token string) bool {
+	for len(v) > 0 {
+		var t []byte
+		if i := bytes.IndexByte(v, ','); i >= 0 {
+			t, v = v[:i], v[i+1:]
+		} else {
+			t, v = v, nil
+		}
+		if EqualFold(trimOWS(t), token) {
+			return true
+		}
+	}
+	return false
+}
+
+// trimOWS removes spaces and tabs around b (RFC 9110 section 5.6.3).
+func trimOWS(b []byte) []byte {
+	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t') {
+		b = b[1:]
+	}
+	for len(b) > 0 && (b[len(b)-1] == ' ' || b[len(b)-1] == '\t') {
+		b = b[:len(b)-1]
+	}
+	return b
+}
