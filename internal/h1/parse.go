@@ -307,8 +307,10 @@ func (h *Head) requestFraming() error {
 	case te == teChunked:
 		h.Del("content-length")
 		h.Framing, h.ContentLength = Chunked, 0
-	case te == teOther:
+	case te == teCodedChunked:
 		return &Error{Status: 422, Msg: "transfer coding other than chunked"}
+	case te == teOther:
+		return bad(0, "request body not chunked")
 	case te == teBad:
 		return bad(0, "invalid Transfer-Encoding")
 	}
@@ -332,9 +334,11 @@ func (h *Head) responseFraming(headReq bool) error {
 	switch {
 	case headReq || h.status < 200 || h.status == 204 || h.status == 304:
 		h.Framing = NoBody
-	case te == teChunked:
+	case te == teChunked || te == teCodedChunked:
 		h.Del("content-length")
 		h.Framing, h.ContentLength = Chunked, 0
+	case te == teBad:
+		return bad(0, "invalid Transfer-Encoding")
 	case te != teNone:
 		// A coding without chunked last: the body ends at close (RFC
 		// 9112 section 6.3, point 4).
@@ -351,6 +355,7 @@ const (
 	teChunked
 	teOther
 	teBad
+	teCodedChunked // other codings, then chunked
 )
 
 // transferEncoding reads every Transfer-Encoding field as one list.
@@ -393,6 +398,9 @@ func (h *Head) transferEncoding() (int, error) {
 	if other {
 		// HAProxy decodes no coding but chunked: "gzip, chunked" is
 		// well-formed but refused with 422.
+		if state == teChunked {
+			return teCodedChunked, nil
+		}
 		return teOther, nil
 	}
 	return state, nil
