@@ -34,7 +34,7 @@ var proxyKeywords = table{}
 
 func init() {
 	proxyKeywords.add(
-		pk("mode", dFBL, Supported, parseMode, "tcp or http (http: Layer 7 issue)"),
+		pk("mode", dFBL, Supported, parseMode, "tcp or http"),
 		pk("bind", fL, Supported, parseBind, "listening addresses and their parameters"),
 		pk("maxconn", dFL, Supported, parseProxyMaxconn, "concurrent connections of a frontend"),
 		pk("backlog", dFL, Pending, generic(1), "listen backlog"),
@@ -84,7 +84,7 @@ func init() {
 		pk("monitor", fL, Pending, generic(2), "monitor fail condition"),
 		pk("unique-id-format", dFL, Pending, generic(1), "request ids (Layer 7 issue)"),
 		pk("unique-id-header", dFL, Pending, generic(1), "request id header"),
-		pk("http-reuse", dBL, Pending, parseHTTPReuse, "server connection reuse (Layer 7 issue)"),
+		pk("http-reuse", dBL, Supported, parseHTTPReuse, "server connection reuse: never, safe, aggressive, always"),
 		pk("stick-table", fBL, Unsupported, generic(2), "stick tables"),
 		pk("stick", dBL, Unsupported, generic(2), "stickiness rules"),
 		pk("stats", dFBL, Unsupported, generic(1), "stats page"),
@@ -117,9 +117,6 @@ func parseMode(c *ctx) {
 	case "http":
 		c.proxy.Mode = ModeHTTP
 		c.proxy.ModePos = c.pos
-		// The HTTP engine is the Layer 7 issue: until it exists Sluice
-		// refuses to run an http proxy rather than relay it as raw TCP.
-		c.judge("mode http", Pending)
 	case "health":
 		c.alertf("'mode health' doesn't exist anymore. Please use 'http-request return status 200' instead.")
 	case "":

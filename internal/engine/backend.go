@@ -49,7 +49,21 @@ type backend struct {
 	sink *logsink.Sink
 	// e reports connection outcomes to `observe layer4`.
 	e *Engine
+	// http: the backend runs in mode http; its servers keep idle
+	// connections in pools, shared as reuse (http-reuse) allows.
+	http  bool
+	reuse reuseMode
 }
+
+// reuseMode is http-reuse.
+type reuseMode int
+
+const (
+	reuseSafe reuseMode = iota
+	reuseNever
+	reuseAggressive
+	reuseAlways
+)
 
 // usable reports whether the backend has anywhere to send connections.
 func (b *backend) usable() bool { return len(b.servers) > 0 || b.dispatch != nil }
@@ -81,6 +95,8 @@ type server struct {
 	agentWeight int
 	drain       bool // the agent asked to drain
 	slowEnd     time.Time
+	// pool holds idle keep-alive connections (http backends only).
+	pool *idlePool
 }
 
 // take and drop count a connection on a server (caller holds mu).
@@ -155,6 +171,22 @@ func newBackend(p *config.Proxy, id int) (*backend, error) {
 		}
 	}
 	b.bal = bal
+	if p.Mode == config.ModeHTTP {
+		b.http = true
+		b.reuse = reuseSafe
+		for i := len(p.Directives) - 1; i >= 0; i-- {
+			if d := p.Directives[i]; d.Keyword == "http-reuse" && len(d.Args) > 0 {
+				b.reuse = map[string]reuseMode{"never": reuseNever, "safe": reuseSafe, "aggressive": reuseAggressive, "always": reuseAlways}[d.Args[0]]
+				break
+			}
+		}
+		for _, s := range b.servers {
+			s.pool = &idlePool{}
+		}
+		if b.dispatch != nil {
+			b.dispatch.pool = &idlePool{}
+		}
+	}
 	return b, nil
 }
 
@@ -496,7 +528,7 @@ func (b *backend) connect(ctx context.Context, a assignment, client, dst netip.A
 // dialed by the relay's own poller (tunnel.Dial: fewer system calls than
 // the net package); otherwise, or where that is unavailable, by net.
 func (b *backend) dial(ctx context.Context, addr string, timeout time.Duration) (tunnel.Conn, error) {
-	if b.keepAlive < 0 {
+	if b.keepAlive < 0 && !b.http {
 		if ap, perr := netip.ParseAddrPort(addr); perr == nil {
 			c, err := tunnel.Dial(ctx, ap, timeout)
 			if !errors.Is(err, errors.ErrUnsupported) {

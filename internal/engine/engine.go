@@ -18,6 +18,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"sluice/internal/config"
+	"sluice/internal/h1"
 	"sluice/internal/listener"
 	"sluice/internal/logsink"
 )
@@ -52,6 +53,7 @@ type Engine struct {
 	actconn   atomic.Int64 // connections being handled, process-wide (%ac)
 
 	health      health
+	purge       poolPurge
 	backendList []*backend // in configuration order
 
 	waitOnce sync.Once
@@ -83,6 +85,7 @@ func (e *Engine) Serve() {
 	}
 	e.pending = nil
 	e.startChecks()
+	e.startPoolPurge()
 }
 
 // opened is a listener waiting for Serve.
@@ -138,6 +141,7 @@ func Open(cfg *config.Config, opt Options) (*Engine, error) {
 		feLimit := listener.NewLimiter(frontendMaxconn(cfg, p))
 		fe, err := newFrontend(p, ids[p], backends)
 		if err == nil {
+			fe.applyTune(cfg.Global.Tune)
 			e.facts.frontends[p.Name] = fe
 			fe.log, err = e.newFELog(cfg, p)
 		}
@@ -223,8 +227,13 @@ type frontend struct {
 	log   *feLog
 	// tcpKeepAlive: option clitcpka or tcpka.
 	tcpKeepAlive bool
-	rules        ruleSet
-	switching    []switchRule
+	// http: the frontend runs in mode http. maxHdr is tune.http.maxhdr,
+	// maxHead the largest request or response head (tune.bufsize less
+	// tune.maxrewrite).
+	http            bool
+	maxHdr, maxHead int
+	rules           ruleSet
+	switching       []switchRule
 	// defaultBE is the static default_backend, or a listen section's own
 	// servers; nil: connections no rule switches are closed.
 	defaultBE *backend
@@ -232,7 +241,8 @@ type frontend struct {
 
 // newFrontend compiles a frontend's rules against the backends.
 func newFrontend(p *config.Proxy, id int, backends map[string]*backend) (*frontend, error) {
-	fe := &frontend{cfg: p, id: id, tcpKeepAlive: p.Opt("clitcpka") || p.Opt("tcpka")}
+	fe := &frontend{cfg: p, id: id, tcpKeepAlive: p.Opt("clitcpka") || p.Opt("tcpka"),
+		http: p.Mode == config.ModeHTTP, maxHdr: h1.DefaultMaxFields, maxHead: defaultBufSize - defaultMaxRewrite}
 	cc := newCondCompiler(p)
 	var err error
 	if fe.rules, err = compileRules(p, cc); err != nil {
@@ -256,6 +266,28 @@ func newFrontend(p *config.Proxy, id int, backends map[string]*backend) (*fronte
 	}
 	return fe, nil
 }
+
+// applyTune takes tune.bufsize, tune.maxrewrite and tune.http.maxhdr.
+func (fe *frontend) applyTune(t map[string]string) {
+	size, rewrite := defaultBufSize, defaultMaxRewrite
+	if n, err := strconv.Atoi(t["tune.bufsize"]); err == nil && n > 0 {
+		size = n
+	}
+	if n, err := strconv.Atoi(t["tune.maxrewrite"]); err == nil && n >= 0 {
+		rewrite = n
+	}
+	if size > defaultBufSize {
+		size = defaultBufSize // Sluice's buffers are 16 kB; larger heads are refused
+	}
+	fe.maxHead = max(size-rewrite, 1024)
+	if n, err := strconv.Atoi(t["tune.http.maxhdr"]); err == nil && n > 0 {
+		fe.maxHdr = n
+	}
+}
+
+// dontNull: option dontlognull, which skips lines for connections that
+// sent nothing.
+func (fe *frontend) dontNull() bool { return fe.log != nil && fe.log.dontNull }
 
 // relays reports whether the frontend can send connections anywhere.
 func (fe *frontend) relays() bool {
@@ -309,6 +341,7 @@ func (e *Engine) HardStop() {
 	e.SoftStop()
 	e.cancel()
 	e.stopChecks()
+	e.stopPoolPurge()
 	e.mu.Lock()
 	for c := range e.conns {
 		c.Close()
@@ -348,6 +381,7 @@ func (e *Engine) Wait(timeout time.Duration) bool {
 // of proxies with their own targets. Call it once Wait has returned.
 func (e *Engine) Close() {
 	e.stopChecks()
+	e.stopPoolPurge()
 	for _, s := range e.sinks {
 		s.Close()
 	}

@@ -91,6 +91,16 @@ func (e *Engine) handle(fe *frontend, bind *config.Bind, c net.Conn, done func()
 		return
 	}
 	fe.logConnect(s)
+	if fe.http {
+		if len(fe.rules.content) > 0 && !s.inspect(fe.rules.content, fe.rules.inspectDelay) {
+			s.peek.release()
+			s.end()
+			return
+		}
+		s.peek.release()
+		s.serveHTTP()
+		return
+	}
 	if s.route() && s.forward() {
 		return // the relay ends the stream (s.relayed)
 	}

@@ -71,13 +71,26 @@ func (e *Engine) newFELog(cfg *config.Config, p *config.Proxy) (*feLog, error) {
 	}
 	l.sink = sink
 	src := p.LogFormat
-	if src == "" && (p.Opt("tcplog") || p.Opt("httplog") || p.Opt("httpslog")) {
+	mode := logfmt.TCP
+	if p.Mode == config.ModeHTTP {
+		mode = logfmt.HTTP
+		if src == "" && p.Opt("httplog") {
+			src = logfmt.HTTPLog
+			if o := p.Options["httplog"]; len(o.Args) > 0 && o.Args[0] == "clf" {
+				src = logfmt.CLFLog
+			}
+		} else if src == "" && p.Opt("httpslog") {
+			src = logfmt.HTTPSLog
+		} else if src == "" && p.Opt("tcplog") {
+			src = logfmt.TCPLog
+		}
+	} else if src == "" && (p.Opt("tcplog") || p.Opt("httplog") || p.Opt("httpslog")) {
 		src = logfmt.TCPLog // the HTTP formats fall back to tcplog in mode tcp
 	}
 	if src == "" {
 		return l, nil
 	}
-	f, _, err := logfmt.Compile(src, logfmt.TCP)
+	f, _, err := logfmt.Compile(src, mode)
 	if err != nil {
 		return nil, fmt.Errorf("%s '%s': log-format: %w", p.Kind, p.Name, err)
 	}

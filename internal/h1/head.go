@@ -50,8 +50,8 @@ const (
 // Head is a parsed request or response head.
 type Head struct {
 	method, uri, version []byte
-	status                int
-	reason                []byte
+	status               int
+	reason               []byte
 	// Major and Minor are the protocol version as received (1.0, 1.1);
 	// versions above 1.1 are read as 1.1, as HAProxy does.
 	Major, Minor int

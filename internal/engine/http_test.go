@@ -1,0 +1,249 @@
+package engine
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/sha256"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// httpBackend is a Go HTTP server on 127.0.0.1 that names itself, echoes
+// request bodies (as a SHA-256 and a length) and counts its connections.
+type httpBackend struct {
+	*httptest.Server
+	conns atomic.Int64
+}
+
+func startHTTPBackend(t *testing.T, name string) *httpBackend {
+	t.Helper()
+	b := &httpBackend{}
+	b.Server = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/sleep":
+			time.Sleep(2 * time.Second)
+		case "/body":
+			h := sha256.New()
+			n, _ := io.Copy(h, r.Body)
+			fmt.Fprintf(w, "%s %d %x", name, n, h.Sum(nil)[:8])
+			return
+		case "/big":
+			w.Write(bytes.Repeat([]byte("x"), 1<<20))
+			return
+		case "/chunked":
+			for i := 0; i < 3; i++ {
+				fmt.Fprintf(w, "part%d;", i)
+				w.(http.Flusher).Flush()
+			}
+			return
+		}
+		w.Header().Set("X-Server", name)
+		fmt.Fprintf(w, "%s %s %s", name, r.Method, r.URL.RequestURI())
+	}))
+	b.Server.Config.ConnState = func(c net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			b.conns.Add(1)
+		}
+	}
+	b.Start()
+	t.Cleanup(b.Close)
+	return b
+}
+
+func (b *httpBackend) hostPort() string { return strings.TrimPrefix(b.URL, "http://") }
+
+const httpDefaults = `defaults
+ mode http
+ timeout connect 1s
+ timeout client 5s
+ timeout server 1s
+`
+
+func startHTTPEngine(t *testing.T, body string, backends ...*httpBackend) string {
+	t.Helper()
+	cfg := httpDefaults + "frontend fe\n bind %s\n default_backend be\nbackend be\n" + body
+	for i, b := range backends {
+		cfg += fmt.Sprintf(" server s%d %s\n", i+1, b.hostPort())
+	}
+	_, addr := startEngine(t, cfg)
+	return addr
+}
+
+// rawHTTP sends raw bytes, then reads responses until want responses or
+// the connection ends; it returns what was read.
+func rawHTTP(t *testing.T, addr, req string) string {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	io.WriteString(c, req)
+	b, _ := io.ReadAll(c)
+	return string(b)
+}
+
+func TestHTTPKeepAliveRoundRobinAndReuse(t *testing.T) {
+	b1, b2 := startHTTPBackend(t, "b1"), startHTTPBackend(t, "b2")
+	addr := startHTTPEngine(t, "", b1, b2)
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1}}
+	var got []string
+	for i := 0; i < 6; i++ {
+		resp, err := client.Get("http://" + addr + "/p?q=" + fmt.Sprint(i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		got = append(got, string(b))
+		if resp.Header.Get("X-Server") == "" {
+			t.Errorf("response headers lost: %v", resp.Header)
+		}
+	}
+	want := []string{"b1 GET /p?q=0", "b2 GET /p?q=1", "b1 GET /p?q=2", "b2 GET /p?q=3", "b1 GET /p?q=4", "b2 GET /p?q=5"}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("got %q, want %q", got, want)
+	}
+	// One client connection; each server keeps one connection for it.
+	if n1, n2 := b1.conns.Load(), b2.conns.Load(); n1 != 1 || n2 != 1 {
+		t.Errorf("server connections: %d and %d, want 1 each (reused)", n1, n2)
+	}
+}
+
+func TestHTTPBodies(t *testing.T) {
+	b := startHTTPBackend(t, "b")
+	addr := startHTTPEngine(t, "", b)
+	body := bytes.Repeat([]byte("0123456789abcdef"), 1<<16) // 1 MiB
+	sum := sha256.Sum256(body)
+	want := fmt.Sprintf("b %d %x", len(body), sum[:8])
+	// Content-Length upload.
+	resp, err := http.Post("http://"+addr+"/body", "application/octet-stream", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if string(got) != want {
+		t.Errorf("content-length upload: %q, want %q", got, want)
+	}
+	// Chunked upload (unknown length).
+	resp, err = http.Post("http://"+addr+"/body", "application/octet-stream", io.MultiReader(bytes.NewReader(body[:1000]), bytes.NewReader(body[1000:])))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if string(got) != want {
+		t.Errorf("chunked upload: %q, want %q", got, want)
+	}
+	// Large and chunked downloads.
+	resp, err = http.Get("http://" + addr + "/big")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if len(got) != 1<<20 {
+		t.Errorf("download: %d bytes", len(got))
+	}
+	out := rawHTTP(t, addr, "GET /chunked HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+	if !strings.Contains(out, "transfer-encoding: chunked\r\n") || !strings.HasSuffix(out, "0\r\n\r\n") ||
+		!strings.Contains(out, "part0;") || !strings.Contains(out, "part2;") {
+		t.Errorf("chunked download: %q", out)
+	}
+}
+
+func TestHTTPPipelinedAndHead(t *testing.T) {
+	b := startHTTPBackend(t, "b")
+	addr := startHTTPEngine(t, "", b)
+	out := rawHTTP(t, addr, "GET /1 HTTP/1.1\r\nHost: x\r\n\r\nHEAD /2 HTTP/1.1\r\nHost: x\r\n\r\nGET /3 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+	r := bufio.NewReader(strings.NewReader(out))
+	var bodies []string
+	for _, m := range []string{"GET", "HEAD", "GET"} {
+		resp, err := http.ReadResponse(r, &http.Request{Method: m})
+		if err != nil {
+			t.Fatalf("reading responses from %q: %v", out, err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		bodies = append(bodies, string(b))
+	}
+	if want := "b GET /1||b GET /3"; strings.Join(bodies, "|") != want {
+		t.Errorf("bodies %q, want %q", bodies, want)
+	}
+	if !strings.Contains(out, "connection: close\r\n") {
+		t.Errorf("the last response does not announce the close: %q", out)
+	}
+}
+
+func TestHTTPErrors(t *testing.T) {
+	b := startHTTPBackend(t, "b")
+	addr := startHTTPEngine(t, "", b)
+	for req, status := range map[string]string{
+		"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n":                        "400 Bad request",
+		"POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab": "400 Bad request",
+		"GET /sleep HTTP/1.1\r\nHost: a\r\n\r\n":                              "504 Gateway Time-out",
+	} {
+		out := rawHTTP(t, addr, req)
+		if !strings.HasPrefix(out, "HTTP/1.1 "+status+"\r\n") || !strings.Contains(out, "connection: close\r\n") {
+			t.Errorf("%q: got %q, want %s", req, out, status)
+		}
+	}
+	// No server listening: 503 once the connection attempts fail.
+	dead := startHTTPBackend(t, "dead")
+	dead.Close()
+	addr = startHTTPEngine(t, "", dead)
+	if out := rawHTTP(t, addr, "GET / HTTP/1.1\r\n\r\n"); !strings.HasPrefix(out, "HTTP/1.1 503 Service Unavailable\r\n") {
+		t.Errorf("dead server: %q", out)
+	}
+}
+
+func TestHTTPUpgradeTunnel(t *testing.T) {
+	// A raw server that accepts an upgrade, then echoes.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		r := bufio.NewReader(c)
+		if _, err := http.ReadRequest(r); err != nil {
+			return
+		}
+		io.WriteString(c, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n")
+		io.Copy(c, r)
+	}()
+	_, addr := startEngine(t, httpDefaults+"frontend fe\n bind %s\n default_backend be\nbackend be\n timeout tunnel 5s\n server s1 "+ln.Addr().String()+"\n")
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	io.WriteString(c, "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\nhello")
+	r := bufio.NewReader(c)
+	resp, err := http.ReadResponse(r, nil)
+	if err != nil || resp.StatusCode != 101 {
+		t.Fatalf("upgrade: %v %v", resp, err)
+	}
+	buf := make([]byte, 5)
+	if _, err := io.ReadFull(r, buf); err != nil || string(buf) != "hello" {
+		t.Fatalf("echo through the tunnel: %q %v", buf, err)
+	}
+	io.WriteString(c, "again")
+	if _, err := io.ReadFull(r, buf); err != nil || string(buf) != "again" {
+		t.Fatalf("second echo: %q %v", buf, err)
+	}
+}

@@ -1,0 +1,208 @@
+package engine
+
+import (
+	"errors"
+	"io"
+	"net"
+	"time"
+
+	"sluice/internal/h1"
+)
+
+// bodyWriter gathers what goes to one side (a head, chunk-size lines,
+// small pieces of body) so that it leaves in few writes.
+type bodyWriter struct {
+	c       net.Conn
+	buf     []byte
+	timeout time.Duration
+	total   int64 // bytes written to c
+}
+
+// flushAt is how much is gathered before writing.
+const flushAt = 8192
+
+func (w *bodyWriter) flush() error {
+	if len(w.buf) == 0 {
+		return nil
+	}
+	n, err := writeAll(w.c, w.buf, w.timeout)
+	w.total += int64(n)
+	w.buf = w.buf[:0]
+	if err != nil {
+		return &sideError{server: false, err: err}
+	}
+	return nil
+}
+
+// write queues body bytes, writing large pieces straight through.
+func (w *bodyWriter) write(p []byte) error {
+	if len(w.buf)+len(p) <= flushAt {
+		w.buf = append(w.buf, p...)
+		return nil
+	}
+	if err := w.flush(); err != nil {
+		return err
+	}
+	n, err := writeAll(w.c, p, w.timeout)
+	w.total += int64(n)
+	if err != nil {
+		return &sideError{err: err}
+	}
+	return nil
+}
+
+// copyBody relays a message body framed as h says from src to w, then
+// flushes w (which may hold the head before the body). fromServer says
+// which side src is, so that an error names the right one: a sideError's
+// server flag is set for errors on the server connection whichever
+// direction it was.
+func copyBody(src *hconn, w *bodyWriter, h *h1.Head, readTimeout time.Duration, fromServer bool) error {
+	err := relayBody(src, w, h, readTimeout)
+	if err == nil {
+		err = w.flush()
+	}
+	if err != nil {
+		var se *sideError
+		if errors.As(err, &se) {
+			// Write errors were made on w's side.
+			se.server = !fromServer
+		} else {
+			err = &sideError{server: fromServer, err: err}
+		}
+	}
+	return err
+}
+
+func relayBody(src *hconn, w *bodyWriter, h *h1.Head, readTimeout time.Duration) error {
+	switch h.Framing {
+	case h1.Length:
+		return relayLength(src, w, h.ContentLength, readTimeout)
+	case h1.Chunked:
+		return relayChunked(src, w, readTimeout)
+	case h1.UntilClose:
+		for {
+			if p := src.pending(); len(p) > 0 {
+				if err := w.write(p); err != nil {
+					return err
+				}
+				src.consume(len(p))
+			}
+			if err := w.flush(); err != nil {
+				return err
+			}
+			if _, err := src.fill(deadline(time.Now(), readTimeout)); err != nil {
+				if errors.Is(err, io.EOF) {
+					src.eof = true
+					return nil
+				}
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// relayLength moves exactly n bytes.
+func relayLength(src *hconn, w *bodyWriter, n int64, readTimeout time.Duration) error {
+	for n > 0 {
+		p := src.pending()
+		if int64(len(p)) > n {
+			p = p[:n]
+		}
+		if len(p) > 0 {
+			if err := w.write(p); err != nil {
+				return err
+			}
+			src.consume(len(p))
+			n -= int64(len(p))
+			continue
+		}
+		if err := w.flush(); err != nil {
+			return err
+		}
+		if _, err := src.fill(deadline(time.Now(), readTimeout)); err != nil {
+			if errors.Is(err, io.EOF) {
+				return io.ErrUnexpectedEOF
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+var crlf = []byte("\r\n")
+
+// relayChunked decodes the chunked body and writes it chunked again,
+// without chunk extensions, with the trailers' names in lower case.
+func relayChunked(src *hconn, w *bodyWriter, readTimeout time.Duration) error {
+	var line [20]byte
+	for {
+		size, n, err := h1.ParseChunkSize(src.pending())
+		if errors.Is(err, h1.ErrIncomplete) {
+			if err := src.more(w, readTimeout); err != nil {
+				return err
+			}
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		src.consume(n)
+		if size == 0 {
+			return relayTrailers(src, w, readTimeout)
+		}
+		w.buf = append(w.buf, h1.AppendChunkSize(line[:0], int(size))...)
+		if err := relayLength(src, w, size, readTimeout); err != nil {
+			return err
+		}
+		for {
+			n, err := h1.ParseChunkEnd(src.pending())
+			if errors.Is(err, h1.ErrIncomplete) {
+				if err := src.more(w, readTimeout); err != nil {
+					return err
+				}
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			src.consume(n)
+			break
+		}
+		w.buf = append(w.buf, crlf...)
+	}
+}
+
+func relayTrailers(src *hconn, w *bodyWriter, readTimeout time.Duration) error {
+	var fields []h1.Field
+	for {
+		fields = fields[:0]
+		n, err := h1.ParseTrailers(src.pending(), &fields, h1.Limits{})
+		if errors.Is(err, h1.ErrIncomplete) {
+			if err := src.more(w, readTimeout); err != nil {
+				return err
+			}
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		w.buf = h1.AppendTrailers(w.buf, fields)
+		src.consume(n)
+		return nil
+	}
+}
+
+// more flushes what is gathered, then reads more from src.
+func (h *hconn) more(w *bodyWriter, readTimeout time.Duration) error {
+	if err := w.flush(); err != nil {
+		return err
+	}
+	if _, err := h.fill(deadline(time.Now(), readTimeout)); err != nil {
+		if errors.Is(err, io.EOF) {
+			return io.ErrUnexpectedEOF
+		}
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,236 @@
+package engine
+
+import (
+	"errors"
+	"net"
+	"sync"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"sluice/internal/h1"
+)
+
+// defaultBufSize is HAProxy's tune.bufsize: a message head must fit in
+// it, less tune.maxrewrite (1024) kept for rules that add headers.
+const (
+	defaultBufSize    = 16384
+	defaultMaxRewrite = 1024
+)
+
+var bufPool = sync.Pool{New: func() any { b := make([]byte, defaultBufSize); return &b }}
+
+// hconn is one side of an HTTP exchange: a connection and the bytes read
+// from it and not yet consumed (buf[r:w]). The buffer comes from a pool and
+// goes back when the connection is idle with nothing buffered, so an idle
+// keep-alive connection holds no buffer.
+type hconn struct {
+	c    net.Conn
+	bp   *[]byte
+	r, w int
+	// eof is set once the peer closed its side.
+	eof bool
+}
+
+func (h *hconn) buf() []byte {
+	if h.bp == nil {
+		h.bp = bufPool.Get().(*[]byte)
+	}
+	return *h.bp
+}
+
+// pending is the data read and not consumed.
+func (h *hconn) pending() []byte {
+	if h.bp == nil {
+		return nil
+	}
+	return (*h.bp)[h.r:h.w]
+}
+
+func (h *hconn) consume(n int) {
+	h.r += n
+	if h.r == h.w {
+		h.r, h.w = 0, 0
+	}
+}
+
+// releaseIfEmpty gives the buffer back when nothing is buffered.
+func (h *hconn) releaseIfEmpty() {
+	if h.bp != nil && h.r == h.w {
+		bufPool.Put(h.bp)
+		h.bp, h.r, h.w = nil, 0, 0
+	}
+}
+
+// compact moves pending data to the start of the buffer.
+func (h *hconn) compact() {
+	if h.r > 0 {
+		b := h.buf()
+		h.w = copy(b, b[h.r:h.w])
+		h.r = 0
+	}
+}
+
+// fill reads once more into the buffer, by the deadline (zero: none).
+// It returns the number of bytes read; io.EOF when the peer closed.
+func (h *hconn) fill(deadline time.Time) (int, error) {
+	b := h.buf()
+	if h.w == len(b) {
+		h.compact()
+	}
+	if h.w == len(b) {
+		return 0, errBufferFull
+	}
+	h.c.SetReadDeadline(deadline)
+	n, err := h.c.Read(b[h.w:])
+	h.w += n
+	if n == 0 && err == nil {
+		err = errNoProgress
+	}
+	return n, err
+}
+
+// alive reports whether an idle connection is still usable: no data and
+// no close waiting on it (a server that timed its side out).
+func (h *hconn) alive() bool {
+	sc, ok := h.c.(syscall.Conn)
+	if !ok {
+		return true
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return false
+	}
+	ok = false
+	rc.Control(func(fd uintptr) {
+		var b [1]byte
+		_, _, err := unix.Recvfrom(int(fd), b[:], unix.MSG_PEEK|unix.MSG_DONTWAIT)
+		ok = err == unix.EAGAIN
+	})
+	return ok
+}
+
+var (
+	errBufferFull = errors.New("message head larger than the buffer")
+	errNoProgress = errors.New("read returned nothing")
+)
+
+// srvConn is a connection to a server that can carry several requests.
+type srvConn struct {
+	hconn
+	srv      *server
+	idleFrom time.Time
+	// reused counts the requests it carried before the current one.
+	reused int
+	head   h1.Head
+}
+
+// idlePool holds a server's idle keep-alive connections, most recent
+// last. HAProxy closes idle connections after pool-purge-delay (5s).
+type idlePool struct {
+	mu    sync.Mutex
+	conns []*srvConn
+}
+
+const poolPurgeDelay = 5 * time.Second
+
+// put parks an idle connection.
+func (p *idlePool) put(c *srvConn) {
+	c.releaseIfEmpty()
+	c.idleFrom = time.Now()
+	p.mu.Lock()
+	p.conns = append(p.conns, c)
+	p.mu.Unlock()
+}
+
+// take removes want from the pool when it is there, or any connection
+// when want is nil; nil when none is available.
+func (p *idlePool) take(want *srvConn) *srvConn {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for i := len(p.conns) - 1; i >= 0; i-- {
+		c := p.conns[i]
+		if want != nil && c != want {
+			continue
+		}
+		p.conns = append(p.conns[:i], p.conns[i+1:]...)
+		return c
+	}
+	return nil
+}
+
+// purge closes connections idle for longer than the purge delay, or all
+// of them when all is set.
+func (p *idlePool) purge(now time.Time, all bool) {
+	p.mu.Lock()
+	keep := p.conns[:0]
+	var stale []*srvConn
+	for _, c := range p.conns {
+		if all || now.Sub(c.idleFrom) > poolPurgeDelay {
+			stale = append(stale, c)
+		} else {
+			keep = append(keep, c)
+		}
+	}
+	clear(p.conns[len(keep):])
+	p.conns = keep
+	p.mu.Unlock()
+	for _, c := range stale {
+		c.c.Close()
+	}
+}
+
+// poolPurge closes idle server connections older than the purge delay,
+// once a second, from one goroutine that lives from Serve to Close.
+type poolPurge struct {
+	once sync.Once
+	stop chan struct{}
+	done chan struct{}
+}
+
+func (e *Engine) startPoolPurge() {
+	var pools []*idlePool
+	for _, b := range e.backendList {
+		for _, s := range b.servers {
+			if s.pool != nil {
+				pools = append(pools, s.pool)
+			}
+		}
+		if b.dispatch != nil && b.dispatch.pool != nil {
+			pools = append(pools, b.dispatch.pool)
+		}
+	}
+	if len(pools) == 0 || e.purge.stop != nil {
+		return
+	}
+	e.purge.stop, e.purge.done = make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(e.purge.done)
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case now := <-t.C:
+				for _, p := range pools {
+					p.purge(now, false)
+				}
+			case <-e.purge.stop:
+				for _, p := range pools {
+					p.purge(time.Time{}, true)
+				}
+				return
+			}
+		}
+	}()
+}
+
+// stopPoolPurge ends the purge goroutine and closes every idle server
+// connection.
+func (e *Engine) stopPoolPurge() {
+	if e.purge.stop == nil {
+		return
+	}
+	e.purge.once.Do(func() { close(e.purge.stop) })
+	<-e.purge.done
+}

@@ -1,0 +1,82 @@
+package engine
+
+import (
+	"time"
+
+	"sluice/internal/logfmt"
+	"sluice/internal/logsink"
+)
+
+// logHTTP writes a transaction's line (option httplog, clf or a
+// log-format) when the frontend logs.
+func (s *stream) logHTTP(t *httpTxn) {
+	fe := s.fe
+	l := fe.log
+	if l == nil || l.format == nil || (l.dontNull && t.bytesIn == 0) || !l.sink.Enabled(logsink.LevelInfo) {
+		return
+	}
+	hs := time.Duration(0)
+	if t.start.Equal(s.accept) {
+		hs = s.tHandshake
+	}
+	// logfmt's offsets count from the accept date, which for a keep-alive
+	// connection's later requests is the end of the previous one.
+	at := func(d time.Duration) time.Duration {
+		if d < 0 {
+			return logfmt.NotReached
+		}
+		return hs + d
+	}
+	tq, tc := at(t.tQueue), at(t.tConnect)
+	if t.tQueue == 0 {
+		tq = logfmt.NotReached
+	}
+	if t.tConnect == 0 {
+		tc = logfmt.NotReached
+	}
+	td := at(t.tData)
+	if t.tData == 0 {
+		td = logfmt.NotReached
+	}
+	idle := t.tIdle
+	req := at(t.tReq)
+	if t.tReq == 0 {
+		req = logfmt.NotReached
+	}
+	f := logfmt.Fields{
+		Client: s.smp.Src, Frontend: s.smp.Dst, Server: s.saddr,
+		FrontendName: fe.cfg.Name, BackendName: fe.cfg.Name,
+		AcceptDate: t.start,
+		Handshake:  hs, Idle: idle, Request: req, Queue: tq, Connect: tc, Data: td,
+		Close:    hs + time.Since(t.start),
+		BytesOut: t.bytesOut, BytesIn: t.bytesIn,
+		Cause: t.cause, Phase: t.phase,
+		ActConn: int(s.e.actconn.Load()), FeConn: int(fe.conns.Load()),
+		Retries: s.retries, Redispatched: s.redispatched,
+		SrvQueue: s.srvQueue, BackendQueue: s.bkQueue,
+		PID: l.pid, Hostname: s.e.hostname,
+		Status: t.status, RequestLine: t.reqLine, BackendHTTP: true,
+	}
+	f.UnixListener, f.ListenerID = s.unixListener()
+	if s.be != nil {
+		f.BackendName = s.be.name
+		f.BeConn = int(s.be.conns.Load())
+	}
+	if s.srv != nil {
+		f.ServerName = s.srv.cfg.Name
+		f.SrvConn = int(s.srv.cur.Load())
+	}
+	if len(l.exprs) > 0 {
+		f.Sample = func(dst []byte, x *logfmt.Expr) ([]byte, bool) {
+			v := s.smp.Value()
+			if found, _ := l.exprs[x.Index].Eval(&s.smp, v); !found {
+				return dst, false
+			}
+			return v.AsString(dst), true
+		}
+	}
+	bp := lineBufs.Get().(*[]byte)
+	*bp = l.format.Append((*bp)[:0], &f)
+	l.sink.Log(logsink.LevelInfo, *bp)
+	lineBufs.Put(bp)
+}

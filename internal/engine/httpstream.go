@@ -1,0 +1,642 @@
+package engine
+
+import (
+	"errors"
+	"net"
+	"time"
+
+	"sluice/internal/h1"
+	"sluice/internal/logfmt"
+	"sluice/internal/tunnel"
+)
+
+// httpTxn is one request and its response on a client connection, and the
+// facts its log line reports.
+type httpTxn struct {
+	req, res h1.Head
+	// reqCopy holds the request head when its body had to be read past
+	// it (the client buffer is then reused), so rules and logs still see it.
+	reqCopy []byte
+	reqLen  int // length of the head in the client buffer (0: copied)
+	start   time.Time
+	// Offsets from start.
+	tIdle, tReq, tQueue, tConnect, tData time.Duration
+	status                               int
+	bytesIn, bytesOut                    int64
+	cause                                logfmt.Cause
+	phase                                logfmt.Phase
+	reqLine                              string
+	sc                                   *srvConn
+	// reusedConn: the request went over an idle connection, which a
+	// server may have closed meanwhile: it is retried once on a new one.
+	reusedConn bool
+}
+
+// outcome says what becomes of the client connection after a transaction.
+type outcome int
+
+const (
+	keepOpen outcome = iota
+	closeConn
+	handedOff // a tunnel (WebSocket) owns the connection now
+)
+
+// httpSide names which connection an I/O error came from.
+type sideError struct {
+	server bool
+	err    error
+}
+
+func (e *sideError) Error() string { return e.err.Error() }
+func (e *sideError) Unwrap() error { return e.err }
+
+// serveHTTP runs the transactions of an http frontend's connection in
+// order, one at a time (pipelined requests wait in the buffer), until one
+// side closes, a timeout expires or a transaction ends the connection.
+func (s *stream) serveHTTP() {
+	cli := &hconn{c: s.client}
+	var last *srvConn
+	start := s.accept
+	for n := 0; ; n++ {
+		t := &httpTxn{start: start, sc: last}
+		out := s.httpTxn(cli, t, n == 0)
+		last = t.sc
+		if out == keepOpen {
+			cli.consume(t.reqLen) // a head without body stayed in the buffer until now
+		}
+		if out == handedOff {
+			return
+		}
+		if out == closeConn || s.e.ctx.Err() != nil || s.e.stopping.Load() {
+			break
+		}
+		start = time.Now()
+	}
+	if last != nil {
+		last.c.Close()
+	}
+	cli.releaseIfEmpty()
+	if cli.bp != nil {
+		bufPool.Put(cli.bp)
+	}
+	s.close()
+}
+
+// readDeadlines: the first request gets `timeout http-request` from the
+// accept; a later one waits `timeout http-keep-alive` for its first byte,
+// then `timeout http-request` for the rest of its head. Each falls back
+// to `timeout client`, as in HAProxy.
+func (s *stream) headTimeouts() (keepAlive, request time.Duration) {
+	t := s.fe.cfg.Timeouts
+	request = t.HTTPRequest
+	if request == 0 {
+		request = t.Client
+	}
+	keepAlive = t.HTTPKeepAlive
+	if keepAlive == 0 {
+		keepAlive = request
+	}
+	return keepAlive, request
+}
+
+func deadline(from time.Time, d time.Duration) time.Time {
+	if d <= 0 {
+		return from.Add(24 * time.Hour) // no timeout set: HAProxy warns; a day stands for "forever"
+	}
+	return from.Add(d)
+}
+
+// readRequest waits for a complete request head. It returns false when
+// the transaction ends there (answered with an error or silently closed).
+func (s *stream) readRequest(cli *hconn, t *httpTxn, first bool) bool {
+	kaT, reqT := s.headTimeouts()
+	dl := deadline(t.start, reqT)
+	if !first {
+		dl = deadline(t.start, kaT)
+	}
+	got := len(cli.pending()) > 0
+	if got {
+		t.tIdle = 0
+	}
+	for {
+		buf := cli.pending()
+		if len(buf) > 0 {
+			if !got {
+				got = true
+				t.tIdle = time.Since(t.start)
+				if !first {
+					dl = deadline(time.Now(), reqT)
+				}
+			}
+			n, err := h1.ParseRequest(buf, &t.req, h1.Limits{MaxFields: s.fe.maxHdr})
+			if err == nil {
+				t.reqLen = n
+				t.tReq = time.Since(t.start)
+				return true
+			}
+			if !errors.Is(err, h1.ErrIncomplete) {
+				status := 400
+				var he *h1.Error
+				if errors.As(err, &he) {
+					status = he.Status
+				}
+				t.tReq = time.Since(t.start)
+				s.httpError(cli, t, status, logfmt.CauseProxy, logfmt.PhaseRequest)
+				return false
+			}
+			if len(buf) >= s.fe.maxHead {
+				t.tReq = time.Since(t.start)
+				s.httpError(cli, t, 400, logfmt.CauseProxy, logfmt.PhaseRequest)
+				return false
+			}
+		}
+		_, err := cli.fill(dl)
+		if err == nil {
+			continue
+		}
+		var ne net.Error
+		switch {
+		case errors.As(err, &ne) && ne.Timeout():
+			if !got && !first {
+				return false // an idle keep-alive connection: closed silently
+			}
+			t.tIdle, t.tReq = time.Since(t.start), logfmt.NotReached
+			if !got {
+				t.tIdle = logfmt.NotReached
+			}
+			s.httpError(cli, t, 408, logfmt.CauseClientTimeout, logfmt.PhaseRequest)
+		case got || first:
+			// The client left before finishing its request.
+			t.tReq = logfmt.NotReached
+			if got || !s.fe.dontNull() {
+				t.cause, t.phase, t.status = logfmt.CauseClientAbort, logfmt.PhaseRequest, -1
+				if got {
+					t.bytesIn = int64(len(cli.pending()))
+					s.logHTTP(t)
+				}
+			}
+		}
+		return false
+	}
+}
+
+// httpTxn runs one transaction.
+func (s *stream) httpTxn(cli *hconn, t *httpTxn, first bool) outcome {
+	if !s.readRequest(cli, t, first) {
+		return closeConn
+	}
+	s.smp.Req, s.smp.Res = &t.req, nil
+	if s.fe.log != nil && s.fe.log.format != nil {
+		t.reqLine = requestLine(cli.pending()[:t.reqLen])
+	}
+	be := s.pickBackend()
+	if be == nil {
+		s.httpError(cli, t, 503, logfmt.CauseServerAbort, logfmt.PhaseConnect)
+		return closeConn
+	}
+	s.be = be
+	be.conns.Add(1)
+	s.smp.BackendName, s.smp.BackendID = be.name, be.id
+	if t.req.Framing != h1.NoBody {
+		// The body will be read through the buffer the head sits in.
+		t.reqCopy = append(t.reqCopy[:0], cli.pending()[:t.reqLen]...)
+		cli.consume(t.reqLen)
+		if _, err := h1.ParseRequest(t.reqCopy, &t.req, h1.Limits{MaxFields: 1 << 30}); err != nil {
+			panic("h1: a parsed head did not parse again: " + err.Error())
+		}
+		t.reqLen = 0
+	}
+	out := s.exchange(cli, t)
+	if out != handedOff {
+		be.conns.Add(-1) // a tunnel gives it back when it ends
+	}
+	return out
+}
+
+// pickBackend runs the switching rules; nil: nowhere to go.
+func (s *stream) pickBackend() *backend {
+	fe := s.fe
+	be := fe.defaultBE
+	s.smp.Payload, s.smp.Final = nil, true
+	for _, r := range fe.switching {
+		if m, _ := r.cond.Match(&s.smp); m {
+			be = r.be
+			break
+		}
+	}
+	if be == nil || !be.usable() {
+		return nil
+	}
+	return be
+}
+
+// exchange gets a server connection, forwards the request and relays the
+// response. A request that met a reused connection the server had closed
+// is sent again once on a fresh one, as HAProxy does.
+func (s *stream) exchange(cli *hconn, t *httpTxn) outcome {
+	be := s.be
+	a, err := be.acquire(s.e.ctx, s.smp.Src.Addr(), nil)
+	s.srvQueue, s.bkQueue = a.srvQueue, a.bkQueue
+	if err != nil {
+		c, p := queueFailure(err)
+		s.httpError(cli, t, 503, c, p)
+		return closeConn
+	}
+	t.tQueue = time.Since(t.start)
+	srv := a.srv
+	for attempt := 0; ; attempt++ {
+		sc, err := s.serverConn(t, srv, attempt > 0)
+		if err != nil {
+			if sc != nil {
+				srv = sc.srv
+			}
+			be.release(srv)
+			c, p := connectFailure(err)
+			s.httpError(cli, t, 503, c, p)
+			return closeConn
+		}
+		srv = sc.srv
+		s.srv = srv
+		t.sc = sc
+		out, retry := s.forwardTxn(cli, t, sc)
+		if !retry {
+			if out != handedOff {
+				be.release(srv) // a tunnel releases its slot when it ends
+			}
+			return out
+		}
+		sc.c.Close()
+		t.sc = nil
+	}
+}
+
+// serverConn finds the connection the request goes over: the one this
+// client used last when it is to the same server and still idle, another
+// idle one of the server as http-reuse allows, or a new one.
+func (s *stream) serverConn(t *httpTxn, srv *server, fresh bool) (*srvConn, error) {
+	be := s.be
+	prev := t.sc
+	t.sc, t.reusedConn = nil, false
+	if !fresh && srv != nil && srv.pool != nil {
+		if prev != nil && prev.srv == srv {
+			if c := srv.pool.take(prev); c != nil && c.alive() {
+				t.reusedConn = true
+				return c, nil
+			}
+		} else if prev != nil {
+			// This client's last connection went to another server; it
+			// stays in that server's pool for others.
+		}
+		if be.reuse == reuseAlways || be.reuse == reuseAggressive || (be.reuse == reuseSafe && prev != nil) {
+			for {
+				c := srv.pool.take(nil)
+				if c == nil {
+					break
+				}
+				if c.alive() {
+					t.reusedConn = true
+					return c, nil
+				}
+				c.c.Close()
+			}
+		}
+	}
+	res, err := be.connect(s.e.ctx, assignment{srv: srv}, s.smp.Src, s.smp.Dst, s.clientGone)
+	s.retries, s.redispatched = res.retries, res.redispatch
+	if err != nil {
+		if res.srv != nil {
+			return &srvConn{srv: res.srv}, err
+		}
+		return nil, err
+	}
+	if err := s.sendProxy(res.conn, res.srv); err != nil {
+		res.conn.Close()
+		return &srvConn{srv: res.srv}, err
+	}
+	t.tConnect = time.Since(t.start)
+	s.saddr = addrPort(res.conn.RemoteAddr())
+	return &srvConn{hconn: hconn{c: res.conn}, srv: res.srv}, nil
+}
+
+// forwardTxn sends the request over sc and relays the response. retry is
+// set when a reused connection turned out closed before any response.
+func (s *stream) forwardTxn(cli *hconn, t *httpTxn, sc *srvConn) (out outcome, retry bool) {
+	if t.tConnect == 0 || t.reusedConn {
+		t.tConnect = time.Since(t.start)
+	}
+	beT, feT := s.be.cfg.Timeouts, s.fe.cfg.Timeouts
+	mode := s.connMode()
+	serverClose := mode != modeKeepAlive
+	wb := bufPool.Get().(*[]byte)
+	defer bufPool.Put(wb)
+	out0 := (*wb)[:0]
+	out0 = s.requestHead(out0, t, serverClose)
+	w := &bodyWriter{c: sc.c, buf: out0, timeout: beT.Server}
+	if t.req.Framing == h1.NoBody {
+		err := w.flush()
+		t.bytesIn += w.total
+		if err != nil {
+			if t.reusedConn {
+				return closeConn, true
+			}
+			s.httpError(cli, t, 502, logfmt.CauseServerAbort, logfmt.PhaseHeaders)
+			return closeConn, false
+		}
+	} else {
+		err := copyBody(cli, w, &t.req, feT.Client, false)
+		t.bytesIn += w.total
+		if err != nil {
+			var se *sideError
+			if errors.As(err, &se) && se.server {
+				s.httpError(cli, t, 502, logfmt.CauseServerAbort, logfmt.PhaseData)
+			} else {
+				t.cause, t.phase = clientCause(err), logfmt.PhaseData
+				s.logHTTP(t)
+			}
+			sc.c.Close()
+			t.sc = nil
+			return closeConn, false
+		}
+	}
+	return s.relayResponse(cli, t, sc, serverClose)
+}
+
+// clientCause: a timeout reading the client is cD, anything else CD.
+func clientCause(err error) logfmt.Cause {
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return logfmt.CauseClientTimeout
+	}
+	return logfmt.CauseClientAbort
+}
+
+// relayResponse reads the server's response head (forwarding interim 1xx
+// responses), then the response to the client.
+func (s *stream) relayResponse(cli *hconn, t *httpTxn, sc *srvConn, serverClose bool) (outcome, bool) {
+	beT, feT := s.be.cfg.Timeouts, s.fe.cfg.Timeouts
+	headReq := string(t.req.Method()) == "HEAD"
+	got := false
+	for {
+		buf := sc.pending()
+		if len(buf) > 0 {
+			got = true
+			n, err := h1.ParseResponse(buf, &sc.head, headReq, h1.Limits{MaxFields: s.fe.maxHdr})
+			if err == nil {
+				if sc.head.Status() >= 100 && sc.head.Status() < 200 && sc.head.Status() != 101 {
+					// Interim response (100 Continue): forward it and wait
+					// for the final one.
+					wb := sc.head.AppendResponse(make([]byte, 0, n+16))
+					sc.consume(n)
+					if _, err := writeAll(cli.c, wb, feT.Client); err != nil {
+						sc.c.Close()
+						t.sc = nil
+						t.cause, t.phase = clientCause(err), logfmt.PhaseData
+						s.logHTTP(t)
+						return closeConn, false
+					}
+					t.bytesOut += int64(len(wb))
+					continue
+				}
+				t.tData = time.Since(t.start)
+				t.status = sc.head.Status()
+				return s.sendResponse(cli, t, sc, n, serverClose), false
+			}
+			if !errors.Is(err, h1.ErrIncomplete) || len(buf) >= s.fe.maxHead {
+				sc.c.Close()
+				t.sc = nil
+				s.httpError(cli, t, 502, logfmt.CauseProxy, logfmt.PhaseHeaders)
+				return closeConn, false
+			}
+		}
+		_, err := sc.fill(deadline(time.Now(), beT.Server))
+		if err == nil {
+			continue
+		}
+		if !got && t.reusedConn && t.req.Framing == h1.NoBody && !isTimeout(err) {
+			return closeConn, true
+		}
+		sc.c.Close()
+		t.sc = nil
+		if isTimeout(err) {
+			s.httpError(cli, t, 504, logfmt.CauseServerTimeout, logfmt.PhaseHeaders)
+		} else {
+			s.httpError(cli, t, 502, logfmt.CauseServerAbort, logfmt.PhaseHeaders)
+		}
+		return closeConn, false
+	}
+}
+
+// sendResponse writes the response head (n bytes in sc's buffer) and body
+// to the client, then decides what becomes of both connections.
+func (s *stream) sendResponse(cli *hconn, t *httpTxn, sc *srvConn, n int, serverClose bool) outcome {
+	feT, beT := s.fe.cfg.Timeouts, s.be.cfg.Timeouts
+	res := &sc.head
+	s.smp.Res = res
+	upgrade := res.Status() == 101
+	clientKeep := !upgrade && s.clientKeepAlive(t, res)
+	serverKeep := !upgrade && !serverClose && res.Framing != h1.UntilClose && res.Conn&h1.ConnClose == 0 &&
+		(res.Is11() || res.Conn&h1.ConnKeepAlive != 0)
+	wb := bufPool.Get().(*[]byte)
+	defer bufPool.Put(wb)
+	out := s.responseHead((*wb)[:0], t, res, clientKeep)
+	sc.consume(n)
+	s.smp.Res = nil // its slices die with the server buffer
+	w := &bodyWriter{c: cli.c, buf: out, timeout: feT.Client}
+	var err error
+	if res.Framing == h1.NoBody {
+		err = w.flush()
+	} else {
+		err = copyBody(&sc.hconn, w, res, beT.Server, true)
+	}
+	t.bytesOut += w.total
+	if err != nil {
+		var se *sideError
+		errors.As(err, &se)
+		sc.c.Close()
+		t.sc = nil
+		if se != nil && se.server {
+			t.cause = logfmt.CauseServerAbort
+			if isTimeout(err) {
+				t.cause = logfmt.CauseServerTimeout
+			}
+		} else {
+			t.cause = clientCause(err)
+		}
+		t.phase = logfmt.PhaseData
+		s.logHTTP(t)
+		return closeConn
+	}
+	if upgrade {
+		return s.tunnelUpgrade(cli, t, sc)
+	}
+	if serverKeep && !sc.eof && len(sc.pending()) == 0 && sc.srv.pool != nil {
+		sc.reused++
+		sc.srv.pool.put(sc)
+	} else {
+		sc.c.Close()
+		t.sc = nil
+	}
+	s.logHTTP(t)
+	if !clientKeep {
+		return closeConn
+	}
+	return keepOpen
+}
+
+// tunnelUpgrade hands both connections to a byte relay after a 101
+// (WebSocket), with `timeout tunnel`; the relay ends the stream.
+func (s *stream) tunnelUpgrade(cli *hconn, t *httpTxn, sc *srvConn) outcome {
+	feT, beT := s.fe.cfg.Timeouts, s.be.cfg.Timeouts
+	cli.consume(t.reqLen)
+	t.reqLen = 0
+	if p := cli.pending(); len(p) > 0 {
+		if _, err := writeAll(sc.c, p, beT.Server); err != nil {
+			sc.c.Close()
+			t.sc = nil
+			return closeConn
+		}
+		t.bytesIn += int64(len(p))
+		cli.consume(len(p))
+	}
+	if p := sc.pending(); len(p) > 0 {
+		if _, err := writeAll(cli.c, p, feT.Client); err != nil {
+			sc.c.Close()
+			t.sc = nil
+			return closeConn
+		}
+		t.bytesOut += int64(len(p))
+		sc.consume(len(p))
+	}
+	up, ok := sc.c.(tunnel.Conn)
+	if !ok {
+		sc.c.Close()
+		t.sc = nil
+		return closeConn
+	}
+	cli.releaseIfEmpty()
+	sc.releaseIfEmpty()
+	s.e.track(up)
+	tunnel.StartContext(s.e.ctx, s.client, up, tunnel.Timeouts{
+		Client: feT.Client, Server: beT.Server, Tunnel: beT.Tunnel,
+		ClientFin: feT.ClientFin, ServerFin: beT.ServerFin,
+	}, func(r tunnel.Result) {
+		s.e.untrack(up)
+		s.be.release(sc.srv)
+		s.be.conns.Add(-1)
+		t.bytesIn += r.ClientToServer
+		t.bytesOut += r.ServerToClient
+		t.cause, t.phase = relayEnd(r, s.e.ctx.Err() != nil)
+		s.logHTTP(t)
+		s.close()
+	})
+	return handedOff
+}
+
+// connMode is the connection mode from the frontend's and backend's
+// options: httpclose on either side wins, then http-server-close, else
+// keep-alive (HAProxy's rule).
+type httpMode int
+
+const (
+	modeKeepAlive httpMode = iota
+	modeServerClose
+	modeClose
+)
+
+func (s *stream) connMode() httpMode {
+	fe, be := s.fe.cfg, s.be.cfg
+	switch {
+	case fe.Opt("httpclose") || be.Opt("httpclose"):
+		return modeClose
+	case fe.Opt("http-server-close") || be.Opt("http-server-close"):
+		return modeServerClose
+	}
+	return modeKeepAlive
+}
+
+// clientKeepAlive decides whether the client connection stays open after
+// this response: the client must want it (HTTP/1.1 without close, or 1.0
+// with keep-alive), the response must have a length, and neither option
+// httpclose nor a stop must be in the way.
+func (s *stream) clientKeepAlive(t *httpTxn, res *h1.Head) bool {
+	if s.connMode() == modeClose || s.e.stopping.Load() || res.Framing == h1.UntilClose {
+		return false
+	}
+	if t.req.Conn&h1.ConnClose != 0 {
+		return false
+	}
+	if !t.req.Is11() && t.req.Conn&h1.ConnKeepAlive == 0 {
+		return false
+	}
+	return true
+}
+
+var (
+	hdrConnection = []byte("connection")
+	valClose      = []byte("close")
+	valKeepAlive  = []byte("keep-alive")
+)
+
+// requestHead writes the request as it goes to the server: the
+// Connection header's close and keep-alive tokens are Sluice's to set.
+func (s *stream) requestHead(dst []byte, t *httpTxn, serverClose bool) []byte {
+	h := &t.req
+	stripConnTokens(h)
+	switch {
+	case serverClose:
+		h.Add(hdrConnection, valClose)
+	case !h.Is11():
+		h.Add(hdrConnection, valKeepAlive)
+	}
+	return h.AppendRequest(dst)
+}
+
+// responseHead writes the response head for the client.
+func (s *stream) responseHead(dst []byte, t *httpTxn, res *h1.Head, clientKeep bool) []byte {
+	if res.Status() != 101 {
+		stripConnTokens(res)
+		switch {
+		case !clientKeep && t.req.Is11():
+			res.Add(hdrConnection, valClose)
+		case clientKeep && !t.req.Is11():
+			res.Add(hdrConnection, valKeepAlive)
+		}
+	}
+	// The client gets the version it asked in: a 1.0 client a 1.0 reply.
+	res.Major, res.Minor = t.req.Major, t.req.Minor
+	return res.AppendResponse(dst)
+}
+
+// stripConnTokens removes close and keep-alive from Connection headers,
+// and the header when nothing else is left in it.
+func stripConnTokens(h *h1.Head) {
+	for i := h.Lookup("connection", 0); i >= 0; i = h.Lookup("connection", i+1) {
+		v := h.Fields[i].Value
+		if h1.HasToken(v, "close") || h1.HasToken(v, "keep-alive") {
+			if h1.HasToken(v, "upgrade") {
+				h.Fields[i].Value = []byte("upgrade")
+				continue
+			}
+			h.Fields = append(h.Fields[:i], h.Fields[i+1:]...)
+			i--
+		}
+	}
+}
+
+// requestLine copies the request line for the log (%r).
+func requestLine(head []byte) string {
+	for len(head) > 0 && (head[0] == '\r' || head[0] == '\n') {
+		head = head[1:]
+	}
+	for i, c := range head {
+		if c == '\r' || c == '\n' {
+			return string(head[:i])
+		}
+	}
+	return string(head)
+}
+
+func writeAll(c net.Conn, b []byte, timeout time.Duration) (int, error) {
+	c.SetWriteDeadline(deadline(time.Now(), timeout))
+	return c.Write(b)
+}
