@@ -38,7 +38,7 @@ var optionTable = map[string]optionDef{
 	"dontlog-normal":               {Pending, dFL, false, 0, "log only errors"},
 	"log-separate-errors":          {Pending, dFL, false, 0, "errors at a higher level"},
 	"logasap":                      {Pending, dFL, false, 0, "log at connection start"},
-	"forwardfor":                   {Pending, dFBL, true, 5, "X-Forwarded-For (Layer 7 issue)"},
+	"forwardfor":                   {Supported, dFBL, true, 5, "X-Forwarded-For with the client's address"},
 	"originalto":                   {Pending, dFBL, true, 5, "X-Original-To"},
 	"http-keep-alive":              {Supported, dFBL, true, 0, "HTTP keep-alive"},
 	"http-server-close":            {Supported, dFBL, true, 0, "close server side after each response"},

@@ -53,6 +53,9 @@ type backend struct {
 	// connections in pools, shared as reuse (http-reuse) allows.
 	http  bool
 	reuse reuseMode
+	// HTTP rules and option forwardfor.
+	httpReq, httpRes, httpAfter []httpRule
+	forwardFor                  *forwardFor
 }
 
 // reuseMode is http-reuse.
@@ -173,6 +176,10 @@ func newBackend(p *config.Proxy, id int) (*backend, error) {
 	b.bal = bal
 	if p.Mode == config.ModeHTTP {
 		b.http = true
+		if err := compileHTTPRuleSets(p, newCondCompiler(p), &b.httpReq, &b.httpRes, &b.httpAfter); err != nil {
+			return nil, fmt.Errorf("backend '%s': %w", p.Name, err)
+		}
+		b.forwardFor = newForwardFor(p)
 		b.reuse = reuseSafe
 		for i := len(p.Directives) - 1; i >= 0; i-- {
 			if d := p.Directives[i]; d.Keyword == "http-reuse" && len(d.Args) > 0 {

@@ -232,8 +232,11 @@ type frontend struct {
 	// tune.maxrewrite).
 	http            bool
 	maxHdr, maxHead int
-	rules           ruleSet
-	switching       []switchRule
+	// HTTP rules and option forwardfor.
+	httpReq, httpRes, httpAfter []httpRule
+	forwardFor                  *forwardFor
+	rules                       ruleSet
+	switching                   []switchRule
 	// defaultBE is the static default_backend, or a listen section's own
 	// servers; nil: connections no rule switches are closed.
 	defaultBE *backend
@@ -247,6 +250,12 @@ func newFrontend(p *config.Proxy, id int, backends map[string]*backend) (*fronte
 	var err error
 	if fe.rules, err = compileRules(p, cc); err != nil {
 		return nil, fmt.Errorf("%s '%s': %w", p.Kind, p.Name, err)
+	}
+	if fe.http {
+		if err := compileHTTPRuleSets(p, cc, &fe.httpReq, &fe.httpRes, &fe.httpAfter); err != nil {
+			return nil, fmt.Errorf("%s '%s': %w", p.Kind, p.Name, err)
+		}
+		fe.forwardFor = newForwardFor(p)
 	}
 	for _, r := range p.UseBackends {
 		if r.Dynamic {

@@ -18,7 +18,9 @@ type httpTxn struct {
 	// it (the client buffer is then reused), so rules and logs still see it.
 	reqCopy []byte
 	reqLen  int // length of the head in the client buffer (0: copied)
-	start   time.Time
+	// arena holds what rules write into the heads (new values, URIs).
+	arena []byte
+	start time.Time
 	// Offsets from start.
 	tIdle, tReq, tQueue, tConnect, tData time.Duration
 	status                               int
@@ -189,14 +191,24 @@ func (s *stream) httpTxn(cli *hconn, t *httpTxn, first bool) outcome {
 	if s.fe.log != nil && s.fe.log.format != nil {
 		t.reqLine = requestLine(cli.pending()[:t.reqLen])
 	}
+	s.be = nil
+	if v, r := s.runHTTPRules(s.fe.httpReq, t, &t.req); v == vReply {
+		return s.answer(cli, t, r, false)
+	}
 	be := s.pickBackend()
 	if be == nil {
 		s.httpError(cli, t, 503, logfmt.CauseServerAbort, logfmt.PhaseConnect)
 		return closeConn
 	}
 	s.be = be
-	be.conns.Add(1)
 	s.smp.BackendName, s.smp.BackendID = be.name, be.id
+	if be.cfg != s.fe.cfg {
+		if v, r := s.runHTTPRules(be.httpReq, t, &t.req); v == vReply {
+			return s.answer(cli, t, r, false)
+		}
+	}
+	s.addForwardFor(t)
+	be.conns.Add(1)
 	if t.req.Framing != h1.NoBody {
 		// The body will be read through the buffer the head sits in.
 		t.reqCopy = append(t.reqCopy[:0], cli.pending()[:t.reqLen]...)
@@ -436,6 +448,13 @@ func (s *stream) sendResponse(cli *hconn, t *httpTxn, sc *srvConn, n int, server
 	clientKeep := !upgrade && s.clientKeepAlive(t, res)
 	serverKeep := !upgrade && !serverClose && res.Framing != h1.UntilClose && res.Conn&h1.ConnClose == 0 &&
 		(res.Is11() || res.Conn&h1.ConnKeepAlive != 0)
+	if !upgrade {
+		if r := s.responseRules(t, res); r != nil {
+			sc.c.Close()
+			t.sc = nil
+			return s.answer(cli, t, r, true)
+		}
+	}
 	wb := bufPool.Get().(*[]byte)
 	defer bufPool.Put(wb)
 	out := s.responseHead((*wb)[:0], t, res, clientKeep)
@@ -481,6 +500,22 @@ func (s *stream) sendResponse(cli *hconn, t *httpTxn, sc *srvConn, n int, server
 		return closeConn
 	}
 	return keepOpen
+}
+
+// responseRules runs the backend's then the frontend's http-response
+// rules, then their http-after-response rules; a deny returns its rule.
+func (s *stream) responseRules(t *httpTxn, res *h1.Head) *httpRule {
+	sets := [][]httpRule{s.be.httpRes, s.fe.httpRes, s.be.httpAfter, s.fe.httpAfter}
+	if s.be.cfg == s.fe.cfg {
+		sets[0], sets[2] = nil, nil
+	}
+	for _, rules := range sets {
+		if v, r := s.runHTTPRules(rules, t, res); v == vReply {
+			return r
+		}
+	}
+	t.status = res.Status()
+	return nil
 }
 
 // tunnelUpgrade hands both connections to a byte relay after a 101

@@ -1,0 +1,213 @@
+package engine
+
+import (
+	"net/netip"
+	"strconv"
+	"strings"
+
+	"sluice/internal/config"
+	"sluice/internal/h1"
+	"sluice/internal/logfmt"
+)
+
+// answer sends the response a deny, return or redirect rule produced and
+// logs the transaction. It reports whether the client connection stays
+// open: a deny closes it, as do a request body not read yet and a client
+// that does not keep alive.
+func (s *stream) answer(cli *hconn, t *httpTxn, r *httpRule, response bool) outcome {
+	keep := r.act != haDeny && t.req.Framing == h1.NoBody && s.clientWantsKeepAlive(t)
+	var out []byte
+	switch {
+	case r.act == haRedirect:
+		out = s.redirectResponse(t, r, keep)
+		t.cause, t.phase = logfmt.CauseLocal, logfmt.PhaseRequest
+	case r.act == haDeny && r.reply.errorPage:
+		if response {
+			out = errorPage(nil, 502)
+			t.status = 502
+		} else {
+			out = errorPage(nil, r.status)
+			t.status = r.status
+		}
+		t.cause, t.phase = logfmt.CauseProxy, logfmt.PhaseRequest
+		if response {
+			t.phase = logfmt.PhaseHeaders
+		}
+	default:
+		out = s.replyResponse(t, r, keep)
+		t.cause, t.phase = logfmt.CauseLocal, logfmt.PhaseRequest
+		if r.act == haDeny {
+			t.cause = logfmt.CauseProxy
+		}
+	}
+	if t.status == 0 {
+		t.status = r.status
+	}
+	n, err := writeAll(cli.c, out, s.fe.cfg.Timeouts.Client)
+	t.bytesOut += int64(n)
+	if !response {
+		t.bytesIn += int64(t.reqLen)
+	}
+	s.logHTTP(t)
+	if err != nil || !keep {
+		return closeConn
+	}
+	return keepOpen
+}
+
+// clientWantsKeepAlive: HTTP/1.1 without close, or 1.0 with keep-alive,
+// and nothing closing the connection (option httpclose, a stop).
+func (s *stream) clientWantsKeepAlive(t *httpTxn) bool {
+	if s.e.stopping.Load() || s.fe.cfg.Opt("httpclose") || (s.be != nil && s.be.cfg.Opt("httpclose")) {
+		return false
+	}
+	if t.req.Conn&h1.ConnClose != 0 {
+		return false
+	}
+	return t.req.Is11() || t.req.Conn&h1.ConnKeepAlive != 0
+}
+
+func appendStatusLine(dst []byte, code int) []byte {
+	dst = append(dst, "HTTP/1.1 "...)
+	dst = strconv.AppendInt(dst, int64(code), 10)
+	dst = append(dst, ' ')
+	dst = append(dst, statusReason(code)...)
+	return append(dst, "\r\n"...)
+}
+
+func appendConnHeader(dst []byte, t *httpTxn, keep bool) []byte {
+	switch {
+	case !keep && t.req.Is11():
+		dst = append(dst, "connection: close\r\n"...)
+	case keep && !t.req.Is11():
+		dst = append(dst, "connection: keep-alive\r\n"...)
+	}
+	return dst
+}
+
+// replyResponse builds an http-request return (or deny with a payload).
+func (s *stream) replyResponse(t *httpTxn, r *httpRule, keep bool) []byte {
+	rp := r.reply
+	var b []byte
+	if rp.errorPage {
+		return errorPage(nil, r.status)
+	}
+	b = appendStatusLine(b, r.status)
+	b = append(b, "content-length: "...)
+	b = strconv.AppendInt(b, int64(len(rp.body)), 10)
+	b = append(b, "\r\n"...)
+	if rp.ctype != "" {
+		b = append(b, "content-type: "...)
+		b = append(b, rp.ctype...)
+		b = append(b, "\r\n"...)
+	}
+	for _, h := range rp.hdrs {
+		b = append(b, strings.ToLower(string(h.name))...)
+		b = append(b, ": "...)
+		b = h.val.render(b, s)
+		b = append(b, "\r\n"...)
+	}
+	b = appendConnHeader(b, t, keep)
+	b = append(b, "\r\n"...)
+	if string(t.req.Method()) != "HEAD" {
+		b = append(b, rp.body...)
+	}
+	t.status = r.status
+	return b
+}
+
+// redirectResponse builds a redirect's response (content-length 0 and
+// the Location header).
+func (s *stream) redirectResponse(t *httpTxn, r *httpRule, keep bool) []byte {
+	_, path, query, hasQ := splitURI(t.req.URI())
+	v := r.val.render(nil, s)
+	var loc []byte
+	switch r.redir.kind {
+	case "location":
+		loc = v
+	case "prefix":
+		if string(v) != "/" {
+			loc = append(loc, v...)
+		}
+		loc = append(loc, path...)
+		if r.redir.appendSlash && (len(path) == 0 || path[len(path)-1] != '/') {
+			loc = append(loc, '/')
+		}
+		if hasQ && !r.redir.dropQuery {
+			loc = append(append(loc, '?'), query...)
+		}
+	case "scheme":
+		loc = append(loc, v...)
+		loc = append(loc, "://"...)
+		loc = append(loc, t.req.Get("host")...)
+		loc = append(loc, path...)
+		if r.redir.appendSlash && (len(path) == 0 || path[len(path)-1] != '/') {
+			loc = append(loc, '/')
+		}
+		if hasQ && !r.redir.dropQuery {
+			loc = append(append(loc, '?'), query...)
+		}
+	}
+	t.status = r.status
+	b := appendStatusLine(nil, r.status)
+	b = append(b, "content-length: 0\r\nlocation: "...)
+	b = append(b, loc...)
+	b = append(b, "\r\n"...)
+	b = appendConnHeader(b, t, keep)
+	return append(b, "\r\n"...)
+}
+
+// forwardFor is option forwardfor: the header to add with the client's
+// address, the network whose clients are exempt, and if-none.
+type forwardFor struct {
+	header []byte
+	except netip.Prefix
+	ifNone bool
+}
+
+func newForwardFor(p *config.Proxy) *forwardFor {
+	o := p.Options["forwardfor"]
+	if o == nil || o.Disabled {
+		return nil
+	}
+	ff := &forwardFor{header: []byte("x-forwarded-for")}
+	for i := 0; i < len(o.Args); i++ {
+		switch o.Args[i] {
+		case "header":
+			i++
+			ff.header = []byte(o.Args[i])
+		case "except":
+			i++
+			if pf, err := netip.ParsePrefix(o.Args[i]); err == nil {
+				ff.except = pf
+			} else if a, err := netip.ParseAddr(o.Args[i]); err == nil {
+				ff.except = netip.PrefixFrom(a, a.BitLen())
+			}
+		case "if-none":
+			ff.ifNone = true
+		}
+	}
+	return ff
+}
+
+// addForwardFor applies the backend's option forwardfor, else the
+// frontend's (HAProxy: either enables it; the backend's header name wins).
+func (s *stream) addForwardFor(t *httpTxn) {
+	ff := s.be.forwardFor
+	if ff == nil {
+		ff = s.fe.forwardFor
+	}
+	if ff == nil {
+		return
+	}
+	src := s.smp.Src.Addr().Unmap()
+	if ff.except.IsValid() && ff.except.Contains(src) {
+		return
+	}
+	if ff.ifNone && t.req.Lookup(string(ff.header), 0) >= 0 {
+		return
+	}
+	start := len(t.arena)
+	t.arena = src.AppendTo(t.arena)
+	t.req.Add(ff.header, t.arenaFrom(start))
+}

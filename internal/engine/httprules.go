@@ -1,0 +1,557 @@
+package engine
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"sluice/internal/acl"
+	"sluice/internal/config"
+	"sluice/internal/h1"
+	"sluice/internal/logfmt"
+	"sluice/internal/sample"
+)
+
+// httpAct is what an http-request, http-response or http-after-response
+// rule does.
+type httpAct uint8
+
+const (
+	haAllow httpAct = iota
+	haDeny
+	haReturn
+	haRedirect
+	haSetHeader
+	haAddHeader
+	haDelHeader
+	haReplaceHeader
+	haReplaceValue
+	haSetPath
+	haSetPathQ
+	haSetQuery
+	haSetURI
+	haSetMethod
+	haReplacePath
+	haReplacePathQ
+	haReplaceURI
+	haSetStatus
+)
+
+var httpActs = map[string]httpAct{
+	"allow": haAllow, "deny": haDeny, "return": haReturn, "redirect": haRedirect,
+	"set-header": haSetHeader, "add-header": haAddHeader, "del-header": haDelHeader,
+	"replace-header": haReplaceHeader, "replace-value": haReplaceValue,
+	"set-path": haSetPath, "set-pathq": haSetPathQ, "set-query": haSetQuery, "set-uri": haSetURI,
+	"set-method": haSetMethod, "replace-path": haReplacePath, "replace-pathq": haReplacePathQ,
+	"replace-uri": haReplaceURI, "set-status": haSetStatus,
+}
+
+// httpRule is a compiled HTTP rule.
+type httpRule struct {
+	act  httpAct
+	cond *acl.Cond
+	name []byte    // header name
+	val  *valueFmt // header value, path, URI, method... (log-format)
+	re   *regexp.Regexp
+	// del-header -m: how the name matches.
+	match string
+	// status: deny, return, set-status, redirect code; reason for set-status.
+	status int
+	reason []byte
+	// return and deny payloads.
+	reply *reply
+	// redirect
+	redir redirect
+}
+
+type redirect struct {
+	kind        string // location, prefix, scheme
+	dropQuery   bool
+	appendSlash bool
+}
+
+// reply is a response Sluice builds itself (return, deny with a body).
+type reply struct {
+	ctype string
+	body  []byte
+	hdrs  []replyHdr
+	// errorPage: no payload given: the status's error page (deny) or an
+	// empty body (return).
+	errorPage bool
+}
+
+type replyHdr struct {
+	name []byte
+	val  *valueFmt
+}
+
+// valueFmt is a log-format string evaluated per request.
+type valueFmt struct {
+	lit   []byte // the whole value when it has no '%'
+	f     *logfmt.Format
+	exprs []*sample.Expr
+}
+
+func compileValue(s string) (*valueFmt, error) {
+	if !strings.Contains(s, "%") {
+		return &valueFmt{lit: []byte(s)}, nil
+	}
+	f, _, err := logfmt.Compile(s, logfmt.HTTP)
+	if err != nil {
+		return nil, err
+	}
+	v := &valueFmt{f: f}
+	for _, x := range f.Exprs() {
+		se, err := sample.Compile(x.Fetch.Name, x.Fetch.Args, x.ConverterChain())
+		if err != nil {
+			return nil, fmt.Errorf("%%[%s]: %w", x.Text, err)
+		}
+		v.exprs = append(v.exprs, se)
+	}
+	return v, nil
+}
+
+// render appends the value for this transaction.
+func (v *valueFmt) render(dst []byte, s *stream) []byte {
+	if v.f == nil {
+		return append(dst, v.lit...)
+	}
+	f := logfmt.Fields{Client: s.smp.Src, Frontend: s.smp.Dst, FrontendName: s.fe.cfg.Name, Hostname: s.e.hostname}
+	if s.be != nil {
+		f.BackendName = s.be.name
+	}
+	f.Sample = func(dst []byte, x *logfmt.Expr) ([]byte, bool) {
+		val := s.smp.Value()
+		if found, _ := v.exprs[x.Index].Eval(&s.smp, val); !found {
+			return dst, false
+		}
+		return val.AsString(dst), true
+	}
+	return v.f.Append(dst, &f)
+}
+
+// compileHTTPRuleSets compiles a proxy's three HTTP rule families.
+func compileHTTPRuleSets(p *config.Proxy, cc *condCompiler, req, res, after *[]httpRule) error {
+	var err error
+	if *req, err = compileHTTPRules(p, cc, "http-request"); err != nil {
+		return err
+	}
+	if *res, err = compileHTTPRules(p, cc, "http-response"); err != nil {
+		return err
+	}
+	*after, err = compileHTTPRules(p, cc, "http-after-response")
+	return err
+}
+
+// compileHTTPRules compiles a proxy's rules of one family.
+func compileHTTPRules(p *config.Proxy, cc *condCompiler, family string) ([]httpRule, error) {
+	var out []httpRule
+	for _, r := range p.Rules[family] {
+		hr, err := compileHTTPRule(r)
+		if err == nil {
+			hr.cond, err = cc.compile(r.Cond)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s:%d: %s %s: %w", r.Pos.File, r.Pos.Line, family, r.Action, err)
+		}
+		out = append(out, hr)
+	}
+	return out, nil
+}
+
+func compileHTTPRule(r *config.Rule) (httpRule, error) {
+	act, ok := httpActs[r.Action]
+	if !ok {
+		return httpRule{}, fmt.Errorf("action '%s' is not supported yet by Sluice", r.Action)
+	}
+	hr := httpRule{act: act}
+	a := r.Args
+	var err error
+	switch act {
+	case haSetHeader, haAddHeader:
+		hr.name = []byte(a[0])
+		hr.val, err = compileValue(a[1])
+	case haDelHeader:
+		hr.name, hr.match = []byte(a[0]), "str"
+		if len(a) == 3 && a[1] == "-m" {
+			hr.match = a[2]
+		} else if len(a) != 1 {
+			return hr, fmt.Errorf("expects <name> [-m <method>]")
+		}
+		if hr.match == "reg" {
+			hr.re, err = regexp.Compile(a[0])
+		}
+	case haReplaceHeader, haReplaceValue:
+		hr.name = []byte(a[0])
+		if hr.re, err = regexp.Compile("^(?:" + a[1] + ")$"); err == nil {
+			hr.val, err = compileValue(a[2])
+		}
+	case haSetPath, haSetPathQ, haSetQuery, haSetURI, haSetMethod:
+		hr.val, err = compileValue(a[0])
+	case haReplacePath, haReplacePathQ, haReplaceURI:
+		if hr.re, err = regexp.Compile(a[0]); err == nil {
+			hr.val, err = compileValue(a[1])
+		}
+	case haSetStatus:
+		hr.status, err = strconv.Atoi(a[0])
+		if err != nil || hr.status < 100 || hr.status > 999 {
+			return hr, fmt.Errorf("expects an HTTP status code between 100 and 999")
+		}
+		if len(a) == 3 && a[1] == "reason" {
+			hr.reason = []byte(a[2])
+		}
+	case haDeny, haReturn:
+		err = hr.compileReply(a)
+	case haRedirect:
+		err = hr.compileRedirect(a)
+	}
+	return hr, err
+}
+
+func (hr *httpRule) compileReply(a []string) error {
+	hr.status = 200
+	if hr.act == haDeny {
+		hr.status = 403
+	}
+	rp := &reply{errorPage: true}
+	for i := 0; i < len(a); i++ {
+		need := func() (string, error) {
+			if i+1 >= len(a) {
+				return "", fmt.Errorf("'%s' expects an argument", a[i])
+			}
+			i++
+			return a[i], nil
+		}
+		switch a[i] {
+		case "status", "deny_status":
+			v, err := need()
+			if err != nil {
+				return err
+			}
+			if hr.status, err = strconv.Atoi(v); err != nil || hr.status < 200 || hr.status > 599 {
+				return fmt.Errorf("status code must be between 200 and 599 (got '%s')", v)
+			}
+		case "content-type":
+			v, err := need()
+			if err != nil {
+				return err
+			}
+			rp.ctype = v
+		case "string":
+			v, err := need()
+			if err != nil {
+				return err
+			}
+			rp.body, rp.errorPage = []byte(v), false
+		case "default-errorfiles":
+		case "hdr":
+			if i+2 >= len(a) {
+				return fmt.Errorf("'hdr' expects <name> and <value>")
+			}
+			val, err := compileValue(a[i+2])
+			if err != nil {
+				return err
+			}
+			rp.hdrs = append(rp.hdrs, replyHdr{[]byte(a[i+1]), val})
+			i += 2
+		default:
+			return fmt.Errorf("'%s' is not supported yet by Sluice", a[i])
+		}
+	}
+	if rp.errorPage && hr.act == haReturn {
+		rp.errorPage = false // no payload: an empty body
+	}
+	hr.reply = rp
+	return nil
+}
+
+func (hr *httpRule) compileRedirect(a []string) error {
+	if len(a) < 2 {
+		return fmt.Errorf("expects 'location', 'prefix' or 'scheme' and a value")
+	}
+	switch a[0] {
+	case "location", "prefix", "scheme":
+	default:
+		return fmt.Errorf("expects 'location', 'prefix' or 'scheme' (got '%s')", a[0])
+	}
+	hr.redir.kind = a[0]
+	var err error
+	if hr.val, err = compileValue(a[1]); err != nil {
+		return err
+	}
+	hr.status = 302
+	for i := 2; i < len(a); i++ {
+		switch a[i] {
+		case "code":
+			if i+1 >= len(a) {
+				return fmt.Errorf("'code' expects a status")
+			}
+			i++
+			hr.status, err = strconv.Atoi(a[i])
+			if err != nil || (hr.status != 301 && hr.status != 302 && hr.status != 303 && hr.status != 307 && hr.status != 308) {
+				return fmt.Errorf("'code' expects 301, 302, 303, 307 or 308 (got '%s')", a[i])
+			}
+		case "drop-query":
+			hr.redir.dropQuery = true
+		case "append-slash":
+			hr.redir.appendSlash = true
+		default:
+			return fmt.Errorf("'%s' is not supported yet by Sluice", a[i])
+		}
+	}
+	return nil
+}
+
+// verdict is how a rule list ended.
+type httpVerdict int
+
+const (
+	vContinue httpVerdict = iota // every rule ran, or allow
+	vReply                       // a response was produced: deny, return, redirect
+)
+
+// runReqRules runs http-request rules on t.req. It returns vReply with
+// the rule that answered.
+func (s *stream) runHTTPRules(rules []httpRule, t *httpTxn, h *h1.Head) (httpVerdict, *httpRule) {
+	for i := range rules {
+		r := &rules[i]
+		if r.cond != nil {
+			if m, _ := r.cond.Match(&s.smp); !m {
+				continue
+			}
+		}
+		switch r.act {
+		case haAllow:
+			return vContinue, nil
+		case haDeny, haReturn, haRedirect:
+			return vReply, r
+		default:
+			s.applyEdit(r, t, h)
+		}
+	}
+	return vContinue, nil
+}
+
+// arenaFrom returns what was appended to the transaction's arena since
+// start. A head's new fields and start line point there; when the arena
+// grows, earlier slices keep the old memory alive.
+func (t *httpTxn) arenaFrom(start int) []byte {
+	return t.arena[start:len(t.arena):len(t.arena)]
+}
+
+func (s *stream) render(t *httpTxn, v *valueFmt) []byte {
+	start := len(t.arena)
+	t.arena = v.render(t.arena, s)
+	return t.arenaFrom(start)
+}
+
+func (s *stream) applyEdit(r *httpRule, t *httpTxn, h *h1.Head) {
+	switch r.act {
+	case haSetHeader:
+		v := s.render(t, r.val)
+		h.Del(string(r.name))
+		h.Add(r.name, v)
+	case haAddHeader:
+		h.Add(r.name, s.render(t, r.val))
+	case haDelHeader:
+		delHeader(h, r)
+	case haReplaceHeader, haReplaceValue:
+		replaceHeader(s, t, h, r)
+	case haSetMethod:
+		h.SetMethod(s.render(t, r.val))
+	case haSetURI:
+		h.SetURI(s.render(t, r.val))
+	case haSetPath, haSetPathQ, haSetQuery:
+		setURIPart(s, t, h, r)
+	case haReplacePath, haReplacePathQ, haReplaceURI:
+		replaceURIPart(s, t, h, r)
+	case haSetStatus:
+		reason := r.reason
+		if reason == nil {
+			reason = []byte(statusReason(r.status))
+		}
+		h.SetStatus(r.status, reason)
+	}
+}
+
+func delHeader(h *h1.Head, r *httpRule) {
+	name := string(r.name)
+	out := h.Fields[:0]
+	for _, f := range h.Fields {
+		n := string(f.Name) // compared without allocation by the compiler for switch below
+		del := false
+		switch r.match {
+		case "str":
+			del = h1.EqualFold(f.Name, name)
+		case "beg":
+			del = len(n) >= len(name) && strings.EqualFold(n[:len(name)], name)
+		case "end":
+			del = len(n) >= len(name) && strings.EqualFold(n[len(n)-len(name):], name)
+		case "sub":
+			del = strings.Contains(strings.ToLower(n), strings.ToLower(name))
+		case "reg":
+			del = r.re.MatchString(n)
+		}
+		if !del {
+			out = append(out, f)
+		}
+	}
+	clear(h.Fields[len(out):])
+	h.Fields = out
+}
+
+// replaceHeader applies replace-header (the whole value) or replace-value
+// (each comma-separated value) with the regex and its replacement format.
+func replaceHeader(s *stream, t *httpTxn, h *h1.Head, r *httpRule) {
+	repl := string(s.render(t, r.val))
+	for i := range h.Fields {
+		f := &h.Fields[i]
+		if !h1.EqualFold(f.Name, string(r.name)) {
+			continue
+		}
+		if r.act == haReplaceHeader {
+			if m := r.re.FindSubmatchIndex(f.Value); m != nil {
+				start := len(t.arena)
+				t.arena = r.re.Expand(t.arena, []byte(repl), f.Value, m)
+				f.Value = t.arenaFrom(start)
+			}
+			continue
+		}
+		parts := strings.Split(string(f.Value), ",")
+		changed := false
+		for k, p := range parts {
+			v := strings.TrimSpace(p)
+			if m := r.re.FindStringSubmatchIndex(v); m != nil {
+				parts[k] = string(r.re.ExpandString(nil, repl, v, m))
+				changed = true
+			} else {
+				parts[k] = v
+			}
+		}
+		if changed {
+			f.Value = []byte(strings.Join(parts, ", "))
+		}
+	}
+}
+
+// splitURI cuts a request target into its path and its query (without
+// '?'); an absolute URI keeps its scheme and authority apart.
+func splitURI(u []byte) (prefix, path, query []byte, hasQuery bool) {
+	if len(u) > 0 && u[0] != '/' && u[0] != '*' {
+		if i := strings.Index(string(u), "://"); i >= 0 {
+			j := i + 3
+			for j < len(u) && u[j] != '/' && u[j] != '?' {
+				j++
+			}
+			prefix, u = u[:j], u[j:]
+		}
+	}
+	if i := indexByte(u, '?'); i >= 0 {
+		return prefix, u[:i], u[i+1:], true
+	}
+	return prefix, u, nil, false
+}
+
+func indexByte(b []byte, c byte) int {
+	for i, x := range b {
+		if x == c {
+			return i
+		}
+	}
+	return -1
+}
+
+func setURIPart(s *stream, t *httpTxn, h *h1.Head, r *httpRule) {
+	prefix, path, query, hasQ := splitURI(h.URI())
+	v := s.render(t, r.val)
+	start := len(t.arena)
+	out := append(t.arena, prefix...)
+	switch r.act {
+	case haSetPath:
+		out = append(out, v...)
+		if hasQ {
+			out = append(append(out, '?'), query...)
+		}
+	case haSetPathQ:
+		out = append(out, v...)
+	case haSetQuery:
+		out = append(out, path...)
+		if len(v) > 0 || hasQ {
+			// HAProxy: an empty value leaves a bare '?'... unless none was there.
+			if len(v) > 0 {
+				out = append(append(out, '?'), v...)
+			}
+		}
+	}
+	t.arena = out
+	h.SetURI(t.arenaFrom(start))
+}
+
+func replaceURIPart(s *stream, t *httpTxn, h *h1.Head, r *httpRule) {
+	prefix, path, query, hasQ := splitURI(h.URI())
+	var target []byte
+	switch r.act {
+	case haReplaceURI:
+		target, prefix = h.URI(), nil
+	case haReplacePath:
+		target = path
+	case haReplacePathQ:
+		target = path
+		if hasQ {
+			target = h.URI()[len(prefix):]
+		}
+	}
+	m := r.re.FindSubmatchIndex(target)
+	if m == nil {
+		return
+	}
+	repl := s.render(t, r.val)
+	var out []byte
+	out = append(out, prefix...)
+	out = append(out, target[:m[0]]...)
+	out = r.re.Expand(out, repl, target, m)
+	out = append(out, target[m[1]:]...)
+	if r.act == haReplacePath && hasQ {
+		out = append(append(out, '?'), query...)
+	}
+	h.SetURI(out)
+}
+
+// statusReason is the standard reason phrase HAProxy uses.
+func statusReason(code int) string {
+	if r, ok := reasons[code]; ok {
+		return r
+	}
+	switch code / 100 {
+	case 1:
+		return "Informational"
+	case 2:
+		return "Success"
+	case 3:
+		return "Redirection"
+	case 4:
+		return "Client Error"
+	case 5:
+		return "Server Error"
+	}
+	return "Other"
+}
+
+var reasons = map[int]string{
+	100: "Continue", 101: "Switching Protocols", 102: "Processing", 103: "Early Hints",
+	200: "OK", 201: "Created", 202: "Accepted", 203: "Non-Authoritative Information", 204: "No Content",
+	205: "Reset Content", 206: "Partial Content", 207: "Multi-Status", 208: "Already Reported", 226: "IM Used",
+	300: "Multiple Choices", 301: "Moved Permanently", 302: "Found", 303: "See Other", 304: "Not Modified",
+	305: "Use Proxy", 307: "Temporary Redirect", 308: "Permanent Redirect",
+	400: "Bad Request", 401: "Unauthorized", 402: "Payment Required", 403: "Forbidden", 404: "Not Found",
+	405: "Method Not Allowed", 406: "Not Acceptable", 407: "Proxy Authentication Required", 408: "Request Timeout",
+	409: "Conflict", 410: "Gone", 411: "Length Required", 412: "Precondition Failed", 413: "Payload Too Large",
+	414: "URI Too Long", 415: "Unsupported Media Type", 416: "Range Not Satisfiable", 417: "Expectation Failed",
+	418: "I'm a teapot", 421: "Misdirected Request", 422: "Unprocessable Entity", 423: "Locked",
+	424: "Failed Dependency", 425: "Too Early", 426: "Upgrade Required", 428: "Precondition Required",
+	429: "Too Many Requests", 431: "Request Header Fields Too Large", 451: "Unavailable For Legal Reasons",
+	500: "Internal Server Error", 501: "Not Implemented", 502: "Bad Gateway", 503: "Service Unavailable",
+	504: "Gateway Timeout", 505: "HTTP Version Not Supported", 506: "Variant Also Negotiates",
+	507: "Insufficient Storage", 508: "Loop Detected", 510: "Not Extended", 511: "Network Authentication Required",
+}
