@@ -71,7 +71,7 @@ func init() {
 		pk("http-check", dBL, Supported, parseHTTPCheck, "HTTP health-check script"),
 		pk("tcp-check", dBL, Supported, parseTCPCheck, "TCP health-check script"),
 		pk("external-check", dBL, Unsupported, generic(0), "external check programs"),
-		pk("cookie", dBL, Pending, parseCookie, "cookie persistence (Layer 7 issue)"),
+		pk("cookie", dBL, Supported, parseCookie, "cookie persistence: insert, rewrite, prefix"),
 		pk("capture", fL, Pending, parseCapture, "header and cookie captures (Layer 7 issue)"),
 		pk("declare", fL, Pending, generic(2), "capture slots"),
 		pk("errorfile", dFBL, Pending, parseErrorfile, "error pages (Layer 7 issue)"),

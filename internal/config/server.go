@@ -94,7 +94,7 @@ var serverParams = map[string]serverParam{
 	"port":      {1, Supported, setInt(func(p *ServerParams) *int { return &p.Port }, 1, 65535)},
 	"addr":      {1, Supported, func(p *ServerParams, a string) error { p.Addr = a; return nil }},
 	"slowstart": {1, Supported, setTime(func(p *ServerParams) *time.Duration { return &p.Slowstart })},
-	"cookie":    {1, Pending, func(p *ServerParams, a string) error { p.Cookie = a; return nil }},
+	"cookie":    {1, Supported, func(p *ServerParams, a string) error { p.Cookie = a; return nil }},
 
 	"check-send-proxy":    {0, Supported, setBool(func(p *ServerParams) { p.CheckSendProxy = true })},
 	"no-check-send-proxy": {0, Supported, setBool(func(p *ServerParams) { p.CheckSendProxy = false })},

@@ -56,6 +56,7 @@ type backend struct {
 	// HTTP rules and option forwardfor.
 	httpReq, httpRes, httpAfter []httpRule
 	forwardFor                  *forwardFor
+	cookie                      *persistCookie
 }
 
 // reuseMode is http-reuse.
@@ -180,6 +181,9 @@ func newBackend(p *config.Proxy, id int) (*backend, error) {
 			return nil, fmt.Errorf("backend '%s': %w", p.Name, err)
 		}
 		b.forwardFor = newForwardFor(p)
+		if b.cookie, err = newPersistCookie(p); err != nil {
+			return nil, fmt.Errorf("backend '%s': %w", p.Name, err)
+		}
 		b.reuse = reuseSafe
 		for i := len(p.Directives) - 1; i >= 0; i-- {
 			if d := p.Directives[i]; d.Keyword == "http-reuse" && len(d.Args) > 0 {
@@ -296,20 +300,39 @@ func (b *backend) acquire(ctx context.Context, client netip.Addr, avoid *server)
 	case ls == nil:
 		w = b.enqueue(&b.queue, nil)
 	default:
-		srv := b.byLB[ls]
-		if lim := srv.limit(b); lim > 0 && (srv.queue.Len() > 0 || ls.Served() >= lim) {
-			if srv.maxqueue > 0 && srv.queue.Len() >= srv.maxqueue {
-				b.mu.Unlock()
-				return assignment{}, errQueueFull
-			}
-			w = b.enqueue(&srv.queue, srv)
-			break
-		}
-		b.take(b.byLB[ls])
-		b.mu.Unlock()
-		return assignment{srv: srv}, nil
+		return b.takeOrQueue(ctx, b.byLB[ls])
 	}
 	b.mu.Unlock()
+	return b.waitAssigned(ctx, w)
+}
+
+// acquireServer gives the stream a slot on a server chosen by persistence
+// (a cookie), queueing on that server when it is full.
+func (b *backend) acquireServer(ctx context.Context, srv *server) (assignment, error) {
+	b.mu.Lock()
+	b.refreshLimits()
+	return b.takeOrQueue(ctx, srv)
+}
+
+// takeOrQueue takes a slot on srv or queues on it (caller holds mu, which
+// it releases).
+func (b *backend) takeOrQueue(ctx context.Context, srv *server) (assignment, error) {
+	ls := srv.lb
+	if lim := srv.limit(b); lim > 0 && (srv.queue.Len() > 0 || ls.Served() >= lim) {
+		if srv.maxqueue > 0 && srv.queue.Len() >= srv.maxqueue {
+			b.mu.Unlock()
+			return assignment{}, errQueueFull
+		}
+		w := b.enqueue(&srv.queue, srv)
+		b.mu.Unlock()
+		return b.waitAssigned(ctx, w)
+	}
+	b.take(srv)
+	b.mu.Unlock()
+	return assignment{srv: srv}, nil
+}
+
+func (b *backend) waitAssigned(ctx context.Context, w *waiter) (assignment, error) {
 	a, err := b.wait(ctx, w)
 	if w.srv != nil {
 		a.srvQueue = w.pos

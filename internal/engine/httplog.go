@@ -58,6 +58,15 @@ func (s *stream) logHTTP(t *httpTxn) {
 		Status: t.status, RequestLine: t.reqLine, BackendHTTP: true,
 	}
 	f.UnixListener, f.ListenerID = s.unixListener()
+	if s.be != nil && s.be.cookie != nil {
+		f.ReqCookie, f.RespCookie = t.cookieState, t.setCookieState
+		if f.ReqCookie == 0 {
+			f.ReqCookie = logfmt.CookieNone
+		}
+		if f.RespCookie == 0 {
+			f.RespCookie = logfmt.SetCookieNone
+		}
+	}
 	if s.be != nil {
 		f.BackendName = s.be.name
 		f.BeConn = int(s.be.conns.Load())

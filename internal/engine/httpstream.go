@@ -20,7 +20,12 @@ type httpTxn struct {
 	reqLen  int // length of the head in the client buffer (0: copied)
 	// arena holds what rules write into the heads (new values, URIs).
 	arena []byte
-	start time.Time
+	// Cookie persistence: the server the request's cookie named and what
+	// happened to the cookies (%tsc).
+	cookieSrv      *server
+	cookieState    logfmt.CookieState
+	setCookieState logfmt.SetCookieState
+	start          time.Time
 	// Offsets from start.
 	tIdle, tReq, tQueue, tConnect, tData time.Duration
 	status                               int
@@ -208,6 +213,9 @@ func (s *stream) httpTxn(cli *hconn, t *httpTxn, first bool) outcome {
 		}
 	}
 	s.addForwardFor(t)
+	if be.cookie != nil {
+		t.cookieSrv, t.cookieState = s.cookieServer(t)
+	}
 	be.conns.Add(1)
 	if t.req.Framing != h1.NoBody {
 		// The body will be read through the buffer the head sits in.
@@ -247,7 +255,13 @@ func (s *stream) pickBackend() *backend {
 // is sent again once on a fresh one, as HAProxy does.
 func (s *stream) exchange(cli *hconn, t *httpTxn) outcome {
 	be := s.be
-	a, err := be.acquire(s.e.ctx, s.smp.Src.Addr(), nil)
+	var a assignment
+	var err error
+	if t.cookieSrv != nil {
+		a, err = be.acquireServer(s.e.ctx, t.cookieSrv)
+	} else {
+		a, err = be.acquire(s.e.ctx, s.smp.Src.Addr(), nil)
+	}
 	s.srvQueue, s.bkQueue = a.srvQueue, a.bkQueue
 	if err != nil {
 		c, p := queueFailure(err)
@@ -453,6 +467,9 @@ func (s *stream) sendResponse(cli *hconn, t *httpTxn, sc *srvConn, n int, server
 			sc.c.Close()
 			t.sc = nil
 			return s.answer(cli, t, r, true)
+		}
+		if s.be.cookie != nil {
+			t.setCookieState = s.setCookie(t, res)
 		}
 	}
 	wb := bufPool.Get().(*[]byte)
