@@ -57,7 +57,7 @@ func Compile(s Spec, opt Options) (*Expr, error) {
 	e.pat.match = defaultMatch(smp.Type)
 	if forced != "" {
 		m, ok := matchNames[forced]
-		if !ok { // shorthands like hdr_cnt and hdr_val need fetches of their own
+		if !ok {
 			return nil, fmt.Errorf("ACL keyword '%s' is %w", s.Criterion, ErrNotSupported)
 		}
 		e.pat.match = m
@@ -171,23 +171,29 @@ func (t Test) neg() Test {
 }
 
 // Eval evaluates the expression: Pass when the sample matches a pattern,
-// Miss when it might once more data arrives, Fail otherwise.
+// Miss when it might once more data arrives, Fail otherwise. Like
+// HAProxy's ACLs, multi-valued fetches (hdr, cook, url_param without an
+// occurrence) are tried value by value until one matches.
 func (e *Expr) Eval(c *sample.Ctx) Test {
 	v := c.Value()
-	found, may := e.smp.Eval(c, v)
-	if !found {
-		if may {
-			return Miss
+	for next := false; ; next = true {
+		found, may, more := e.smp.Iterate(c, v, next)
+		if !found {
+			if may {
+				return Miss
+			}
+			return Fail
 		}
-		return Fail
+		if e.pat.matchValue(c, v) {
+			return Pass
+		}
+		if !more {
+			if may {
+				return Miss
+			}
+			return Fail
+		}
 	}
-	if e.pat.matchValue(c, v) {
-		return Pass
-	}
-	if may {
-		return Miss
-	}
-	return Fail
 }
 
 // ACL is a named ACL: every line declaring the name, ORed.
