@@ -61,7 +61,7 @@ func Compile(name, args, convs string) (*Expr, error) {
 	var err error
 	if ev.parse != nil {
 		if e.args, err = ev.parse(words); err != nil {
-			return nil, fmt.Errorf("invalid arguments to fetch method '%s': %w", name, err)
+			return nil, fmt.Errorf("invalid args in fetch method '%s' : %w", name, err)
 		}
 	} else {
 		for _, w := range words {

@@ -206,6 +206,9 @@ func hdrArgs(w []string) ([]Arg, error) {
 		if err != nil {
 			return nil, fmt.Errorf("'%s' is not an integer", w[1])
 		}
+		if n < -maxHdrHistory {
+			return nil, fmt.Errorf("header occurrence must be >= %d", -maxHdrHistory)
+		}
 		out = append(out, Arg{Int: n, Str: "set"})
 	}
 	return out, nil
