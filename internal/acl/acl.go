@@ -271,6 +271,9 @@ func Predefined(name string) (*ACL, error) {
 	}
 	w := strings.Fields(def)
 	s := Spec{Criterion: w[0], Patterns: w[1:]}
+	if i := strings.IndexByte(s.Criterion, '('); i > 0 { // req.hdr_val(content-length)
+		s.Criterion, s.Args = w[0][:i], strings.TrimSuffix(w[0][i+1:], ")")
+	}
 	e, err := Compile(s, Options{NoResolve: true})
 	if err != nil {
 		if errors.Is(err, ErrNotSupported) {

@@ -238,6 +238,7 @@ func (l *loader) checkConds(p *Proxy) {
 // isL7 reports whether an ACL criterion (fetch or ACL keyword) reads an
 // HTTP message.
 func isL7(crit string) bool {
+	crit, _, _ = strings.Cut(crit, "(")
 	if k, ok := sample.LookupACLKeyword(crit); ok {
 		crit = k.Fetch
 	}

@@ -134,7 +134,7 @@ func TestOracleHTTP(t *testing.T) {
 }
 
 // compileText compiles "fetch(args),conv..." as a config would hand it.
-func compileText(t *testing.T, e string) *Expr {
+func compileText(t testing.TB, e string) *Expr {
 	t.Helper()
 	name, rest := e, ""
 	if i := strings.IndexAny(e, "(,"); i >= 0 {
