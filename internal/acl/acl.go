@@ -57,7 +57,7 @@ func Compile(s Spec, opt Options) (*Expr, error) {
 	e.pat.match = defaultMatch(smp.Type)
 	if forced != "" {
 		m, ok := matchNames[forced]
-		if !ok { // shorthands like hdr_cnt and hdr_val need fetches of their own
+		if !ok {
 			return nil, fmt.Errorf("ACL keyword '%s' is %w", s.Criterion, ErrNotSupported)
 		}
 		e.pat.match = m
@@ -171,23 +171,29 @@ func (t Test) neg() Test {
 }
 
 // Eval evaluates the expression: Pass when the sample matches a pattern,
-// Miss when it might once more data arrives, Fail otherwise.
+// Miss when it might once more data arrives, Fail otherwise. Like
+// HAProxy's ACLs, multi-valued fetches (hdr, cook, url_param without an
+// occurrence) are tried value by value until one matches.
 func (e *Expr) Eval(c *sample.Ctx) Test {
 	v := c.Value()
-	found, may := e.smp.Eval(c, v)
-	if !found {
-		if may {
-			return Miss
+	for next := false; ; next = true {
+		found, may, more := e.smp.Iterate(c, v, next)
+		if !found {
+			if may {
+				return Miss
+			}
+			return Fail
 		}
-		return Fail
+		if e.pat.matchValue(c, v) {
+			return Pass
+		}
+		if !more {
+			if may {
+				return Miss
+			}
+			return Fail
+		}
 	}
-	if e.pat.matchValue(c, v) {
-		return Pass
-	}
-	if may {
-		return Miss
-	}
-	return Fail
 }
 
 // ACL is a named ACL: every line declaring the name, ORed.
@@ -265,6 +271,9 @@ func Predefined(name string) (*ACL, error) {
 	}
 	w := strings.Fields(def)
 	s := Spec{Criterion: w[0], Patterns: w[1:]}
+	if i := strings.IndexByte(s.Criterion, '('); i > 0 { // req.hdr_val(content-length)
+		s.Criterion, s.Args = w[0][:i], strings.TrimSuffix(w[0][i+1:], ")")
+	}
 	e, err := Compile(s, Options{NoResolve: true})
 	if err != nil {
 		if errors.Is(err, ErrNotSupported) {

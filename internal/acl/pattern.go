@@ -31,6 +31,10 @@ const (
 	MatchEnd
 	MatchDir
 	MatchDom
+	// MatchMeth is the method keyword's own matching: a well-known
+	// method (GET, POST ...) only matches itself, exactly; another
+	// word compares as a string, -i applying.
+	MatchMeth
 )
 
 var matchNames = map[string]Match{"found": MatchFound, "bool": MatchBool, "int": MatchInt,
@@ -48,6 +52,8 @@ func defaultMatch(t sample.Type) Match {
 		return MatchIP
 	case sample.Bin:
 		return MatchBin
+	case sample.Meth:
+		return MatchMeth
 	}
 	return MatchStr
 }
@@ -205,6 +211,13 @@ func (p *patterns) matchValue(c *sample.Ctx, v *sample.Value) bool {
 	case MatchIP:
 		a, ok := v.AsIP()
 		return ok && p.inNets(a)
+	case MatchMeth:
+		for _, pat := range p.strs {
+			if matchMeth(v.Bytes, pat, p.icase) {
+				return true
+			}
+		}
+		return false
 	case MatchReg:
 		s := textOf(v)
 		for _, re := range p.regs {
@@ -226,7 +239,7 @@ func (p *patterns) matchValue(c *sample.Ctx, v *sample.Value) bool {
 // textOf is a value's text; numbers and addresses are rendered into a
 // small stack-free buffer the caller does not keep.
 func textOf(v *sample.Value) []byte {
-	if v.Type == sample.Str || v.Type == sample.Bin {
+	if v.Type == sample.Str || v.Type == sample.Bin || v.Type == sample.Meth {
 		return v.Bytes
 	}
 	return v.AsString(nil)
@@ -315,4 +328,25 @@ func matchWord(s, pat []byte, delims string, icase bool) bool {
 		mayMatch = false
 	}
 	return false
+}
+
+// knownMethods are the methods HAProxy parses into its own enum
+// (find_http_meth), case-sensitively.
+var knownMethods = map[string]bool{"GET": true, "HEAD": true, "POST": true, "CONNECT": true,
+	"PUT": true, "OPTIONS": true, "DELETE": true, "TRACE": true}
+
+// matchMeth is HAProxy's pat_match_meth: a well-known pattern matches
+// that method exactly, even under -i; any other pattern never matches a
+// well-known method and compares with the method's text otherwise.
+func matchMeth(m, pat []byte, icase bool) bool {
+	if knownMethods[string(pat)] {
+		return bytes.Equal(m, pat)
+	}
+	if knownMethods[string(m)] || len(m) != len(pat) {
+		return false
+	}
+	if icase {
+		return bytes.EqualFold(m, pat)
+	}
+	return bytes.Equal(m, pat)
 }

@@ -207,22 +207,43 @@ func (l *loader) checkConds(p *Proxy) {
 	for _, cond := range ruleConds(p) {
 		for _, suite := range cond.Terms {
 			for _, t := range suite {
-				if _, ok := sample.Predefined[t.Name]; ok && t.Anon == nil {
-					if _, err := acl.Predefined(t.Name); err != nil {
+				if def, ok := sample.Predefined[t.Name]; ok && t.Anon == nil {
+					_, err := acl.Predefined(t.Name)
+					if err == nil && p.Mode == ModeTCP && isL7(strings.Fields(def)[0]) {
+						err = fmt.Errorf("predefined ACL '%s' is %w", t.Name, sample.ErrNotSupported)
+					}
+					if err != nil {
 						l.diags.place(SevAlert, cond.Pos, "acl '%s' : %v.", t.Name, err)
 						l.diags[len(l.diags)-1].Refusal = true
 					}
 					continue
 				}
 				for _, a := range p.termACLs(t) {
-					if a.Err != nil {
-						l.diags.place(SevAlert, cond.Pos, "acl '%s' : %v.", aclLabel(a), a.Err)
+					err := a.Err
+					if err == nil && p.Mode == ModeTCP && isL7(a.Criterion) {
+						// HAProxy parses HTTP out of a TCP stream's payload
+						// for these; Sluice has no message there yet.
+						err = fmt.Errorf("fetch method '%s' in mode tcp is %w", a.Criterion, sample.ErrNotSupported)
+					}
+					if err != nil {
+						l.diags.place(SevAlert, cond.Pos, "acl '%s' : %v.", aclLabel(a), err)
 						l.diags[len(l.diags)-1].Refusal = true
 					}
 				}
 			}
 		}
 	}
+}
+
+// isL7 reports whether an ACL criterion (fetch or ACL keyword) reads an
+// HTTP message.
+func isL7(crit string) bool {
+	crit, _, _ = strings.Cut(crit, "(")
+	if k, ok := sample.LookupACLKeyword(crit); ok {
+		crit = k.Fetch
+	}
+	f, ok := sample.LookupFetch(crit)
+	return ok && f.Layer == sample.L7
 }
 
 // termACLs is every ACL line a condition term refers to: a named ACL is

@@ -77,7 +77,7 @@ func TestLoadDiagnostics(t *testing.T) {
 		{"http fe tcp be", "defaults\n mode http\n" + timeouts[9:] + "frontend f\n bind :1\n default_backend b\nbackend b\n mode tcp\n", SevAlert, 0, "tries to use incompatible tcp backend 'b'"},
 		{"unknown default_backend", timeouts + "frontend f\n bind :1\n default_backend nope\n", SevAlert, 0, "Proxy 'f': unable to find required default_backend: 'nope'."},
 		{"unevaluable fetch in a rule", timeouts + "frontend f\n bind :1\n acl n be_sess_rate(b) gt 0\n use_backend b if n\nbackend b\n", SevAlert, 8, "acl 'n' : fetch method 'be_sess_rate' is not supported yet by Sluice."},
-		{"unevaluable anonymous acl", timeouts + "frontend f\n bind :1\n tcp-request content reject if { src,map(/dev/null) x }\n", SevAlert, 7, "acl '{ src ... }' : converter 'map' is not supported yet by Sluice."},
+		{"unevaluable anonymous acl", timeouts + "frontend f\n bind :1\n tcp-request content reject if { src,json x }\n", SevAlert, 7, "acl '{ src ... }' : converter 'json' is not supported yet by Sluice."},
 		{"predefined http acl in tcp", timeouts + "frontend f\n bind :1\n tcp-request content reject if METH_GET\n", SevAlert, 7, "acl 'METH_GET' : predefined ACL 'METH_GET' is not supported yet by Sluice."},
 		{"http variable in tcp log-format", timeouts + "frontend f\n bind :1\n log stdout local0\n log-format \"%ci %r\"\n", SevAlert, 0, "t.cfg:8]: failed to parse log-format : format variable 'r' is reserved for HTTP mode."},
 		{"unevaluable fetch in log-format", timeouts + "frontend f\n bind :1\n log stdout local0\n log-format \"%[be_sess_rate(b)]\"\n", SevAlert, 8, "log-format : fetch method 'be_sess_rate' is not supported yet by Sluice."},

@@ -71,7 +71,7 @@ func compileConvs(chain string, t Type) ([]conv, Type, error) {
 		if cv.parse != nil {
 			var err error
 			if c.args, err = cv.parse(words); err != nil {
-				return nil, t, fmt.Errorf("invalid arguments to converter '%s': %w", name, err)
+				return nil, t, fmt.Errorf("invalid args in converter '%s' : %w", name, err)
 			}
 		}
 		cast := cv
@@ -84,21 +84,40 @@ func compileConvs(chain string, t Type) ([]conv, Type, error) {
 	return out, t, nil
 }
 
-// splitChain splits ",a,b(x,y)" at top-level commas.
+// splitChain splits ",a,b(x,y)" at top-level commas; commas and
+// parentheses inside quotes belong to the arguments.
 func splitChain(s string) []string {
 	var out []string
 	depth, start := 0, 0
+	sq, dq := false, false
 	for i := 0; i <= len(s); i++ {
-		if i < len(s) && s[i] == '(' {
-			depth++
-		} else if i < len(s) && s[i] == ')' {
-			depth--
-		} else if i == len(s) || (s[i] == ',' && depth == 0) {
-			if part := strings.TrimSpace(s[start:i]); part != "" {
-				out = append(out, part)
+		if i < len(s) {
+			switch ch := s[i]; {
+			case ch == '\\' && !sq && i+1 < len(s):
+				i++
+				continue
+			case ch == '"' && !sq:
+				dq = !dq
+				continue
+			case ch == '\'' && !dq:
+				sq = !sq
+				continue
+			case sq || dq:
+				continue
+			case ch == '(':
+				depth++
+				continue
+			case ch == ')':
+				depth--
+				continue
+			case ch != ',' || depth != 0:
+				continue
 			}
-			start = i + 1
 		}
+		if part := strings.TrimSpace(s[start:i]); part != "" {
+			out = append(out, part)
+		}
+		start = i + 1
 	}
 	return out
 }

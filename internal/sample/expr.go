@@ -3,8 +3,8 @@ package sample
 import (
 	"errors"
 	"fmt"
+	"regexp"
 	"strconv"
-	"strings"
 )
 
 // ErrNotSupported marks a fetch or converter HAProxy has and Sluice cannot
@@ -27,6 +27,10 @@ type Expr struct {
 type Arg struct {
 	Str string
 	Int int64
+	// re is a compiled regular expression (regsub).
+	re *regexp.Regexp
+	// m is a loaded map file (map converters).
+	m *mapFile
 }
 
 // evaluator computes one fetch.
@@ -57,7 +61,7 @@ func Compile(name, args, convs string) (*Expr, error) {
 	var err error
 	if ev.parse != nil {
 		if e.args, err = ev.parse(words); err != nil {
-			return nil, fmt.Errorf("invalid arguments to fetch method '%s': %w", name, err)
+			return nil, fmt.Errorf("invalid args in fetch method '%s' : %w", name, err)
 		}
 	} else {
 		for _, w := range words {
@@ -81,16 +85,54 @@ func argCountError(name string, n, min, max int) error {
 	}
 }
 
-// splitArgs splits "a,b" into words; an empty string has none.
+// splitArgs splits "a,b" into words as HAProxy's make_arg_list does:
+// single and double quotes protect commas and blanks, and a backslash
+// escapes a quote, a blank or itself (\r, \n and \t too); any other
+// backslash is kept. Unquoted blanks around a word are dropped. An
+// empty string has no words.
 func splitArgs(s string) []string {
 	if s == "" {
 		return nil
 	}
-	parts := strings.Split(s, ",")
-	for i := range parts {
-		parts[i] = strings.TrimSpace(parts[i])
+	var out []string
+	var cur []byte
+	keep := 0 // length of cur up to its last quoted or non-blank byte
+	sq, dq := false, false
+	word := func(b byte, quoted bool) {
+		if !quoted && len(cur) == 0 && (b == ' ' || b == '\t') {
+			return
+		}
+		cur = append(cur, b)
+		if quoted || (b != ' ' && b != '\t') {
+			keep = len(cur)
+		}
 	}
-	return parts
+	for i := 0; i < len(s); i++ {
+		ch := s[i]
+		switch {
+		case ch == '"' && !sq:
+			dq = !dq
+		case ch == '\'' && !dq:
+			sq = !sq
+		case ch == '\\' && !sq && i+1 < len(s):
+			switch n := s[i+1]; n {
+			case '\\', ' ', '"', '\'':
+				word(n, true)
+				i++
+			case 'r', 'n', 't':
+				word(map[byte]byte{'r': '\r', 'n': '\n', 't': '\t'}[n], true)
+				i++
+			default:
+				word(ch, true)
+			}
+		case ch == ',' && !sq && !dq:
+			out = append(out, string(cur[:keep]))
+			cur, keep = cur[:0], 0
+		default:
+			word(ch, sq || dq)
+		}
+	}
+	return append(out, string(cur[:keep]))
 }
 
 // intArgs parses every argument as a decimal integer.
@@ -109,8 +151,32 @@ func intArgs(words []string) ([]Arg, error) {
 // Eval computes the expression. It reports whether a sample was found;
 // v.MayChange tells a caller that more data could change the answer.
 func (e *Expr) Eval(c *Ctx, v *Value) (found, mayChange bool) {
+	c.iterate = false
+	return e.eval(c, v)
+}
+
+// Iterate evaluates the expression for each value of a multi-valued
+// fetch, as HAProxy's ACLs do: hdr(), cook() and url_param() without an
+// occurrence give every value in turn instead of the last or first one.
+// next is false for the first value; more reports whether another value
+// may follow, for a call with next set.
+func (e *Expr) Iterate(c *Ctx, v *Value, next bool) (found, mayChange, more bool) {
+	if !next {
+		c.cur = cursor{}
+	}
+	c.iterate = true
+	found, mayChange = e.eval(c, v)
+	more = c.more
+	c.iterate, c.more = false, false
+	return found, mayChange, more
+}
+
+func (e *Expr) eval(c *Ctx, v *Value) (found, mayChange bool) {
 	*v = Value{}
-	c.mayChange = false
+	c.mayChange, c.more = false, false
+	if !c.iterate {
+		c.cur = cursor{}
+	}
 	if !e.fetch.fn(c, e.args, v) {
 		return false, c.mayChange
 	}

@@ -72,30 +72,44 @@ func init() {
 	def(L6, Int, 0, 0, "req.len req_len res.len req.ssl_hello_type req_ssl_hello_type req.ssl_ver req_ssl_ver req.rdp_cookie_cnt")
 	def(L6, Str, 0, 2, "req.ssl_sni req_ssl_sni req.ssl_alpn req.rdp_cookie rdp_cookie req.ssl_ec_ext")
 	def(L6, Bin, 0, 2, "req.payload req.payload_lv res.payload res.payload_lv payload payload_lv")
-	def(L7, Str, 0, 0, "path pathq query url base base32 url32 capture.req.uri capture.req.method capture.req.ver req.body unique-id")
-	def(L7, Int, 0, 0, "path_len status txn.status req.body_len req.body_size res.body_len base32+src url32+src http_first_req")
+	// Layer 7, as HAProxy 2.6's src/http_fetch.c declares them.
+	def(L7, Bin, 0, 0, "base32+src req.body req.hdrs req.hdrs_bin res.body res.hdrs res.hdrs_bin url32+src")
+	def(L7, Bin, 0, 1, "req.body_param")
+	def(L7, Bool, 0, 0, "http_first_req req.proto_http req_proto_http")
+	def(L7, Bool, 1, 1, "http_auth")
+	def(L7, IP, 0, 0, "url_ip")
+	def(L7, IP, 0, 2, "hdr_ip req.hdr_ip res.hdr_ip shdr_ip")
+	def(L7, Int, 0, 0, "base32 req.body_len req.body_size res.body_len res.body_size status url32 url_port")
+	def(L7, Int, 0, 1, `cook_cnt cook_val hdr_cnt req.cook_cnt req.cook_val req.fhdr_cnt req.hdr_cnt res.cook_cnt
+		res.cook_val res.fhdr_cnt res.hdr_cnt scook_cnt scook_val shdr_cnt`)
+	def(L7, Int, 0, 2, "hdr_val req.hdr_val res.hdr_val shdr_val urlp_val")
 	def(L7, Meth, 0, 0, "method")
-	def(L7, Str, 0, 0, "req.ver req_ver res.ver resp_ver req.proto_http")
-	def(L7, Str, 0, 2, `hdr req.hdr req.fhdr fhdr res.hdr res.fhdr shdr hdr_val req.hdr_val res.hdr_val
-		hdr_ip req.hdr_ip res.hdr_ip cook req.cook res.cook scook cookie set-cookie url_param urlp
-		url_ip url_port req.hdr_names res.hdr_names http_auth http_auth_group http_auth_pass
-		http_auth_user http_auth_type req.body_param url_param_val urlp_val capture.req.hdr capture.res.hdr`)
-	def(L7, Int, 0, 2, "hdr_cnt req.hdr_cnt res.hdr_cnt req.fhdr_cnt res.fhdr_cnt cook_cnt req.cook_cnt res.cook_cnt cook_val req.cook_val res.cook_val")
+	def(L7, Str, 0, 0, `base baseq capture.req.method capture.req.uri capture.req.ver capture.res.ver http_auth_type
+		http_auth_user http_auth_pass path pathq query req.ver req_ver res.ver resp_ver unique-id url`)
+	def(L7, Str, 0, 1, "cook cookie http_auth_bearer req.cook req.hdr_names res.cook res.hdr_names scook")
+	def(L7, Str, 0, 2, "hdr req.fhdr req.hdr res.fhdr res.hdr shdr url_param urlp")
+	def(L7, Str, 1, 1, "capture.req.hdr capture.res.hdr http_auth_group")
 }
 
-// aclKeywords are the ACL shorthands: a fetch plus a forced match method.
-var aclKeywords = map[string]ACLKeyword{}
+// aclKeywords are the ACL shorthands: a fetch plus a forced match method,
+// as HAProxy 2.6 declares them (src/http_acl.c, src/payload.c,
+// src/ssl_sample.c).
+var aclKeywords = map[string]ACLKeyword{
+	"req_ver": {"req.ver", "str"}, "resp_ver": {"res.ver", "str"},
+	"payload": {"req.payload", "bin"}, "payload_lv": {"req.payload_lv", "bin"},
+	"req_rdp_cookie": {"req.rdp_cookie", "str"}, "req_rdp_cookie_cnt": {"req.rdp_cookie_cnt", "int"},
+	"req_ssl_sni":    {"req.ssl_sni", "str"},
+	"ssl_fc_sni_end": {"ssl_fc_sni", "end"}, "ssl_fc_sni_reg": {"ssl_fc_sni", "reg"},
+}
 
 func init() {
-	suffixes := []string{"beg", "end", "sub", "reg", "dir", "dom", "len", "cnt", "val", "ip"}
-	for _, base := range []string{"path", "url", "hdr", "shdr", "cook", "scook", "req.ssl_sni", "base", "url_param", "urlp", "src", "ssl_fc_sni"} {
-		for _, s := range suffixes {
-			name := base + "_" + s
-			aclKeywords[name] = ACLKeyword{Fetch: base, Match: s}
+	for kw, fetch := range map[string]string{"base": "base", "cook": "req.cook", "hdr": "req.hdr",
+		"path": "path", "scook": "res.cook", "shdr": "res.hdr", "url": "url", "urlp": "urlp"} {
+		aclKeywords[kw] = ACLKeyword{Fetch: fetch, Match: "str"}
+		for _, m := range []string{"beg", "dir", "dom", "end", "len", "reg", "sub"} {
+			aclKeywords[kw+"_"+m] = ACLKeyword{Fetch: fetch, Match: m}
 		}
 	}
-	aclKeywords["path_len"] = ACLKeyword{Fetch: "path", Match: "len"}
-	aclKeywords["req_ssl_sni"] = ACLKeyword{Fetch: "req.ssl_sni", Match: "str"}
 }
 
 // LookupFetch finds a fetch by name.

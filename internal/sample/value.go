@@ -60,6 +60,13 @@ type Ctx struct {
 	// transaction; nil in mode tcp, and Res nil until a response arrived.
 	// Layer 7 fetches find nothing without them.
 	Req, Res HTTPMessage
+	// InResponse is true while http-response rules run: hdr(), cookie()
+	// and the like then read the response, as HAProxy's fetches follow
+	// the rule's direction, and Set-Cookie values are single cookies.
+	InResponse bool
+	// FirstRequest is true for the first request of a client connection
+	// (http_first_req).
+	FirstRequest bool
 	// TLS describes the client connection's TLS session when the bind
 	// terminates TLS (ssl_fc, ssl_fc_sni, ssl_fc_protocol ...); nil for
 	// plain connections.
@@ -74,6 +81,25 @@ type Ctx struct {
 	scratch   [2][]byte
 	turn      int
 	mayChange bool
+
+	// iterate asks multi-valued fetches (hdr, cook, url_param) for every
+	// value in turn, as HAProxy's ACLs do (SMP_OPT_ITERATE); more says
+	// the fetch has another one (SMP_F_NOT_LAST); cur is its position.
+	iterate bool
+	more    bool
+	cur     cursor
+}
+
+// cursor is a multi-valued fetch's position between calls.
+type cursor struct {
+	started bool
+	hdr     hdrCursor
+	// elem is the cookie header element being read and pos the offset
+	// in it of the next cookie; for url_param, pos is the offset in the
+	// URI of the next parameter.
+	inElem bool
+	elem   []byte
+	pos    int
 }
 
 // buf returns an empty scratch buffer for a fetch or converter that builds
