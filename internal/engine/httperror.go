@@ -10,7 +10,15 @@ import (
 // engine generates itself.
 var builtinPages = map[int][2]string{
 	400: {"Bad request", "Your browser sent an invalid request."},
+	401: {"Unauthorized", "You need a valid user and password to access this content."},
 	403: {"Forbidden", "Request forbidden by administrative rules."},
+	404: {"Not Found", "The resource could not be found."},
+	405: {"Method Not Allowed", "A request was made of a resource using a request method not supported by that resource"},
+	410: {"Gone", "The resource is no longer available and will not be available again."},
+	413: {"Payload Too Large", "The request entity exceeds the maximum allowed."},
+	425: {"Too Early", "Your browser sent early data."},
+	429: {"Too Many Requests", "You have sent too many requests in a given amount of time."},
+	501: {"Not Implemented", ".The server does not support the functionality required to fulfill the request."},
 	408: {"Request Time-out", "Your browser didn't send a complete request in time."},
 	422: {"Unprocessable Content", "The server cannot process the contained instructions."},
 	500: {"Internal Server Error", "An internal server error occurred."},

@@ -413,7 +413,7 @@ func replaceHeader(s *stream, t *httpTxn, h *h1.Head, r *httpRule) {
 		if r.act == haReplaceHeader {
 			if m := r.re.FindSubmatchIndex(f.Value); m != nil {
 				start := len(t.arena)
-				t.arena = r.re.Expand(t.arena, []byte(repl), f.Value, m)
+				t.arena = expandRefs(t.arena, []byte(repl), f.Value, m)
 				f.Value = t.arenaFrom(start)
 			}
 			continue
@@ -423,7 +423,7 @@ func replaceHeader(s *stream, t *httpTxn, h *h1.Head, r *httpRule) {
 		for k, p := range parts {
 			v := strings.TrimSpace(p)
 			if m := r.re.FindStringSubmatchIndex(v); m != nil {
-				parts[k] = string(r.re.ExpandString(nil, repl, v, m))
+				parts[k] = string(expandRefs(nil, []byte(repl), []byte(v), m))
 				changed = true
 			} else {
 				parts[k] = v
@@ -510,12 +510,30 @@ func replaceURIPart(s *stream, t *httpTxn, h *h1.Head, r *httpRule) {
 	var out []byte
 	out = append(out, prefix...)
 	out = append(out, target[:m[0]]...)
-	out = r.re.Expand(out, repl, target, m)
+	out = expandRefs(out, repl, target, m)
 	out = append(out, target[m[1]:]...)
 	if r.act == haReplacePath && hasQ {
 		out = append(append(out, '?'), query...)
 	}
 	h.SetURI(out)
+}
+
+// expandRefs appends tmpl with HAProxy's back-references (\0 to \9)
+// replaced by the groups of match m in src.
+func expandRefs(dst, tmpl, src []byte, m []int) []byte {
+	for i := 0; i < len(tmpl); i++ {
+		c := tmpl[i]
+		if c == '\\' && i+1 < len(tmpl) && tmpl[i+1] >= '0' && tmpl[i+1] <= '9' {
+			g := int(tmpl[i+1] - '0')
+			if 2*g+1 < len(m) && m[2*g] >= 0 {
+				dst = append(dst, src[m[2*g]:m[2*g+1]]...)
+			}
+			i++
+			continue
+		}
+		dst = append(dst, c)
+	}
+	return dst
 }
 
 // statusReason is the standard reason phrase HAProxy uses.

@@ -192,7 +192,17 @@ func (s *stream) httpTxn(cli *hconn, t *httpTxn, first bool) outcome {
 	if !s.readRequest(cli, t, first) {
 		return closeConn
 	}
+	if t.req.Framing != h1.NoBody {
+		// The body will be read through the buffer the head sits in.
+		t.reqCopy = append(t.reqCopy[:0], cli.pending()[:t.reqLen]...)
+		cli.consume(t.reqLen)
+		if _, err := h1.ParseRequest(t.reqCopy, &t.req, h1.Limits{MaxFields: 1 << 30}); err != nil {
+			panic("h1: a parsed head did not parse again: " + err.Error())
+		}
+		t.reqLen = 0
+	}
 	s.smp.Req, s.smp.Res = &t.req, nil
+	s.smp.FirstRequest = first
 	if s.fe.log != nil && s.fe.log.format != nil {
 		t.reqLine = requestLine(cli.pending()[:t.reqLen])
 	}
@@ -217,15 +227,6 @@ func (s *stream) httpTxn(cli *hconn, t *httpTxn, first bool) outcome {
 		t.cookieSrv, t.cookieState = s.cookieServer(t)
 	}
 	be.conns.Add(1)
-	if t.req.Framing != h1.NoBody {
-		// The body will be read through the buffer the head sits in.
-		t.reqCopy = append(t.reqCopy[:0], cli.pending()[:t.reqLen]...)
-		cli.consume(t.reqLen)
-		if _, err := h1.ParseRequest(t.reqCopy, &t.req, h1.Limits{MaxFields: 1 << 30}); err != nil {
-			panic("h1: a parsed head did not parse again: " + err.Error())
-		}
-		t.reqLen = 0
-	}
 	out := s.exchange(cli, t)
 	if out != handedOff {
 		be.conns.Add(-1) // a tunnel gives it back when it ends
@@ -526,6 +527,8 @@ func (s *stream) responseRules(t *httpTxn, res *h1.Head) *httpRule {
 	if s.be.cfg == s.fe.cfg {
 		sets[0], sets[2] = nil, nil
 	}
+	s.smp.InResponse = true
+	defer func() { s.smp.InResponse = false }()
 	for _, rules := range sets {
 		if v, r := s.runHTTPRules(rules, t, res); v == vReply {
 			return r
