@@ -2,6 +2,7 @@ package h1
 
 import (
 	"errors"
+	"strings"
 	"testing"
 )
 
@@ -36,6 +37,17 @@ func TestParseRequest(t *testing.T) {
 		{in: "GET /a\x80 HTTP/1.1\r\n\r\n", status: 400},
 		{in: "GET / HTTP/1.1\r\n folded\r\n\r\n", status: 400},
 		{in: "GET / HTTP/1.1\rX: y\r\n\r\n", status: 400},
+		{in: "\r\rGET / HTTP/1.1\r\n\r\n", status: 400},
+		// The fold becomes spaces; a tab inside the folded line stays.
+		{in: "GET / HTTP/1.1\r\nX: a\t\r\n b\tc\r\n\r\n", out: "GET / HTTP/1.1\r\nx: a\t   b\tc\r\n\r\n"},
+		{in: "GET / HTTP/1.1\r\nConnection: upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n",
+			out: "GET / HTTP/1.1\r\nconnection: upgrade\r\nupgrade: websocket\r\nsec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"},
+		// With a body HAProxy does not treat it as an upgrade: no key needed.
+		{in: "POST / HTTP/1.1\r\nConnection: upgrade\r\nUpgrade: websocket\r\nContent-Length: 1\r\n\r\n", framing: Length, cl: 1,
+			out: "POST / HTTP/1.1\r\nconnection: upgrade\r\nupgrade: websocket\r\ncontent-length: 1\r\n\r\n"},
+		{in: "CONNECT a:443 HTTP/1.1\r\nContent-Length: 5\r\n\r\n", out: "CONNECT a:443 HTTP/1.1\r\ncontent-length: 5\r\n\r\n"},
+		{in: "GET / HTTP/1.1\r\nX: a\r\n" + fields(100) + "\r\n", status: 400},
+		{in: "GET / HTTP/1.1\r\nConnection: close\r\n" + fields(100) + "\r\n", out: "GET / HTTP/1.1\r\nconnection: close\r\n" + strings.ToLower(fields(100)) + "\r\n"},
 	}
 	for _, c := range cases {
 		var h Head
@@ -87,12 +99,17 @@ func TestParseResponse(t *testing.T) {
 		{in: "HTTP/1.1 101 Switching\r\n\r\n", framing: NoBody},
 		{in: "HTTP/1.0 200\r\n\r\n", framing: UntilClose},
 		{in: "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n", framing: Chunked},
-		{in: "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n", framing: UntilClose},
-		{in: "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", framing: Chunked},
+		{in: "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n", bad: true},
+		{in: "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", bad: true},
 		{in: "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, chunked\r\n\r\n", bad: true},
 		{in: "HTTP/1.1 200 OK\r\nContent-Length: x\r\n\r\n", bad: true},
 		{in: "HTTP/1.1 20 OK\r\n\r\n", bad: true},
-		{in: "HTTX/1.1 200 OK\r\n\r\n", bad: true},
+		{in: "HTTP/1.1 099 OK\r\n\r\n", bad: true},
+		{in: "HTTP/1.1 1000 OK\r\n\r\n", bad: true},
+		{in: "HTTP/1.1 101 Switching\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\n", bad: true},
+		{in: "HTTP/1.1 101 Switching\r\nConnection: upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Accept: x\r\n\r\n", framing: NoBody},
+		{in: "HTTX/1.1 200 OK\r\n\r\n", framing: UntilClose},
+		{in: "http/1.1 200 OK\r\n\r\n", bad: true},
 	}
 	for _, c := range cases {
 		var h Head
@@ -108,13 +125,17 @@ func TestParseResponse(t *testing.T) {
 }
 
 func TestChunkSize(t *testing.T) {
-	for in, want := range map[string]int64{"0\r\n": 0, "1a\r\n": 26, "FF;ext=1\r\n": 255, "10 ; a\r\n": 16, "3\n": 3} {
+	// Accepted and refused as HAProxy 2.6.12 does (probed): leading zeros
+	// do not count toward the 13-digit limit; an extension may hold CTLs.
+	for in, want := range map[string]int64{"0\r\n": 0, "1a\r\n": 26, "FF;ext=1\r\n": 255, "10 ; a\r\n": 16, "3\n": 3,
+		"3\t;x\r\n": 3, "3;a\x01b\r\n": 3, "3 \r\n": 3, "00000000000000000003\r\n": 3, "fffffffffffff\r\n": 1<<52 - 1} {
 		n, l, err := ParseChunkSize([]byte(in))
 		if err != nil || n != want || l != len(in) {
 			t.Errorf("%q: %d %d %v", in, n, l, err)
 		}
 	}
-	for _, in := range []string{"x\r\n", "-1\r\n", "1x\r\n", "ffffffffffffffffff\r\n", "\r\n"} {
+	for _, in := range []string{"x\r\n", "-1\r\n", "1x\r\n", "ffffffffffffffffff\r\n", "\r\n",
+		"10000000000000\r\n", "0x3\r\n", "3;a\rb\r\n", "3 4\r\n"} {
 		if _, _, err := ParseChunkSize([]byte(in)); err == nil || err == ErrIncomplete {
 			t.Errorf("%q accepted: %v", in, err)
 		}
