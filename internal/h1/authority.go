@@ -15,12 +15,12 @@ func (h *Head) checkAuthority(connect bool) error {
 	scheme, auth, isAuth := splitTarget(h.uri)
 	if connect {
 		if !isAuth || !connectAuthorityOK(auth, host, hasHost) {
-			return bad(0, "CONNECT target does not match Host")
+			return bad(0, msgConnectTarget)
 		}
 		return nil
 	}
 	if hasHost && len(auth) > 0 && !equalFoldBytes(auth, host) && !sameAuthority(scheme, auth, host) {
-		return bad(0, "request target does not match Host")
+		return bad(0, msgTargetHost)
 	}
 	return nil
 }

@@ -60,7 +60,7 @@ func (h *Head) requestFraming(max int) error {
 	// An upgrade to WebSocket must carry its key (RFC 6455 section
 	// 4.1); HAProxy looks only when the request has no body.
 	if ws && h.Conn&ConnUpgrade != 0 && h.Framing != Chunked && h.ContentLength == 0 && !h.hasWSKey() {
-		return bad(0, "WebSocket upgrade without Sec-WebSocket-Key")
+		return bad(0, msgWebSocketKey)
 	}
 	return nil
 }
@@ -117,7 +117,7 @@ func (h *Head) scanRequestFields(max int) (bool, error) {
 	h.Fields = out
 	h.HasHost = host >= 0
 	if kept > max {
-		return false, bad(0, "too many headers")
+		return false, bad(0, msgTooManyHeaders)
 	}
 	return ws, nil
 }
@@ -157,7 +157,7 @@ func (h *Head) responseFraming(headReq bool, max int) error {
 		kept++
 	}
 	if kept > max {
-		return bad(0, "too many headers")
+		return bad(0, msgTooManyHeaders)
 	}
 	if te.seen {
 		h.closeOnTE()

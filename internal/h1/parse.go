@@ -23,6 +23,15 @@ type Error struct {
 
 func (e *Error) Error() string { return "h1: " + e.Msg + " at offset " + strconv.Itoa(e.Offset) }
 
+// Messages of refusals the tests tell apart.
+const (
+	msgTooManyHeaders = "too many headers"
+	msgTargetHost     = "request target does not match Host"
+	msgConnectTarget  = "CONNECT target does not match Host"
+	msgWebSocketKey   = "WebSocket upgrade without Sec-WebSocket-Key"
+	msgFragment       = "fragment in request target"
+)
+
 func bad(off int, msg string) error { return &Error{Status: 400, Msg: msg, Offset: off} }
 
 // Limits bound what a head may hold. Zero fields take HAProxy's defaults.
@@ -114,6 +123,9 @@ func ParseRequest(buf []byte, h *Head, lim Limits) (int, error) {
 	}
 	if i == len(buf) {
 		return 0, ErrIncomplete
+	}
+	if buf[i] == '#' {
+		return 0, bad(i, msgFragment)
 	}
 	if i == start || !isSPHT(buf[i]) {
 		// A CR or LF here is HTTP/0.9 ("GET /"), which HAProxy refuses.
@@ -312,7 +324,7 @@ func parseFields(buf []byte, i int, fields *[]Field, max int) (int, error) {
 			return 0, err
 		}
 		if len(*fields) >= max {
-			return 0, bad(start, "too many headers")
+			return 0, bad(start, msgTooManyHeaders)
 		}
 		*fields = append(*fields, Field{Name: name, Value: trimOWS(buf[vs:ve])})
 	}
