@@ -11,6 +11,13 @@
 // Parsing is strict where framing or security depends on it (RFC 9112 and
 // the request-smuggling CVEs) and as lenient as HAProxy 2.6 where it is
 // not: the two must accept and refuse the same requests.
+//
+// Where Sluice differs from HAProxy 2.6 it refuses what HAProxy lets
+// through and no client or server should send: a status code that is not
+// three digits from 100 (RFC 9112 section 4), a Content-Length above
+// 2^63-1, a trailer field whose name is not a token (HAProxy parses
+// trailers with an uninitialised error mode and was seen to pass "X T:").
+// The differences from net/http are listed with FuzzDiffNetHTTP.
 package h1
 
 // Field is one header field. Name keeps the case it arrived with; the

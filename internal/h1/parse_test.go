@@ -160,3 +160,45 @@ func TestParseAllocs(t *testing.T) {
 		t.Errorf("%v allocations per request", a)
 	}
 }
+
+func TestParseResponseIncomplete(t *testing.T) {
+	full := "\r\nHTTP/1.1  200 OK\r\nContent-Length: 10\r\nX: a\r\n b\r\n\r\n"
+	for i := 0; i < len(full); i++ {
+		var h Head
+		if _, err := ParseResponse([]byte(full[:i]), &h, false, Limits{}); err != ErrIncomplete {
+			t.Fatalf("prefix %q: %v, want ErrIncomplete", full[:i], err)
+		}
+	}
+}
+
+func TestChunkedDecoder(t *testing.T) {
+	body := "3;x\r\nabc\r\n00010\r\n0123456789abcdef\r\n0\r\nX-T: v\r\n\r\nNEXT"
+	for step := 1; step <= len(body); step++ {
+		got, err := decodeStream([]byte(body), step)
+		if err != nil || string(got) != "abc0123456789abcdef" {
+			t.Fatalf("step %d: %q %v", step, got, err)
+		}
+	}
+	var d ChunkedDecoder
+	buf := []byte(body)
+	var n int
+	for {
+		_, c, done, err := d.Next(buf[n:])
+		if err != nil {
+			t.Fatal(err)
+		}
+		n += c
+		if done {
+			break
+		}
+	}
+	if string(buf[n:]) != "NEXT" || d.Size != 19 || len(d.Trailers) != 1 || string(d.Trailers[0].Value) != "v" {
+		t.Errorf("rest %q, size %d, trailers %q", buf[n:], d.Size, d.Trailers)
+	}
+	for _, bad := range []string{"3\r\nabcX", "g\r\n", "3\r\nabc\r\n0\r\nX T: v\r\n\r\n"} {
+		d.Reset()
+		if _, err := decodeStream([]byte(bad), len(bad)); err == nil || err == ErrIncomplete {
+			t.Errorf("%q: %v", bad, err)
+		}
+	}
+}
