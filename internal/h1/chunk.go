@@ -1,17 +1,25 @@
 package h1
 
+// MaxChunkSize is the largest chunk size accepted: HAProxy stops at 13
+// hex digits of value (2^52 - 1), "to never feed possibly bogus values to
+// languages that use floats for their integers". Leading zeros do not
+// count.
+const MaxChunkSize = 1<<52 - 1
+
 // ParseChunkSize reads a chunk-size line (RFC 9112 section 7.1) at the
-// start of buf: hex digits, optional extensions (which Sluice drops, as
-// HAProxy does), CRLF. It returns the size and the line's length, or
-// ErrIncomplete, or an *Error for a malformed line: a request smuggled
-// through a size two parsers read differently is refused, not guessed.
+// start of buf: hex digits, optional whitespace and extensions (which
+// Sluice drops, as HAProxy does), CRLF or a bare LF. It returns the size
+// and the line's length, or ErrIncomplete, or an *Error for a malformed
+// line: a request smuggled through a size two parsers read differently is
+// refused, not guessed. As in HAProxy's h1_parse_chunk_size, an extension
+// may hold any byte but CR and LF.
 func ParseChunkSize(buf []byte) (size int64, n int, err error) {
 	i := 0
 	for i < len(buf) && hexVal(buf[i]) >= 0 {
-		if i == 15 {
+		size = size<<4 | int64(hexVal(buf[i]))
+		if size > MaxChunkSize {
 			return 0, 0, bad(i, "chunk size too large")
 		}
-		size = size<<4 | int64(hexVal(buf[i]))
 		i++
 	}
 	if i == len(buf) {
@@ -20,15 +28,12 @@ func ParseChunkSize(buf []byte) (size int64, n int, err error) {
 	if i == 0 {
 		return 0, 0, bad(0, "invalid chunk size")
 	}
-	// BWS before extensions, then ";name[=value]" up to the line end.
-	for i < len(buf) && (buf[i] == ' ' || buf[i] == '\t') {
+	// BWS before extensions, then ";..." up to the line end.
+	for i < len(buf) && isSPHT(buf[i]) {
 		i++
 	}
-	if i < len(buf) && buf[i] == ';' {
+	for i < len(buf) && buf[i] == ';' {
 		for i < len(buf) && buf[i] != '\r' && buf[i] != '\n' {
-			if buf[i] < ' ' && buf[i] != '\t' || buf[i] == 0x7f {
-				return 0, 0, bad(i, "invalid character in chunk extension")
-			}
 			i++
 		}
 	}

@@ -11,9 +11,14 @@
 // Parsing is strict where framing or security depends on it (RFC 9112 and
 // the request-smuggling CVEs) and as lenient as HAProxy 2.6 where it is
 // not: the two must accept and refuse the same requests.
+//
+// Where Sluice differs from HAProxy 2.6 it refuses what HAProxy lets
+// through and no client or server should send: a status code that is not
+// three digits from 100 (RFC 9112 section 4), a Content-Length above
+// 2^63-1, a trailer field whose name is not a token (HAProxy parses
+// trailers with an uninitialised error mode and was seen to pass "X T:").
+// The differences from net/http are listed with FuzzDiffNetHTTP.
 package h1
-
-import "bytes"
 
 // Field is one header field. Name keeps the case it arrived with; the
 // writers put it out in lower case, as HAProxy does.
@@ -52,8 +57,8 @@ type Head struct {
 	method, uri, version []byte
 	status               int
 	reason               []byte
-	// Major and Minor are the protocol version as received (1.0, 1.1);
-	// versions above 1.1 are read as 1.1, as HAProxy does.
+	// Major and Minor are the protocol version as received (0.9, 1.0,
+	// 1.1); versions above 1.1 are read as 1.1, as HAProxy does.
 	Major, Minor int
 	Fields       []Field
 
@@ -61,11 +66,14 @@ type Head struct {
 	Framing       Framing
 	ContentLength int64
 	// Conn holds the Connection header's close, keep-alive and upgrade
-	// tokens.
+	// tokens. ConnClose is also set where HAProxy forces the connection
+	// to close after the message: Transfer-Encoding with Content-Length,
+	// or Transfer-Encoding in an HTTP/1.0 message.
 	Conn uint8
 	// Expect100 is set for a request with "Expect: 100-continue".
 	Expect100 bool
-	// HasHost is set when the request has a Host header.
+	// HasHost is set when the request has a Host header (repeated
+	// identical Host fields are merged into the first one).
 	HasHost bool
 }
 
@@ -178,33 +186,45 @@ func appendLower(dst, b []byte) []byte {
 }
 
 // AppendRequest writes the request head as Sluice forwards it: the start
-// line with the version Sluice speaks (HTTP/1.0 stays 1.0, anything else
-// is sent as HTTP/1.1), then every field with its name in lower case.
+// line with "HTTP/1.1" for a message of version 1.1 or above and the
+// version as received otherwise (HTTP/1.0, HTTP/0.9), as HAProxy's
+// h1_format_htx_reqline does, then every field with its name in lower
+// case.
 func (h *Head) AppendRequest(dst []byte) []byte {
 	dst = append(dst, h.method...)
 	dst = append(dst, ' ')
 	dst = append(dst, h.uri...)
-	if h.Major == 1 && h.Minor == 0 {
-		dst = append(dst, " HTTP/1.0\r\n"...)
-	} else {
-		dst = append(dst, " HTTP/1.1\r\n"...)
-	}
+	dst = append(dst, ' ')
+	dst = h.appendVersion(dst)
+	dst = append(dst, "\r\n"...)
 	return h.appendFields(dst)
 }
 
 // AppendResponse writes the response head as Sluice forwards it to a
-// client: "HTTP/1.1 <status> <reason>" and lower-case names.
+// client: "HTTP/1.1" (or the version as received below 1.1), the status,
+// the reason, and lower-case names.
 func (h *Head) AppendResponse(dst []byte) []byte {
-	if h.Major == 1 && h.Minor == 0 {
-		dst = append(dst, "HTTP/1.0 "...)
-	} else {
-		dst = append(dst, "HTTP/1.1 "...)
-	}
+	dst = h.appendVersion(dst)
+	dst = append(dst, ' ')
 	dst = appendStatus(dst, h.status)
 	dst = append(dst, ' ')
 	dst = append(dst, h.reason...)
 	dst = append(dst, "\r\n"...)
 	return h.appendFields(dst)
+}
+
+// appendVersion writes HTTP/1.1 for 1.1 and above, else the version as
+// received; a head built without one is HTTP/1.0 or HTTP/1.1.
+func (h *Head) appendVersion(dst []byte) []byte {
+	switch {
+	case h.Is11():
+		return append(dst, "HTTP/1.1"...)
+	case len(h.version) == 8:
+		return append(dst, h.version...)
+	case h.Major == 1 && h.Minor == 0:
+		return append(dst, "HTTP/1.0"...)
+	}
+	return append(dst, "HTTP/1.1"...)
 }
 
 func appendStatus(dst []byte, code int) []byte {
@@ -222,21 +242,8 @@ func (h *Head) appendFields(dst []byte) []byte {
 }
 
 // HasToken reports whether a comma-separated header value holds token
-// (compared without case).
-func HasToken(v []byte, token string) bool {
-	for len(v) > 0 {
-		var t []byte
-		if i := bytes.IndexByte(v, ','); i >= 0 {
-			t, v = v[:i], v[i+1:]
-		} else {
-			t, v = v, nil
-		}
-		if EqualFold(trimOWS(t), token) {
-			return true
-		}
-	}
-	return false
-}
+// (compared without case); commas inside quoted strings do not separate.
+func HasToken(v []byte, token string) bool { return hasListToken(v, token) }
 
 // trimOWS removes spaces and tabs around b (RFC 9110 section 5.6.3).
 func trimOWS(b []byte) []byte {

@@ -10,8 +10,9 @@ import (
 var ErrIncomplete = errors.New("h1: incomplete message head")
 
 // Error is a message Sluice refuses. Status is what HAProxy answers a
-// client that sent it (400 for a malformed request, 422 for a transfer
-// coding it will not decode); a refused response always gives 502.
+// client that sent it (400 for a malformed request, 413 for an HTTP/1.0
+// GET, HEAD or DELETE with a body, 422 for a transfer coding it will not
+// decode); a refused response always gives 502.
 type Error struct {
 	Status int
 	Msg    string
@@ -22,11 +23,24 @@ type Error struct {
 
 func (e *Error) Error() string { return "h1: " + e.Msg + " at offset " + strconv.Itoa(e.Offset) }
 
+// Messages of refusals the tests tell apart.
+const (
+	msgTooManyHeaders = "too many headers"
+	msgTargetHost     = "request target does not match Host"
+	msgConnectTarget  = "CONNECT target does not match Host"
+	msgWebSocketKey   = "WebSocket upgrade without Sec-WebSocket-Key"
+	msgFragment       = "fragment in request target"
+)
+
 func bad(off int, msg string) error { return &Error{Status: 400, Msg: msg, Offset: off} }
 
 // Limits bound what a head may hold. Zero fields take HAProxy's defaults.
 type Limits struct {
-	// MaxFields is tune.http.maxhdr: at most this many header fields.
+	// MaxFields is tune.http.maxhdr. As in HAProxy, the end of the head
+	// takes one of these slots, so a head holds at most MaxFields-1
+	// fields (100 by default), not counting the fields HAProxy drops
+	// while parsing (repeated Content-Length or Host values, Connection
+	// fields holding only close or keep-alive).
 	MaxFields int
 }
 
@@ -49,17 +63,44 @@ func init() {
 	}
 }
 
+func isSPHT(c byte) bool { return c == ' ' || c == '\t' }
+
+// skipEmptyLines skips the empty lines a client may send before a message
+// (RFC 9112 section 2.2): CRLF or bare LF; a CR must be followed by LF.
+func skipEmptyLines(buf []byte) (int, error) {
+	i := 0
+	for i < len(buf) {
+		switch buf[i] {
+		case '\n':
+			i++
+		case '\r':
+			if i+1 == len(buf) {
+				return 0, ErrIncomplete
+			}
+			if buf[i+1] != '\n' {
+				return 0, bad(i+1, "CR not followed by LF")
+			}
+			i += 2
+		default:
+			return i, nil
+		}
+	}
+	return 0, ErrIncomplete
+}
+
 // ParseRequest parses a request head at the start of buf into h. It
 // returns the head's length, ErrIncomplete when buf ends before the head
 // does, or an *Error. Empty lines before the request line are skipped
-// (RFC 9112 section 2.2).
+// (RFC 9112 section 2.2). buf is modified in place where an obs-fold is
+// turned into spaces.
 func ParseRequest(buf []byte, h *Head, lim Limits) (int, error) {
 	h.Reset()
-	i := 0
-	for i < len(buf) && (buf[i] == '\r' || buf[i] == '\n') {
-		i++
+	i, err := skipEmptyLines(buf)
+	if err != nil {
+		return 0, err
 	}
-	// method SP+ request-target SP+ HTTP-version
+	// method SP request-target SP HTTP-version, where HAProxy takes any
+	// run of SP and HTAB as the separator (RFC 9112 section 3 allows it).
 	start := i
 	for i < len(buf) && tchar[buf[i]] {
 		i++
@@ -67,118 +108,154 @@ func ParseRequest(buf []byte, h *Head, lim Limits) (int, error) {
 	if i == len(buf) {
 		return 0, ErrIncomplete
 	}
-	if i == start || buf[i] != ' ' {
+	if i == start || !isSPHT(buf[i]) {
 		return 0, bad(i, "invalid character in method")
 	}
 	h.method = buf[start:i]
-	for i < len(buf) && buf[i] == ' ' {
-		i++
+	if i, err = skipSPHT(buf, i); err != nil {
+		return 0, err
 	}
 	start = i
-	// The target: visible ASCII only. HAProxy refuses a fragment ('#')
-	// and anything non-printable (RFC 9112 section 3.2).
+	// The target: visible ASCII only. HAProxy refuses a fragment ('#',
+	// CVE-2023-45539) and anything non-printable (RFC 9112 section 3.2).
 	for i < len(buf) && buf[i] > ' ' && buf[i] < 0x7f && buf[i] != '#' {
 		i++
 	}
 	if i == len(buf) {
 		return 0, ErrIncomplete
 	}
-	if i == start || (buf[i] != ' ' && buf[i] != '\r' && buf[i] != '\n') {
+	if buf[i] == '#' {
+		return 0, bad(i, msgFragment)
+	}
+	if i == start || !isSPHT(buf[i]) {
+		// A CR or LF here is HTTP/0.9 ("GET /"), which HAProxy refuses.
 		return 0, bad(i, "invalid character in request target")
 	}
 	h.uri = buf[start:i]
-	if buf[i] != ' ' {
-		// HTTP/0.9 "GET /": no version, which HAProxy refuses.
-		return 0, bad(i, "missing HTTP version")
-	}
-	for i < len(buf) && buf[i] == ' ' {
-		i++
-	}
-	n, err := h.parseVersion(buf, i)
-	if err != nil {
+	if i, err = skipSPHT(buf, i); err != nil {
 		return 0, err
 	}
-	i += n
+	if i, err = h.parseVersion(buf, i, false); err != nil {
+		return 0, err
+	}
 	if i, err = endOfLine(buf, i); err != nil {
 		return 0, err
 	}
-	if h.Major == 0 {
-		return 0, bad(start, "HTTP/0.x is not supported")
-	}
-	if i, err = parseFields(buf, i, &h.Fields, limit(lim)); err != nil {
+	if i, err = parseFields(buf, i, &h.Fields, hardLimit(lim)); err != nil {
 		return 0, err
 	}
-	return i, h.requestFraming()
+	return i, h.requestFraming(limit(lim))
 }
 
 // ParseResponse parses a response head. headReq says the request was a
-// HEAD, whose response has no body whatever its head says.
+// HEAD, whose response has no body whatever its head says. buf is
+// modified in place where an obs-fold is turned into spaces.
 func ParseResponse(buf []byte, h *Head, headReq bool, lim Limits) (int, error) {
 	h.Reset()
-	n, err := h.parseVersion(buf, 0)
+	i, err := skipEmptyLines(buf)
 	if err != nil {
 		return 0, err
 	}
-	i := n
-	if i+4 > len(buf) {
+	if i, err = h.parseVersion(buf, i, true); err != nil {
+		return 0, err
+	}
+	if i == len(buf) {
 		return 0, ErrIncomplete
 	}
-	if buf[i] != ' ' || !digit(buf[i+1]) || !digit(buf[i+2]) || !digit(buf[i+3]) {
-		return 0, bad(i, "invalid status")
+	if !isSPHT(buf[i]) {
+		return 0, bad(i, "invalid HTTP version")
 	}
-	h.status = int(buf[i+1]-'0')*100 + int(buf[i+2]-'0')*10 + int(buf[i+3]-'0')
-	if h.status < 100 {
-		return 0, bad(i, "invalid status")
+	if i, err = skipSPHT(buf, i); err != nil {
+		return 0, err
 	}
-	i += 4
+	// status-code = 3DIGIT (RFC 9112 section 4). HAProxy takes any run of
+	// digits; Sluice refuses what is not three, and codes below 100.
 	start := i
-	if i < len(buf) && buf[i] == ' ' {
+	for i < len(buf) && digit(buf[i]) {
 		i++
-		start = i
-		for i < len(buf) && buf[i] != '\r' && buf[i] != '\n' {
-			i++
+	}
+	if i == len(buf) {
+		return 0, ErrIncomplete
+	}
+	if i-start != 3 || buf[start] == '0' || (!isSPHT(buf[i]) && buf[i] != '\r' && buf[i] != '\n') {
+		return 0, bad(start, "invalid status")
+	}
+	h.status = int(buf[start]-'0')*100 + int(buf[start+1]-'0')*10 + int(buf[start+2]-'0')
+	if isSPHT(buf[i]) {
+		if i, err = skipSPHT(buf, i); err != nil {
+			return 0, err
 		}
+	}
+	start = i
+	for i < len(buf) && buf[i] != '\r' && buf[i] != '\n' {
+		i++
 	}
 	h.reason = buf[start:i]
 	if i, err = endOfLine(buf, i); err != nil {
 		return 0, err
 	}
-	if i, err = parseFields(buf, i, &h.Fields, limit(lim)); err != nil {
+	if i, err = parseFields(buf, i, &h.Fields, hardLimit(lim)); err != nil {
 		return 0, err
 	}
-	return i, h.responseFraming(headReq)
+	return i, h.responseFraming(headReq, limit(lim))
 }
 
+// skipSPHT skips the run of SP and HTAB at i.
+func skipSPHT(buf []byte, i int) (int, error) {
+	for i < len(buf) && isSPHT(buf[i]) {
+		i++
+	}
+	if i == len(buf) {
+		return 0, ErrIncomplete
+	}
+	return i, nil
+}
+
+// limit is the number of fields a head may keep: HAProxy's header table
+// has tune.http.maxhdr slots and the end-of-head marker takes one.
 func limit(l Limits) int {
 	if l.MaxFields > 0 {
-		return l.MaxFields
+		return l.MaxFields - 1
 	}
-	return DefaultMaxFields
+	return DefaultMaxFields - 1
 }
+
+// hardLimit bounds the lines parseFields reads, so that a head made of
+// fields HAProxy would drop still cannot grow the field list without end.
+func hardLimit(l Limits) int { return 4*limit(l) + 4 }
 
 func digit(c byte) bool { return '0' <= c && c <= '9' }
 
-// parseVersion reads "HTTP/x.y" (case-sensitive, RFC 9112 section 2.3).
-func (h *Head) parseVersion(buf []byte, i int) (int, error) {
+// verChar is HAProxy's HTTP_FLG_VER class: upper-case letters, digits,
+// '.' and '/'.
+func verChar(c byte) bool { return 'A' <= c && c <= 'Z' || digit(c) || c == '.' || c == '/' }
+
+// parseVersion reads the protocol at i: exactly "HTTP/x.y" for a request
+// (case-sensitive, RFC 9112 section 2.3); for a response HAProxy only
+// checks the shape "XXXX/x.y" of upper-case letters. Versions above 1.1
+// are read as 1.1, as HAProxy does; 0.x is kept and forwarded as is.
+func (h *Head) parseVersion(buf []byte, i int, resp bool) (int, error) {
 	const p = "HTTP/"
-	if len(buf)-i < len(p)+3 {
-		for k := i; k < len(buf); k++ {
-			if k-i < len(p) && buf[k] != p[k-i] {
-				return 0, bad(k, "invalid HTTP version")
-			}
+	start := i
+	for i < len(buf) && verChar(buf[i]) {
+		if !resp && i-start < len(p) && buf[i] != p[i-start] {
+			return 0, bad(i, "invalid HTTP version")
 		}
+		i++
+	}
+	if i == len(buf) && i-start <= 8 {
 		return 0, ErrIncomplete
 	}
-	v := buf[i : i+len(p)+3]
-	if string(v[:len(p)]) != p || !digit(v[5]) || v[6] != '.' || !digit(v[7]) {
-		return 0, bad(i, "invalid HTTP version")
+	v := buf[start:i]
+	if len(v) != 8 || v[4] != '/' || !digit(v[5]) || v[6] != '.' || !digit(v[7]) {
+		return 0, bad(start, "invalid HTTP version")
 	}
 	h.version = v
 	h.Major, h.Minor = int(v[5]-'0'), int(v[7]-'0')
 	if h.Major > 1 || (h.Major == 1 && h.Minor > 1) {
 		h.Major, h.Minor = 1, 1
 	}
-	return len(v), nil
+	return i, nil
 }
 
 // endOfLine expects CRLF (or a bare LF, which HAProxy accepts) at i.
@@ -209,7 +286,7 @@ func parseFields(buf []byte, i int, fields *[]Field, max int) (int, error) {
 		if buf[i] == '\r' || buf[i] == '\n' {
 			return endOfLine(buf, i)
 		}
-		if buf[i] == ' ' || buf[i] == '\t' {
+		if isSPHT(buf[i]) {
 			if len(*fields) == 0 {
 				return 0, bad(i, "folded line before any header")
 			}
@@ -234,7 +311,7 @@ func parseFields(buf []byte, i int, fields *[]Field, max int) (int, error) {
 		}
 		name := buf[start:i]
 		i++
-		for i < len(buf) && (buf[i] == ' ' || buf[i] == '\t') {
+		for i < len(buf) && isSPHT(buf[i]) {
 			i++
 		}
 		vs := i
@@ -247,254 +324,37 @@ func parseFields(buf []byte, i int, fields *[]Field, max int) (int, error) {
 			return 0, err
 		}
 		if len(*fields) >= max {
-			return 0, bad(start, "too many headers")
+			return 0, bad(start, msgTooManyHeaders)
 		}
 		*fields = append(*fields, Field{Name: name, Value: trimOWS(buf[vs:ve])})
 	}
 }
 
-// unfold joins a continuation line at i to f: the line break and the
-// folding whitespace become spaces in place, so f.Value stays one slice.
+// unfold joins a continuation line at i to f: as in HAProxy, the line
+// break before it and its leading whitespace become spaces in place, so
+// f.Value stays one slice; whitespace inside the line is kept.
 func unfold(buf []byte, i int, f *Field) (int, error) {
-	for i < len(buf) && buf[i] != '\r' && buf[i] != '\n' {
-		i++
+	eol := i - 1 // the LF ending the previous line
+	if eol > 0 && buf[eol-1] == '\r' {
+		eol--
 	}
-	end := i
-	n, err := endOfLine(buf, i)
+	j := i
+	for j < len(buf) && isSPHT(buf[j]) {
+		j++
+	}
+	end := j
+	for end < len(buf) && buf[end] != '\r' && buf[end] != '\n' {
+		end++
+	}
+	n, err := endOfLine(buf, end)
 	if err != nil {
 		return 0, err
 	}
-	// The previous value ends before its own line break; everything from
-	// its start to this line's end becomes one value.
-	vstart := cap(buf) - cap(f.Value)
-	for k := vstart + len(f.Value); k < end; k++ {
-		if buf[k] == '\r' || buf[k] == '\n' || buf[k] == '\t' {
-			buf[k] = ' '
-		}
+	for k := eol; k < j; k++ {
+		buf[k] = ' '
 	}
+	// The value runs from its first byte to this line's end.
+	vstart := cap(buf) - cap(f.Value)
 	f.Value = trimOWS(buf[vstart:end])
 	return n, nil
-}
-
-// requestFraming applies RFC 9112 section 6.3 to a request and closes the
-// smuggling routes: Transfer-Encoding wins over Content-Length, which is
-// removed; Content-Length values must all agree; chunked must be the last
-// coding and appear once.
-func (h *Head) requestFraming() error {
-	te, err := h.transferEncoding()
-	if err != nil {
-		return err
-	}
-	if err := h.contentLength(); err != nil {
-		return err
-	}
-	hosts := 0
-	for _, f := range h.Fields {
-		switch {
-		case EqualFold(f.Name, "host"):
-			hosts++
-		case EqualFold(f.Name, "connection"):
-			h.Conn |= connTokens(f.Value)
-		case EqualFold(f.Name, "expect"):
-			h.Expect100 = h.Expect100 || EqualFold(f.Value, "100-continue")
-		}
-	}
-	if hosts > 1 {
-		return bad(0, "more than one Host header")
-	}
-	h.HasHost = hosts == 1
-	switch {
-	case te == teChunked:
-		h.Del("content-length")
-		h.Framing, h.ContentLength = Chunked, 0
-	case te == teCodedChunked:
-		return &Error{Status: 422, Msg: "transfer coding other than chunked"}
-	case te == teOther:
-		return bad(0, "request body not chunked")
-	case te == teBad:
-		return bad(0, "invalid Transfer-Encoding")
-	}
-	return nil
-}
-
-// responseFraming decides how a response's body ends.
-func (h *Head) responseFraming(headReq bool) error {
-	te, err := h.transferEncoding()
-	if err != nil {
-		return err
-	}
-	if err := h.contentLength(); err != nil {
-		return err
-	}
-	for _, f := range h.Fields {
-		if EqualFold(f.Name, "connection") {
-			h.Conn |= connTokens(f.Value)
-		}
-	}
-	switch {
-	case headReq || h.status < 200 || h.status == 204 || h.status == 304:
-		h.Framing = NoBody
-	case te == teChunked || te == teCodedChunked:
-		h.Del("content-length")
-		h.Framing, h.ContentLength = Chunked, 0
-	case te == teBad:
-		return bad(0, "invalid Transfer-Encoding")
-	case te != teNone:
-		// A coding without chunked last: the body ends at close (RFC
-		// 9112 section 6.3, point 4).
-		h.Del("content-length")
-		h.Framing, h.ContentLength = UntilClose, 0
-	case h.Framing != Length:
-		h.Framing = UntilClose
-	}
-	return nil
-}
-
-const (
-	teNone = iota
-	teChunked
-	teOther
-	teBad
-	teCodedChunked // other codings, then chunked
-)
-
-// transferEncoding reads every Transfer-Encoding field as one list.
-func (h *Head) transferEncoding() (int, error) {
-	state, seen, other := teNone, false, false
-	for _, f := range h.Fields {
-		if !EqualFold(f.Name, "transfer-encoding") {
-			continue
-		}
-		seen = true
-		v := f.Value
-		for len(v) > 0 {
-			var t []byte
-			if k := indexByte(v, ','); k >= 0 {
-				t, v = v[:k], v[k+1:]
-			} else {
-				t, v = v, nil
-			}
-			t = trimOWS(t)
-			switch {
-			case len(t) == 0:
-			case EqualFold(t, "chunked"):
-				if state == teChunked {
-					return teBad, nil // chunked twice
-				}
-				state = teChunked
-			case EqualFold(t, "identity"):
-				return teBad, nil
-			default:
-				if state == teChunked {
-					return teBad, nil // chunked must be last
-				}
-				state, other = teOther, true
-			}
-		}
-	}
-	if seen && state == teNone {
-		return teBad, nil
-	}
-	if other {
-		// HAProxy decodes no coding but chunked: "gzip, chunked" is
-		// well-formed but refused with 422.
-		if state == teChunked {
-			return teCodedChunked, nil
-		}
-		return teOther, nil
-	}
-	return state, nil
-}
-
-// contentLength checks every Content-Length value: a list of identical
-// decimal numbers ("3, 3", or the same value in two fields) is merged
-// into one field, as HAProxy does; anything else is refused.
-func (h *Head) contentLength() error {
-	var n int64 = -1
-	first := -1
-	for i := range h.Fields {
-		f := &h.Fields[i]
-		if !EqualFold(f.Name, "content-length") {
-			continue
-		}
-		v := f.Value
-		for {
-			var t []byte
-			k := indexByte(v, ',')
-			if k >= 0 {
-				t, v = trimOWS(v[:k]), v[k+1:]
-			} else {
-				t = trimOWS(v)
-			}
-			m, ok := parseDecimal(t)
-			if !ok || (n >= 0 && m != n) {
-				return bad(0, "invalid Content-Length")
-			}
-			if n < 0 {
-				n = m
-				if first < 0 {
-					first = i
-					f.Value = t
-				}
-			}
-			if k < 0 {
-				break
-			}
-		}
-	}
-	if first < 0 {
-		return nil
-	}
-	// Keep the first field, with one value.
-	keep := h.Fields[first]
-	out := h.Fields[:0]
-	for i, f := range h.Fields {
-		if i == first {
-			out = append(out, keep)
-		} else if !EqualFold(f.Name, "content-length") {
-			out = append(out, f)
-		}
-	}
-	clear(h.Fields[len(out):])
-	h.Fields = out
-	h.Framing, h.ContentLength = Length, n
-	return nil
-}
-
-// parseDecimal reads 1*DIGIT (no sign, no blanks) without overflow.
-func parseDecimal(b []byte) (int64, bool) {
-	if len(b) == 0 || len(b) > 18 {
-		return 0, false
-	}
-	var n int64
-	for _, c := range b {
-		if !digit(c) {
-			return 0, false
-		}
-		n = n*10 + int64(c-'0')
-	}
-	return n, true
-}
-
-func indexByte(b []byte, c byte) int {
-	for i, x := range b {
-		if x == c {
-			return i
-		}
-	}
-	return -1
-}
-
-func connTokens(v []byte) uint8 {
-	var fl uint8
-	if HasToken(v, "close") {
-		fl |= ConnClose
-	}
-	if HasToken(v, "keep-alive") {
-		fl |= ConnKeepAlive
-	}
-	if HasToken(v, "upgrade") {
-		fl |= ConnUpgrade
-	}
-	return fl
 }
