@@ -15,6 +15,7 @@ import (
 // between proxies, mode compatibility, and settings that make no sense for a
 // proxy's mode or capabilities.
 func (l *loader) postParse() {
+	l.buildErrorPages()
 	for _, p := range l.cfg.Proxies {
 		if p.Maxconn == 0 && p.Cap&CapFE != 0 {
 			p.Maxconn = l.opt.DefaultMaxconn // -N; 0 still means the global value

@@ -74,12 +74,12 @@ func init() {
 		pk("cookie", dBL, Pending, parseCookie, "cookie persistence (Layer 7 issue)"),
 		pk("capture", fL, Pending, parseCapture, "header and cookie captures (Layer 7 issue)"),
 		pk("declare", fL, Pending, generic(2), "capture slots"),
-		pk("errorfile", dFBL, Pending, parseErrorfile, "error pages (Layer 7 issue)"),
-		pk("errorfiles", dFBL, Pending, generic(1), "error pages from an http-errors section"),
-		pk("http-error", dFBL, Pending, generic(2), "error page definitions"),
-		pk("errorloc", dFBL, Pending, generic(2), "error redirects"),
-		pk("errorloc302", dFBL, Pending, generic(2), "error redirects"),
-		pk("errorloc303", dFBL, Pending, generic(2), "error redirects"),
+		pk("errorfile", dFBL, Supported, parseErrorfile, "replace an HAProxy error page with a file's raw response"),
+		pk("errorfiles", dFBL, Supported, parseErrorfiles, "error pages from an http-errors section"),
+		pk("http-error", dFBL, Supported, parseHTTPError, "error page as a reply (status, content-type, string/file, hdr)"),
+		pk("errorloc", dFBL, Supported, parseErrorloc, "error page as a 302 redirect"),
+		pk("errorloc302", dFBL, Supported, parseErrorloc, "error page as a 302 redirect"),
+		pk("errorloc303", dFBL, Supported, parseErrorloc, "error page as a 303 redirect"),
 		pk("monitor-uri", dFL, Pending, generic(1), "load-balancer probe URI (Layer 7 issue)"),
 		pk("monitor", fL, Pending, generic(2), "monitor fail condition"),
 		pk("unique-id-format", dFL, Pending, generic(1), "request ids (Layer 7 issue)"),
@@ -278,14 +278,6 @@ func parseHTTPReuse(c *ctx) {
 	default:
 		c.alertf("'http-reuse' only supports 'never', 'safe', 'aggressive', 'always'")
 	}
-}
-
-func parseErrorfile(c *ctx) {
-	if c.nargs() != 2 {
-		c.alertf("'errorfile' expects <status_code> and <file> as arguments.")
-		return
-	}
-	c.directive("errorfile", 1)
 }
 
 func parseCapture(c *ctx) {
