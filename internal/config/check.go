@@ -15,6 +15,7 @@ import (
 // between proxies, mode compatibility, and settings that make no sense for a
 // proxy's mode or capabilities.
 func (l *loader) postParse() {
+	l.buildErrorPages()
 	for _, p := range l.cfg.Proxies {
 		if p.Maxconn == 0 && p.Cap&CapFE != 0 {
 			p.Maxconn = l.opt.DefaultMaxconn // -N; 0 still means the global value
@@ -276,8 +277,12 @@ func (l *loader) checkLogFormat(p *Proxy) {
 		return
 	}
 	var pending []string
+	mode := logfmt.TCP
+	if p.Mode == ModeHTTP {
+		mode = logfmt.HTTP
+	}
 	check := func(e *logfmt.Expr) error {
-		if f, ok := sample.LookupFetch(e.Fetch.Name); ok && f.Layer == sample.L7 {
+		if f, ok := sample.LookupFetch(e.Fetch.Name); ok && f.Layer == sample.L7 && mode == logfmt.TCP {
 			return &logfmt.NotAvailableError{Needs: "HTTP request headers"}
 		}
 		_, err := sample.Compile(e.Fetch.Name, e.Fetch.Args, e.ConverterChain())
@@ -287,7 +292,7 @@ func (l *loader) checkLogFormat(p *Proxy) {
 		}
 		return err
 	}
-	_, _, err := logfmt.CompileWith(p.LogFormat, logfmt.Options{Mode: logfmt.TCP, CheckSample: check})
+	_, _, err := logfmt.CompileWith(p.LogFormat, logfmt.Options{Mode: mode, CheckSample: check})
 	pos := p.LogFormatPos
 	if err != nil {
 		l.diags.global(SevAlert, pos, "Parsing [%s:%d]: failed to parse log-format : %v.", pos.File, pos.Line, err)

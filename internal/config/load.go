@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"sluice/internal/cfgsyntax"
+	"sluice/internal/httperr"
 )
 
 // Options tunes a load.
@@ -38,6 +39,7 @@ type loader struct {
 	other    *Section
 	userlist *Userlist
 	httperrs *HTTPErrors
+	errPages *httperr.Loader // errorfiles read so far, shared by path
 	// lastDefaults is what a proxy inherits when it names no defaults.
 	lastDefaults *Proxy
 	globalSeen   bool

@@ -5,6 +5,7 @@ import (
 
 	"sluice/internal/acl"
 	"sluice/internal/cfgsyntax"
+	"sluice/internal/httperr"
 	"sluice/internal/logsink"
 	"sluice/internal/netaddr"
 )
@@ -162,6 +163,13 @@ type Proxy struct {
 	// Directives holds keywords parsed and validated whose behaviour later
 	// parts of Sluice give; the engine refuses the ones it cannot honour.
 	Directives []*Directive
+	// ErrorDecls are the errorfile, errorfiles, errorloc* and http-error
+	// lines that apply, a defaults section's first, in order; ErrorPages
+	// is what they leave the proxy with once http-errors sections are
+	// resolved (after the load; nil before). The engine answers an error
+	// with httperr.Lookup(backend.ErrorPages, frontend.ErrorPages, code).
+	ErrorDecls []httperr.Decl
+	ErrorPages *httperr.Set
 	// ownChecks: check rule families this proxy set itself (inherited
 	// ones are dropped at its first own line).
 	ownChecks map[string]bool
@@ -338,7 +346,9 @@ type Userlist struct {
 type HTTPErrors struct {
 	Pos        Pos
 	Name       string
-	Errorfiles map[int]string
+	Errorfiles map[int]string // code -> file, as written
+	// Pages holds each errorfile, read and validated at load time.
+	Pages map[int]*httperr.Page
 }
 
 // Section is a top-level section Sluice keeps as directives.

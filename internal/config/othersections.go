@@ -1,7 +1,5 @@
 package config
 
-import "strconv"
-
 var userlistKeywords = table{}.add(
 	&keyword{name: "user", doc: "a user with password, insecure-password and groups", parse: func(c *ctx) {
 		if c.nargs() < 1 {
@@ -20,18 +18,7 @@ var userlistKeywords = table{}.add(
 )
 
 var httpErrorsKeywords = table{}.add(
-	&keyword{name: "errorfile", doc: "error page for a status code", parse: func(c *ctx) {
-		if c.nargs() != 2 {
-			c.alertf("'errorfile' expects <status_code> and <file> as arguments.")
-			return
-		}
-		code, err := strconv.Atoi(c.arg(1))
-		if err != nil {
-			c.alertf("'errorfile' expects a status code (got '%s').", c.arg(1))
-			return
-		}
-		c.l.httperrs.Errorfiles[code] = c.arg(2)
-	}},
+	&keyword{name: "errorfile", doc: "error page for a status code", parse: parseHTTPErrorsErrorfile},
 )
 
 var resolversKeywords = names2table("nameserver parse-resolv-conf resolve_retries timeout hold accepted_payload_size")

@@ -74,12 +74,12 @@ func init() {
 		pk("cookie", dBL, Supported, parseCookie, "cookie persistence: insert, rewrite, prefix"),
 		pk("capture", fL, Pending, parseCapture, "header and cookie captures (Layer 7 issue)"),
 		pk("declare", fL, Pending, generic(2), "capture slots"),
-		pk("errorfile", dFBL, Pending, parseErrorfile, "error pages (Layer 7 issue)"),
-		pk("errorfiles", dFBL, Pending, generic(1), "error pages from an http-errors section"),
-		pk("http-error", dFBL, Pending, generic(2), "error page definitions"),
-		pk("errorloc", dFBL, Pending, generic(2), "error redirects"),
-		pk("errorloc302", dFBL, Pending, generic(2), "error redirects"),
-		pk("errorloc303", dFBL, Pending, generic(2), "error redirects"),
+		pk("errorfile", dFBL, Supported, parseErrorfile, "replace an HAProxy error page with a file's raw response"),
+		pk("errorfiles", dFBL, Supported, parseErrorfiles, "error pages from an http-errors section"),
+		pk("http-error", dFBL, Supported, parseHTTPError, "error page as a reply (status, content-type, string/file, hdr)"),
+		pk("errorloc", dFBL, Supported, parseErrorloc, "error page as a 302 redirect"),
+		pk("errorloc302", dFBL, Supported, parseErrorloc, "error page as a 302 redirect"),
+		pk("errorloc303", dFBL, Supported, parseErrorloc, "error page as a 303 redirect"),
 		pk("monitor-uri", dFL, Pending, generic(1), "load-balancer probe URI (Layer 7 issue)"),
 		pk("monitor", fL, Pending, generic(2), "monitor fail condition"),
 		pk("unique-id-format", dFL, Pending, generic(1), "request ids (Layer 7 issue)"),
@@ -277,14 +277,6 @@ func parseHTTPReuse(c *ctx) {
 	}
 }
 
-func parseErrorfile(c *ctx) {
-	if c.nargs() != 2 {
-		c.alertf("'errorfile' expects <status_code> and <file> as arguments.")
-		return
-	}
-	c.directive("errorfile", 1)
-}
-
 func parseCapture(c *ctx) {
 	if c.nargs() < 4 || c.arg(c.nargs()-1) != "len" {
 		c.alertf("'capture' expects 'cookie', 'request header' or 'response header' followed by a name and 'len <length>'.")
@@ -299,4 +291,5 @@ func parseCookie(c *ctx) {
 		return
 	}
 	c.proxy.Cookie = c.directive("cookie", 1)
+	c.validateCookie()
 }

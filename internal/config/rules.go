@@ -143,6 +143,9 @@ func (c *ctx) parseRuleLine(family string, i int) {
 	// HTTP rule families are ignored with HAProxy's warning in tcp proxies;
 	// in an http proxy each rule is refused at its own line until the HTTP
 	// engine exists.
+	if strings.HasPrefix(family, "http-") && spec.status == Supported {
+		c.validateHTTPRule(r)
+	}
 	if !strings.HasPrefix(family, "http-") || spec.status == Unsupported || c.proxy.Mode == ModeHTTP {
 		c.judge(family+" "+actionStem(action), spec.status)
 	}

@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"sluice/internal/cfgsyntax"
+	"sluice/internal/httperr"
 )
 
 type section int
@@ -65,7 +66,8 @@ func (l *loader) header(s section, ln *cfgsyntax.Line) {
 			l.sec = secNone
 			return
 		}
-		l.httperrs = &HTTPErrors{Pos: ln.Pos, Name: c.arg(1), Errorfiles: map[int]string{}}
+		l.checkHTTPErrorsHeader(c)
+		l.httperrs = &HTTPErrors{Pos: ln.Pos, Name: c.arg(1), Errorfiles: map[int]string{}, Pages: map[int]*httperr.Page{}}
 		l.cfg.HTTPErrors = append(l.cfg.HTTPErrors, l.httperrs)
 	default:
 		l.otherHeader(c, s, kind)
@@ -203,6 +205,7 @@ func inherit(base *Proxy, kind, name string, pos Pos, capab Cap) *Proxy {
 	p.Binds, p.Servers, p.UseBackends = nil, nil, nil
 	p.ACLs = append([]*ACL(nil), base.ACLs...)
 	p.Directives = append([]*Directive(nil), base.Directives...)
+	p.ErrorDecls = append([]httperr.Decl(nil), base.ErrorDecls...)
 	p.Logs = append([]LogTarget(nil), base.Logs...)
 	p.Rules = make(map[string][]*Rule, len(base.Rules))
 	for k, v := range base.Rules {

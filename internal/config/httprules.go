@@ -1,0 +1,125 @@
+package config
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+
+	"sluice/internal/logfmt"
+	"sluice/internal/sample"
+)
+
+// validateHTTPRule checks the arguments of an HTTP rule Sluice runs, with
+// HAProxy's messages, so that `sluice -c` refuses what haproxy refuses.
+func (c *ctx) validateHTTPRule(r *Rule) {
+	where := fmt.Sprintf("error detected in %s '%s' while parsing '%s %s' rule", c.proxy.Kind, c.proxy.Name, r.Family, r.Action)
+	fail := func(format string, a ...any) { c.alertf("%s : %s", where, fmt.Sprintf(format, a...)) }
+	a := r.Args
+	switch r.Action {
+	case "redirect":
+		c.validateRedirect(a, fail)
+	case "deny", "return":
+		for i := 0; i < len(a); i++ {
+			switch a[i] {
+			case "status", "deny_status", "content-type", "string", "errorfiles", "lf-string":
+				i++
+			case "file", "errorfile", "lf-file":
+				if i+1 < len(a) {
+					if _, err := os.Stat(a[i+1]); err != nil {
+						fail("error opening file '%s'.", a[i+1])
+						return
+					}
+				}
+				i++
+			case "hdr":
+				if i+2 < len(a) {
+					c.validateValue(a[i+2], fail)
+				}
+				i += 2
+			case "default-errorfiles":
+			default:
+				c.alertf("'%s %s' expects either 'if' or 'unless' followed by a condition but found '%s'.", r.Family, r.Action, a[i])
+				return
+			}
+		}
+	case "set-header", "add-header":
+		c.validateValue(a[1], fail)
+	case "replace-header", "replace-value":
+		c.validateValue(a[2], fail)
+	case "set-path", "set-pathq", "set-query", "set-uri", "set-method":
+		c.validateValue(a[0], fail)
+	case "replace-path", "replace-pathq", "replace-uri":
+		c.validateValue(a[1], fail)
+	case "set-status":
+		if n, err := strconv.Atoi(a[0]); err != nil || n < 100 || n > 999 {
+			fail("expects an HTTP status code between 100 and 999 (got '%s').", a[0])
+		}
+	}
+}
+
+func (c *ctx) validateRedirect(a []string, fail func(string, ...any)) {
+	const expects = "expects 'code', 'prefix', 'location', 'scheme', 'set-cookie', 'clear-cookie', 'drop-query', 'ignore-empty' or 'append-slash' (was '%s')."
+	typed := false
+	for i := 0; i < len(a); i++ {
+		switch a[i] {
+		case "location", "prefix", "scheme":
+			if i+1 >= len(a) {
+				fail("'%s' expects an argument.", a[i])
+				return
+			}
+			typed = true
+			c.validateValue(a[i+1], fail)
+			i++
+		case "code":
+			if i+1 >= len(a) {
+				fail("'code' expects an argument.")
+				return
+			}
+			i++
+			switch a[i] {
+			case "301", "302", "303", "307", "308":
+			default:
+				fail("'code': unsupported HTTP code '%s' (must be one of 301, 302, 303, 307 or 308).", a[i])
+				return
+			}
+		case "set-cookie", "clear-cookie":
+			i++
+		case "drop-query", "append-slash", "ignore-empty":
+		default:
+			fail(expects, a[i])
+			return
+		}
+	}
+	if !typed {
+		fail("redirect type must be either 'prefix', 'location', or 'scheme'.")
+	}
+}
+
+// validateValue compiles a log-format value and its sample expressions.
+func (c *ctx) validateValue(v string, fail func(string, ...any)) {
+	if !strings.Contains(v, "%") {
+		return
+	}
+	check := func(e *logfmt.Expr) error {
+		_, err := sample.Compile(e.Fetch.Name, e.Fetch.Args, e.ConverterChain())
+		return err
+	}
+	if _, _, err := logfmt.CompileWith(v, logfmt.Options{Mode: logfmt.HTTP, CheckSample: check}); err != nil {
+		fail("%v.", err)
+	}
+}
+
+// validateCookie applies HAProxy's checks on a `cookie` line.
+func (c *ctx) validateCookie() {
+	modes := 0
+	for _, w := range c.args(2) {
+		switch w {
+		case "insert", "rewrite", "prefix":
+			modes++
+		}
+	}
+	if modes > 1 {
+		c.alertf("cookie 'rewrite', 'insert' and 'prefix' modes are incompatible.")
+	}
+}
