@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -245,5 +246,21 @@ func TestHTTPUpgradeTunnel(t *testing.T) {
 	io.WriteString(c, "again")
 	if _, err := io.ReadFull(r, buf); err != nil || string(buf) != "again" {
 		t.Fatalf("second echo: %q %v", buf, err)
+	}
+}
+
+// An errorfile replaces the built-in page for its status.
+func TestHTTPErrorfile(t *testing.T) {
+	dir := t.TempDir()
+	page := "HTTP/1.0 503 Service Unavailable\r\nCache-Control: no-cache\r\nContent-Type: text/html\r\n\r\n<h1>Sluice maintenance</h1>\n"
+	if err := os.WriteFile(dir+"/503.http", []byte(page), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dead := startHTTPBackend(t, "dead")
+	dead.Close()
+	addr := startHTTPEngine(t, " errorfile 503 "+dir+"/503.http\n", dead)
+	out := rawHTTP(t, addr, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+	if !strings.HasPrefix(out, "HTTP/1.0 503 Service Unavailable\r\n") || !strings.HasSuffix(out, "<h1>Sluice maintenance</h1>\n") {
+		t.Errorf("errorfile not served: %q", out)
 	}
 }

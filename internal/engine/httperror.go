@@ -1,52 +1,53 @@
 package engine
 
 import (
-	"strconv"
-
+	"sluice/internal/h1"
+	"sluice/internal/httperr"
 	"sluice/internal/logfmt"
 )
 
-// builtinPages are HAProxy 2.6's error bodies for the statuses the HTTP
-// engine generates itself.
-var builtinPages = map[int][2]string{
-	400: {"Bad request", "Your browser sent an invalid request."},
-	401: {"Unauthorized", "You need a valid user and password to access this content."},
-	403: {"Forbidden", "Request forbidden by administrative rules."},
-	404: {"Not Found", "The resource could not be found."},
-	405: {"Method Not Allowed", "A request was made of a resource using a request method not supported by that resource"},
-	410: {"Gone", "The resource is no longer available and will not be available again."},
-	413: {"Payload Too Large", "The request entity exceeds the maximum allowed."},
-	425: {"Too Early", "Your browser sent early data."},
-	429: {"Too Many Requests", "You have sent too many requests in a given amount of time."},
-	501: {"Not Implemented", ".The server does not support the functionality required to fulfill the request."},
-	408: {"Request Time-out", "Your browser didn't send a complete request in time."},
-	422: {"Unprocessable Content", "The server cannot process the contained instructions."},
-	500: {"Internal Server Error", "An internal server error occurred."},
-	502: {"Bad Gateway", "The server returned an invalid or incomplete response."},
-	503: {"Service Unavailable", "No server is available to handle this request."},
-	504: {"Gateway Time-out", "The server didn't respond in time."},
+// pageFor is the page a proxy answers code with: the backend's own, the
+// frontend's own (errorfile, errorfiles, http-error), or HAProxy's
+// built-in one.
+func (s *stream) pageFor(code int) *httperr.Page {
+	var be *httperr.Set
+	if s.be != nil {
+		be = s.be.cfg.ErrorPages
+	}
+	fe := s.fe.cfg.ErrorPages
+	if be == nil {
+		be = fe
+	}
+	if p := httperr.Lookup(be, fe, code); p != nil {
+		return p
+	}
+	return httperr.Default(500)
 }
 
-// errorPage builds the response for status, closing the connection.
-func errorPage(dst []byte, status int) []byte {
-	p := builtinPages[status]
-	body := "<html><body><h1>" + strconv.Itoa(status) + " " + p[0] + "</h1>\n" + p[1] + "\n</body></html>\n"
-	dst = append(dst, "HTTP/1.1 "...)
-	dst = strconv.AppendInt(dst, int64(status), 10)
-	dst = append(dst, ' ')
-	dst = append(dst, p[0]...)
-	dst = append(dst, "\r\ncontent-length: "...)
-	dst = strconv.AppendInt(dst, int64(len(body)), 10)
-	dst = append(dst, "\r\ncache-control: no-cache\r\ncontent-type: text/html\r\nconnection: close\r\n\r\n"...)
-	return append(dst, body...)
+// connState describes the transaction for the page's connection header.
+func (s *stream) connState(t *httpTxn, forceClose bool) httperr.ConnState {
+	return httperr.ConnState{
+		ClientClose: forceClose || t.req.Conn&h1.ConnClose != 0 || (!t.req.Is11() && t.req.Conn&h1.ConnKeepAlive == 0),
+		ReqHTTP10:   t.req.Major == 1 && t.req.Minor == 0,
+		HTTPClose:   s.fe.cfg.Opt("httpclose"),
+		Stopping:    s.e.stopping.Load(),
+		Head:        string(t.req.Method()) == "HEAD",
+	}
 }
 
-// httpError answers the client with an error page, logs the transaction
-// with the given termination state, and leaves the connection to be
-// closed.
+// httpError answers the client with the error page for status, logs the
+// transaction with the given termination state, and leaves the
+// connection to be closed. Errors found while reading the request (a
+// malformed or late request) get HAProxy's raw built-in message, as its
+// HTTP/1 layer sends them before any proxy rule applies.
 func (s *stream) httpError(cli *hconn, t *httpTxn, status int, cause logfmt.Cause, phase logfmt.Phase) {
-	var b [512]byte
-	page := errorPage(b[:0], status)
+	var page []byte
+	if phase == logfmt.PhaseRequest && (status == 400 || status == 408 || status == 413 || status == 422) && t.req.Method() == nil {
+		page = httperr.Builtin(status)
+	}
+	if page == nil {
+		page, _ = s.pageFor(status).AppendWire(nil, s.connState(t, true))
+	}
 	n, _ := writeAll(cli.c, page, s.fe.cfg.Timeouts.Client)
 	t.bytesOut += int64(n)
 	t.status = status

@@ -15,20 +15,21 @@ import (
 // open: a deny closes it, as do a request body not read yet and a client
 // that does not keep alive.
 func (s *stream) answer(cli *hconn, t *httpTxn, r *httpRule, response bool) outcome {
-	keep := r.act != haDeny && t.req.Framing == h1.NoBody && s.clientWantsKeepAlive(t)
+	keep := t.req.Framing == h1.NoBody && s.clientWantsKeepAlive(t) && !response
 	var out []byte
 	switch {
 	case r.act == haRedirect:
 		out = s.redirectResponse(t, r, keep)
 		t.cause, t.phase = logfmt.CauseLocal, logfmt.PhaseRequest
 	case r.act == haDeny && r.reply.errorPage:
+		code := r.status
 		if response {
-			out = errorPage(nil, 502)
-			t.status = 502
-		} else {
-			out = errorPage(nil, r.status)
-			t.status = r.status
+			code = 502
 		}
+		var closeAfter bool
+		out, closeAfter = s.pageFor(code).AppendWire(nil, s.connState(t, !keep))
+		keep = keep && !closeAfter
+		t.status = code
 		t.cause, t.phase = logfmt.CauseProxy, logfmt.PhaseRequest
 		if response {
 			t.phase = logfmt.PhaseHeaders
@@ -90,7 +91,8 @@ func (s *stream) replyResponse(t *httpTxn, r *httpRule, keep bool) []byte {
 	rp := r.reply
 	var b []byte
 	if rp.errorPage {
-		return errorPage(nil, r.status)
+		out, _ := s.pageFor(r.status).AppendWire(nil, s.connState(t, !keep))
+		return out
 	}
 	b = appendStatusLine(b, r.status)
 	b = append(b, "content-length: "...)
