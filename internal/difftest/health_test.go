@@ -561,6 +561,16 @@ func (r *hcRun) messages() map[string][]string {
 		if strings.Contains(msg, "remains in forced drain mode") && len(seq) > 0 && seq[len(seq)-1] == msg {
 			continue
 		}
+		// A server process killed while a check's connection is open
+		// resets it: the check fails with a socket error instead of a
+		// refusal, depending only on when the kill lands.
+		msg = strings.Replace(msg, `reason: Socket error, info: "Connection reset by peer"`, `reason: Layer4 connection problem, info: "Connection refused"`, 1)
+		if strings.Contains(msg, "failed, reason: Layer4 connection problem") && len(seq) > 0 && seq[len(seq)-1] == msg {
+			continue
+		}
+		if strings.Contains(msg, "failed, reason: Layer4 connection problem") && len(seq) > 1 && seq[len(seq)-2] == msg && strings.Contains(seq[len(seq)-1], " is DOWN") {
+			continue // the same failure again after the DOWN it caused
+		}
 		out[key] = append(seq, msg)
 	}
 	return out
