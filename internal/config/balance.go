@@ -10,7 +10,7 @@ import (
 var balanceAlgos = map[string]Status{
 	"roundrobin": Supported, "static-rr": Supported, "leastconn": Supported,
 	"first": Supported, "source": Supported, "random": Supported,
-	"uri": Pending, "url_param": Pending, "hdr": Pending, "rdp-cookie": Unsupported, "hash": Pending,
+	"uri": Supported, "url_param": Supported, "hdr": Supported, "rdp-cookie": Unsupported, "hash": Pending,
 }
 
 // layer7Algos need HTTP; in a tcp proxy HAProxy falls back to round robin.
@@ -19,11 +19,20 @@ var layer7Algos = map[string]bool{"uri": true, "url_param": true, "hdr": true, "
 func parseBalance(c *ctx) {
 	raw := c.arg(1)
 	algo, inner := raw, ""
-	if i := strings.IndexByte(raw, '('); i >= 0 && strings.HasSuffix(raw, ")") {
+	if rest, ok := strings.CutPrefix(raw, "hdr("); ok {
+		// As backend_parse_balance(): the name runs to the first ')' and
+		// anything after it is ignored.
+		name, _, found := strings.Cut(rest, ")")
+		if !found || name == "" {
+			c.alertf("balance hdr requires an http header field name.")
+			return
+		}
+		algo, inner = "hdr", name
+	} else if i := strings.IndexByte(raw, '('); i >= 0 && strings.HasSuffix(raw, ")") {
 		algo, inner = raw[:i], raw[i+1:len(raw)-1]
 	}
 	st, ok := balanceAlgos[algo]
-	if !ok || (algo == "hdr" && inner == "") {
+	if !ok || raw == "hdr" {
 		c.alertf("balance only supports 'roundrobin', 'static-rr', 'leastconn', 'source', 'uri', 'url_param', 'hdr(name)' and 'rdp-cookie(name)' options.")
 		return
 	}
@@ -42,12 +51,33 @@ func parseBalance(c *ctx) {
 			b.Draws = n
 		}
 	case "url_param":
-		if c.arg(2) == "" {
-			c.alertf("'balance url_param' requires an URL parameter name.")
+		b.Name = c.arg(2)
+		if b.Name == "" {
+			c.alertf("balance url_param requires an URL parameter name.")
 			return
 		}
+		// Further words (check_post's old <max_wait>) are ignored.
+		if m := c.arg(3); m != "" {
+			if m != "check_post" {
+				c.alertf("balance url_param only accepts 'check_post' modifier (got '%s').", m)
+				return
+			}
+			// It balances POST requests on their body, which the HTTP
+			// engine does not hold back for the balancer.
+			c.judge("balance url_param check_post", Pending)
+			return
+		}
+	case "hdr":
+		b.Name = inner
+		if m := c.arg(2); m != "" {
+			if m != "use_domain_only" {
+				c.alertf("balance %s only accepts 'use_domain_only' modifier (got '%s').", raw, m)
+				return
+			}
+			b.DomainOnly = true
+		}
 	case "uri":
-		if !uriArgsOK(c, c.args(2)) {
+		if !parseURIArgs(c, &b, c.args(2)) {
 			return
 		}
 	case "hash":
@@ -64,22 +94,33 @@ func parseBalance(c *ctx) {
 	}
 }
 
-func uriArgsOK(c *ctx, args []string) bool {
+// parseURIArgs reads "balance uri"'s options with HAProxy's texts; numbers
+// are read as C's atoi does ("5x" is 5), and must be positive.
+func parseURIArgs(c *ctx, b *Balance, args []string) bool {
 	for i := 0; i < len(args); i++ {
 		switch args[i] {
 		case "len", "depth":
-			if i+1 >= len(args) {
-				c.alertf("'balance uri %s' expects a positive integer (got '').", args[i])
+			v := ""
+			if i+1 < len(args) {
+				v = args[i+1]
+			}
+			n, _ := atoi(v)
+			if n <= 0 {
+				c.alertf("balance uri : '%s' expects a positive integer (got '%s').", args[i], v)
 				return false
 			}
-			if n, err := strconv.Atoi(args[i+1]); err != nil || n < 0 {
-				c.alertf("'balance uri %s' expects a positive integer (got '%s').", args[i], args[i+1])
-				return false
+			if args[i] == "len" {
+				b.URILen = n
+			} else {
+				b.URIDepth = n
 			}
 			i++
-		case "whole", "path-only":
+		case "whole":
+			b.URIWhole = true
+		case "path-only":
+			b.URIPathOnly = true
 		default:
-			c.alertf("'balance uri' only accepts parameters 'len', 'depth', 'path-only', and 'whole' (got '%s').", args[i])
+			c.alertf("balance uri only accepts parameters 'len', 'depth', 'path-only', and 'whole' (got '%s').", args[i])
 			return false
 		}
 	}

@@ -196,6 +196,14 @@ type Balance struct {
 	Args []string
 	// Draws is random's number of draws (default 2).
 	Draws int
+	// URILen and URIDepth are "balance uri len N depth N" (0: unset);
+	// URIWhole and URIPathOnly its "whole" and "path-only".
+	URILen, URIDepth      int
+	URIWhole, URIPathOnly bool
+	// Name is url_param's parameter or hdr()'s header name.
+	Name string
+	// DomainOnly is hdr()'s "use_domain_only".
+	DomainOnly bool
 }
 
 // HashType is `hash-type`.

@@ -28,8 +28,9 @@ type backend struct {
 	bal      lb.Balancer
 	servers  []*server
 	byLB     map[*lb.Server]*server
-	hashed   bool // balance source
+	hashed   bool // balance source, uri, url_param or hdr()
 	avalanch bool
+	l7       l7Hash // what uri, url_param and hdr() hash
 	id       int
 	rules    ruleSet // tcp-request content rules, run after switching
 	// dispatch is the `dispatch` address of a backend without servers.
@@ -117,6 +118,7 @@ func (b *backend) drop(s *server) {
 var algos = map[string]lb.Algo{
 	"roundrobin": lb.RoundRobin, "static-rr": lb.StaticRR, "leastconn": lb.LeastConn,
 	"first": lb.First, "source": lb.Hash, "random": lb.Random,
+	"uri": lb.Hash, "url_param": lb.Hash, "hdr": lb.Hash,
 }
 
 func newBackend(p *config.Proxy, id int) (*backend, error) {
@@ -165,6 +167,7 @@ func newBackend(p *config.Proxy, id int) (*backend, error) {
 	}
 	b.hashed = algo == lb.Hash
 	b.avalanch = p.HashType.Avalanche || (p.HashType.Method == "consistent" && !p.HashType.FunctionSet)
+	b.l7 = newL7Hash(p, b.avalanch)
 	bal, err := lb.New(algo, lbs, opt)
 	if err != nil {
 		return nil, fmt.Errorf("backend '%s': %w", p.Name, err)
@@ -262,6 +265,8 @@ type assignment struct {
 	// srvQueue and bkQueue are the connections that were ahead in the
 	// server's and the backend's queue when this one joined (%sq, %bq).
 	srvQueue, bkQueue int
+	// key is what the server was picked by; a redispatch picks by it again.
+	key lbKey
 }
 
 // acquire gives the connection a server slot, as HAProxy's
@@ -271,23 +276,30 @@ type assignment struct {
 // connection waits in the backend's queue. A queued connection waits up
 // to `timeout queue` (or `timeout connect` when unset) in FIFO order.
 func (b *backend) acquire(ctx context.Context, client netip.Addr, avoid *server) (assignment, error) {
+	return b.acquireKey(ctx, b.srcKey(client), avoid)
+}
+
+// acquireKey is acquire for a request balanced on key (see httpKey).
+func (b *backend) acquireKey(ctx context.Context, key lbKey, avoid *server) (assignment, error) {
+	a, err := b.assign(ctx, key, avoid)
+	a.key = key
+	return a, err
+}
+
+func (b *backend) assign(ctx context.Context, key lbKey, avoid *server) (assignment, error) {
 	if b.dispatch != nil {
 		return assignment{srv: b.dispatch}, nil
 	}
-	var key uint32
-	if b.hashed {
-		key = lb.SourceHash(client, b.avalanch)
-	}
 	b.mu.Lock()
 	b.refreshLimits()
-	ls := b.bal.Pick(key)
+	ls := b.pick(key)
 	if ls != nil && avoid != nil && ls == avoid.lb && !b.hashed && avoid.lb.Up() {
 		// Redispatch: look past the server that failed, as HAProxy's
 		// srvtoavoid does; keep it when it is the only choice.
 		// Only within the same group: an active server is not given up
 		// for a backup, as HAProxy's srvtoavoid does not cross groups.
 		b.bal.SetUp(avoid.lb, false)
-		if other := b.bal.Pick(key); other != nil && other.Backup == avoid.lb.Backup {
+		if other := b.pick(key); other != nil && other.Backup == avoid.lb.Backup {
 			ls = other
 		}
 		b.bal.SetUp(avoid.lb, true)
@@ -526,7 +538,7 @@ func (b *backend) connect(ctx context.Context, a assignment, client, dst netip.A
 				res.tried = prev
 				b.release(prev)
 				res.srv = nil
-				na, aerr := b.acquire(ctx, client.Addr(), prev)
+				na, aerr := b.acquireKey(ctx, a.key, prev)
 				if aerr != nil {
 					return res, aerr
 				}

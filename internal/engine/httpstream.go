@@ -261,7 +261,7 @@ func (s *stream) exchange(cli *hconn, t *httpTxn) outcome {
 	if t.cookieSrv != nil {
 		a, err = be.acquireServer(s.e.ctx, t.cookieSrv)
 	} else {
-		a, err = be.acquire(s.e.ctx, s.smp.Src.Addr(), nil)
+		a, err = be.acquireKey(s.e.ctx, be.httpKey(&t.req, s.smp.Src.Addr()), nil)
 	}
 	s.srvQueue, s.bkQueue = a.srvQueue, a.bkQueue
 	if err != nil {
@@ -328,7 +328,7 @@ func (s *stream) serverConn(t *httpTxn, srv *server, fresh bool) (*srvConn, erro
 			}
 		}
 	}
-	res, err := be.connect(s.e.ctx, assignment{srv: srv}, s.smp.Src, s.smp.Dst, s.clientGone)
+	res, err := be.connect(s.e.ctx, assignment{srv: srv, key: be.httpKey(&t.req, s.smp.Src.Addr())}, s.smp.Src, s.smp.Dst, s.clientGone)
 	s.retries, s.redispatched = res.retries, res.redispatch
 	if err != nil {
 		if res.srv != nil {

@@ -16,6 +16,10 @@ type chashNode struct {
 type chash struct {
 	base
 	act, bck []chashNode
+	// last is the ring node PickNext returned last (lbprm.chash.last),
+	// valid when hasLast.
+	last    uint32
+	hasLast bool
 }
 
 func newCHash(servers []*Server, opt Options) *chash {
@@ -67,6 +71,66 @@ func (b *chash) rebuild() {
 	}
 	slices.SortFunc(b.act, cmp)
 	slices.SortFunc(b.bck, cmp)
+	// chash_dequeue_srv() forgets the last node when it leaves the ring.
+	if b.hasLast && ringIndex(b.act, b.last) < 0 && ringIndex(b.bck, b.last) < 0 {
+		b.hasLast = false
+	}
+}
+
+// ringIndex returns the position of the node with key k in ring, or -1.
+func ringIndex(ring []chashNode, k uint32) int {
+	i, ok := slices.BinarySearchFunc(ring, k, func(n chashNode, k uint32) int {
+		switch {
+		case n.key < k:
+			return -1
+		case n.key > k:
+			return 1
+		}
+		return 0
+	})
+	if !ok {
+		return -1
+	}
+	return i
+}
+
+// PickNext mirrors chash_get_next_server(): walk the ring from the node
+// after the last one returned, wrapping, to the first server that is not
+// full. It is the round robin a consistent hash falls back to when a
+// request has nothing to hash. A last node that belongs to the other ring
+// (active/backup switch) restarts the walk at the ring's first node, where
+// HAProxy would walk on through the other tree first.
+func (b *chash) PickNext() *Server {
+	var ring []chashNode
+	switch {
+	case b.srvAct > 0:
+		ring = b.act
+	case b.fbck >= 0:
+		return b.srv[b.fbck]
+	case b.srvBck > 0:
+		ring = b.bck
+	}
+	n := len(ring)
+	if n == 0 {
+		return nil
+	}
+	start := -1 // position of the last node: the walk ends there
+	if b.hasLast {
+		start = ringIndex(ring, b.last)
+	}
+	for step := 1; step <= n; step++ {
+		pos := step - 1
+		if start >= 0 {
+			pos = (start + step) % n
+		}
+		nd := ring[pos]
+		if s := b.srv[nd.idx]; !s.full() {
+			b.last, b.hasLast = nd.key, true
+			return s
+		}
+	}
+	b.hasLast = false
+	return nil
 }
 
 // lookup mirrors chash_get_server_hash() (without hash-balance-factor and

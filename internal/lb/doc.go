@@ -11,6 +11,9 @@
 //   - first: lb_fas.c
 //   - hash-type consistent and random: lb_chash.c, backend.c get_server_rnd()
 //   - source hashing and hash functions: backend.c get_server_sh(), hash.c
+//   - uri, url_param and hdr keys: backend.c get_server_uh/ph/hh(); when a
+//     request has nothing to hash, Hashed.PickNext is the round robin
+//     (map_get_server_rr, chash_get_next_server) HAProxy falls back to
 //
 // Nothing here does I/O, spawns goroutines or takes locks: a Balancer is not
 // safe for concurrent use and the caller must serialise access (HAProxy holds

@@ -92,6 +92,17 @@ func (b *mapLB) Pick(key uint32) *Server {
 		}
 		return b.srv[b.table[key%uint32(b.totWeight)]]
 	}
+	return b.PickNext()
+}
+
+// PickNext mirrors map_get_server_rr(): the next server of the map that is
+// not full. It is static-rr's Pick, and the round robin a map-based hash
+// falls back to when a request has nothing to hash (no url_param, no
+// header).
+func (b *mapLB) PickNext() *Server {
+	if b.totWeight == 0 {
+		return nil
+	}
 	if b.rrIdx < 0 || b.rrIdx >= b.totWeight {
 		b.rrIdx = 0
 	}

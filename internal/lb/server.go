@@ -105,6 +105,16 @@ type Balancer interface {
 	Drop(s *Server)
 }
 
+// Hashed is the Balancer of Algo Hash (map-based or consistent). HAProxy
+// falls back to round robin over the same map or ring when a request has
+// nothing to hash: PickNext is that round robin (map_get_server_rr,
+// chash_get_next_server). It skips full servers and returns nil when all
+// are full.
+type Hashed interface {
+	Balancer
+	PickNext() *Server
+}
+
 // ErrBadWeight is returned by SetWeight for a weight outside 0..MaxWeight or
 // a server that does not belong to the Balancer.
 var ErrBadWeight = errors.New("lb: bad weight or unknown server")
