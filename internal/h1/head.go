@@ -255,3 +255,27 @@ func trimOWS(b []byte) []byte {
 	}
 	return b
 }
+
+// ValueEnd is where a header value's first comma-separated element ends:
+// the first comma outside a quoted string (with backslash escapes), or
+// len(v). HAProxy splits list headers this way (http_find_hdr_value_end).
+func ValueEnd(v []byte) int {
+	quoted, qdpair := false, false
+	for i, c := range v {
+		switch {
+		case qdpair:
+			qdpair = false
+		case quoted:
+			if c == '\\' {
+				qdpair = true
+			} else if c == '"' {
+				quoted = false
+			}
+		case c == '"':
+			quoted = true
+		case c == ',':
+			return i
+		}
+	}
+	return len(v)
+}

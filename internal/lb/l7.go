@@ -1,6 +1,10 @@
 package lb
 
-import "bytes"
+import (
+	"bytes"
+
+	"sluice/internal/h1"
+)
 
 // KeyFunc is the "hash-type" hashing applied to a request's balance input
 // (uri, url_param, hdr): the function (sdbm by default) and whether the
@@ -140,25 +144,7 @@ func firstElement(v []byte) []byte {
 	for len(v) > 0 && (v[0] == ' ' || v[0] == '\t') {
 		v = v[1:]
 	}
-	quoted, qdpair := false, false
-	for i, c := range v {
-		switch {
-		case qdpair:
-			qdpair = false
-		case quoted:
-			if c == '\\' {
-				qdpair = true
-			} else if c == '"' {
-				quoted = false
-			}
-		case c == '"':
-			quoted = true
-		case c == ',':
-			v = v[:i]
-			goto trim
-		}
-	}
-trim:
+	v = v[:h1.ValueEnd(v)]
 	for len(v) > 0 && (v[len(v)-1] == ' ' || v[len(v)-1] == '\t') {
 		v = v[:len(v)-1]
 	}

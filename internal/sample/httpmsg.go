@@ -1,5 +1,7 @@
 package sample
 
+import "sluice/internal/h1"
+
 // Helpers reading an HTTPMessage the way HAProxy 2.6 reads its HTX
 // messages (src/http_htx.c, src/http.c). They allocate nothing.
 
@@ -41,26 +43,7 @@ type hdrCursor struct {
 
 // hdrValueEnd is http_find_hdr_value_end: the first comma outside a
 // quoted string, or the end.
-func hdrValueEnd(v []byte) int {
-	quoted, qdpair := false, false
-	for i, c := range v {
-		switch {
-		case qdpair:
-			qdpair = false
-		case quoted:
-			if c == '\\' {
-				qdpair = true
-			} else if c == '"' {
-				quoted = false
-			}
-		case c == '"':
-			quoted = true
-		case c == ',':
-			return i
-		}
-	}
-	return len(v)
-}
+func hdrValueEnd(v []byte) int { return h1.ValueEnd(v) }
 
 // nextHdr is __http_find_header: the next value of header name (any
 // header when name is empty) after cur, split at commas unless full,
