@@ -61,7 +61,9 @@ type Head struct {
 	Framing       Framing
 	ContentLength int64
 	// Conn holds the Connection header's close, keep-alive and upgrade
-	// tokens.
+	// tokens. ConnClose is also set on a request with
+	// Transfer-Encoding and Content-Length, or Transfer-Encoding in
+	// HTTP/1.0, after which the client connection must close.
 	Conn uint8
 	// Expect100 is set for a request with "Expect: 100-continue".
 	Expect100 bool

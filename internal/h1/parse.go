@@ -30,8 +30,12 @@ type Limits struct {
 	MaxFields int
 }
 
-// DefaultMaxFields is HAProxy's tune.http.maxhdr default.
+// DefaultMaxFields is HAProxy's tune.http.maxhdr default; a message may
+// hold one field less.
 const DefaultMaxFields = 101
+
+// maxNameLen is the longest header name HAProxy can hold.
+const maxNameLen = 255
 
 // tchar is RFC 9110's token character set (method and field names).
 var tchar [256]bool
@@ -67,11 +71,12 @@ func ParseRequest(buf []byte, h *Head, lim Limits) (int, error) {
 	if i == len(buf) {
 		return 0, ErrIncomplete
 	}
-	if i == start || buf[i] != ' ' {
+	// HAProxy takes a tab for a space between the start line's parts.
+	if i == start || (buf[i] != ' ' && buf[i] != '\t') {
 		return 0, bad(i, "invalid character in method")
 	}
 	h.method = buf[start:i]
-	for i < len(buf) && buf[i] == ' ' {
+	for i < len(buf) && (buf[i] == ' ' || buf[i] == '\t') {
 		i++
 	}
 	start = i
@@ -83,15 +88,15 @@ func ParseRequest(buf []byte, h *Head, lim Limits) (int, error) {
 	if i == len(buf) {
 		return 0, ErrIncomplete
 	}
-	if i == start || (buf[i] != ' ' && buf[i] != '\r' && buf[i] != '\n') {
+	if i == start || (buf[i] != ' ' && buf[i] != '\t' && buf[i] != '\r' && buf[i] != '\n') {
 		return 0, bad(i, "invalid character in request target")
 	}
 	h.uri = buf[start:i]
-	if buf[i] != ' ' {
+	if buf[i] != ' ' && buf[i] != '\t' {
 		// HTTP/0.9 "GET /": no version, which HAProxy refuses.
 		return 0, bad(i, "missing HTTP version")
 	}
-	for i < len(buf) && buf[i] == ' ' {
+	for i < len(buf) && (buf[i] == ' ' || buf[i] == '\t') {
 		i++
 	}
 	n, err := h.parseVersion(buf, i)
@@ -200,7 +205,7 @@ func endOfLine(buf []byte, i int) (int, error) {
 
 // parseFields reads header fields up to and including the empty line.
 // An obs-fold continuation line (RFC 9112 section 5.2) is joined to the
-// previous value with its CRLF replaced by spaces, as HAProxy does.
+// previous value with its CR and LF replaced by spaces, as HAProxy does.
 func parseFields(buf []byte, i int, fields *[]Field, max int) (int, error) {
 	for {
 		if i >= len(buf) {
@@ -233,6 +238,10 @@ func parseFields(buf []byte, i int, fields *[]Field, max int) (int, error) {
 			return 0, bad(i, "invalid character in header name")
 		}
 		name := buf[start:i]
+		// HAProxy's HTX stores a name's length in 8 bits.
+		if len(name) > maxNameLen {
+			return 0, bad(start, "header name too long")
+		}
 		i++
 		for i < len(buf) && (buf[i] == ' ' || buf[i] == '\t') {
 			i++
@@ -246,7 +255,9 @@ func parseFields(buf []byte, i int, fields *[]Field, max int) (int, error) {
 		if i, err = endOfLine(buf, i); err != nil {
 			return 0, err
 		}
-		if len(*fields) >= max {
+		// HAProxy's header list keeps its last slot for an end
+		// marker: tune.http.maxhdr 101 holds 100 fields.
+		if len(*fields) >= max-1 {
 			return 0, bad(start, "too many headers")
 		}
 		*fields = append(*fields, Field{Name: name, Value: trimOWS(buf[vs:ve])})
@@ -268,8 +279,8 @@ func unfold(buf []byte, i int, f *Field) (int, error) {
 	// its start to this line's end becomes one value.
 	vstart := cap(buf) - cap(f.Value)
 	for k := vstart + len(f.Value); k < end; k++ {
-		if buf[k] == '\r' || buf[k] == '\n' || buf[k] == '\t' {
-			buf[k] = ' '
+		if buf[k] == '\r' || buf[k] == '\n' {
+			buf[k] = ' ' // HAProxy blanks the line break only, tabs stay
 		}
 	}
 	f.Value = trimOWS(buf[vstart:end])
@@ -288,24 +299,36 @@ func (h *Head) requestFraming() error {
 	if err := h.contentLength(); err != nil {
 		return err
 	}
-	hosts := 0
-	for _, f := range h.Fields {
+	host := -1
+	for i := 0; i < len(h.Fields); i++ {
+		f := h.Fields[i]
 		switch {
 		case EqualFold(f.Name, "host"):
-			hosts++
+			// A second Host with the same value is dropped, another
+			// value refused, as HAProxy does.
+			if host < 0 {
+				host = i
+			} else if !EqualFold(f.Value, string(h.Fields[host].Value)) {
+				return bad(0, "more than one Host header")
+			} else {
+				h.Fields = append(h.Fields[:i], h.Fields[i+1:]...)
+				i--
+			}
 		case EqualFold(f.Name, "connection"):
 			h.Conn |= connTokens(f.Value)
 		case EqualFold(f.Name, "expect"):
 			h.Expect100 = h.Expect100 || EqualFold(f.Value, "100-continue")
 		}
 	}
-	if hosts > 1 {
-		return bad(0, "more than one Host header")
-	}
-	h.HasHost = hosts == 1
+	h.HasHost = host >= 0
 	switch {
 	case te == teChunked:
-		h.Del("content-length")
+		if h.Del("content-length") > 0 || !h.Is11() {
+			// With Content-Length too, or in HTTP/1.0, the framing is
+			// in doubt: the connection closes after the response (RFC
+			// 9112 section 6.1), which HAProxy does on the client side.
+			h.Conn |= ConnClose
+		}
 		h.Framing, h.ContentLength = Chunked, 0
 	case te == teCodedChunked:
 		return &Error{Status: 422, Msg: "transfer coding other than chunked"}
