@@ -76,6 +76,7 @@ var l7Corpus = []l7Case{
 	{name: "http/1.0 with host", raw: "GET / HTTP/1.0\r\nhost: a\r\n\r\n"},
 	{name: "connection close", raw: get("/", "Connection: close")},
 	{name: "connection close with other tokens", raw: get("/", "Connection: close, X-Foo", "X-Foo: 1")},
+	{name: "connection tokens around close", raw: get("/", "Connection: X-A, close ,X-B", "X-A: 1", "X-B: 2")},
 	{name: "connection keep-alive on 1.1", raw: get("/", "Connection: keep-alive")},
 	{name: "expect 100-continue", raw: "POST /p HTTP/1.1\r\nhost: a\r\ncontent-length: 5\r\nexpect: 100-continue\r\n\r\nhello"},
 	{name: "expect other", raw: "POST /p HTTP/1.1\r\nhost: a\r\ncontent-length: 5\r\nexpect: something\r\n\r\nhello"},
@@ -101,6 +102,7 @@ var l7Corpus = []l7Case{
 	{name: "TE gzip alone", raw: "POST /p HTTP/1.1\r\nhost: a\r\ntransfer-encoding: gzip\r\n\r\nhello"},
 	{name: "TE empty", raw: "POST /p HTTP/1.1\r\nhost: a\r\ntransfer-encoding:\r\ncontent-length: 5\r\n\r\nhello"},
 	{name: "TE with HTTP/1.0", raw: "POST /p HTTP/1.0\r\nhost: a\r\ntransfer-encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"},
+	{name: "TE with HTTP/1.0 keep-alive", raw: "POST /p HTTP/1.0\r\nhost: a\r\nconnection: keep-alive\r\ntransfer-encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"},
 	{name: "TE and CL", raw: "POST /p HTTP/1.1\r\nhost: a\r\ncontent-length: 5\r\ntransfer-encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"},
 	{name: "CL 3, 3", raw: "POST /p HTTP/1.1\r\nhost: a\r\ncontent-length: 3, 3\r\n\r\nabc"},
 	{name: "CL duplicated identical", raw: "POST /p HTTP/1.1\r\nhost: a\r\ncontent-length: 3\r\ncontent-length: 3\r\n\r\nabc"},
@@ -160,6 +162,10 @@ var l7Corpus = []l7Case{
 	{name: "empty request line", raw: " \r\n\r\n"},
 	{name: "too many headers", raw: "GET / HTTP/1.1\r\nhost: a\r\n" + manyHeaders(101) + "\r\n"},
 	{name: "max headers", raw: "GET / HTTP/1.1\r\nhost: a\r\n" + manyHeaders(100) + "\r\n"},
+	{name: "100 fields", raw: "GET / HTTP/1.1\r\nhost: a\r\n" + manyHeaders(99) + "\r\n"},
+	{name: "header name of 255 bytes", raw: get("/", "X-"+strings.Repeat("n", 253)+": v")},
+	{name: "header name of 256 bytes", raw: get("/", "X-"+strings.Repeat("n", 254)+": v")},
+	{name: "tab before version", raw: "GET /\tHTTP/1.1\r\nhost: a\r\n\r\n"},
 	{name: "head bigger than bufsize - maxrewrite", raw: "GET / HTTP/1.1\r\nhost: a\r\nX-Big: " + strings.Repeat("b", 15400) + "\r\n\r\n"},
 	{name: "head just under bufsize - maxrewrite", raw: "GET / HTTP/1.1\r\nhost: a\r\nX-Big: " + strings.Repeat("b", 15000) + "\r\n\r\n"},
 	{name: "long URI", raw: "GET /" + strings.Repeat("u", 8000) + " HTTP/1.1\r\nhost: a\r\n\r\n"},
@@ -171,6 +177,7 @@ var l7Corpus = []l7Case{
 	{name: "chunk size with 0x", raw: "POST /p HTTP/1.1\r\nhost: a\r\ntransfer-encoding: chunked\r\n\r\n0x5\r\nhello\r\n0\r\n\r\n", noProbe: true},
 	{name: "chunk data missing CRLF", raw: "POST /p HTTP/1.1\r\nhost: a\r\ntransfer-encoding: chunked\r\n\r\n5\r\nhelloXX0\r\n\r\n", noProbe: true},
 	{name: "chunk data longer than size", raw: "POST /p HTTP/1.1\r\nhost: a\r\ntransfer-encoding: chunked\r\n\r\n3\r\nhello\r\n0\r\n\r\n", noProbe: true},
+	{name: "many chunks coalesced", raw: "POST /p HTTP/1.1\r\nhost: a\r\ntransfer-encoding: chunked\r\n\r\n1\r\na\r\n2\r\nbb\r\n1f\r\n" + strings.Repeat("c", 31) + "\r\n0\r\n\r\n"},
 	{name: "chunk size with space", raw: "POST /p HTTP/1.1\r\nhost: a\r\ntransfer-encoding: chunked\r\n\r\n5 \r\nhello\r\n0\r\n\r\n"},
 	{name: "chunk size bare LF", raw: "POST /p HTTP/1.1\r\nhost: a\r\ntransfer-encoding: chunked\r\n\r\n5\nhello\n0\n\n"},
 	{name: "bad trailer", raw: "POST /p HTTP/1.1\r\nhost: a\r\ntransfer-encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\nbad trailer\r\n\r\n", noProbe: true},
@@ -619,6 +626,10 @@ type l7Proxy struct {
 	stop func()
 }
 
+// l7Config has http-reuse never: a request goes over its own client's
+// server connection or a new one, never over an idle one a previous
+// entry left (which the backend closes between entries, and which the
+// proxies could notice closed sooner or later).
 const l7Config = `global
 defaults
  mode http
@@ -626,6 +637,7 @@ defaults
  timeout client 2s
  timeout server 1s
  timeout http-request 1s
+ http-reuse never
 frontend f
  bind %BIND
  default_backend b

@@ -129,6 +129,11 @@ func (s *stream) readRequest(cli *hconn, t *httpTxn, first bool) bool {
 				}
 			}
 			n, err := h1.ParseRequest(buf, &t.req, h1.Limits{MaxFields: s.fe.maxHdr})
+			if err == nil && n > s.fe.maxHead {
+				// The whole head came at once, but HAProxy wants it to
+				// fit in tune.bufsize less tune.maxrewrite all the same.
+				err = &h1.Error{Status: 400, Msg: "request head too large"}
+			}
 			if err == nil {
 				t.reqLen = n
 				t.tReq = time.Since(t.start)
@@ -184,6 +189,12 @@ func (s *stream) readRequest(cli *hconn, t *httpTxn, first bool) bool {
 func (s *stream) httpTxn(cli *hconn, t *httpTxn, first bool) outcome {
 	if !s.readRequest(cli, t, first) {
 		return closeConn
+	}
+	if t.req.Framing == h1.Chunked {
+		if err := checkChunks(cli.pending()[t.reqLen:]); err != nil {
+			s.httpError(cli, t, 400, logfmt.CauseProxy, logfmt.PhaseRequest)
+			return closeConn
+		}
 	}
 	s.smp.Req, s.smp.Res = &t.req, nil
 	if s.fe.log != nil && s.fe.log.format != nil {
@@ -347,8 +358,12 @@ func (s *stream) forwardTxn(cli *hconn, t *httpTxn, sc *srvConn) (out outcome, r
 		t.bytesIn += w.total
 		if err != nil {
 			var se *sideError
+			var he *h1.Error
 			if errors.As(err, &se) && se.server {
 				s.httpError(cli, t, 502, logfmt.CauseServerAbort, logfmt.PhaseData)
+			} else if errors.As(err, &he) {
+				// A malformed chunked body: HAProxy answers 400.
+				s.httpError(cli, t, 400, logfmt.CauseProxy, logfmt.PhaseRequest)
 			} else {
 				t.cause, t.phase = clientCause(err), logfmt.PhaseData
 				s.logHTTP(t)
