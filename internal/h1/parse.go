@@ -355,18 +355,24 @@ func (h *Head) responseFraming(headReq bool) error {
 		}
 	}
 	switch {
-	case headReq || h.status < 200 || h.status == 204 || h.status == 304:
+	case h.status == 204:
+		// HAProxy removes a 204's Content-Length (RFC 9110 section
+		// 8.6: a server must not send one).
+		h.Del("content-length")
+		h.Framing, h.ContentLength = NoBody, 0
+	case headReq || h.status < 200 || h.status == 304:
 		h.Framing = NoBody
 	case te == teChunked || te == teCodedChunked:
-		h.Del("content-length")
+		if h.Del("content-length") > 0 {
+			// Framing in doubt: the server connection is not reused
+			// (RFC 9112 section 6.1), as in HAProxy.
+			h.Conn |= ConnClose
+		}
 		h.Framing, h.ContentLength = Chunked, 0
-	case te == teBad:
-		return bad(0, "invalid Transfer-Encoding")
 	case te != teNone:
-		// A coding without chunked last: the body ends at close (RFC
-		// 9112 section 6.3, point 4).
-		h.Del("content-length")
-		h.Framing, h.ContentLength = UntilClose, 0
+		// A coding without chunked last would end at close (RFC 9112
+		// section 6.3, point 4), but HAProxy 2.6 refuses it: 502.
+		return bad(0, "invalid Transfer-Encoding")
 	case h.Framing != Length:
 		h.Framing = UntilClose
 	}

@@ -87,7 +87,9 @@ func TestParseResponse(t *testing.T) {
 		{in: "HTTP/1.1 101 Switching\r\n\r\n", framing: NoBody},
 		{in: "HTTP/1.0 200\r\n\r\n", framing: UntilClose},
 		{in: "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n", framing: Chunked},
-		{in: "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n", framing: UntilClose},
+		// HAProxy 2.6 answers 502 to a response coded without chunked last.
+		{in: "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n", bad: true},
+		{in: "HTTP/1.1 204 No Content\r\nContent-Length: 5\r\n\r\n", framing: NoBody},
 		{in: "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", framing: Chunked},
 		{in: "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, chunked\r\n\r\n", bad: true},
 		{in: "HTTP/1.1 200 OK\r\nContent-Length: x\r\n\r\n", bad: true},
