@@ -412,6 +412,12 @@ func (s *stream) relayResponse(cli *hconn, t *httpTxn, sc *srvConn, serverClose 
 					t.bytesOut += int64(len(wb))
 					continue
 				}
+				if sc.head.Status() == 101 && t.req.Conn&h1.ConnUpgrade == 0 {
+					// A switch nobody asked for: HAProxy answers 502.
+					sc.c.Close()
+					t.sc = nil
+					return s.httpErrorKeep(cli, t, 502, logfmt.CauseProxy, logfmt.PhaseHeaders), false
+				}
 				t.tData = time.Since(t.start)
 				t.status = sc.head.Status()
 				return s.sendResponse(cli, t, sc, n, serverClose), false
