@@ -50,8 +50,11 @@ const (
 // Head is a parsed request or response head.
 type Head struct {
 	method, uri, version []byte
-	status               int
-	reason               []byte
+	// uri[uriCut:uriCutEnd] is left out when the request is written (a
+	// default port matchAuthority removes); empty when equal.
+	uriCut, uriCutEnd int
+	status            int
+	reason            []byte
 	// Major and Minor are the protocol version as received (1.0, 1.1);
 	// versions above 1.1 are read as 1.1, as HAProxy does.
 	Major, Minor int
@@ -103,7 +106,7 @@ func (h *Head) Field(i int) (name, value []byte) { return h.Fields[i].Name, h.Fi
 func (h *Head) SetMethod(m []byte) { h.method = m }
 
 // SetURI replaces the request target.
-func (h *Head) SetURI(u []byte) { h.uri = u }
+func (h *Head) SetURI(u []byte) { h.uri, h.uriCut, h.uriCutEnd = u, 0, 0 }
 
 // SetStatus replaces a response's status and reason.
 func (h *Head) SetStatus(code int, reason []byte) { h.status, h.reason = code, reason }
@@ -185,7 +188,8 @@ func appendLower(dst, b []byte) []byte {
 func (h *Head) AppendRequest(dst []byte) []byte {
 	dst = append(dst, h.method...)
 	dst = append(dst, ' ')
-	dst = append(dst, h.uri...)
+	dst = append(dst, h.uri[:h.uriCut]...)
+	dst = append(dst, h.uri[max(h.uriCut, h.uriCutEnd):]...)
 	if h.Major == 1 && h.Minor == 0 {
 		dst = append(dst, " HTTP/1.0\r\n"...)
 	} else {

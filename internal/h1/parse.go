@@ -1,6 +1,7 @@
 package h1
 
 import (
+	"bytes"
 	"errors"
 	"strconv"
 )
@@ -321,6 +322,11 @@ func (h *Head) requestFraming() error {
 		}
 	}
 	h.HasHost = host >= 0
+	if host >= 0 {
+		if err := h.matchAuthority(&h.Fields[host].Value); err != nil {
+			return err
+		}
+	}
 	switch {
 	case te == teChunked:
 		if h.Del("content-length") > 0 || !h.Is11() {
@@ -338,6 +344,78 @@ func (h *Head) requestFraming() error {
 		return bad(0, "invalid Transfer-Encoding")
 	}
 	return nil
+}
+
+// matchAuthority checks an absolute-form target ("http://a/x") against
+// the Host header as HAProxy 2.6 does: they must name the same host and
+// port, a scheme's default port (80 for http, 443 for https) counting
+// as no port; that default port is then removed from both, in place.
+func (h *Head) matchAuthority(host *[]byte) error {
+	u := h.uri
+	k := bytes.Index(u, []byte("://"))
+	if k <= 0 || !isScheme(u[:k]) {
+		return nil
+	}
+	a0 := k + 3
+	a1 := a0
+	for a1 < len(u) && u[a1] != '/' && u[a1] != '?' {
+		a1++
+	}
+	def := ""
+	switch {
+	case EqualFold(u[:k], "http"):
+		def = "80"
+	case EqualFold(u[:k], "https"):
+		def = "443"
+	}
+	uh, up := splitHostPort(u[a0:a1])
+	hh, hp := splitHostPort(*host)
+	if !bytes.EqualFold(uh, hh) || !samePort(up, hp, def) {
+		return bad(0, "absolute URI and Host disagree")
+	}
+	if def != "" && up != nil && string(up) == def {
+		// ":port" is left out when the target is written; the buffer
+		// stays as received, so that the head parses again the same.
+		h.uriCut, h.uriCutEnd = a0+len(uh), a1
+	}
+	if def != "" && hp != nil && string(hp) == def {
+		*host = (*host)[:len(hh)]
+	}
+	return nil
+}
+
+func isScheme(b []byte) bool {
+	for i, c := range b {
+		if !('a' <= lower(c) && lower(c) <= 'z') && (i == 0 || !(digit(c) || c == '+' || c == '-' || c == '.')) {
+			return false
+		}
+	}
+	return true
+}
+
+// splitHostPort splits "host:port" ("[v6]:port"); port is nil when
+// there is none.
+func splitHostPort(a []byte) (host, port []byte) {
+	i := len(a) - 1
+	for i >= 0 && digit(a[i]) {
+		i--
+	}
+	if i >= 0 && a[i] == ':' && (a[0] != '[' || (i > 0 && a[i-1] == ']')) {
+		return a[:i], a[i+1:]
+	}
+	return a, nil
+}
+
+func samePort(a, b []byte, def string) bool {
+	switch {
+	case a == nil && b == nil:
+		return true
+	case a == nil:
+		return def != "" && string(b) == def
+	case b == nil:
+		return def != "" && string(a) == def
+	}
+	return string(a) == string(b)
 }
 
 // responseFraming decides how a response's body ends.
