@@ -132,44 +132,106 @@ func relayLength(src *hconn, w *bodyWriter, n int64, readTimeout time.Duration) 
 
 var crlf = []byte("\r\n")
 
-// relayChunked decodes the chunked body and writes it chunked again,
-// without chunk extensions, with the trailers' names in lower case.
+// chunkState is where a chunked body's decoding stands between reads.
+type chunkState struct {
+	rem     int64 // data bytes left in the current chunk
+	needEnd bool  // the CRLF after a chunk's data comes next
+}
+
+// decodeChunks decodes the chunks buf holds from st on, writing their
+// data to w, or only counting it in *total when w is nil. It returns how
+// much of buf it consumed and last once the zero-size chunk's line is
+// consumed; it stops without an error where buf ends.
+func decodeChunks(buf []byte, st *chunkState, w *bodyWriter, total *int64) (n int, last bool, err error) {
+	for {
+		switch {
+		case st.rem > 0:
+			if n == len(buf) {
+				return n, false, nil
+			}
+			k := int(min(int64(len(buf)-n), st.rem))
+			if w != nil {
+				if err := w.write(buf[n : n+k]); err != nil {
+					return n, false, err
+				}
+			} else if total != nil {
+				*total += int64(k)
+			}
+			n += k
+			st.rem -= int64(k)
+			st.needEnd = st.rem == 0
+		case st.needEnd:
+			m, err := h1.ParseChunkEnd(buf[n:])
+			if errors.Is(err, h1.ErrIncomplete) {
+				return n, false, nil
+			}
+			if err != nil {
+				return n, false, err
+			}
+			n += m
+			st.needEnd = false
+		default:
+			size, m, err := h1.ParseChunkSize(buf[n:])
+			if errors.Is(err, h1.ErrIncomplete) {
+				return n, false, nil
+			}
+			if err != nil {
+				return n, false, err
+			}
+			n += m
+			if size == 0 {
+				return n, true, nil
+			}
+			st.rem = size
+		}
+	}
+}
+
+// checkChunks reports a malformed chunked body among the bytes already
+// received after a request head: HAProxy parses them before it picks a
+// server, and answers 400 without connecting.
+func checkChunks(buf []byte) error {
+	var st chunkState
+	n, last, err := decodeChunks(buf, &st, nil, nil)
+	if err != nil || !last {
+		return err
+	}
+	var fields []h1.Field
+	if _, err := h1.ParseTrailers(buf[n:], &fields, h1.Limits{}); !errors.Is(err, h1.ErrIncomplete) {
+		return err
+	}
+	return nil
+}
+
+// relayChunked decodes the chunked body and writes it chunked again
+// as HAProxy does: the data of every chunk at hand when it writes
+// becomes one chunk, without extensions, and the trailers' names go in
+// lower case.
 func relayChunked(src *hconn, w *bodyWriter, readTimeout time.Duration) error {
+	var st chunkState
 	var line [20]byte
 	for {
-		size, n, err := h1.ParseChunkSize(src.pending())
-		if errors.Is(err, h1.ErrIncomplete) {
-			if err := src.more(w, readTimeout); err != nil {
-				return err
-			}
-			continue
+		buf := src.pending()
+		var total int64
+		probe := st
+		decodeChunks(buf, &probe, nil, &total)
+		if total > 0 {
+			w.buf = append(w.buf, h1.AppendChunkSize(line[:0], int(total))...)
 		}
+		n, last, err := decodeChunks(buf, &st, w, nil)
+		if total > 0 && err == nil {
+			w.buf = append(w.buf, crlf...)
+		}
+		src.consume(n)
 		if err != nil {
 			return err
 		}
-		src.consume(n)
-		if size == 0 {
+		if last {
 			return relayTrailers(src, w, readTimeout)
 		}
-		w.buf = append(w.buf, h1.AppendChunkSize(line[:0], int(size))...)
-		if err := relayLength(src, w, size, readTimeout); err != nil {
+		if err := src.more(w, readTimeout); err != nil {
 			return err
 		}
-		for {
-			n, err := h1.ParseChunkEnd(src.pending())
-			if errors.Is(err, h1.ErrIncomplete) {
-				if err := src.more(w, readTimeout); err != nil {
-					return err
-				}
-				continue
-			}
-			if err != nil {
-				return err
-			}
-			src.consume(n)
-			break
-		}
-		w.buf = append(w.buf, crlf...)
 	}
 }
 

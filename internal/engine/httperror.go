@@ -42,12 +42,28 @@ func (s *stream) connState(t *httpTxn, forceClose bool) httperr.ConnState {
 // HTTP/1 layer sends them before any proxy rule applies.
 func (s *stream) httpError(cli *hconn, t *httpTxn, status int, cause logfmt.Cause, phase logfmt.Phase) {
 	var page []byte
-	if phase == logfmt.PhaseRequest && (status == 400 || status == 408 || status == 413 || status == 422) && t.req.Method() == nil {
+	if phase == logfmt.PhaseRequest && (status == 400 || status == 408 || status == 413 || status == 422) {
 		page = httperr.Builtin(status)
 	}
 	if page == nil {
 		page, _ = s.pageFor(status).AppendWire(nil, s.connState(t, true))
 	}
+	s.sendError(cli, t, page, status, cause, phase)
+}
+
+// httpErrorKeep answers with an error page after which the client
+// connection may stay open, as HAProxy keeps it after a 502 or 504 once
+// the request was wholly received. It says what becomes of it.
+func (s *stream) httpErrorKeep(cli *hconn, t *httpTxn, status int, cause logfmt.Cause, phase logfmt.Phase) outcome {
+	page, closeAfter := s.pageFor(status).AppendWire(nil, s.connState(t, !s.clientWantsKeepAlive(t)))
+	s.sendError(cli, t, page, status, cause, phase)
+	if closeAfter {
+		return closeConn
+	}
+	return keepOpen
+}
+
+func (s *stream) sendError(cli *hconn, t *httpTxn, page []byte, status int, cause logfmt.Cause, phase logfmt.Phase) {
 	n, _ := writeAll(cli.c, page, s.fe.cfg.Timeouts.Client)
 	t.bytesOut += int64(n)
 	t.status = status

@@ -136,6 +136,11 @@ func (s *stream) readRequest(cli *hconn, t *httpTxn, first bool) bool {
 				}
 			}
 			n, err := h1.ParseRequest(buf, &t.req, h1.Limits{MaxFields: s.fe.maxHdr})
+			if err == nil && n > s.fe.maxHead {
+				// The whole head came at once, but HAProxy wants it to
+				// fit in tune.bufsize less tune.maxrewrite all the same.
+				err = &h1.Error{Status: 400, Msg: "request head too large"}
+			}
 			if err == nil {
 				t.reqLen = n
 				t.tReq = time.Since(t.start)
@@ -191,6 +196,12 @@ func (s *stream) readRequest(cli *hconn, t *httpTxn, first bool) bool {
 func (s *stream) httpTxn(cli *hconn, t *httpTxn, first bool) outcome {
 	if !s.readRequest(cli, t, first) {
 		return closeConn
+	}
+	if t.req.Framing == h1.Chunked {
+		if err := checkChunks(cli.pending()[t.reqLen:]); err != nil {
+			s.httpError(cli, t, 400, logfmt.CauseProxy, logfmt.PhaseRequest)
+			return closeConn
+		}
 	}
 	if t.req.Framing != h1.NoBody {
 		// The body will be read through the buffer the head sits in.
@@ -353,7 +364,7 @@ func (s *stream) forwardTxn(cli *hconn, t *httpTxn, sc *srvConn) (out outcome, r
 	}
 	beT, feT := s.be.cfg.Timeouts, s.fe.cfg.Timeouts
 	mode := s.connMode()
-	serverClose := mode != modeKeepAlive
+	serverClose := mode != modeKeepAlive || serverMustClose(&t.req)
 	wb := bufPool.Get().(*[]byte)
 	defer bufPool.Put(wb)
 	out0 := (*wb)[:0]
@@ -374,8 +385,12 @@ func (s *stream) forwardTxn(cli *hconn, t *httpTxn, sc *srvConn) (out outcome, r
 		t.bytesIn += w.total
 		if err != nil {
 			var se *sideError
+			var he *h1.Error
 			if errors.As(err, &se) && se.server {
 				s.httpError(cli, t, 502, logfmt.CauseServerAbort, logfmt.PhaseData)
+			} else if errors.As(err, &he) {
+				// A malformed chunked body: HAProxy answers 400.
+				s.httpError(cli, t, 400, logfmt.CauseProxy, logfmt.PhaseRequest)
 			} else {
 				t.cause, t.phase = clientCause(err), logfmt.PhaseData
 				s.logHTTP(t)
@@ -424,6 +439,12 @@ func (s *stream) relayResponse(cli *hconn, t *httpTxn, sc *srvConn, serverClose 
 					t.bytesOut += int64(len(wb))
 					continue
 				}
+				if sc.head.Status() == 101 && t.req.Conn&h1.ConnUpgrade == 0 {
+					// A switch nobody asked for: HAProxy answers 502.
+					sc.c.Close()
+					t.sc = nil
+					return s.httpErrorKeep(cli, t, 502, logfmt.CauseProxy, logfmt.PhaseHeaders), false
+				}
 				t.tData = time.Since(t.start)
 				t.status = sc.head.Status()
 				return s.sendResponse(cli, t, sc, n, serverClose), false
@@ -431,8 +452,7 @@ func (s *stream) relayResponse(cli *hconn, t *httpTxn, sc *srvConn, serverClose 
 			if !errors.Is(err, h1.ErrIncomplete) || len(buf) >= s.fe.maxHead {
 				sc.c.Close()
 				t.sc = nil
-				s.httpError(cli, t, 502, logfmt.CauseProxy, logfmt.PhaseHeaders)
-				return closeConn, false
+				return s.httpErrorKeep(cli, t, 502, logfmt.CauseProxy, logfmt.PhaseHeaders), false
 			}
 		}
 		_, err := sc.fill(deadline(time.Now(), beT.Server))
@@ -445,11 +465,9 @@ func (s *stream) relayResponse(cli *hconn, t *httpTxn, sc *srvConn, serverClose 
 		sc.c.Close()
 		t.sc = nil
 		if isTimeout(err) {
-			s.httpError(cli, t, 504, logfmt.CauseServerTimeout, logfmt.PhaseHeaders)
-		} else {
-			s.httpError(cli, t, 502, logfmt.CauseServerAbort, logfmt.PhaseHeaders)
+			return s.httpErrorKeep(cli, t, 504, logfmt.CauseServerTimeout, logfmt.PhaseHeaders), false
 		}
-		return closeConn, false
+		return s.httpErrorKeep(cli, t, 502, logfmt.CauseServerAbort, logfmt.PhaseHeaders), false
 	}
 }
 
@@ -609,21 +627,9 @@ func (s *stream) connMode() httpMode {
 	return modeKeepAlive
 }
 
-// clientKeepAlive decides whether the client connection stays open after
-// this response: the client must want it (HTTP/1.1 without close, or 1.0
-// with keep-alive), the response must have a length, and neither option
-// httpclose nor a stop must be in the way.
+// clientKeepAlive adds the response's part: it must have a length.
 func (s *stream) clientKeepAlive(t *httpTxn, res *h1.Head) bool {
-	if s.connMode() == modeClose || s.e.stopping.Load() || res.Framing == h1.UntilClose {
-		return false
-	}
-	if t.req.Conn&h1.ConnClose != 0 {
-		return false
-	}
-	if !t.req.Is11() && t.req.Conn&h1.ConnKeepAlive == 0 {
-		return false
-	}
-	return true
+	return res.Framing != h1.UntilClose && s.clientWantsKeepAlive(t)
 }
 
 var (
@@ -632,50 +638,104 @@ var (
 	valKeepAlive  = []byte("keep-alive")
 )
 
+// resConnValue is the Connection header HAProxy's H1 multiplexer puts on
+// a response (h1_update_res_conn_value): "keep-alive" when the connection
+// stays open but the response or the request is HTTP/1.0, "close" when
+// it closes after an HTTP/1.1 response, nothing otherwise.
+func resConnValue(keep, resIs11, reqIs11 bool) []byte {
+	switch {
+	case keep && (!resIs11 || !reqIs11):
+		return valKeepAlive
+	case !keep && resIs11:
+		return valClose
+	}
+	return nil
+}
+
+// serverMustClose: an HTTP/1.0 request with Transfer-Encoding leaves
+// its framing in doubt (RFC 9112 section 6.1), so the server connection
+// is not reused after it, as in HAProxy.
+func serverMustClose(req *h1.Head) bool {
+	return !req.Is11() && req.Framing == h1.Chunked
+}
+
 // requestHead writes the request as it goes to the server: the
-// Connection header's close and keep-alive tokens are Sluice's to set.
+// Connection header's close and keep-alive tokens are Sluice's to set,
+// as HAProxy's h1_update_req_conn_value sets them: "close" on an
+// HTTP/1.1 request when the server connection closes after it,
+// "keep-alive" on an HTTP/1.0 one when it stays open.
 func (s *stream) requestHead(dst []byte, t *httpTxn, serverClose bool) []byte {
 	h := &t.req
 	stripConnTokens(h)
 	switch {
-	case serverClose:
+	case serverClose && h.Is11():
 		h.Add(hdrConnection, valClose)
-	case !h.Is11():
+	case !serverClose && !h.Is11():
 		h.Add(hdrConnection, valKeepAlive)
 	}
 	return h.AppendRequest(dst)
 }
 
-// responseHead writes the response head for the client.
+// responseHead writes the response head for the client. The status line
+// keeps the server's version (HTTP/1.0 stays 1.0), as HAProxy does.
 func (s *stream) responseHead(dst []byte, t *httpTxn, res *h1.Head, clientKeep bool) []byte {
 	if res.Status() != 101 {
 		stripConnTokens(res)
-		switch {
-		case !clientKeep && t.req.Is11():
-			res.Add(hdrConnection, valClose)
-		case clientKeep && !t.req.Is11():
-			res.Add(hdrConnection, valKeepAlive)
+		if v := resConnValue(clientKeep, res.Is11(), t.req.Is11()); v != nil {
+			res.Add(hdrConnection, v)
 		}
 	}
-	// The client gets the version it asked in: a 1.0 client a 1.0 reply.
-	res.Major, res.Minor = t.req.Major, t.req.Minor
 	return res.AppendResponse(dst)
 }
 
 // stripConnTokens removes close and keep-alive from Connection headers,
-// and the header when nothing else is left in it.
+// and a header when nothing else is left in it.
 func stripConnTokens(h *h1.Head) {
 	for i := h.Lookup("connection", 0); i >= 0; i = h.Lookup("connection", i+1) {
-		v := h.Fields[i].Value
-		if h1.HasToken(v, "close") || h1.HasToken(v, "keep-alive") {
-			if h1.HasToken(v, "upgrade") {
-				h.Fields[i].Value = []byte("upgrade")
-				continue
-			}
+		v := cleanConnValue(h.Fields[i].Value)
+		if len(v) == 0 {
 			h.Fields = append(h.Fields[:i], h.Fields[i+1:]...)
 			i--
+			continue
 		}
+		h.Fields[i].Value = v
 	}
+}
+
+// cleanConnValue drops the close and keep-alive tokens from a Connection
+// value, rewriting it in place as HAProxy's h1_parse_connection_header
+// does: the value is unchanged up to the first dropped token, and each
+// token kept after one is appended with a bare comma ("a, close, b"
+// becomes "a,b").
+func cleanConnValue(v []byte) []byte {
+	n := 0 // v[:n] is the value kept so far
+	p := 0 // where the input not yet read starts
+	for w := 0; w < len(v); w++ {
+		if v[w] == ' ' || v[w] == '\t' {
+			continue
+		}
+		e := w
+		for e < len(v) && v[e] != ',' {
+			e++
+		}
+		word := v[w:e]
+		for len(word) > 0 && (word[len(word)-1] == ' ' || word[len(word)-1] == '\t') {
+			word = word[:len(word)-1]
+		}
+		if !h1.EqualFold(word, "close") && !h1.EqualFold(word, "keep-alive") {
+			if n == p {
+				n = e
+			} else {
+				if n > 0 {
+					v[n] = ','
+					n++
+				}
+				n += copy(v[n:], word)
+			}
+		}
+		w, p = e, e
+	}
+	return v[:n]
 }
 
 // requestLine copies the request line for the log (%r).

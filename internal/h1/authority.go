@@ -22,7 +22,34 @@ func (h *Head) checkAuthority(connect bool) error {
 	if hasHost && len(auth) > 0 && !equalFoldBytes(auth, host) && !sameAuthority(scheme, auth, host) {
 		return bad(0, msgTargetHost)
 	}
+	h.normalizeDefaultPort(scheme, auth)
 	return nil
+}
+
+// normalizeDefaultPort is HAProxy 2.6's scheme-based normalization (RFC
+// 3986 section 6.2.3, http_scheme_based_normalize): when an absolute-form
+// target names its scheme's default port ("http://a:80/x"), the port is
+// left out of the target, and out of every Host field that names it too.
+func (h *Head) normalizeDefaultPort(scheme, auth []byte) {
+	if scheme == nil {
+		return
+	}
+	_, port, has := hostPort(auth)
+	if !has || !defaultPort(scheme, port) {
+		return
+	}
+	// auth is a sub-slice of h.uri: its port runs from the colon to its end.
+	end := cap(h.uri) - cap(auth) + len(auth)
+	h.uriCut, h.uriCutEnd = end-len(port)-1, end
+	for i := range h.Fields {
+		f := &h.Fields[i]
+		if !EqualFold(f.Name, "host") {
+			continue
+		}
+		if hh, hp, ok := hostPort(f.Value); ok && defaultPort(scheme, hp) {
+			f.Value = hh
+		}
+	}
 }
 
 // splitTarget finds the scheme ("http://", with its "://") and the

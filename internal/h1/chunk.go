@@ -70,9 +70,10 @@ func hexVal(c byte) int {
 	return -1
 }
 
-// AppendChunkSize writes a chunk-size line for n bytes of data.
+// AppendChunkSize writes a chunk-size line for n bytes of data, in upper
+// case hexadecimal as HAProxy writes it.
 func AppendChunkSize(dst []byte, n int) []byte {
-	const hex = "0123456789abcdef"
+	const hex = "0123456789ABCDEF"
 	var b [16]byte
 	i := len(b)
 	for {

@@ -166,7 +166,12 @@ func (h *Head) responseFraming(headReq bool, max int) error {
 		}
 	}
 	switch {
-	case headReq || h.status < 200 || h.status == 204 || h.status == 304:
+	case h.status == 204:
+		// HAProxy removes a 204's Content-Length (RFC 9110 section
+		// 8.6: a server must not send one).
+		h.Del("content-length")
+		h.Framing, h.ContentLength = NoBody, 0
+	case headReq || h.status < 200 || h.status == 304:
 		h.Framing, h.ContentLength = NoBody, 0
 	case h.Framing == NoBody:
 		// Neither length nor chunked: the body ends at close (RFC 9112

@@ -77,8 +77,9 @@ var haproxyCases = []struct {
 	{name: "WebSocket short key", in: "GET / HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Key: abc\r\n\r\n", status: 400},
 	{name: "obs-fold of an empty value", in: "GET / HTTP/1.1\r\nHost: a\r\nX:\r\n  v\r\n\r\n",
 		out: "GET / HTTP/1.1\r\nhost: a\r\nx: v\r\n\r\n"},
-	// Recorded earlier in the same way.
-	{name: "obs-fold", in: "GET / HTTP/1.1\r\nX: a\r\n\tb\r\n\r\n", out: "GET / HTTP/1.1\r\nx: a   b\r\n\r\n"},
+	// Recorded earlier in the same way; the obs-fold case was checked again
+	// live (internal/difftest): HAProxy blanks the line break, a tab stays.
+	{name: "obs-fold", in: "GET / HTTP/1.1\r\nX: a\r\n\tb\r\n\r\n", out: "GET / HTTP/1.1\r\nx: a  \tb\r\n\r\n"},
 	{name: "TE gzip, chunked", in: "POST / HTTP/1.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", status: 422},
 	{name: "TE chunked, gzip", in: "POST / HTTP/1.1\r\nTransfer-Encoding: chunked, gzip\r\n\r\n", status: 400},
 	{name: "TE identity", in: "POST / HTTP/1.1\r\nTransfer-Encoding: identity\r\n\r\n", status: 400},

@@ -47,6 +47,9 @@ type Limits struct {
 // DefaultMaxFields is HAProxy's tune.http.maxhdr default.
 const DefaultMaxFields = 101
 
+// maxNameLen is the longest header name HAProxy can hold.
+const maxNameLen = 255
+
 // tchar is RFC 9110's token character set (method and field names).
 var tchar [256]bool
 
@@ -310,6 +313,10 @@ func parseFields(buf []byte, i int, fields *[]Field, max int) (int, error) {
 			return 0, bad(i, "invalid character in header name")
 		}
 		name := buf[start:i]
+		// HAProxy's HTX stores a name's length in 8 bits.
+		if len(name) > maxNameLen {
+			return 0, bad(start, "header name too long")
+		}
 		i++
 		for i < len(buf) && isSPHT(buf[i]) {
 			i++
@@ -351,7 +358,9 @@ func unfold(buf []byte, i int, f *Field) (int, error) {
 		return 0, err
 	}
 	for k := eol; k < j; k++ {
-		buf[k] = ' '
+		if buf[k] == '\r' || buf[k] == '\n' {
+			buf[k] = ' ' // HAProxy blanks the line break only: tabs stay
+		}
 	}
 	// The value runs from its first byte to this line's end.
 	vstart := cap(buf) - cap(f.Value)

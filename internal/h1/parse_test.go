@@ -142,7 +142,7 @@ func TestChunkSize(t *testing.T) {
 			t.Errorf("%q accepted: %v", in, err)
 		}
 	}
-	if got := string(AppendChunkSize(nil, 300)); got != "12c\r\n" {
+	if got := string(AppendChunkSize(nil, 300)); got != "12C\r\n" {
 		t.Errorf("AppendChunkSize: %q", got)
 	}
 }
