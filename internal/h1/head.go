@@ -59,8 +59,8 @@ type Head struct {
 	// default port the scheme-based normalization removes. The buffer
 	// stays as received, so that the head parses again the same.
 	uriCut, uriCutEnd int
-	status               int
-	reason               []byte
+	status            int
+	reason            []byte
 	// Major and Minor are the protocol version as received (0.9, 1.0,
 	// 1.1); versions above 1.1 are read as 1.1, as HAProxy does.
 	Major, Minor int
