@@ -30,6 +30,8 @@ func (h *Head) checkAuthority(connect bool) error {
 // 3986 section 6.2.3, http_scheme_based_normalize): when an absolute-form
 // target names its scheme's default port ("http://a:80/x"), the port is
 // left out of the target, and out of every Host field that names it too.
+// Both change in place, the bytes freed becoming spaces, so that the
+// buffer parses again to the same head, as an obs-fold does.
 func (h *Head) normalizeDefaultPort(scheme, auth []byte) {
 	if scheme == nil {
 		return
@@ -38,15 +40,24 @@ func (h *Head) normalizeDefaultPort(scheme, auth []byte) {
 	if !has || !defaultPort(scheme, port) {
 		return
 	}
-	// auth is a sub-slice of h.uri: its port runs from the colon to its end.
+	// auth is a sub-slice of h.uri; its port, colon included, ends it.
 	end := cap(h.uri) - cap(auth) + len(auth)
-	h.uriCut, h.uriCutEnd = end-len(port)-1, end
+	k := len(port) + 1
+	u := h.uri
+	copy(u[end-k:], u[end:])
+	for i := len(u) - k; i < len(u); i++ {
+		u[i] = ' '
+	}
+	h.uri = u[:len(u)-k]
 	for i := range h.Fields {
 		f := &h.Fields[i]
 		if !EqualFold(f.Name, "host") {
 			continue
 		}
 		if hh, hp, ok := hostPort(f.Value); ok && defaultPort(scheme, hp) {
+			for j := len(hh); j < len(f.Value); j++ {
+				f.Value[j] = ' '
+			}
 			f.Value = hh
 		}
 	}

@@ -12,8 +12,9 @@ import (
 // server received). Sluice must do the same. out is what AppendRequest
 // writes: where HAProxy also rewrites a forwarded head (it drops
 // Connection fields holding only close or keep-alive, removes a default
-// port from an absolute target or a CONNECT Host), that is the engine's
-// job and out keeps the field as received. Two or more spaces in out are
+// port from a CONNECT Host), that is the engine's job and out keeps the
+// field as received. The default port of an absolute target is h1's to
+// remove (scheme-based normalization), from the target and Host alike. Two or more spaces in out are
 // the spaces HAProxy leaves where an obs-fold was.
 var haproxyCases = []struct {
 	name    string
@@ -64,6 +65,8 @@ var haproxyCases = []struct {
 		out: "GET http://a/x HTTP/1.1\r\nhost: A\r\n\r\n"},
 	{name: "absolute target, default port", in: "GET https://a/x HTTP/1.1\r\nHost: a:443\r\n\r\n",
 		out: "GET https://a/x HTTP/1.1\r\nhost: a:443\r\n\r\n"},
+	{name: "absolute target naming its default port", in: "GET http://a:80/x HTTP/1.1\r\nHost: a:80\r\n\r\n",
+		out: "GET http://a/x HTTP/1.1\r\nhost: a\r\n\r\n"},
 	{name: "absolute target, other port", in: "GET http://a:81/x HTTP/1.1\r\nHost: a\r\n\r\n", status: 400},
 	{name: "network-path target", in: "GET //a/x HTTP/1.1\r\nHost: b\r\n\r\n",
 		out: "GET //a/x HTTP/1.1\r\nhost: b\r\n\r\n"},

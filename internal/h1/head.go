@@ -55,12 +55,8 @@ const (
 // Head is a parsed request or response head.
 type Head struct {
 	method, uri, version []byte
-	// uri[uriCut:uriCutEnd] is left out when the request is written: a
-	// default port the scheme-based normalization removes. The buffer
-	// stays as received, so that the head parses again the same.
-	uriCut, uriCutEnd int
-	status            int
-	reason            []byte
+	status               int
+	reason               []byte
 	// Major and Minor are the protocol version as received (0.9, 1.0,
 	// 1.1); versions above 1.1 are read as 1.1, as HAProxy does.
 	Major, Minor int
@@ -113,7 +109,7 @@ func (h *Head) Field(i int) (name, value []byte) { return h.Fields[i].Name, h.Fi
 func (h *Head) SetMethod(m []byte) { h.method = m }
 
 // SetURI replaces the request target.
-func (h *Head) SetURI(u []byte) { h.uri, h.uriCut, h.uriCutEnd = u, 0, 0 }
+func (h *Head) SetURI(u []byte) { h.uri = u }
 
 // SetStatus replaces a response's status and reason.
 func (h *Head) SetStatus(code int, reason []byte) { h.status, h.reason = code, reason }
@@ -197,8 +193,7 @@ func appendLower(dst, b []byte) []byte {
 func (h *Head) AppendRequest(dst []byte) []byte {
 	dst = append(dst, h.method...)
 	dst = append(dst, ' ')
-	dst = append(dst, h.uri[:h.uriCut]...)
-	dst = append(dst, h.uri[max(h.uriCut, h.uriCutEnd):]...)
+	dst = append(dst, h.uri...)
 	dst = append(dst, ' ')
 	dst = h.appendVersion(dst)
 	dst = append(dst, "\r\n"...)
