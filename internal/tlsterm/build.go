@@ -98,7 +98,7 @@ func Build(s *Settings, o Origin) (*tls.Config, []string, error) {
 	}
 	protos := make([]string, 0, len(s.ALPN))
 	for _, p := range s.ALPN {
-		if p == "h2" {
+		if p == "h2" && s.NoH2 {
 			warn("Sluice does not speak HTTP/2 yet and will not advertise 'h2' in ALPN for %s.", o.at())
 			continue
 		}

@@ -175,6 +175,10 @@ type Settings struct {
 	// ClientCAs verify client certificates (ca-file); nil when unset.
 	ClientCAs    *x509.CertPool
 	NoTLSTickets bool
+	// NoH2 leaves h2 out of ALPN with a warning: set for mode http, where
+	// Sluice would have to speak HTTP/2 itself. In mode tcp the bytes are
+	// only forwarded, so h2 is advertised as configured.
+	NoH2 bool
 }
 
 // Defaults are global ssl-default-bind-* settings.

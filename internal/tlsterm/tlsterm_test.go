@@ -341,7 +341,8 @@ func TestBuildMessages(t *testing.T) {
 		{"bad ecdhe", Settings{Certs: certs, ECDHE: "FOO"}, "Proxy 'fe': unable to set elliptic named curve to 'FOO'" + at + ".", ""},
 		{"x448", Settings{Certs: certs, Curves: "X448:P-256"}, "", "Proxy 'fe': curves X448 in 'X448:P-256'" + at + " are not implemented by crypto/tls: Sluice does not offer them."},
 		{"verify no ca", Settings{Certs: certs, Verify: VerifyRequired}, "Proxy 'fe': verify is enabled but no CA file specified" + at + ".", ""},
-		{"alpn h2", Settings{Certs: certs, ALPN: []string{"h2", "http/1.1"}}, "", "Proxy 'fe': Sluice does not speak HTTP/2 yet and will not advertise 'h2' in ALPN" + at + "."},
+		{"alpn h2 tcp", Settings{Certs: certs, ALPN: []string{"h2", "http/1.1"}}, "", ""},
+		{"alpn h2", Settings{Certs: certs, ALPN: []string{"h2", "http/1.1"}, NoH2: true}, "", "Proxy 'fe': Sluice does not speak HTTP/2 yet and will not advertise 'h2' in ALPN" + at + "."},
 	} {
 		cfg, warns, err := Build(&tc.s, origin)
 		if tc.alert != "" {
@@ -394,7 +395,7 @@ func TestCipherStrings(t *testing.T) {
 
 func TestALPN(t *testing.T) {
 	dir := t.TempDir()
-	s := &Settings{Certs: mustLoad(t, writeCert(t, dir, "a.pem", testkit.CertOptions{CN: "a"})), ALPN: []string{"h2", "http/1.1", "x-test"}}
+	s := &Settings{Certs: mustLoad(t, writeCert(t, dir, "a.pem", testkit.CertOptions{CN: "a"})), ALPN: []string{"h2", "http/1.1", "x-test"}, NoH2: true}
 	addr, _ := serve(t, mustBuild(t, s), time.Second)
 	for _, tc := range []struct {
 		offer []string
