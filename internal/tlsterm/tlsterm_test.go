@@ -71,13 +71,17 @@ func serve(t *testing.T, cfg *tls.Config, timeout time.Duration) (string, chan r
 				return
 			}
 			tc, err := Handshake(c, cfg, timeout)
+			r := result{err: err}
 			if err != nil {
 				c.Close()
-				ch <- result{err: err}
-				continue
+			} else {
+				r.state = tc.ConnectionState()
+				tc.Close()
 			}
-			ch <- result{state: tc.ConnectionState()}
-			tc.Close()
+			select {
+			case ch <- r:
+			default: // nobody reads the results of this server
+			}
 		}
 	}()
 	t.Cleanup(func() { ln.Close(); <-done })
