@@ -78,7 +78,25 @@ func run(argv []string, stdout, stderr io.Writer) int {
 		out.alert("[%s.main()] No enabled listener found (check for 'bind' directives) ! Exiting.", prog)
 		return 1
 	}
+	if b := sslBind(cfg); b != nil {
+		out.alert("config : [%s:%d] : 'bind %s' : TLS termination is checked (-c) but the engine does not serve it yet: Sluice will not listen in clear where 'ssl' is asked.", b.Pos.File, b.Pos.Line, b.Params.TLS.Addr)
+		return 1
+	}
 	return serve(a, cfg, out)
+}
+
+// sslBind finds a bind line with `ssl`. The configuration builds its
+// tls.Config (config.BindTLS.Config) but the engine does not call
+// tlsterm.Handshake yet; remove this guard when it does.
+func sslBind(cfg *config.Config) *config.Bind {
+	for _, p := range cfg.Frontends() {
+		for _, b := range p.Binds {
+			if !p.Disabled && b.Params.SSL {
+				return b
+			}
+		}
+	}
+	return nil
 }
 
 // reportCheck prints -c's verdict with HAProxy's words and exit codes.

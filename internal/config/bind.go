@@ -44,9 +44,6 @@ var bindParams = map[string]bindParam{
 	"group":        {1, Supported, bindOther("group")},
 	"id":           {1, Supported, bindOther("id")},
 	"accept-proxy": {0, Supported, func(b *BindParams, _ string) error { b.AcceptProxy = true; return nil }},
-	"ssl":          {0, Pending, func(b *BindParams, _ string) error { b.SSL = true; return nil }},
-	"crt":          {1, Pending, func(b *BindParams, a string) error { b.Certs = append(b.Certs, a); return nil }},
-	"alpn":         {1, Pending, func(b *BindParams, a string) error { b.ALPN = a; return nil }},
 	"tfo":          {0, NoEffect, bindOther("tfo")},
 	"process":      {1, NoEffect, bindOther("process")},
 	"thread":       {1, NoEffect, bindOther("thread")},
@@ -60,16 +57,14 @@ var bindParams = map[string]bindParam{
 }
 
 func init() {
-	for _, n := range []string{"ca-file", "crl-file", "ciphers", "ciphersuites", "curves", "ecdhe",
-		"ssl-min-ver", "ssl-max-ver", "verify", "crt-list", "npn", "ca-sign-file", "ca-sign-pass",
+	for _, n := range []string{"crl-file", "crt-list", "npn", "ca-sign-file", "ca-sign-pass",
 		"ca-verify-file", "crt-ignore-err", "ca-ignore-err", "sigalgs", "client-sigalgs"} {
 		bindParams[n] = bindParam{1, Pending, bindOther(n)}
 	}
-	for _, n := range []string{"strict-sni", "generate-certificates", "no-ca-names", "no-sslv3",
-		"no-tlsv10", "no-tlsv11", "no-tlsv12", "no-tlsv13", "force-sslv3", "force-tlsv10", "force-tlsv11",
-		"force-tlsv12", "force-tlsv13", "no-tls-tickets", "prefer-client-ciphers", "allow-0rtt", "quic-force-retry"} {
+	for _, n := range []string{"generate-certificates", "no-ca-names", "quic-force-retry"} {
 		bindParams[n] = bindParam{0, Pending, bindOther(n)}
 	}
+	addTLSBindParams()
 }
 
 func parseBind(c *ctx) {
@@ -110,7 +105,17 @@ func parseBind(c *ctx) {
 			i++
 			arg = words[i]
 		}
-		if err := bp.apply(&params, arg); err != nil {
+		if tf := tlsBindWords[w]; tf != nil {
+			if params.TLS == nil {
+				params.TLS = &BindTLS{Addr: c.arg(1)}
+			}
+			if !tf(c, &params, w, arg) {
+				// The line is still a listener (no "has no 'bind'"
+				// warning follows), but its TLS is not built.
+				params.TLS.broken = true
+				break
+			}
+		} else if err := bp.apply(&params, arg); err != nil {
 			c.alertf("'bind %s' : %v", c.arg(1), err)
 			return
 		}

@@ -36,6 +36,7 @@ func (l *loader) postParse() {
 		l.checkServerChecks(p)
 		l.checkTimeouts(p)
 		l.checkLogs(p)
+		l.checkBindTLS(p)
 		if p.Cap == CapFE && len(p.Binds) == 0 {
 			l.diags.global(SevWarning, p.Pos, "frontend '%s' has no 'bind' directive. Please declare it as a backend if this was intended.", p.Name)
 		}

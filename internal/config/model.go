@@ -1,6 +1,7 @@
 package config
 
 import (
+	"crypto/tls"
 	"time"
 
 	"sluice/internal/acl"
@@ -8,6 +9,7 @@ import (
 	"sluice/internal/httperr"
 	"sluice/internal/logsink"
 	"sluice/internal/netaddr"
+	"sluice/internal/tlsterm"
 )
 
 // Pos is a place in a configuration file.
@@ -73,9 +75,15 @@ type Global struct {
 	StatsSockets  []StatsSocket
 	StatsTimeout  time.Duration
 	Localpeer     string
-	// SSLDefaultBind holds ssl-default-bind-* settings by keyword.
+	// SSLDefaultBind holds the ssl-default-server-* and ssl-server-verify
+	// settings by keyword (server-side TLS is not built yet).
 	SSLDefaultBind map[string]string
-	Tune           map[string]string
+	// SSLBindDefaults are ssl-default-bind-ciphers, -ciphersuites, -curves
+	// and -options: a bind line's `ssl` word takes them.
+	SSLBindDefaults tlsterm.Defaults
+	// CrtBase and CABase prefix relative crt and ca-file paths.
+	CrtBase, CABase string
+	Tune            map[string]string
 }
 
 // StatsSocket is a `stats socket` line; the runtime API itself is not built
@@ -233,10 +241,28 @@ type BindParams struct {
 	V6Only      bool
 	DeferAccept bool
 	Transparent bool
-	SSL         bool
-	Certs       []string
-	ALPN        string
-	Other       map[string]string // parsed, validated keywords without behaviour yet
+	// SSL is the `ssl` word: the line terminates TLS with TLS.Config.
+	SSL bool
+	// TLS holds the line's TLS words; nil when it has none. The addresses
+	// of one line share it.
+	TLS   *BindTLS
+	Other map[string]string // parsed, validated keywords without behaviour yet
+}
+
+// BindTLS is the TLS termination of one bind line.
+type BindTLS struct {
+	// Addr is the line's address argument as written, as HAProxy names
+	// the line in messages.
+	Addr string
+	// Settings are the line's TLS words with the global
+	// ssl-default-bind-* defaults applied; Settings.Certs are loaded.
+	Settings tlsterm.Settings
+	// Config is built once the configuration is read, when the line says
+	// `ssl` and the load had no alert. The engine passes it to
+	// tlsterm.Handshake with the frontend's `timeout client`.
+	Config *tls.Config
+	// broken is set when a TLS word of the line was refused.
+	broken bool
 }
 
 // ServerParams are the settings after a server's address; default-server
