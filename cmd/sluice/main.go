@@ -24,9 +24,9 @@ var (
 )
 
 // features are the names `.if feature(X)` reports as present. Sluice only
-// claims what it really has: no OPENSSL until TLS termination exists, so
-// configurations guarding ssl binds with feature(OPENSSL) skip them.
-var features = []string{"EPOLL", "GETADDRINFO", "LINUX_SPLICE", "CPU_AFFINITY", "THREAD"}
+// claims what it really has: OPENSSL stands for TLS termination on bind
+// lines (crypto/tls), which configurations guard with feature(OPENSSL).
+var features = []string{"EPOLL", "GETADDRINFO", "LINUX_SPLICE", "CPU_AFFINITY", "THREAD", "OPENSSL"}
 
 func main() {
 	os.Exit(run(os.Args, os.Stdout, os.Stderr))
@@ -78,25 +78,7 @@ func run(argv []string, stdout, stderr io.Writer) int {
 		out.alert("[%s.main()] No enabled listener found (check for 'bind' directives) ! Exiting.", prog)
 		return 1
 	}
-	if b := sslBind(cfg); b != nil {
-		out.alert("config : [%s:%d] : 'bind %s' : TLS termination is checked (-c) but the engine does not serve it yet: Sluice will not listen in clear where 'ssl' is asked.", b.Pos.File, b.Pos.Line, b.Params.TLS.Addr)
-		return 1
-	}
 	return serve(a, cfg, out)
-}
-
-// sslBind finds a bind line with `ssl`. The configuration builds its
-// tls.Config (config.BindTLS.Config) but the engine does not call
-// tlsterm.Handshake yet; remove this guard when it does.
-func sslBind(cfg *config.Config) *config.Bind {
-	for _, p := range cfg.Frontends() {
-		for _, b := range p.Binds {
-			if !p.Disabled && b.Params.SSL {
-				return b
-			}
-		}
-	}
-	return nil
 }
 
 // reportCheck prints -c's verdict with HAProxy's words and exit codes.

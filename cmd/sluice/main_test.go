@@ -84,7 +84,8 @@ func TestCheckCondition(t *testing.T) {
 	cases := map[string]int{
 		"version_atleast(2.4)":             0,
 		"version_before(2.4)":              1,
-		"feature(OPENSSL)":                 1,
+		"feature(OPENSSL)":                 0,
+		"feature(LUA)":                     1,
 		"feature(LINUX_SPLICE)":            0,
 		"streq(a,a) && !strneq(b,b)":       0,
 		"defined(SLUICE_SURELY_UNDEFINED)": 1,
@@ -103,7 +104,7 @@ func TestVersion(t *testing.T) {
 		t.Fatalf("-v: %d %q", code, out)
 	}
 	_, out, _ = runArgs("-vv")
-	if !strings.Contains(out, "Feature list : ") || !strings.Contains(out, "-OPENSSL") {
+	if !strings.Contains(out, "Feature list : ") || !strings.Contains(out, "+OPENSSL") || !strings.Contains(out, "-LUA") {
 		t.Fatalf("-vv: %q", out)
 	}
 }

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"errors"
+	"io"
 	"os"
 	"sync"
 	"time"
@@ -46,8 +47,15 @@ func (p *peeker) data() []byte { return (*p.buf)[:p.n] }
 // done reports whether no more data can change what was peeked.
 func (p *peeker) done() bool { return p.eof || p.full }
 
-// now peeks at whatever has arrived, without waiting.
+// now peeks at whatever has arrived, without waiting. On a TLS client it
+// sees what content inspection already read: records still in the socket
+// are only decoded by more.
 func (p *peeker) now() error {
+	if t, ok := p.c.(*tlsClient); ok {
+		p.n = copy(*p.buf, t.ahead)
+		p.full = p.n == len(*p.buf)
+		return nil
+	}
 	rc, err := p.c.SyscallConn()
 	if err != nil {
 		return err
@@ -70,6 +78,9 @@ func (p *peeker) now() error {
 func (p *peeker) more(deadline time.Time) error {
 	if p.done() {
 		return nil
+	}
+	if t, ok := p.c.(*tlsClient); ok {
+		return p.moreTLS(t, deadline)
 	}
 	rc, err := p.c.SyscallConn()
 	if err != nil {
@@ -95,6 +106,18 @@ func (p *peeker) more(deadline time.Time) error {
 		return err
 	}
 	return perr
+}
+
+// moreTLS reads clear text from a TLS client: what is read stays in the
+// connection's read-ahead buffer for the stream, as a peek would.
+func (p *peeker) moreTLS(t *tlsClient, deadline time.Time) error {
+	data, err := t.readAhead(deadline, len(*p.buf))
+	p.n = copy(*p.buf, data)
+	p.full = p.n == len(*p.buf)
+	if errors.Is(err, io.EOF) {
+		p.eof, err = true, nil
+	}
+	return err
 }
 
 func (p *peeker) peekFD(fd, flags int) error {

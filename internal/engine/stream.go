@@ -86,7 +86,8 @@ func (e *Engine) handle(fe *frontend, bind *config.Bind, c net.Conn, done func()
 	// connection they reject is not logged, as in HAProxy.
 	expectProxy := bind.Params.AcceptProxy
 	if !s.earlyRules(fe.rules.conn, &expectProxy) ||
-		(expectProxy && !s.readProxyHeader()) || !s.earlyRules(fe.rules.sess, nil) {
+		(expectProxy && !s.readProxyHeader()) ||
+		(bind.Params.SSL && !s.handshakeTLS()) || !s.earlyRules(fe.rules.sess, nil) {
 		s.close()
 		return
 	}
@@ -133,7 +134,7 @@ func (s *stream) close() {
 	s.e.actconn.Add(-1)
 	s.fe.conns.Add(-1)
 	s.done()
-	s.e.untrack(s.client)
+	s.e.untrack(rawConn(s.client))
 }
 
 // earlyRules runs tcp-request connection or session rules; false means
@@ -163,7 +164,7 @@ func (s *stream) readProxyHeader() bool {
 	var buf [proxyHeaderBuf]byte
 	h, _, err := proxyproto.ReadFrom(s.client, deadline, buf[:])
 	if err != nil {
-		s.fe.logEmbryonic(s, proxyproto.Reason(err))
+		s.fe.logEmbryonic(s, proxyproto.Reason(err), true)
 		return false
 	}
 	s.smp.ReceivedProxy = true

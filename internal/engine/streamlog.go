@@ -142,6 +142,7 @@ func (fe *frontend) logStream(s *stream) {
 		PID: l.pid, Hostname: s.e.hostname,
 	}
 	f.UnixListener, f.ListenerID = s.unixListener()
+	s.tlsFields(&f)
 	if s.be != nil {
 		f.BackendName = s.be.name
 		f.BeConn = int(s.be.conns.Load())
@@ -175,7 +176,7 @@ func (s *stream) unixListener() (bool, int) {
 			id = i + 1
 		}
 	}
-	_, isUnix := s.client.(*net.UnixConn)
+	_, isUnix := rawConn(s.client).(*net.UnixConn)
 	return isUnix, id
 }
 
@@ -186,10 +187,12 @@ var embryonicPrefix, _, _ = logfmt.Compile("%ci:%cp [%t] ", logfmt.TCP)
 
 // logEmbryonic writes HAProxy's line for a connection that failed before
 // its stream started, e.g. "l/1: Received something which does not look
-// like a PROXY protocol header". dontlognull silences it, as in HAProxy.
-func (fe *frontend) logEmbryonic(s *stream, reason string) {
+// like a PROXY protocol header" or "l/https: SSL handshake failure": the
+// listener is named by its `name`, else its number in the frontend.
+// dontlognull silences it when null is set.
+func (fe *frontend) logEmbryonic(s *stream, reason string, null bool) {
 	l := fe.log
-	if l == nil || l.dontNull || !l.sink.Enabled(logsink.LevelInfo) {
+	if l == nil || (l.dontNull && null) || !l.sink.Enabled(logsink.LevelInfo) {
 		return
 	}
 	f := logfmt.Fields{Client: s.smp.Src, Frontend: s.smp.Dst, FrontendName: fe.cfg.Name, AcceptDate: s.accept}
@@ -200,7 +203,11 @@ func (fe *frontend) logEmbryonic(s *stream, reason string) {
 	b := embryonicPrefix.Append((*bp)[:0], &f)
 	b = append(b, fe.cfg.Name...)
 	b = append(b, '/')
-	b = strconv.AppendInt(b, int64(id), 10)
+	if s.bind != nil && s.bind.Name != "" {
+		b = append(b, s.bind.Name...)
+	} else {
+		b = strconv.AppendInt(b, int64(id), 10)
+	}
 	b = append(b, ": "...)
 	b = append(b, reason...)
 	l.sink.Log(logsink.LevelInfo, b)

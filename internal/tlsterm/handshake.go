@@ -21,7 +21,9 @@ const (
 	ReasonHandshake Reason = iota
 	// ReasonEmpty: the client closed before sending anything (CO_ER_SSL_EMPTY).
 	ReasonEmpty
-	// ReasonAbort: a socket error during the handshake (CO_ER_SSL_ABORT).
+	// ReasonAbort: the socket could not be set up for the handshake
+	// (CO_ER_SSL_ABORT); a reset during the handshake is a handshake
+	// failure, as HAProxy reports it.
 	ReasonAbort
 	// ReasonTimeout: `timeout client` expired (CO_ER_SSL_TIMEOUT).
 	ReasonTimeout
@@ -100,9 +102,11 @@ func NetConn(tc *tls.Conn) net.Conn {
 	return c
 }
 
-// classify maps a handshake error to HAProxy's reason, following
-// ssl_sock_handshake: a clean close with nothing received is "empty", a
-// socket error "abort", anything else a handshake failure.
+// classify maps a handshake error to HAProxy's reason, as HAProxy 2.6
+// with OpenSSL 3 reports it (checked against haproxy in
+// internal/difftest): a clean close with nothing received is "empty", a
+// timeout is a timeout, and anything else, a connection reset included
+// (before or after a partial hello), is a handshake failure.
 func classify(err error, got bool) Reason {
 	var ne net.Error
 	switch {
@@ -110,18 +114,12 @@ func classify(err error, got bool) Reason {
 		return ReasonTimeout
 	case errors.Is(err, io.EOF) && !got:
 		return ReasonEmpty
-	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
-		return ReasonHandshake
 	}
 	var ua x509.UnknownAuthorityError
 	var ci x509.CertificateInvalidError
 	var ve *tls.CertificateVerificationError
 	if errors.As(err, &ve) || errors.As(err, &ua) || errors.As(err, &ci) {
 		return ReasonCertFail
-	}
-	var oe *net.OpError
-	if errors.As(err, &oe) {
-		return ReasonAbort
 	}
 	return ReasonHandshake
 }

@@ -1,6 +1,7 @@
 package tunnel
 
 import (
+	"io"
 	"sync"
 
 	"golang.org/x/sys/unix"
@@ -22,6 +23,10 @@ var bufs = sync.Pool{New: func() any { b := make([]byte, bufSize); return &b }}
 // spliced kernel to kernel. It returns the bytes copied; a nil error means
 // src reached EOF.
 func copyAdaptive(dst, src Conn) (int64, error) {
+	if _, ok := src.(Layered); ok {
+		return copyLayered(dst, src)
+	}
+	_, toLayered := dst.(Layered)
 	rc, err := src.SyscallConn()
 	if err != nil {
 		return 0, err
@@ -63,9 +68,35 @@ func copyAdaptive(dst, src Conn) (int64, error) {
 		if werr != nil {
 			return total, werr
 		}
-		if full {
+		if full && !toLayered {
 			m, err := copyBulk(dst, src)
 			return total + m, err
+		}
+	}
+}
+
+// copyLayered moves bytes from a layered source (TLS) with plain reads,
+// which block holding a pooled buffer: the layer decodes whole records,
+// so there is no readiness to wait for without one. A nil error means src
+// reached EOF.
+func copyLayered(dst, src Conn) (int64, error) {
+	buf := bufs.Get().(*[]byte)
+	defer bufs.Put(buf)
+	var total int64
+	for {
+		n, rerr := src.Read(*buf)
+		if n > 0 {
+			w, werr := dst.Write((*buf)[:n])
+			total += int64(w)
+			if werr != nil {
+				return total, werr
+			}
+		}
+		if rerr == io.EOF {
+			return total, nil
+		}
+		if rerr != nil {
+			return total, rerr
 		}
 	}
 }

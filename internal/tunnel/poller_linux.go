@@ -81,6 +81,11 @@ type evDir struct {
 // goroutines.
 func startEvents(r *relay) bool {
 	var rcs [2]syscall.RawConn
+	for _, c := range r.conns {
+		if _, ok := c.(Layered); ok {
+			return false // its bytes are not the socket's
+		}
+	}
 	for i, c := range r.conns {
 		rc, err := c.SyscallConn()
 		if err != nil {

@@ -3,7 +3,6 @@
 package tunnel
 
 import (
-	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -18,8 +17,8 @@ const tcpStateClose = 7
 // traffic in either direction (idle), how long since it last sent data
 // (sent), and whether it was torn down by its peer. ok is false when the
 // information is unavailable (e.g. socket closed, or not TCP).
-func sockInfo(c syscall.Conn) (idle, sent time.Duration, dead, ok bool) {
-	raw, err := c.SyscallConn()
+func sockInfo(c Conn) (idle, sent time.Duration, dead, ok bool) {
+	raw, err := rawOf(c).SyscallConn()
 	if err != nil {
 		return 0, 0, false, false
 	}

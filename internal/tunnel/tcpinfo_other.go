@@ -2,13 +2,10 @@
 
 package tunnel
 
-import (
-	"syscall"
-	"time"
-)
+import "time"
 
 // sockInfo is unavailable outside Linux: sockets are reported as always
 // active, so inactivity timeouts are not enforced there.
-func sockInfo(syscall.Conn) (idle, sent time.Duration, dead, ok bool) {
+func sockInfo(Conn) (idle, sent time.Duration, dead, ok bool) {
 	return 0, 0, false, false
 }

@@ -126,6 +126,24 @@ type Conn interface {
 	CloseWrite() error
 }
 
+// Layered is a Conn carried over a socket, such as TLS over TCP: its bytes
+// are not the socket's, so the relay moves them with Read and Write
+// through a buffer (never splice, never the poller's raw reads), while Raw
+// gives the socket itself for what is asked of the kernel (TCP_INFO
+// activity and state, SO_LINGER for a reset).
+type Layered interface {
+	Conn
+	Raw() Conn
+}
+
+// rawOf is c's socket.
+func rawOf(c Conn) Conn {
+	if l, ok := c.(Layered); ok {
+		return l.Raw()
+	}
+	return c
+}
+
 // relay is the state shared by the two directions and the watchdog timer.
 // A single mutex guards everything; it is only taken at the edges (end of a
 // direction, timer wake-ups), never per chunk of data.
@@ -339,7 +357,7 @@ func (r *relay) abort(i int, cause Cause, err error) {
 		r.timer.Stop()
 	}
 	for _, c := range r.conns {
-		if l, ok := c.(interface{ SetLinger(int) error }); ok && cause != CauseTimeout {
+		if l, ok := rawOf(c).(interface{ SetLinger(int) error }); ok && cause != CauseTimeout {
 			_ = l.SetLinger(0)
 		}
 		_ = c.Close()
