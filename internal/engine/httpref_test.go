@@ -56,15 +56,21 @@ func (rs *refServer) last() *http.Request {
 
 // TestReferenceProductionL7 runs the reference's production Layer 7
 // example with its addresses moved to loopback: three pools chosen by
-// path, HTTP checks, cookie persistence, forwardfor, http-server-close.
-// (Its TLS bind and errorfile have tests of their own.)
+// path, HTTP checks, cookie persistence, forwardfor, http-server-close,
+// and its TLS bind with the redirect of clear text to https. (Its
+// errorfile has tests of its own.)
 func TestReferenceProductionL7(t *testing.T) {
+	f := newTLSFixture(t)
 	srv := map[string]*refServer{}
 	for name, ip := range map[string]string{"app-01": "127.0.0.31", "app-02": "127.0.0.32", "app-03": "127.0.0.33",
 		"api-01": "127.0.0.41", "api-02": "127.0.0.42", "static-01": "127.0.0.51", "static-02": "127.0.0.52"} {
 		srv[name] = startRefServer(t, name, ip)
 	}
-	cfg := `defaults
+	plainAddr, tlsAddr := freeAddr(t), freeAddr(t)
+	cfg := `global
+    tune.ssl.default-dh-param 2048
+
+defaults
     mode http
     option httplog
     option dontlognull
@@ -77,7 +83,10 @@ func TestReferenceProductionL7(t *testing.T) {
     timeout http-keep-alive 5s
 
 frontend https_frontend
-    bind %s
+    bind ` + plainAddr + `
+    bind ` + tlsAddr + ` ssl crt ` + f.www + ` alpn h2,http/1.1
+    http-request redirect scheme https unless { ssl_fc }
+
     acl is_api    path_beg /api/
     acl is_static path_beg /static/ /assets/
     use_backend api_backend    if is_api
@@ -111,10 +120,17 @@ backend static_backend
     server static-01 ` + srv["static-01"].addr + ` check inter 10s rise 2 fall 3
     server static-02 ` + srv["static-02"].addr + ` check inter 10s rise 2 fall 3
 `
-	_, addr := startEngine(t, cfg)
+	startCfg(t, cfg)
+	// Clear text is sent to https.
+	if out := rawHTTP(t, plainAddr, "GET /page?x=1 HTTP/1.1\r\nHost: www.solvethenetwork.com\r\nConnection: close\r\n\r\n"); !strings.HasPrefix(out, "HTTP/1.1 302 Found\r\n") ||
+		!strings.Contains(out, "\r\nlocation: https://www.solvethenetwork.com/page?x=1\r\n") {
+		t.Errorf("clear text request: %q, want a 302 to https://www.solvethenetwork.com/page?x=1", out)
+	}
+	tr := &http.Transport{TLSClientConfig: f.client("www.example.test"), ForceAttemptHTTP2: false}
+	defer tr.CloseIdleConnections()
 	get := func(c *http.Client, path string) (string, *http.Response) {
 		t.Helper()
-		resp, err := c.Get("http://" + addr + path)
+		resp, err := c.Get("https://" + tlsAddr + path)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -122,7 +138,7 @@ backend static_backend
 		resp.Body.Close()
 		return string(b), resp
 	}
-	plain := &http.Client{Timeout: 5 * time.Second}
+	plain := &http.Client{Timeout: 5 * time.Second, Transport: tr}
 	// Path routing.
 	for path, pool := range map[string]string{"/api/users": "api-", "/static/a.css": "static-", "/assets/x.png": "static-", "/": "app-"} {
 		if body, _ := get(plain, path); !strings.HasPrefix(body, pool) {
@@ -135,7 +151,7 @@ backend static_backend
 	// Cookie persistence: the first response inserts SRVID, later requests
 	// stick to that server and never show it the cookie.
 	jar, _ := cookiejar.New(nil)
-	browser := &http.Client{Jar: jar, Timeout: 5 * time.Second}
+	browser := &http.Client{Jar: jar, Timeout: 5 * time.Second, Transport: tr}
 	first, resp := get(browser, "/page")
 	sc := resp.Header.Get("Set-Cookie")
 	want := "SRVID=" + strings.ReplaceAll(first, "-", "") + "; path=/"
