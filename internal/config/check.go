@@ -67,6 +67,9 @@ func (l *loader) checkSwitching(p *Proxy) {
 	}
 	for _, r := range refs {
 		if r.Dynamic {
+			if r != p.DefaultBackend {
+				l.checkDynamicBackend(p, r)
+			}
 			continue
 		}
 		isDefault := r == p.DefaultBackend
@@ -188,7 +191,7 @@ func (p *Proxy) String() string {
 func ruleConds(p *Proxy) []*Cond {
 	var out []*Cond
 	for _, r := range p.UseBackends {
-		if r.Cond != nil && !r.Dynamic {
+		if r.Cond != nil {
 			out = append(out, r.Cond)
 		}
 	}
@@ -268,6 +271,35 @@ func aclLabel(a *ACL) string {
 		return "{ " + a.Criterion + " ... }"
 	}
 	return a.Name
+}
+
+// checkDynamicBackend compiles a use_backend rule whose name is a
+// log-format string, as HAProxy does once every section is read.
+func (l *loader) checkDynamicBackend(p *Proxy, r *BackendRef) {
+	mode := logfmt.TCP
+	if p.Mode == ModeHTTP {
+		mode = logfmt.HTTP
+	}
+	var pending []string
+	check := func(e *logfmt.Expr) error {
+		if f, ok := sample.LookupFetch(e.Fetch.Name); ok && f.Layer == sample.L7 && mode == logfmt.TCP {
+			return &logfmt.NotAvailableError{Needs: "HTTP request headers"}
+		}
+		_, err := sample.Compile(e.Fetch.Name, e.Fetch.Args, e.ConverterChain())
+		if errors.Is(err, sample.ErrNotSupported) {
+			pending = append(pending, err.Error())
+			return nil
+		}
+		return err
+	}
+	if _, _, err := logfmt.CompileWith(r.Name, logfmt.Options{Mode: mode, CheckSample: check}); err != nil {
+		l.diags.global(SevAlert, r.Pos, "Parsing [%s:%d]: failed to parse use_backend rule '%s' : %v.", r.Pos.File, r.Pos.Line, r.Name, err)
+		return
+	}
+	for _, msg := range pending {
+		l.diags.place(SevAlert, r.Pos, "use_backend : %s.", msg)
+		l.diags[len(l.diags)-1].Refusal = true
+	}
 }
 
 // checkLogFormat compiles a frontend's log-format as HAProxy does once

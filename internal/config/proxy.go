@@ -209,9 +209,6 @@ func parseUseBackend(c *ctx) {
 		ref.Cond = cond
 	}
 	c.proxy.UseBackends = append(c.proxy.UseBackends, ref)
-	if ref.Dynamic {
-		c.judge("use_backend %[...]", Pending)
-	}
 }
 
 func parseHashType(c *ctx) {

@@ -258,14 +258,18 @@ func newFrontend(p *config.Proxy, id int, backends map[string]*backend) (*fronte
 		fe.forwardFor = newForwardFor(p)
 	}
 	for _, r := range p.UseBackends {
-		if r.Dynamic {
-			return nil, fmt.Errorf("%s '%s': use_backend with a log-format name is not supported yet by Sluice", p.Kind, p.Name)
-		}
 		cond, err := cc.compile(r.Cond)
 		if err != nil {
 			return nil, fmt.Errorf("%s '%s': %w", p.Kind, p.Name, err)
 		}
-		fe.switching = append(fe.switching, switchRule{cond: cond, be: backends[r.Name]})
+		sr := switchRule{cond: cond, be: backends[r.Name]}
+		if r.Dynamic {
+			if sr.dyn, err = compileValue(r.Name); err != nil {
+				return nil, fmt.Errorf("%s '%s': use_backend '%s': %w", p.Kind, p.Name, r.Name, err)
+			}
+			sr.be, sr.backends = nil, backends
+		}
+		fe.switching = append(fe.switching, sr)
 	}
 	switch {
 	case p.DefaultBackend != nil && !p.DefaultBackend.Dynamic:

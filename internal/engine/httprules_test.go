@@ -6,6 +6,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
@@ -113,5 +115,47 @@ backend be
 	b, _ := io.ReadAll(resp.Body)
 	if !strings.HasPrefix(string(b), "GET /2\n") {
 		t.Errorf("second response: %q", b)
+	}
+}
+
+// use_backend with a log-format name picks the backend per request: a
+// host map names it, a name that is no backend falls back to the default
+// backend (not to the next rule), and a tcp backend reached this way from
+// an http frontend closes the connection without a response, as in
+// HAProxy.
+func TestDynamicUseBackend(t *testing.T) {
+	a, b, d := startHTTPBackend(t, "a"), startHTTPBackend(t, "b"), startHTTPBackend(t, "d")
+	dir := t.TempDir()
+	hosts := filepath.Join(dir, "hosts.map")
+	if err := os.WriteFile(hosts, []byte("www.a.test a\nwww.b.test b\nraw.test tcp\nlost.test nowhere\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p := freeAddr(t)
+	startCfg(t, httpDefaults+fmt.Sprintf(`frontend fe
+ bind %s
+ use_backend be_%%[req.hdr(host),lower,map(%s)] if { req.hdr(host) -m found }
+ use_backend be_b
+ default_backend be_d
+backend be_a
+ server s1 %s
+backend be_b
+ server s1 %s
+backend be_d
+ server s1 %s
+backend be_tcp
+ mode tcp
+ server s1 %s
+`, p, hosts, a.hostPort(), b.hostPort(), d.hostPort(), a.hostPort()))
+	for host, want := range map[string]string{"WWW.A.TEST": "a GET /", "www.b.test": "b GET /", "lost.test": "d GET /", "unmapped.test": "d GET /"} {
+		out := rawHTTP(t, p, "GET / HTTP/1.1\r\nHost: "+host+"\r\nConnection: close\r\n\r\n")
+		if !strings.HasSuffix(out, "\r\n\r\n"+want) {
+			t.Errorf("Host %s: %q, want the reply %q", host, out, want)
+		}
+	}
+	if out := rawHTTP(t, p, "GET / HTTP/1.0\r\n\r\n"); !strings.HasSuffix(out, "\r\n\r\nb GET /") {
+		t.Errorf("no Host: %q, want the next rule's backend b", out)
+	}
+	if out := rawHTTP(t, p, "GET / HTTP/1.1\r\nHost: raw.test\r\n\r\n"); out != "" {
+		t.Errorf("http frontend to a tcp backend: %q, want the connection closed without a byte", out)
 	}
 }

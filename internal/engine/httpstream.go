@@ -5,6 +5,7 @@ import (
 	"net"
 	"time"
 
+	"sluice/internal/config"
 	"sluice/internal/h1"
 	"sluice/internal/logfmt"
 	"sluice/internal/tunnel"
@@ -228,6 +229,13 @@ func (s *stream) httpTxn(cli *hconn, t *httpTxn, first bool) outcome {
 	}
 	s.be = be
 	s.smp.BackendName, s.smp.BackendID = be.name, be.id
+	if be.cfg.Mode != config.ModeHTTP {
+		// Only a log-format use_backend can reach a tcp backend from an
+		// http frontend: HAProxy closes without a response (500, IR).
+		t.status, t.cause, t.phase = 500, logfmt.CauseInternal, logfmt.PhaseRequest
+		s.logHTTP(t)
+		return closeConn
+	}
 	if be.cfg != s.fe.cfg {
 		if v, r := s.runHTTPRules(be.httpReq, t, &t.req); v == vReply {
 			return s.answer(cli, t, r, false)
@@ -247,15 +255,8 @@ func (s *stream) httpTxn(cli *hconn, t *httpTxn, first bool) outcome {
 
 // pickBackend runs the switching rules; nil: nowhere to go.
 func (s *stream) pickBackend() *backend {
-	fe := s.fe
-	be := fe.defaultBE
 	s.smp.Payload, s.smp.Final = nil, true
-	for _, r := range fe.switching {
-		if m, _ := r.cond.Match(&s.smp); m {
-			be = r.be
-			break
-		}
-	}
+	be := s.switchBackend()
 	if be == nil || !be.usable() {
 		return nil
 	}

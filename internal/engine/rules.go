@@ -32,6 +32,10 @@ type tcpRule struct {
 type switchRule struct {
 	cond *acl.Cond
 	be   *backend
+	// dyn is the backend's name as a log-format string, resolved per
+	// stream among backends (nil for a static name).
+	dyn      *valueFmt
+	backends map[string]*backend
 }
 
 // ruleSet is what a proxy runs on a connection before it reaches a server.
@@ -170,4 +174,26 @@ func run(rules []tcpRule, c *sample.Ctx, proxy *bool) verdict {
 		}
 	}
 	return verdictAccept
+}
+
+// switchBackend runs the switching rules in order; the first that matches
+// decides. A log-format name that names no backend sends the stream to
+// the default backend, as in HAProxy.
+func (s *stream) switchBackend() *backend {
+	fe := s.fe
+	for i := range fe.switching {
+		r := &fe.switching[i]
+		if m, _ := r.cond.Match(&s.smp); !m {
+			continue
+		}
+		if r.dyn == nil {
+			return r.be
+		}
+		var buf [128]byte
+		if be := r.backends[string(r.dyn.render(buf[:0], s))]; be != nil {
+			return be
+		}
+		break
+	}
+	return fe.defaultBE
 }

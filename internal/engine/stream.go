@@ -193,12 +193,7 @@ func (s *stream) route() bool {
 			s.peek.now()
 		}
 		s.smp.Payload, s.smp.Final = s.peek.data(), true
-		for _, r := range fe.switching {
-			if m, _ := r.cond.Match(&s.smp); m {
-				be = r.be
-				break
-			}
-		}
+		be = s.switchBackend()
 	}
 	if be == nil || !be.usable() {
 		s.cause, s.phase = logfmt.CauseServerAbort, logfmt.PhaseConnect
