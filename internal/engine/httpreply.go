@@ -68,11 +68,11 @@ func (s *stream) clientWantsKeepAlive(t *httpTxn) bool {
 	return t.req.Is11() || t.req.Conn&h1.ConnKeepAlive != 0
 }
 
-func appendStatusLine(dst []byte, code int) []byte {
+func appendStatusLine(dst []byte, code int, reason string) []byte {
 	dst = append(dst, "HTTP/1.1 "...)
 	dst = strconv.AppendInt(dst, int64(code), 10)
 	dst = append(dst, ' ')
-	dst = append(dst, statusReason(code)...)
+	dst = append(dst, reason...)
 	return append(dst, "\r\n"...)
 }
 
@@ -94,7 +94,7 @@ func (s *stream) replyResponse(t *httpTxn, r *httpRule, keep bool) []byte {
 		out, _ := s.pageFor(r.status).AppendWire(nil, s.connState(t, !keep))
 		return out
 	}
-	b = appendStatusLine(b, r.status)
+	b = appendStatusLine(b, r.status, statusReason(r.status))
 	b = append(b, "content-length: "...)
 	b = strconv.AppendInt(b, int64(len(rp.body)), 10)
 	b = append(b, "\r\n"...)
@@ -151,7 +151,7 @@ func (s *stream) redirectResponse(t *httpTxn, r *httpRule, keep bool) []byte {
 		}
 	}
 	t.status = r.status
-	b := appendStatusLine(nil, r.status)
+	b := appendStatusLine(nil, r.status, redirectReason(r.status))
 	b = append(b, "content-length: 0\r\nlocation: "...)
 	b = append(b, loc...)
 	b = append(b, "\r\n"...)

@@ -159,3 +159,24 @@ backend be_tcp
 		t.Errorf("http frontend to a tcp backend: %q, want the connection closed without a byte", out)
 	}
 }
+
+// Reason phrases as HAProxy 2.6 writes them (observed with haproxy): a
+// return takes http_get_reason's ("302 Moved Temporarily", "299 Success"),
+// a redirect its own ("302 Found").
+func TestReplyReasonPhrases(t *testing.T) {
+	p := freeAddr(t)
+	startCfg(t, httpDefaults+fmt.Sprintf(`frontend fe
+ bind %s
+ http-request return status 302 hdr Location /x if { path /r }
+ http-request redirect location /y code 302 if { path /l }
+ http-request return status 418 if { path /t }
+ http-request return status 299 if { path /n }
+ http-request return status 502 if { path /b }
+`, p))
+	for path, want := range map[string]string{"/r": "302 Moved Temporarily", "/l": "302 Found", "/t": "418 I'm a teapot", "/n": "299 Success", "/b": "502 Bad Gateway or Proxy Error"} {
+		out := rawHTTP(t, p, "GET "+path+" HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+		if !strings.HasPrefix(out, "HTTP/1.1 "+want+"\r\n") {
+			t.Errorf("%s: %q, want the status line %q", path, out, want)
+		}
+	}
+}
