@@ -5,6 +5,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"sluice/internal/logfmt"
 	"sluice/internal/sample"
@@ -113,13 +114,45 @@ func (c *ctx) validateValue(v string, fail func(string, ...any)) {
 // validateCookie applies HAProxy's checks on a `cookie` line.
 func (c *ctx) validateCookie() {
 	modes := 0
-	for _, w := range c.args(2) {
-		switch w {
+	a := c.args(2)
+	for i := 0; i < len(a); i++ {
+		switch w := a[i]; w {
 		case "insert", "rewrite", "prefix":
 			modes++
+		case "maxidle", "maxlife":
+			if i+1 >= len(a) || a[i+1] == "" {
+				what := "<idletime>"
+				if w == "maxlife" {
+					what = "<lifetime>"
+				}
+				c.l.diags.global(SevAlert, c.pos, "parsing [%s:%d]: '%s' expects %s in seconds as argument.", c.pos.File, c.pos.Line, w, what)
+				c.alerts++
+				return
+			}
+			i++
+			if _, err := CookieAge(a[i]); err != nil {
+				c.l.diags.global(SevAlert, c.pos, "parsing [%s:%d]: %s", c.pos.File, c.pos.Line, cookieAgeError(a[i], w, err))
+				c.alerts++
+				return
+			}
 		}
 	}
 	if modes > 1 {
 		c.alertf("cookie 'rewrite', 'insert' and 'prefix' modes are incompatible.")
 	}
+}
+
+// CookieAge reads a cookie's maxidle or maxlife: a time whose default unit
+// is the second, as HAProxy's parse_time_err with TIME_UNIT_S.
+func CookieAge(s string) (time.Duration, error) {
+	return parseTimeUnit(s, time.Second)
+}
+
+// cookieAgeError words a bad maxidle or maxlife as HAProxy does.
+func cookieAgeError(arg, kw string, err error) string {
+	msg := err.Error()
+	if strings.HasPrefix(msg, "timer overflow") {
+		return fmt.Sprintf("timer overflow in argument <%s> to <%s>, maximum value is 2147483647 s (~68 years).", arg, kw)
+	}
+	return fmt.Sprintf("%s in argument to <%s>.", msg, kw)
 }

@@ -38,6 +38,9 @@ func startRefServer(t *testing.T, name, ip string) *refServer {
 		rs.mu.Lock()
 		rs.seen = append(rs.seen, r)
 		rs.mu.Unlock()
+		if strings.HasSuffix(r.URL.Path, "/cacheable") {
+			w.Header().Set("Cache-Control", "max-age=60")
+		}
 		fmt.Fprintf(w, "%s", name)
 	})}
 	go srv.Serve(ln)
@@ -155,8 +158,10 @@ backend static_backend
 	first, resp := get(browser, "/page")
 	sc := resp.Header.Get("Set-Cookie")
 	want := "SRVID=" + strings.ReplaceAll(first, "-", "") + "; path=/"
-	if sc != want || resp.Header.Get("Cache-Control") != "private" {
-		t.Fatalf("first response: Set-Cookie %q (want %q), Cache-Control %q", sc, want, resp.Header.Get("Cache-Control"))
+	// nocache marks private only what a shared cache could keep (this
+	// response has no freshness information), as HAProxy does.
+	if sc != want || resp.Header.Get("Cache-Control") != "" {
+		t.Fatalf("first response: Set-Cookie %q (want %q), Cache-Control %q (want none)", sc, want, resp.Header.Get("Cache-Control"))
 	}
 	for i := 0; i < 5; i++ {
 		body, resp := get(browser, fmt.Sprintf("/page/%d", i))
@@ -170,10 +175,14 @@ backend static_backend
 			t.Errorf("server %s saw the persistence cookie: %v", first, r.Header)
 		}
 	}
-	// Another client without the cookie is balanced, and gets its own.
-	other, resp := get(plain, "/page")
+	// Another client without the cookie is balanced, and gets its own;
+	// this response could be cached, so nocache makes it private.
+	other, resp := get(plain, "/page/cacheable")
 	if other == first || !strings.HasPrefix(resp.Header.Get("Set-Cookie"), "SRVID=") {
 		t.Errorf("a new client: server %s (first was %s), Set-Cookie %q", other, first, resp.Header.Get("Set-Cookie"))
+	}
+	if cc := strings.Join(resp.Header.Values("Cache-Control"), ", "); cc != "max-age=60, private" {
+		t.Errorf("a cacheable response with a cookie inserted: Cache-Control %q, want \"max-age=60, private\"", cc)
 	}
 }
 

@@ -23,10 +23,13 @@ type httpTxn struct {
 	arena []byte
 	// Cookie persistence: the server the request's cookie named and what
 	// happened to the cookies (%tsc).
-	cookieSrv      *server
-	cookieState    logfmt.CookieState
-	setCookieState logfmt.SetCookieState
-	start          time.Time
+	cookieSrv   *server
+	cookieState logfmt.CookieState
+	// cookieLast and cookieFirst are the persistence cookie's dates, in
+	// seconds since the epoch (0: none).
+	cookieLast, cookieFirst int64
+	setCookieState          logfmt.SetCookieState
+	start                   time.Time
 	// Offsets from start.
 	tIdle, tReq, tQueue, tConnect, tData time.Duration
 	status                               int
