@@ -419,3 +419,30 @@ backend static
 		t.Errorf("nginx stored SHA-256 %s, sent %s", got, sum)
 	}
 }
+
+// A server that refuses an upload without reading it (nginx's 413 for a
+// body over client_max_body_size) has its answer reach curl, which is
+// still sending 8 MiB.
+func TestCurlUploadRefusedEarly(t *testing.T) {
+	up := freeAddr(t)
+	startNginx(t, fmt.Sprintf(`    server {
+        listen %s;
+        client_max_body_size 1k;
+        location / { return 200 "accepted\n"; }
+    }
+`, up), up)
+	addr := freeAddr(t)
+	startProxy(t, httpDefaults+fmt.Sprintf(`
+frontend fe
+    bind %s
+    default_backend b
+backend b
+    server n %s
+`, addr, up), addr)
+	src := filepath.Join(t.TempDir(), "big.bin")
+	writeRandomFile(t, src, 8<<20, "early")
+	r := mustCurl(t, "-H", "Expect:", "-T", src, "-o", "/dev/null", "-w", "%{http_code}", "http://"+addr+"/up")
+	if r.stdout != "413" {
+		t.Errorf("the upload got %q, want nginx's 413", r.stdout)
+	}
+}
