@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -40,7 +39,7 @@ type cdpMsg struct {
 }
 
 // startCDP starts headless Chromium with a fresh profile and the protocol
-// on a pipe. The sandbox is off, as in dumpDOM.
+// on a pipe.
 func startCDP(t *testing.T) *cdp {
 	t.Helper()
 	bin := chromium(t)
@@ -53,12 +52,7 @@ func startCDP(t *testing.T) *cdp {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(bin,
-		"--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-		"--no-first-run", "--no-default-browser-check", "--disable-extensions",
-		"--disable-background-networking", "--disable-component-update", "--disable-sync",
-		"--user-data-dir="+filepath.Join(prof, "profile"),
-		"--remote-debugging-pipe", "about:blank")
+	cmd := exec.Command(bin, chromiumArgs(prof, "--remote-debugging-pipe", "about:blank")...)
 	cmd.Env = append(os.Environ(), "HOME="+prof)
 	cmd.ExtraFiles = []*os.File{toBrowser, fromBrowser} // fd 3, fd 4
 	c := &cdp{t: t, w: ours, resp: map[int]chan cdpMsg{}, events: make(chan cdpMsg, 256)}

@@ -21,25 +21,32 @@ func chromium(t *testing.T) string {
 	return needProgram(t, "chromium", "chromium", "/usr/bin/chromium")
 }
 
+// chromiumArgs are the flags every run uses, with a fresh profile under
+// prof, followed by more. The sandbox is off: it needs user namespaces or
+// a setuid helper (and refuses root), which test machines need not have;
+// it is not what these tests test. The rest keep Chromium from reaching
+// for the network on its own.
+func chromiumArgs(prof string, more ...string) []string {
+	return append([]string{
+		"--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+		"--no-first-run", "--no-default-browser-check", "--disable-extensions",
+		"--disable-background-networking", "--disable-component-update", "--disable-sync",
+		"--user-data-dir=" + filepath.Join(prof, "profile"),
+	}, more...)
+}
+
 // dumpDOM loads url in headless Chromium and returns the DOM once the page
-// is loaded and its scripts ran: --virtual-time-budget lets the page's
-// timers and network (fetches, a WebSocket) run their course before the
-// dump. The sandbox is off: it needs user namespaces or a setuid helper
-// (and refuses root), which test machines need not have; it is not what
-// these tests test.
+// is loaded and its scripts ran: under --virtual-time-budget the page's
+// clock stands still while a request is pending, so its fetches run their
+// course before the dump. (It does not wait for WebSocket messages: the
+// WebSocket test drives Chromium over the DevTools protocol instead.)
 func dumpDOM(t *testing.T, url string) string {
 	t.Helper()
 	bin := chromium(t)
 	prof := t.TempDir()
 	ctx, cancel := context.WithTimeout(context.Background(), 45*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, bin,
-		"--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-		"--no-first-run", "--no-default-browser-check", "--disable-extensions",
-		"--disable-background-networking", "--disable-component-update", "--disable-sync",
-		"--user-data-dir="+filepath.Join(prof, "profile"),
-		"--virtual-time-budget=20000",
-		"--dump-dom", url)
+	cmd := exec.CommandContext(ctx, bin, chromiumArgs(prof, "--virtual-time-budget=20000", "--dump-dom", url)...)
 	cmd.Env = append(os.Environ(), "HOME="+prof)
 	var out, errb strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &errb

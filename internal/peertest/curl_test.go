@@ -330,14 +330,7 @@ backend app2
 // what nginx stored and what curl received with what was sent.
 func TestCurlLargeUploadAndDownload(t *testing.T) {
 	s := startSite(t, 1)
-	addr := freeAddr(t)
-	startProxy(t, httpDefaults+fmt.Sprintf(`
-frontend fe
-    bind %s
-    default_backend static
-backend static
-    server static %s
-`, addr, s.static), addr)
+	addr := proxyTo(t, s.static)
 	const size = 24<<20 + 12345 // not a multiple of any buffer size
 	dir := t.TempDir()
 	src := filepath.Join(dir, "src.bin")
@@ -395,14 +388,7 @@ func TestCurlExpect100Continue(t *testing.T) {
 		"(internal/engine/httpstream.go forwardTxn copies the body before relayResponse reads the server), "+
 		"so a client that waits for the 100 before sending its body, as curl does for 1s, stalls on every such upload")
 	s := startSite(t, 1)
-	addr := freeAddr(t)
-	startProxy(t, httpDefaults+fmt.Sprintf(`
-frontend fe
-    bind %s
-    default_backend static
-backend static
-    server static %s
-`, addr, s.static), addr)
+	addr := proxyTo(t, s.static)
 	src := filepath.Join(t.TempDir(), "src.bin")
 	sum := writeRandomFile(t, src, 2<<20, "expect")
 	r := mustCurl(t, "-v", "-H", "Expect: 100-continue", "-T", src, "-w", "%{http_code}", "http://"+addr+"/files/e.bin")
@@ -431,14 +417,7 @@ func TestCurlUploadRefusedEarly(t *testing.T) {
         location / { return 200 "accepted\n"; }
     }
 `, up), up)
-	addr := freeAddr(t)
-	startProxy(t, httpDefaults+fmt.Sprintf(`
-frontend fe
-    bind %s
-    default_backend b
-backend b
-    server n %s
-`, addr, up), addr)
+	addr := proxyTo(t, up)
 	src := filepath.Join(t.TempDir(), "big.bin")
 	writeRandomFile(t, src, 8<<20, "early")
 	r := mustCurl(t, "-H", "Expect:", "-T", src, "-o", "/dev/null", "-w", "%{http_code}", "http://"+addr+"/up")

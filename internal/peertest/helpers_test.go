@@ -206,6 +206,15 @@ func startProxy(t *testing.T, cfg, bind string) {
 	}
 }
 
+// proxyTo runs a proxy whose one frontend sends everything to server,
+// and returns the frontend's address.
+func proxyTo(t *testing.T, server string) string {
+	t.Helper()
+	addr := freeAddr(t)
+	startProxy(t, httpDefaults+fmt.Sprintf("frontend fe\n    bind %s\n    default_backend b\nbackend b\n    server s %s\n", addr, server), addr)
+	return addr
+}
+
 // knownBug skips a test that shows a Sluice bug not fixed yet, naming
 // it; against haproxy (SLUICE_PEERTEST_PROXY=haproxy) the test runs, which
 // shows that its expectation is the reference's behaviour.

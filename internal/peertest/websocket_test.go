@@ -124,14 +124,7 @@ backend app
 // Several WebSocket sessions at once each keep their own tunnel.
 func TestWebSocketConcurrentSessions(t *testing.T) {
 	ws := startWSEcho(t)
-	addr := freeAddr(t)
-	startProxy(t, httpDefaults+fmt.Sprintf(`
-frontend fe
-    bind %s
-    default_backend ws
-backend ws
-    server echo %s
-`, addr, ws), addr)
+	addr := proxyTo(t, ws)
 	const n = 4
 	py := python3(t)
 	errs := make(chan error, n)
