@@ -325,9 +325,9 @@ backend app2
 }
 
 // Large bodies cross Sluice intact both ways: curl uploads a file to
-// nginx (WebDAV PUT), with a Content-Length (and curl's Expect:
-// 100-continue) and chunked, and downloads it again; SHA-256 sums compare
-// what nginx stored and what curl received with what was sent.
+// nginx (WebDAV PUT), with a Content-Length and chunked, and downloads it
+// again; SHA-256 sums compare what nginx stored and what curl received
+// with what was sent.
 func TestCurlLargeUploadAndDownload(t *testing.T) {
 	s := startSite(t, 1)
 	addr := proxyTo(t, s.static)
