@@ -21,6 +21,13 @@ if ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 ||
 fi
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need+=(nginx)
 [ -e /usr/lib/nginx/modules/ngx_stream_module.so ] || need+=(libnginx-mod-stream)
+# internal/peertest runs Layer 7 peers: nginx (above) behind Sluice, curl,
+# headless Chromium, and python3-websockets (a WebSocket server and client)
+# for Debian's own python3, which the tests call as /usr/bin/python3. They
+# fail when a program is missing, unless SLUICE_SKIP_PEERS=1, as above.
+command -v curl >/dev/null 2>&1 || need+=(curl)
+command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || need+=(chromium)
+/usr/bin/python3 -c 'import websockets' >/dev/null 2>&1 || need+=(python3-websockets)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing: ${need[*]}"
   SUDO=""
