@@ -265,3 +265,67 @@ func TestHTTPErrorfile(t *testing.T) {
 		t.Errorf("errorfile not served: %q", out)
 	}
 }
+
+// Expect: 100-continue: a server that refuses before the body gets its
+// final answer to the client at once (and the client connection closes,
+// its body unread); a server that waits for the body without a 100 gets
+// it when the client sends it anyway.
+func TestHTTPExpectContinueEarlyAnswer(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				r := bufio.NewReader(c)
+				req, err := http.ReadRequest(r)
+				if err != nil {
+					return
+				}
+				if req.URL.Path == "/refuse" {
+					io.WriteString(c, "HTTP/1.1 417 Expectation Failed\r\nContent-Length: 0\r\n\r\n")
+					return
+				}
+				b, _ := io.ReadAll(req.Body) // no 100: it waits for the body
+				fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s", len(b), b)
+			}()
+		}
+	}()
+	_, addr := startEngine(t, httpDefaults+"frontend fe\n bind %s\n default_backend be\nbackend be\n server s1 "+ln.Addr().String()+"\n")
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(3 * time.Second))
+	io.WriteString(c, "PUT /refuse HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n")
+	got, _ := io.ReadAll(c) // the proxy must answer and close without the body
+	if !strings.HasPrefix(string(got), "HTTP/1.1 417 Expectation Failed\r\n") || !strings.Contains(string(got), "\r\nconnection: close\r\n") {
+		t.Errorf("early refusal: %q, want the 417 with connection: close, before the body was sent", got)
+	}
+
+	c2, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c2.Close()
+	c2.SetDeadline(time.Now().Add(3 * time.Second))
+	io.WriteString(c2, "PUT /wait HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n")
+	time.Sleep(200 * time.Millisecond)
+	io.WriteString(c2, "hello")
+	res, err := http.ReadResponse(bufio.NewReader(c2), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(res.Body)
+	if res.StatusCode != 200 || string(b) != "hello" {
+		t.Errorf("a server that waits for the body: %d %q, want 200 \"hello\"", res.StatusCode, b)
+	}
+}

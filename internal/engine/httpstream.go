@@ -385,6 +385,13 @@ func (s *stream) forwardTxn(cli *hconn, t *httpTxn, sc *srvConn) (out outcome, r
 			return closeConn, false
 		}
 	} else {
+		if _, tls := s.client.(*tlsClient); t.req.Expect100 && len(cli.pending()) == t.reqLen && !tls {
+			// The client waits for 100 Continue before its body.
+			out, done, retry := s.awaitContinue(cli, t, sc, w)
+			if done {
+				return out, retry
+			}
+		}
 		err := copyBody(cli, w, &t.req, feT.Client, false)
 		t.bytesIn += w.total
 		if err != nil {

@@ -185,9 +185,6 @@ backend app
 // responses without a validator or an expiry alone (they are not
 // cacheable to begin with), and responses to other methods too.
 func TestCurlCookieNocache(t *testing.T) {
-	knownBug(t, "cookie ... nocache adds Cache-Control: private to every response that inserts the cookie "+
-		"(internal/engine/httpcookie.go); HAProxy 2.6 adds it only to a cacheable response: GET or HEAD, "+
-		"a cacheable status, and a validator (ETag, Last-Modified) or an expiry (Expires, max-age)")
 	s := startSite(t, 1)
 	s.writeStatic(t, "static/page.html", "<p>cacheable</p>\n")
 	addr := freeAddr(t)
@@ -384,9 +381,6 @@ func TestCurlLargeUploadAndDownload(t *testing.T) {
 // while it holds its body back, as through HAProxy: curl sends the body
 // on the 100, not after giving up waiting for it (1s).
 func TestCurlExpect100Continue(t *testing.T) {
-	knownBug(t, "a server's 100 Continue reaches the client only after the whole request body went to the server "+
-		"(internal/engine/httpstream.go forwardTxn copies the body before relayResponse reads the server), "+
-		"so a client that waits for the 100 before sending its body, as curl does for 1s, stalls on every such upload")
 	s := startSite(t, 1)
 	addr := proxyTo(t, s.static)
 	src := filepath.Join(t.TempDir(), "src.bin")
