@@ -47,6 +47,9 @@ func (s *stream) httpError(cli *hconn, t *httpTxn, status int, cause logfmt.Caus
 	}
 	if page == nil {
 		page, _ = s.pageFor(status).AppendWire(nil, s.connState(t, true))
+		t.status = status
+		page = s.afterRules(t, page)
+		status = t.status // http-after-response may set it
 	}
 	s.sendError(cli, t, page, status, cause, phase)
 }
@@ -56,7 +59,9 @@ func (s *stream) httpError(cli *hconn, t *httpTxn, status int, cause logfmt.Caus
 // the request was wholly received. It says what becomes of it.
 func (s *stream) httpErrorKeep(cli *hconn, t *httpTxn, status int, cause logfmt.Cause, phase logfmt.Phase) outcome {
 	page, closeAfter := s.pageFor(status).AppendWire(nil, s.connState(t, !s.clientWantsKeepAlive(t)))
-	s.sendError(cli, t, page, status, cause, phase)
+	t.status = status
+	page = s.afterRules(t, page)
+	s.sendError(cli, t, page, t.status, cause, phase)
 	if closeAfter {
 		return closeConn
 	}

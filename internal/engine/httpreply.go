@@ -44,6 +44,7 @@ func (s *stream) answer(cli *hconn, t *httpTxn, r *httpRule, response bool) outc
 	if t.status == 0 {
 		t.status = r.status
 	}
+	out = s.afterRules(t, out)
 	n, err := writeAll(cli.c, out, s.fe.cfg.Timeouts.Client)
 	t.bytesOut += int64(n)
 	if !response {
@@ -212,4 +213,33 @@ func (s *stream) addForwardFor(t *httpTxn) {
 	start := len(t.arena)
 	t.arena = src.AppendTo(t.arena)
 	t.req.Add(ff.header, t.arenaFrom(start))
+}
+
+// afterRules runs the http-after-response rules (the backend's, then the
+// frontend's) on a response Sluice generated (a return, a redirect, a
+// deny or an error page), as HAProxy does for every response but the
+// ones its HTTP/1 layer sends before a stream exists. wire is the whole
+// response; the result is wire with its head rewritten.
+func (s *stream) afterRules(t *httpTxn, wire []byte) []byte {
+	var be []httpRule
+	if s.be != nil && s.be.cfg != s.fe.cfg {
+		be = s.be.httpAfter
+	}
+	if len(be) == 0 && len(s.fe.httpAfter) == 0 {
+		return wire
+	}
+	var head h1.Head
+	n, err := h1.ParseResponse(wire, &head, false, h1.Limits{MaxFields: 1 << 30})
+	if err != nil {
+		return wire
+	}
+	saved := s.smp.Res
+	s.smp.Res, s.smp.InResponse = &head, true
+	for _, rules := range [][]httpRule{be, s.fe.httpAfter} {
+		s.runHTTPRules(rules, t, &head)
+	}
+	s.smp.Res, s.smp.InResponse = saved, false
+	t.status = head.Status()
+	out := head.AppendResponse(make([]byte, 0, len(wire)+256))
+	return append(out, wire[n:]...)
 }

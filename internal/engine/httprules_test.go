@@ -180,3 +180,31 @@ func TestReplyReasonPhrases(t *testing.T) {
 		}
 	}
 }
+
+// http-after-response rules apply to the responses Sluice makes itself
+// too (a return, a redirect, a deny, a 503 without a server), as in
+// HAProxy, but not to a malformed request's 400, which HAProxy's HTTP/1
+// layer sends before any rule.
+func TestAfterResponseOnGeneratedResponses(t *testing.T) {
+	p := freeAddr(t)
+	startCfg(t, httpDefaults+fmt.Sprintf(`frontend fe
+ bind %s
+ http-request return status 200 content-type text/plain string hi if { path /ret }
+ http-request redirect location /elsewhere if { path /redir }
+ http-request deny if { path /deny }
+ http-after-response set-header X-After yes
+ http-after-response set-status 299 if { status 503 }
+ default_backend be
+backend be
+ server s1 127.0.0.1:1
+`, p))
+	for path, want := range map[string]string{"/ret": "HTTP/1.1 200 OK\r\n", "/redir": "HTTP/1.1 302 Found\r\n", "/deny": "HTTP/1.1 403 Forbidden\r\n", "/down": "HTTP/1.1 299 Success\r\n"} {
+		out := rawHTTP(t, p, "GET "+path+" HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+		if !strings.HasPrefix(out, want) || !strings.Contains(out, "\r\nx-after: yes\r\n") {
+			t.Errorf("%s: %q, want %q with x-after: yes", path, out, want)
+		}
+	}
+	if out := rawHTTP(t, p, "GET /a b HTTP/1.1\r\n\r\n"); !strings.HasPrefix(out, "HTTP/1.1 400 Bad request\r\n") || strings.Contains(out, "x-after") {
+		t.Errorf("malformed request: %q, want the raw 400 without x-after", out)
+	}
+}
