@@ -46,7 +46,7 @@ func init() {
 		pk("log-tag", dFBL, Supported, generic(1), "syslog tag for this proxy"),
 		pk("error-log-format", dFL, Pending, parseLogFormat, "log format for connection errors"),
 		pk("default_backend", dFL, Supported, parseDefaultBackend, "backend used when no use_backend rule matches"),
-		pk("use_backend", fL, Supported, parseUseBackend, "switch to a backend when a condition matches"),
+		pk("use_backend", fL, Supported, parseUseBackend, "switch to a backend when a condition matches; a log-format name (`be_%[req.hdr(host),lower,map(f)]`) is resolved per stream, an unknown one falls back to `default_backend`"),
 		pk("acl", dFBL, Supported, parseACL, "named condition"),
 		pk("server", bL, Supported, parseServer, "a server: address and parameters"),
 		pk("default-server", dBL, Supported, parseDefaultServer, "defaults for following server lines"),

@@ -137,9 +137,8 @@ var tlsActs = []tlsAct{
 	{"connect and close (dontlognull)", func(p *tlsProxy, _ *tlsFiles) string {
 		return rawExchange(p.addr1, "", nil)
 	}},
-	{"reset by the client", func(p *tlsProxy, _ *tlsFiles) string {
-		return rawExchange(p.addr1, "", func(c net.Conn) { c.(*net.TCPConn).SetLinger(0) })
-	}},
+	// A reset before any byte is not compared: haproxy logs it as a
+	// handshake failure or not at all, depending on when it reads.
 	{"reset after a partial hello", func(p *tlsProxy, _ *tlsFiles) string {
 		return rawExchange(p.addr1, "", func(c net.Conn) {
 			c.Write([]byte{0x16, 3, 1, 0, 0x50, 1, 0})
