@@ -369,6 +369,7 @@ type poller struct {
 // from a stale event.
 type slot struct {
 	gen  uint32
+	park *Parked // a parked connection waiting for its next bytes
 	dir  *evDir
 	sock *Sock // a Sock's events go to it first
 }
@@ -505,6 +506,7 @@ func (p *poller) ref() bool {
 // holds p.mu.
 func (p *poller) freeSlot(i uint32) {
 	p.slots[i].gen++
+	p.slots[i].park = nil
 	p.slots[i].dir = nil
 	p.slots[i].sock = nil
 	p.free = append(p.free, i)
@@ -610,11 +612,14 @@ func (p *poller) run() {
 			p.mu.Lock()
 			var d *evDir
 			var sk *Sock
+			var pk *Parked
 			if s := uint32(e.Fd); int(s) < len(p.slots) && p.slots[s].gen == uint32(e.Pad) {
-				d, sk = p.slots[s].dir, p.slots[s].sock
+				d, sk, pk = p.slots[s].dir, p.slots[s].sock, p.slots[s].park
 			}
 			p.mu.Unlock()
-			if sk != nil {
+			if pk != nil {
+				pk.fire(false)
+			} else if sk != nil {
 				sk.event(e.Events, p.buf[:])
 			} else if d != nil {
 				d.ready(p.buf[:], e.Events&(unix.EPOLLRDHUP|unix.EPOLLHUP|unix.EPOLLERR) != 0)
