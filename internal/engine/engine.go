@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"sluice/internal/tunnel"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -64,6 +65,9 @@ type Engine struct {
 	loops   []*listener.Loop
 	conns   map[net.Conn]struct{}
 	done    sync.WaitGroup
+	// parked are idle HTTP keep-alive clients waiting without a goroutine
+	// (nil while one is being parked); a stop wakes them to close.
+	parked map[*httpSession]*tunnel.Parked
 }
 
 // Start opens every listener of cfg and starts accepting.
@@ -342,6 +346,7 @@ func (e *Engine) Addrs() []net.Addr {
 // It returns at once; Wait reports when the last connection is gone.
 func (e *Engine) SoftStop() {
 	e.stopping.Store(true)
+	e.wakeParked()
 	closeAll(e.pending) // opened but never served
 	e.pending = nil
 	for _, l := range e.loops {

@@ -65,13 +65,33 @@ func (e *sideError) Unwrap() error { return e.err }
 // order, one at a time (pipelined requests wait in the buffer), until one
 // side closes, a timeout expires or a transaction ends the connection.
 func (s *stream) serveHTTP() {
-	cli := &hconn{c: s.client}
-	var last *srvConn
-	start := s.accept
-	for n := 0; ; n++ {
-		t := &httpTxn{start: start, sc: last}
-		out := s.httpTxn(cli, t, n == 0)
-		last = t.sc
+	s.runHTTP(&httpSession{cli: &hconn{c: s.client}, start: s.accept})
+}
+
+// httpSession is what a client connection keeps from one transaction to
+// the next, so that another goroutine can take it over after it waited
+// parked (see park).
+type httpSession struct {
+	cli   *hconn
+	last  *srvConn
+	start time.Time
+	n     int // transactions done
+	// woken is set when the session resumes after parking: its next
+	// request is there to read, not to wait for again.
+	woken bool
+}
+
+// runHTTP runs transactions until the connection ends or parks.
+func (s *stream) runHTTP(ss *httpSession) {
+	cli := ss.cli
+	for ; ; ss.n++ {
+		if ss.n > 0 && !ss.woken && s.park(ss) {
+			return // a goroutine of the poller's takes over when it wakes
+		}
+		ss.woken = false
+		t := &httpTxn{start: ss.start, sc: ss.last}
+		out := s.httpTxn(cli, t, ss.n == 0)
+		ss.last = t.sc
 		if out == keepOpen {
 			cli.consume(t.reqLen) // a head without body stayed in the buffer until now
 		}
@@ -81,11 +101,17 @@ func (s *stream) serveHTTP() {
 		if out == closeConn || s.e.ctx.Err() != nil || s.e.stopping.Load() {
 			break
 		}
-		start = time.Now()
+		ss.start = time.Now()
 	}
-	if last != nil {
-		last.c.Close()
+	s.endHTTP(ss)
+}
+
+// endHTTP closes the client connection and the server connection it kept.
+func (s *stream) endHTTP(ss *httpSession) {
+	if ss.last != nil {
+		ss.last.c.Close()
 	}
+	cli := ss.cli
 	cli.releaseIfEmpty()
 	if cli.bp != nil {
 		bufPool.Put(cli.bp)

@@ -1,0 +1,132 @@
+package engine
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Idle keep-alive clients wait parked: fifty of them between two requests
+// hold no goroutine each, the next request on each is served as before,
+// `timeout http-keep-alive` closes one that stays idle, and a stop closes
+// the idle ones at once.
+func TestHTTPIdleKeepAliveParks(t *testing.T) {
+	be := startHTTPBackend(t, "a")
+	_, addr := startEngine(t, `defaults
+ mode http
+ timeout connect 1s
+ timeout client 30s
+ timeout server 5s
+ timeout http-keep-alive 10s
+frontend fe
+ bind %s
+ default_backend be
+backend be
+ server s1 `+be.hostPort()+"\n")
+	ask := func(c net.Conn, r *bufio.Reader, path string) string {
+		t.Helper()
+		fmt.Fprintf(c, "GET %s HTTP/1.1\r\nHost: a\r\n\r\n", path)
+		res, err := http.ReadResponse(r, nil)
+		if err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		b, _ := io.ReadAll(res.Body)
+		return string(b)
+	}
+	const n = 50
+	conns := make([]net.Conn, n)
+	readers := make([]*bufio.Reader, n)
+	for i := range conns {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(10 * time.Second))
+		conns[i], readers[i] = c, bufio.NewReader(c)
+	}
+	before := runtime.NumGoroutine()
+	for i, c := range conns {
+		if got := ask(c, readers[i], "/one"); got != "a GET /one" {
+			t.Fatalf("conn %d: %q", i, got)
+		}
+	}
+	time.Sleep(50 * time.Millisecond)
+	if d := runtime.NumGoroutine() - before; d > 10 {
+		t.Errorf("%d idle keep-alive clients hold %d more goroutines, want them parked", n, d)
+	}
+	for i, c := range conns[:10] {
+		if got := ask(c, readers[i], "/two"); got != "a GET /two" {
+			t.Fatalf("conn %d after parking: %q", i, got)
+		}
+	}
+	// Idle past timeout http-keep-alive: closed without a word.
+	_, addr1 := startEngine(t, `defaults
+ mode http
+ timeout connect 1s
+ timeout client 30s
+ timeout server 5s
+ timeout http-keep-alive 300ms
+frontend fe
+ bind %s
+ default_backend be
+backend be
+ server s1 `+be.hostPort()+"\n")
+	c1, err := net.Dial("tcp", addr1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c1.Close()
+	c1.SetDeadline(time.Now().Add(10 * time.Second))
+	r1 := bufio.NewReader(c1)
+	ask(c1, r1, "/idle")
+	if b, err := r1.ReadByte(); err != io.EOF {
+		t.Errorf("after the keep-alive timeout: read %q %v, want EOF", b, err)
+	}
+
+	// A stop closes idle connections at once, long before their
+	// keep-alive timeout.
+	e2, addr2 := startEngine(t, `defaults
+ mode http
+ timeout connect 1s
+ timeout client 60s
+ timeout server 5s
+ timeout http-keep-alive 60s
+frontend fe
+ bind %s
+ default_backend be
+backend be
+ server s1 `+be.hostPort()+"\n")
+	c, err := net.Dial("tcp", addr2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	r := bufio.NewReader(c)
+	c.SetDeadline(time.Now().Add(20 * time.Second))
+	ask(c, r, "/three")
+	time.Sleep(20 * time.Millisecond)
+	e2.SoftStop()
+	if _, err := r.ReadByte(); err != io.EOF {
+		t.Errorf("soft stop: idle connection read %v, want EOF well before its 60s keep-alive timeout", err)
+	}
+	if !e2.Wait(10 * time.Second) {
+		t.Error("the engine did not finish after its idle connections closed")
+	}
+}
+
+// A pipelined request already in the buffer is served without parking.
+func TestHTTPPipelinedNotParked(t *testing.T) {
+	be := startHTTPBackend(t, "a")
+	addr := startHTTPEngine(t, "", be)
+	out := rawHTTP(t, addr, "GET /1 HTTP/1.1\r\nHost: a\r\n\r\nGET /2 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+	if strings.Count(out, "HTTP/1.1 200 OK") != 2 || !strings.Contains(out, "a GET /2") {
+		t.Fatalf("pipelined: %q", out)
+	}
+}
