@@ -26,6 +26,9 @@ func (s *stream) park(ss *httpSession) bool {
 		return false
 	}
 	ss.cli.releaseIfEmpty()
+	// The last transaction's heads point into buffers that are gone: no
+	// reference may keep them alive while the connection idles.
+	s.smp.Req, s.smp.Res = nil, nil
 	kaT, _ := s.headTimeouts()
 	e := s.e
 	e.mu.Lock()
