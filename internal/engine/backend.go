@@ -195,7 +195,7 @@ func newBackend(p *config.Proxy, id int) (*backend, error) {
 			}
 		}
 		for _, s := range b.servers {
-			s.pool = &idlePool{}
+			s.pool = &idlePool{used: &s.cur}
 		}
 		if b.dispatch != nil {
 			b.dispatch.pool = &idlePool{}

@@ -20,7 +20,8 @@ import (
 // request bodies (as a SHA-256 and a length) and counts its connections.
 type httpBackend struct {
 	*httptest.Server
-	conns atomic.Int64
+	conns  atomic.Int64
+	closed atomic.Int64
 }
 
 func startHTTPBackend(t *testing.T, name string) *httpBackend {
@@ -49,8 +50,11 @@ func startHTTPBackend(t *testing.T, name string) *httpBackend {
 		fmt.Fprintf(w, "%s %s %s", name, r.Method, r.URL.RequestURI())
 	}))
 	b.Server.Config.ConnState = func(c net.Conn, s http.ConnState) {
-		if s == http.StateNew {
+		switch s {
+		case http.StateNew:
 			b.conns.Add(1)
+		case http.StateClosed, http.StateHijacked:
+			b.closed.Add(1)
 		}
 	}
 	b.Start()

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -124,6 +125,25 @@ type srvConn struct {
 	// reused counts the requests it carried before the current one.
 	reused int
 	head   h1.Head
+	// safe: it last carried a request that was not its session's first.
+	safe bool
+	// pool is the pool c waits in, nil while it is in use (guarded by
+	// that pool's mu).
+	pool *idlePool
+}
+
+// idle reports whether c waits in a pool.
+func (c *srvConn) idle() bool {
+	if c.srv == nil || c.srv.pool == nil {
+		return false
+	}
+	p := c.srv.pool
+	if p == nil {
+		return false
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return c.pool == p
 }
 
 // idlePool holds a server's idle keep-alive connections, most recent
@@ -131,17 +151,66 @@ type srvConn struct {
 type idlePool struct {
 	mu    sync.Mutex
 	conns []*srvConn
+	// used counts the server's connections carrying a request (the
+	// server's %sc); peak is its highest value since the last estimate
+	// and est HAProxy's est_need_conns: how many connections the server
+	// needed lately, which bounds how many idle ones are kept.
+	used      *atomic.Int64
+	peak, est int64
+	estAt     time.Time
 }
 
 const poolPurgeDelay = 5 * time.Second
 
-// put parks an idle connection.
-func (p *idlePool) put(c *srvConn) {
+// put parks an idle connection, or closes it when the server already has
+// the idle connections it needs, as HAProxy's srv_add_to_idle_list does:
+// one is kept when none of its kind waits (safe: it carried a session's
+// second or later request), more only while idle and busy ones together
+// stay within what the server needed lately. It reports whether c was
+// kept. A private connection (http-reuse never) stays its session's
+// while the session lives, whatever the server's needs.
+func (p *idlePool) put(c *srvConn, safe, private bool) bool {
 	c.releaseIfEmpty()
 	c.idleFrom = time.Now()
+	c.safe = safe
 	p.mu.Lock()
-	p.conns = append(p.conns, c)
+	var used int64
+	if p.used != nil {
+		used = p.used.Load()
+	}
+	p.notePeakLocked(used)
+	nSafe := 0
+	for _, x := range p.conns {
+		if x.safe {
+			nSafe++
+		}
+	}
+	keep := private || nSafe == 0 && (safe || len(p.conns) == 0) ||
+		used+int64(len(p.conns)) <= max(used, p.est)
+	if keep {
+		p.conns = append(p.conns, c)
+		c.pool = p
+	}
 	p.mu.Unlock()
+	if !keep {
+		c.c.Close()
+	}
+	return keep
+}
+
+// notePeakLocked records the busy count, and every purge delay turns the
+// peak into the estimate as HAProxy's srv_cleanup_idle_conns does: the
+// mean of the old estimate and the peak, never below the peak.
+func (p *idlePool) notePeakLocked(used int64) {
+	p.peak = max(p.peak, used)
+	now := time.Now()
+	if p.estAt.IsZero() {
+		p.estAt = now
+	}
+	if now.Sub(p.estAt) >= poolPurgeDelay {
+		p.est = max((p.est+p.peak)/2, p.peak)
+		p.peak, p.estAt = used, now
+	}
 }
 
 // take removes want from the pool when it is there, or any connection
@@ -155,6 +224,7 @@ func (p *idlePool) take(want *srvConn) *srvConn {
 			continue
 		}
 		p.conns = append(p.conns[:i], p.conns[i+1:]...)
+		c.pool = nil
 		return c
 	}
 	return nil
@@ -169,6 +239,7 @@ func (p *idlePool) purge(now time.Time, all bool) {
 	for _, c := range p.conns {
 		if all || now.Sub(c.idleFrom) > poolPurgeDelay {
 			stale = append(stale, c)
+			c.pool = nil
 		} else {
 			keep = append(keep, c)
 		}

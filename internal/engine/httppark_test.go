@@ -130,3 +130,37 @@ func TestHTTPPipelinedNotParked(t *testing.T) {
 		t.Fatalf("pipelined: %q", out)
 	}
 }
+
+// Clients that each make one request and stay idle do not each keep a
+// server connection: as HAProxy (srv_add_to_idle_list), a server keeps an
+// idle connection when none waits, more only as many as it needed lately.
+func TestHTTPIdleServerConnectionsBounded(t *testing.T) {
+	be := startHTTPBackend(t, "a")
+	addr := startHTTPEngine(t, "", be)
+	const n = 20
+	for i := 0; i < n; i++ {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(5 * time.Second))
+		fmt.Fprintf(c, "GET /%d HTTP/1.1\r\nHost: a\r\n\r\n", i)
+		res, err := http.ReadResponse(bufio.NewReader(c), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.ReadAll(res.Body)
+	}
+	deadline := time.Now().Add(3 * time.Second)
+	for {
+		open := be.conns.Load() - be.closed.Load()
+		if open <= 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d idle clients keep %d server connections open, want at most 2", n, open)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

@@ -108,7 +108,9 @@ func (s *stream) runHTTP(ss *httpSession) {
 
 // endHTTP closes the client connection and the server connection it kept.
 func (s *stream) endHTTP(ss *httpSession) {
-	if ss.last != nil {
+	if ss.last != nil && !ss.last.idle() {
+		// A server connection waiting in its server's pool stays there
+		// for other clients, as in HAProxy; any other one closes.
 		ss.last.c.Close()
 	}
 	cli := ss.cli
@@ -355,7 +357,10 @@ func (s *stream) serverConn(t *httpTxn, srv *server, fresh bool) (*srvConn, erro
 			// This client's last connection went to another server; it
 			// stays in that server's pool for others.
 		}
-		if be.reuse == reuseAlways || be.reuse == reuseAggressive || (be.reuse == reuseSafe && prev != nil) {
+		// http-reuse safe gives an idle connection to a session's later
+		// requests only (HAProxy's TX_NOT_FIRST), whether or not its own
+		// last connection was kept.
+		if be.reuse == reuseAlways || be.reuse == reuseAggressive || (be.reuse == reuseSafe && !s.smp.FirstRequest) {
 			for {
 				c := srv.pool.take(nil)
 				if c == nil {
@@ -563,7 +568,9 @@ func (s *stream) sendResponse(cli *hconn, t *httpTxn, sc *srvConn, n int, server
 	}
 	if serverKeep && !sc.eof && len(sc.pending()) == 0 && sc.srv.pool != nil {
 		sc.reused++
-		sc.srv.pool.put(sc)
+		if !sc.srv.pool.put(sc, !s.smp.FirstRequest, s.be.reuse == reuseNever) {
+			t.sc = nil // the server has the idle connections it needs
+		}
 	} else {
 		sc.c.Close()
 		t.sc = nil
