@@ -39,6 +39,17 @@ type httpTxn struct {
 	reusedConn bool
 }
 
+// reset readies t for the connection's next transaction. The memory of
+// its heads' field lists, its head copy and its arena is kept, so that a
+// keep-alive connection's requests do not allocate them again; nothing of
+// the previous transaction is referenced once it is logged.
+func (t *httpTxn) reset(start time.Time, sc *srvConn) {
+	req, res := t.req, t.res
+	req.Reset()
+	res.Reset()
+	*t = httpTxn{req: req, res: res, reqCopy: t.reqCopy[:0], arena: t.arena[:0], start: start, sc: sc}
+}
+
 // outcome says what becomes of the client connection after a transaction.
 type outcome int
 
@@ -62,10 +73,11 @@ func (e *sideError) Unwrap() error { return e.err }
 // side closes, a timeout expires or a transaction ends the connection.
 func (s *stream) serveHTTP() {
 	cli := &hconn{c: s.client}
+	t := new(httpTxn)
 	var last *srvConn
 	start := s.accept
 	for n := 0; ; n++ {
-		t := &httpTxn{start: start, sc: last}
+		t.reset(start, last)
 		out := s.httpTxn(cli, t, n == 0)
 		last = t.sc
 		if out == keepOpen {
