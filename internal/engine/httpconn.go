@@ -6,6 +6,7 @@ import (
 	"sync"
 	"syscall"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 
@@ -91,26 +92,6 @@ func (h *hconn) fill(deadline time.Time) (int, error) {
 	return n, err
 }
 
-// alive reports whether an idle connection is still usable: no data and
-// no close waiting on it (a server that timed its side out).
-func (h *hconn) alive() bool {
-	sc, ok := h.c.(syscall.Conn)
-	if !ok {
-		return true
-	}
-	rc, err := sc.SyscallConn()
-	if err != nil {
-		return false
-	}
-	ok = false
-	rc.Control(func(fd uintptr) {
-		var b [1]byte
-		_, _, err := unix.Recvfrom(int(fd), b[:], unix.MSG_PEEK|unix.MSG_DONTWAIT)
-		ok = err == unix.EAGAIN
-	})
-	return ok
-}
-
 var (
 	errBufferFull = errors.New("message head larger than the buffer")
 	errNoProgress = errors.New("read returned nothing")
@@ -124,6 +105,50 @@ type srvConn struct {
 	// reused counts the requests it carried before the current one.
 	reused int
 	head   h1.Head
+	// What alive needs to peek at the socket without allocating, made
+	// once with the connection: the raw socket (nil: not a socket) or
+	// the error asking for it, the peek bound to this connection, its
+	// result and its one-byte buffer.
+	raw     syscall.RawConn
+	rawErr  error
+	peekFn  func(fd uintptr)
+	peekOK  bool
+	peekBuf [1]byte
+}
+
+func newSrvConn(c net.Conn, srv *server) *srvConn {
+	sc := &srvConn{hconn: hconn{c: c}, srv: srv}
+	if r, ok := c.(syscall.Conn); ok {
+		sc.raw, sc.rawErr = r.SyscallConn()
+		sc.peekFn = sc.peek
+	}
+	return sc
+}
+
+// alive reports whether an idle connection is still usable: no data and
+// no close waiting on it (a server that timed its side out).
+func (c *srvConn) alive() bool {
+	if c.rawErr != nil {
+		return false
+	}
+	if c.raw == nil {
+		return true
+	}
+	c.peekOK = false
+	if err := c.raw.Control(c.peekFn); err != nil {
+		return false
+	}
+	return c.peekOK
+}
+
+// peek is alive's look at the socket: a non-blocking recv(MSG_PEEK) of
+// one byte finds nothing to read (EAGAIN) on a live idle connection. The
+// raw system call leaves out unix.Recvfrom's source address, which would
+// be allocated on each call.
+func (c *srvConn) peek(fd uintptr) {
+	_, _, errno := unix.Syscall6(unix.SYS_RECVFROM, fd, uintptr(unsafe.Pointer(&c.peekBuf[0])), 1,
+		unix.MSG_PEEK|unix.MSG_DONTWAIT, 0, 0)
+	c.peekOK = errno == unix.EAGAIN
 }
 
 // idlePool holds a server's idle keep-alive connections, most recent

@@ -365,7 +365,7 @@ func (s *stream) serverConn(t *httpTxn, srv *server, fresh bool) (*srvConn, erro
 	}
 	t.tConnect = time.Since(t.start)
 	s.saddr = addrPort(res.conn.RemoteAddr())
-	return &srvConn{hconn: hconn{c: res.conn}, srv: res.srv}, nil
+	return newSrvConn(res.conn, res.srv), nil
 }
 
 // forwardTxn sends the request over sc and relays the response. retry is
