@@ -2,7 +2,9 @@ package engine
 
 import (
 	"errors"
+	"io"
 	"net"
+	"os"
 	"sync"
 	"syscall"
 	"time"
@@ -32,6 +34,30 @@ type hconn struct {
 	r, w int
 	// eof is set once the peer closed its side.
 	eof bool
+	// A plain socket's raw connection, when fill may wait on it holding
+	// no buffer (see fillRaw); readFn is readRaw bound once, rn and rerr
+	// its result.
+	raw    syscall.RawConn
+	readFn func(fd uintptr) bool
+	rn     int
+	rerr   error
+}
+
+// newClientConn is the hconn of a client connection. On a plain socket
+// it waits for requests without holding a buffer: a keep-alive connection
+// waits for its next request most of its life, and a 16 KiB buffer each
+// would be most of what an idle connection costs. Other connections (TLS
+// keeps data of its own above the socket) read through net.Conn.
+func newClientConn(c net.Conn) *hconn {
+	h := &hconn{c: c}
+	switch sc := c.(type) {
+	case *net.TCPConn, *net.UnixConn:
+		if raw, err := sc.(syscall.Conn).SyscallConn(); err == nil {
+			h.raw = raw
+			h.readFn = h.readRaw
+		}
+	}
+	return h
 }
 
 func (h *hconn) buf() []byte {
@@ -76,6 +102,9 @@ func (h *hconn) compact() {
 // fill reads once more into the buffer, by the deadline (zero: none).
 // It returns the number of bytes read; io.EOF when the peer closed.
 func (h *hconn) fill(deadline time.Time) (int, error) {
+	if h.raw != nil && h.r == h.w {
+		return h.fillRaw(deadline)
+	}
 	b := h.buf()
 	if h.w == len(b) {
 		h.compact()
@@ -90,6 +119,47 @@ func (h *hconn) fill(deadline time.Time) (int, error) {
 		err = errNoProgress
 	}
 	return n, err
+}
+
+// fillRaw is fill with nothing buffered on a plain socket: it reads as
+// net.Conn.Read would (a read, and on EAGAIN a wait for the poller, then
+// a read again: the same system calls), but gives the buffer back to the
+// pool for the wait.
+func (h *hconn) fillRaw(deadline time.Time) (int, error) {
+	h.c.SetReadDeadline(deadline)
+	h.rn, h.rerr = 0, nil
+	if err := h.raw.Read(h.readFn); err != nil {
+		return 0, err // the deadline, or the connection closed under us
+	}
+	switch {
+	case h.rerr != nil:
+		return 0, h.rerr
+	case h.rn == 0:
+		return 0, io.EOF
+	}
+	return h.rn, nil
+}
+
+// readRaw is fillRaw's read, called by the poller with the socket: true
+// when done, false to wait until the socket is readable.
+func (h *hconn) readRaw(fd uintptr) bool {
+	b := h.buf()
+	for {
+		n, err := unix.Read(int(fd), b[h.w:])
+		switch {
+		case err == unix.EINTR:
+			continue
+		case err == unix.EAGAIN:
+			h.releaseIfEmpty()
+			return false
+		case err != nil:
+			h.rerr = os.NewSyscallError("read", err)
+		case n > 0:
+			h.w += n
+			h.rn = n
+		}
+		return true
+	}
 }
 
 var (

@@ -72,7 +72,7 @@ func (e *sideError) Unwrap() error { return e.err }
 // order, one at a time (pipelined requests wait in the buffer), until one
 // side closes, a timeout expires or a transaction ends the connection.
 func (s *stream) serveHTTP() {
-	cli := &hconn{c: s.client}
+	cli := newClientConn(s.client)
 	t := new(httpTxn)
 	var last *srvConn
 	start := s.accept
