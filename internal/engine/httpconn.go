@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 	"unsafe"
@@ -184,6 +185,9 @@ type srvConn struct {
 	peekFn  func(fd uintptr)
 	peekOK  bool
 	peekBuf [1]byte
+	// closed is set when the connection is closed while it may be in
+	// the pool (its client left).
+	closed atomic.Bool
 }
 
 func newSrvConn(c net.Conn, srv *server) *srvConn {
@@ -193,6 +197,34 @@ func newSrvConn(c net.Conn, srv *server) *srvConn {
 		sc.peekFn = sc.peek
 	}
 	return sc
+}
+
+// recentIdle is how long a pooled server connection may have been idle
+// and still carry a request without a body with no look at its socket
+// first (alive's system call, one per request otherwise). Should the
+// server have closed it meanwhile, such a request fails before any
+// response and is sent again on a new connection (relayResponse).
+// Servers close idle connections, or answer them with a 408, after their
+// keep-alive timeout: seconds, not a tenth of one.
+const recentIdle = 100 * time.Millisecond
+
+// reusable reports whether a pooled connection may carry req now: it was
+// parked a moment ago and req can be retried, or it is alive.
+func (c *srvConn) reusable(req *h1.Head, now time.Time) bool {
+	if c.closed.Load() {
+		return false
+	}
+	if req.Framing == h1.NoBody && now.Sub(c.idleFrom) < recentIdle {
+		return true
+	}
+	return c.alive()
+}
+
+// close closes a connection that may still be in its server's pool,
+// where reusable then refuses it.
+func (c *srvConn) close() {
+	c.closed.Store(true)
+	c.c.Close()
 }
 
 // alive reports whether an idle connection is still usable: no data and

@@ -92,7 +92,7 @@ func (s *stream) serveHTTP() {
 		start = time.Now()
 	}
 	if last != nil {
-		last.c.Close()
+		last.close()
 	}
 	cli.releaseIfEmpty()
 	if cli.bp != nil {
@@ -328,10 +328,14 @@ func (s *stream) serverConn(t *httpTxn, srv *server, fresh bool) (*srvConn, erro
 	prev := t.sc
 	t.sc, t.reusedConn = nil, false
 	if !fresh && srv != nil && srv.pool != nil {
+		now := time.Now()
 		if prev != nil && prev.srv == srv {
-			if c := srv.pool.take(prev); c != nil && c.alive() {
-				t.reusedConn = true
-				return c, nil
+			if c := srv.pool.take(prev); c != nil {
+				if c.reusable(&t.req, now) {
+					t.reusedConn = true
+					return c, nil
+				}
+				c.c.Close()
 			}
 		} else if prev != nil {
 			// This client's last connection went to another server; it
@@ -343,7 +347,7 @@ func (s *stream) serverConn(t *httpTxn, srv *server, fresh bool) (*srvConn, erro
 				if c == nil {
 					break
 				}
-				if c.alive() {
+				if c.reusable(&t.req, now) {
 					t.reusedConn = true
 					return c, nil
 				}
