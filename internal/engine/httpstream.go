@@ -308,6 +308,7 @@ func (s *stream) exchange(cli *hconn, t *httpTxn) outcome {
 		srv = sc.srv
 		s.srv = srv
 		t.sc = sc
+		in := t.bytesIn
 		out, retry := s.forwardTxn(cli, t, sc)
 		if !retry {
 			if out != handedOff {
@@ -317,6 +318,7 @@ func (s *stream) exchange(cli *hconn, t *httpTxn) outcome {
 		}
 		sc.c.Close()
 		t.sc = nil
+		t.bytesIn = in // the request is sent again: its bytes count once
 	}
 }
 
