@@ -130,6 +130,7 @@ latency_rate() {
   fi
 }
 
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 start_http_backend
 for round in $(seq "$ROUNDS"); do
   # Alternate the order of the proxies, so that drift on the machine
@@ -157,6 +158,7 @@ cands=$(echo "$PROXIES" | tr ' ' '\n' | grep -v '^haproxy$' | grep . | paste -sd
   [ $have_nginx = 0 ] || echo "- nginx: $("$NGINX" -v 2>&1 | sed 's/^nginx version: //')"
   echo "- sluice: commit $COMMIT$DIRTY, $(go version | cut -d' ' -f3)"
   echo "- backend: $BACKEND_KIND"
+  echo "- load average (1, 5, 15 min) before: $LOAD_BEFORE, after: $(cut -d' ' -f1-3 /proc/loadavg)"
   echo "- command: $CMDLINE"
   settings="DURATION=$DURATION WARMUP=$WARMUP CONNS=$CONNS IDLE_CONNS=$IDLE_CONNS THREADS=$THREADS"
   settings+=" MAXCONN=$MAXCONN ROUNDS=$ROUNDS LAT_RATE=$LAT_RATE"
