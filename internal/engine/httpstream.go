@@ -227,7 +227,11 @@ func (s *stream) httpTxn(cli *hconn, t *httpTxn, first bool) outcome {
 	s.smp.Req, s.smp.Res = &t.req, nil
 	s.smp.FirstRequest = first
 	if s.fe.log != nil && s.fe.log.format != nil {
-		t.reqLine = requestLine(cli.pending()[:t.reqLen])
+		head := cli.pending()[:t.reqLen]
+		if t.reqLen == 0 {
+			head = t.reqCopy // a request with a body: its head was copied out
+		}
+		t.reqLine = requestLine(head)
 	}
 	s.be = nil
 	if v, r := s.runHTTPRules(s.fe.httpReq, t, &t.req); v == vReply {
