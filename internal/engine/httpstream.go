@@ -32,8 +32,10 @@ type httpTxn struct {
 	bytesIn, bytesOut                    int64
 	cause                                logfmt.Cause
 	phase                                logfmt.Phase
-	reqLine                              string
-	sc                                   *srvConn
+	// reqLine is the request line as received, for %r: a copy the
+	// transaction keeps from one request to the next.
+	reqLine []byte
+	sc      *srvConn
 	// reusedConn: the request went over an idle connection, which a
 	// server may have closed meanwhile: it is retried once on a new one.
 	reusedConn bool
@@ -47,7 +49,7 @@ func (t *httpTxn) reset(start time.Time, sc *srvConn) {
 	req, res := t.req, t.res
 	req.Reset()
 	res.Reset()
-	*t = httpTxn{req: req, res: res, reqCopy: t.reqCopy[:0], arena: t.arena[:0], start: start, sc: sc}
+	*t = httpTxn{req: req, res: res, reqCopy: t.reqCopy[:0], arena: t.arena[:0], reqLine: t.reqLine[:0], start: start, sc: sc}
 }
 
 // outcome says what becomes of the client connection after a transaction.
@@ -231,7 +233,7 @@ func (s *stream) httpTxn(cli *hconn, t *httpTxn, first bool) outcome {
 		if t.reqLen == 0 {
 			head = t.reqCopy // a request with a body: its head was copied out
 		}
-		t.reqLine = requestLine(head)
+		t.reqLine = appendRequestLine(t.reqLine[:0], head)
 	}
 	s.be = nil
 	if v, r := s.runHTTPRules(s.fe.httpReq, t, &t.req); v == vReply {
@@ -760,17 +762,18 @@ func cleanConnValue(v []byte) []byte {
 	return v[:n]
 }
 
-// requestLine copies the request line for the log (%r).
-func requestLine(head []byte) string {
+// appendRequestLine appends the request line of head to dst, for the
+// log (%r).
+func appendRequestLine(dst, head []byte) []byte {
 	for len(head) > 0 && (head[0] == '\r' || head[0] == '\n') {
 		head = head[1:]
 	}
 	for i, c := range head {
 		if c == '\r' || c == '\n' {
-			return string(head[:i])
+			return append(dst, head[:i]...)
 		}
 	}
-	return string(head)
+	return append(dst, head...)
 }
 
 func writeAll(c net.Conn, b []byte, timeout time.Duration) (int, error) {
