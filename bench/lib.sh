@@ -12,6 +12,7 @@ THREADS=${THREADS:-1}              # nbthread of both proxies
 MAXCONN=${MAXCONN:-20000}          # global maxconn of both proxies
 DEFAULTS_EXTRA=${DEFAULTS_EXTRA:-} # more defaults lines, ';'-separated: "option splice-request; option splice-response"
 HAPROXY=${HAPROXY:-/usr/sbin/haproxy}
+LOADTOOL=${LOADTOOL:-l4load}       # the client with the freeport and wait helpers: l4load or l7load
 
 BACKEND_PID=""
 PROXY_PID=""
@@ -80,7 +81,8 @@ start_backend() {
   fi
 }
 
-# write_cfg PORT: the one configuration both proxies run.
+# write_cfg PORT: the one configuration both proxies run. bench/http.sh
+# defines its own after sourcing this file.
 write_cfg() {
   {
     printf 'global\n    maxconn %s\n    nbthread %s\n\n' "$MAXCONN" "$THREADS"
@@ -102,7 +104,7 @@ write_cfg() {
 start_proxy() {
   local name=$1 port
   shift
-  port=$("$BIN/l4load" freeport)
+  port=$("$BIN/$LOADTOOL" freeport)
   write_cfg "$port"
   PROXY_ADDR=127.0.0.1:$port
   "$@" "$WORK/bench.cfg" >"$WORK/$name.log" 2>&1 &
@@ -112,7 +114,7 @@ start_proxy() {
     if ! kill -0 "$PROXY_PID" 2>/dev/null; then
       break
     fi
-    if "$BIN/l4load" wait -addr "$PROXY_ADDR" -timeout 200ms 2>/dev/null; then
+    if "$BIN/$LOADTOOL" wait -addr "$PROXY_ADDR" -timeout 200ms 2>/dev/null; then
       return 0
     fi
   done

@@ -1,11 +1,14 @@
-// Package loadgen drives Layer 4 benchmark traffic through a proxy and
-// measures what the proxy process spends on it: CPU time from
-// /proc/PID/stat, resident memory and descriptors from /proc/PID/status and
-// /proc/PID/fd. It also holds the backend server the traffic ends at.
+// Package loadgen drives benchmark traffic through a proxy and measures
+// what the proxy process spends on it: CPU time from /proc/PID/stat,
+// resident memory and descriptors from /proc/PID/status and /proc/PID/fd.
+// It also holds the backend servers the traffic ends at.
 //
-// The client and the backend speak a one-byte protocol: the first byte a
-// client sends picks what the backend does with the connection (see the
-// Mode constants). Proxies in mode tcp relay it untouched.
+// At Layer 4 (Exchange, Connect, Bulk, Idle) the client and the backend
+// speak a one-byte protocol: the first byte a client sends picks what the
+// backend does with the connection (see the Mode constants). Proxies in
+// mode tcp relay it untouched. At Layer 7 (HTTPKeepAlive, HTTPClose,
+// HTTPLatency, HTTPIdle) the client speaks HTTP/1.1 to a proxy in mode
+// http, in front of nginx or HTTPBackend.
 package loadgen
 
 import (

@@ -48,6 +48,14 @@ type Result struct {
 	// something, and only on a quiet machine.
 	SlabPerConn float64 `json:"slab_kib_per_conn,omitempty"`
 
+	// Latency (http-latency): the rate asked for and the percentiles of
+	// the requests completed in the window, in microseconds.
+	TargetRate float64 `json:"target_rate,omitempty"`
+	P50        float64 `json:"p50_us,omitempty"`
+	P99        float64 `json:"p99_us,omitempty"`
+	P999       float64 `json:"p999_us,omitempty"`
+	MaxLat     float64 `json:"max_us,omitempty"`
+
 	Errors   int64  `json:"errors"`
 	FirstErr string `json:"first_error,omitempty"`
 }
@@ -64,10 +72,12 @@ type run struct {
 	opt    Options
 	counts []counter
 	stop   atomic.Bool
-	wg     sync.WaitGroup
-	errs   atomic.Int64
-	mu     sync.Mutex
-	first  error
+	// measuring is set while the window is open.
+	measuring atomic.Bool
+	wg        sync.WaitGroup
+	errs      atomic.Int64
+	mu        sync.Mutex
+	first     error
 }
 
 func newRun(opt Options, counters int) *run {
@@ -99,6 +109,8 @@ func (r *run) total() int64 {
 // CPU time and ours over opt.Duration.
 func (r *run) window(res *Result) error {
 	time.Sleep(r.opt.Warmup)
+	r.measuring.Store(true)
+	defer r.measuring.Store(false)
 	n0, self0, t0 := r.total(), SelfCPU(), time.Now()
 	cpu0, err := r.proxyCPU()
 	if err != nil {
@@ -165,6 +177,25 @@ func dialAll(addr string, n int, mode Mode, size int) ([]*net.TCPConn, error) {
 		return nil, err
 	}
 	conns := make([]*net.TCPConn, n)
+	msg := message(mode, size)
+	first := parallel(n, func(i int) error {
+		c, err := openConn(raddr, mode, msg, make([]byte, max(size, 1)))
+		conns[i] = c
+		return err
+	})
+	opened := conns[:0]
+	for _, c := range conns {
+		if c != nil {
+			opened = append(opened, c)
+		}
+	}
+	return opened, first
+}
+
+// parallel runs open(i) for i in [0, n) from 8 goroutines. A goroutine
+// stops at its first error, so a proxy that stops taking connections does
+// not get hammered; the first error is returned, with its index.
+func parallel(n int, open func(i int) error) error {
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	var mu sync.Mutex
@@ -173,27 +204,18 @@ func dialAll(addr string, n int, mode Mode, size int) ([]*net.TCPConn, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			msg, reply := message(mode, size), make([]byte, max(size, 1))
 			for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
-				c, err := openConn(raddr, mode, msg, reply)
-				if err != nil {
+				if err := open(i); err != nil {
 					mu.Lock()
 					first = cmpErr(first, fmt.Errorf("connection %d: %w", i, err))
 					mu.Unlock()
 					return
 				}
-				conns[i] = c
 			}
 		}()
 	}
 	wg.Wait()
-	opened := conns[:0]
-	for _, c := range conns {
-		if c != nil {
-			opened = append(opened, c)
-		}
-	}
-	return opened, first
+	return first
 }
 
 // closeAll closes every connection of conns.

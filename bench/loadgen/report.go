@@ -12,42 +12,55 @@ import (
 
 // metric is one row of the comparison table.
 type metric struct {
-	name   string
-	higher bool // higher is better (throughput); otherwise a cost
-	get    func(Result) float64
-	format string
+	name    string
+	higher  bool // higher is better (throughput); otherwise a cost
+	get     func(Result) float64
+	format  string
+	context bool // shown for context: neither higher nor lower is better
 }
 
 var (
-	load  = metric{"proxy CPU load (cores busy)", false, func(r Result) float64 { return r.ProxyLoad }, "%.2f"}
+	load  = metric{"proxy CPU load (cores busy)", false, func(r Result) float64 { return r.ProxyLoad }, "%.2f", true}
 	cpuOp = func(what string) metric {
-		return metric{"proxy CPU µs per " + what, false, func(r Result) float64 { return r.CPUPerOp }, "%.2f"}
+		return metric{"proxy CPU µs per " + what, false, func(r Result) float64 { return r.CPUPerOp }, "%.2f", false}
+	}
+	rate = func(what string) metric {
+		return metric{what + "/s", true, func(r Result) float64 { return r.Rate }, "%.0f", false}
 	}
 	bulkRows = []metric{
-		{"throughput GB/s", true, func(r Result) float64 { return r.Rate / 1e9 }, "%.2f"},
-		{"proxy CPU ms per GB", false, func(r Result) float64 { return r.CPUPerGB }, "%.0f"},
+		{"throughput GB/s", true, func(r Result) float64 { return r.Rate / 1e9 }, "%.2f", false},
+		{"proxy CPU ms per GB", false, func(r Result) float64 { return r.CPUPerGB }, "%.0f", false},
 		load,
+	}
+	idleRows = []metric{
+		{"proxy RSS KiB per idle connection", false, func(r Result) float64 { return r.KiBPerConn }, "%.1f", false},
+		{"proxy descriptors per connection", false, func(r Result) float64 { return r.FDsPerConn }, "%.2f", false},
+		{"kernel slab KiB per connection (whole machine)", false, func(r Result) float64 { return r.SlabPerConn }, "%.1f", false},
+	}
+	latency = func(name string, get func(Result) float64) metric {
+		return metric{name, false, get, "%.0f", false}
 	}
 )
 
 // metrics lists the rows shown for each scenario.
 var metrics = map[string][]metric{
-	"exchange": {
-		{"exchanges/s", true, func(r Result) float64 { return r.Rate }, "%.0f"},
-		cpuOp("exchange"), load,
+	"exchange":       {rate("exchanges"), cpuOp("exchange"), load},
+	"connect":        {rate("connections"), cpuOp("connection"), load},
+	"bulk-down":      bulkRows,
+	"bulk-up":        bulkRows,
+	"bulk-both":      bulkRows,
+	"idle":           idleRows,
+	"http-keepalive": {rate("requests"), cpuOp("request"), load},
+	"http-close":     {rate("requests"), cpuOp("request"), load},
+	"http-latency": {
+		{"target requests/s", false, func(r Result) float64 { return r.TargetRate }, "%.0f", true},
+		{"requests/s", false, func(r Result) float64 { return r.Rate }, "%.0f", true},
+		latency("latency p50 µs", func(r Result) float64 { return r.P50 }),
+		latency("latency p99 µs", func(r Result) float64 { return r.P99 }),
+		latency("latency p99.9 µs", func(r Result) float64 { return r.P999 }),
+		cpuOp("request"), load,
 	},
-	"connect": {
-		{"connections/s", true, func(r Result) float64 { return r.Rate }, "%.0f"},
-		cpuOp("connection"), load,
-	},
-	"bulk-down": bulkRows,
-	"bulk-up":   bulkRows,
-	"bulk-both": bulkRows,
-	"idle": {
-		{"proxy RSS KiB per idle connection", false, func(r Result) float64 { return r.KiBPerConn }, "%.1f"},
-		{"proxy descriptors per connection", false, func(r Result) float64 { return r.FDsPerConn }, "%.2f"},
-		{"kernel slab KiB per connection (whole machine)", false, func(r Result) float64 { return r.SlabPerConn }, "%.1f"},
-	},
+	"http-idle": idleRows,
 }
 
 // ReadResults parses the JSON lines the scenarios print; other lines are
@@ -69,37 +82,53 @@ func ReadResults(r io.Reader) ([]Result, error) {
 	return out, sc.Err()
 }
 
-// WriteTable writes a Markdown table comparing proxy cand against proxy
-// base, scenario by scenario, in the order the scenarios first appear.
-// Where a scenario ran several times per proxy, each cell is the median.
-// The ratio column is cand/base: above 1 is better for a throughput,
-// worse for a cost.
-func WriteTable(w io.Writer, results []Result, base, cand string) {
+// WriteTable writes a Markdown table comparing each proxy of cands
+// against proxy base, scenario by scenario, in the order the scenarios
+// first appear. Where a scenario ran several times per proxy, each cell
+// is the median. A ratio column is cand/base: above 1 is better for a
+// throughput, worse for a cost. A candidate without results is left out.
+func WriteTable(w io.Writer, results []Result, base string, cands ...string) {
 	var order []string
+	present := map[string]bool{}
 	for _, r := range results {
 		if !slices.Contains(order, r.Scenario) {
 			order = append(order, r.Scenario)
 		}
+		present[r.Label] = true
 	}
-	fmt.Fprintf(w, "| scenario | metric | %s | %s | %s/%s | better |\n", base, cand, cand, base)
-	fmt.Fprintf(w, "|---|---|---:|---:|---:|---|\n")
+	cands = slices.DeleteFunc(slices.Clone(cands), func(c string) bool { return !present[c] })
+	head, rule, ratios := "| scenario | metric | "+base+" |", "|---|---|---:|", ""
+	for _, c := range cands {
+		head += " " + c + " |"
+		rule += "---:|"
+		ratios += " " + c + "/" + base + " |"
+	}
+	for range cands {
+		rule += "---:|"
+	}
+	fmt.Fprintf(w, "%s%s better |\n%s---|\n", head, ratios, rule)
 	for _, sc := range order {
 		for _, m := range metrics[sc] {
 			b, nb := median(results, base, sc, m.get)
-			c, nc := median(results, cand, sc, m.get)
-			ratio := "n/a"
-			if nb > 0 && nc > 0 && b != 0 {
-				ratio = fmt.Sprintf("%.2f", c/b)
+			row := fmt.Sprintf("| %s | %s | %s |", sc, m.name, cell(m.format, b, nb))
+			ratio := ""
+			for _, cand := range cands {
+				c, nc := median(results, cand, sc, m.get)
+				row += " " + cell(m.format, c, nc) + " |"
+				r := "n/a"
+				if nb > 0 && nc > 0 && b != 0 {
+					r = fmt.Sprintf("%.2f", c/b)
+				}
+				ratio += " " + r + " |"
 			}
 			better := "lower"
-			if m.higher {
+			switch {
+			case m.context:
+				better = "(context)"
+			case m.higher:
 				better = "higher"
 			}
-			if m.name == load.name {
-				better = "(context)"
-			}
-			fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s |\n", sc, m.name,
-				cell(m.format, b, nb), cell(m.format, c, nc), ratio, better)
+			fmt.Fprintf(w, "%s%s %s |\n", row, ratio, better)
 		}
 	}
 	for _, r := range results {

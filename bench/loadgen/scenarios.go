@@ -186,13 +186,21 @@ func (r *run) drain(c *net.TCPConn, n *counter) {
 // hold, if not nil, is called with the result while the connections are
 // still open.
 func Idle(opt Options, hold func(Result)) (Result, error) {
-	res := Result{Scenario: "idle", Label: opt.Label, Conns: opt.Conns}
+	return idle(opt, "idle", func(n int) ([]*net.TCPConn, error) {
+		return dialAll(opt.Addr, n, ModeEcho, opt.Size)
+	}, hold)
+}
+
+// idle measures what opt.Conns connections opened by open cost the
+// proxy while they are idle: see Idle.
+func idle(opt Options, scenario string, open func(n int) ([]*net.TCPConn, error), hold func(Result)) (Result, error) {
+	res := Result{Scenario: scenario, Label: opt.Label, Conns: opt.Conns}
 	if opt.PID == 0 {
-		return res, fmt.Errorf("idle needs the proxy's pid")
+		return res, fmt.Errorf("%s needs the proxy's pid", scenario)
 	}
 	// One connection first, so lazy one-time set-up is not charged to
 	// the connections measured; then wait for the proxy to let it go.
-	warm, err := dialAll(opt.Addr, 1, ModeEcho, opt.Size)
+	warm, err := open(1)
 	closeAll(warm)
 	if err != nil {
 		return res, err
@@ -205,7 +213,7 @@ func Idle(opt Options, hold func(Result)) (Result, error) {
 	if res.RSSBefore, err = ProcRSS(opt.PID); err != nil {
 		return res, err
 	}
-	conns, derr := dialAll(opt.Addr, opt.Conns, ModeEcho, opt.Size)
+	conns, derr := open(opt.Conns)
 	defer closeAll(conns)
 	if len(conns) == 0 {
 		return res, derr

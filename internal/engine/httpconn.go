@@ -2,11 +2,14 @@ package engine
 
 import (
 	"errors"
+	"io"
 	"net"
+	"os"
 	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 
@@ -32,6 +35,30 @@ type hconn struct {
 	r, w int
 	// eof is set once the peer closed its side.
 	eof bool
+	// A plain socket's raw connection, when fill may wait on it holding
+	// no buffer (see fillRaw); readFn is readRaw bound once, rn and rerr
+	// its result.
+	raw    syscall.RawConn
+	readFn func(fd uintptr) bool
+	rn     int
+	rerr   error
+}
+
+// newClientConn is the hconn of a client connection. On a plain socket
+// it waits for requests without holding a buffer: a keep-alive connection
+// waits for its next request most of its life, and a 16 KiB buffer each
+// would be most of what an idle connection costs. Other connections (TLS
+// keeps data of its own above the socket) read through net.Conn.
+func newClientConn(c net.Conn) *hconn {
+	h := &hconn{c: c}
+	switch sc := c.(type) {
+	case *net.TCPConn, *net.UnixConn:
+		if raw, err := sc.(syscall.Conn).SyscallConn(); err == nil {
+			h.raw = raw
+			h.readFn = h.readRaw
+		}
+	}
+	return h
 }
 
 func (h *hconn) buf() []byte {
@@ -76,6 +103,9 @@ func (h *hconn) compact() {
 // fill reads once more into the buffer, by the deadline (zero: none).
 // It returns the number of bytes read; io.EOF when the peer closed.
 func (h *hconn) fill(deadline time.Time) (int, error) {
+	if h.raw != nil && h.r == h.w {
+		return h.fillRaw(deadline)
+	}
 	b := h.buf()
 	if h.w == len(b) {
 		h.compact()
@@ -92,24 +122,45 @@ func (h *hconn) fill(deadline time.Time) (int, error) {
 	return n, err
 }
 
-// alive reports whether an idle connection is still usable: no data and
-// no close waiting on it (a server that timed its side out).
-func (h *hconn) alive() bool {
-	sc, ok := h.c.(syscall.Conn)
-	if !ok {
+// fillRaw is fill with nothing buffered on a plain socket: it reads as
+// net.Conn.Read would (a read, and on EAGAIN a wait for the poller, then
+// a read again: the same system calls), but gives the buffer back to the
+// pool for the wait.
+func (h *hconn) fillRaw(deadline time.Time) (int, error) {
+	h.c.SetReadDeadline(deadline)
+	h.rn, h.rerr = 0, nil
+	if err := h.raw.Read(h.readFn); err != nil {
+		return 0, err // the deadline, or the connection closed under us
+	}
+	switch {
+	case h.rerr != nil:
+		return 0, h.rerr
+	case h.rn == 0:
+		return 0, io.EOF
+	}
+	return h.rn, nil
+}
+
+// readRaw is fillRaw's read, called by the poller with the socket: true
+// when done, false to wait until the socket is readable.
+func (h *hconn) readRaw(fd uintptr) bool {
+	b := h.buf()
+	for {
+		n, err := unix.Read(int(fd), b[h.w:])
+		switch {
+		case err == unix.EINTR:
+			continue
+		case err == unix.EAGAIN:
+			h.releaseIfEmpty()
+			return false
+		case err != nil:
+			h.rerr = os.NewSyscallError("read", err)
+		case n > 0:
+			h.w += n
+			h.rn = n
+		}
 		return true
 	}
-	rc, err := sc.SyscallConn()
-	if err != nil {
-		return false
-	}
-	ok = false
-	rc.Control(func(fd uintptr) {
-		var b [1]byte
-		_, _, err := unix.Recvfrom(int(fd), b[:], unix.MSG_PEEK|unix.MSG_DONTWAIT)
-		ok = err == unix.EAGAIN
-	})
-	return ok
 }
 
 var (
@@ -130,6 +181,81 @@ type srvConn struct {
 	// pool is the pool c waits in, nil while it is in use (guarded by
 	// that pool's mu).
 	pool *idlePool
+	// What alive needs to peek at the socket without allocating, made
+	// once with the connection: the raw socket (nil: not a socket) or
+	// the error asking for it, the peek bound to this connection, its
+	// result and its one-byte buffer.
+	raw     syscall.RawConn
+	rawErr  error
+	peekFn  func(fd uintptr)
+	peekOK  bool
+	peekBuf [1]byte
+	// closed is set when the connection is closed while it may be in
+	// the pool (its client left).
+	closed atomic.Bool
+}
+
+func newSrvConn(c net.Conn, srv *server) *srvConn {
+	sc := &srvConn{hconn: hconn{c: c}, srv: srv}
+	if r, ok := c.(syscall.Conn); ok {
+		sc.raw, sc.rawErr = r.SyscallConn()
+		sc.peekFn = sc.peek
+	}
+	return sc
+}
+
+// recentIdle is how long a pooled server connection may have been idle
+// and still carry a request without a body with no look at its socket
+// first (alive's system call, one per request otherwise). Should the
+// server have closed it meanwhile, such a request fails before any
+// response and is sent again on a new connection (relayResponse).
+// Servers close idle connections, or answer them with a 408, after their
+// keep-alive timeout: seconds, not a tenth of one.
+const recentIdle = 100 * time.Millisecond
+
+// reusable reports whether a pooled connection may carry req now: it was
+// parked a moment ago and req can be retried, or it is alive.
+func (c *srvConn) reusable(req *h1.Head, now time.Time) bool {
+	if c.closed.Load() {
+		return false
+	}
+	if req.Framing == h1.NoBody && now.Sub(c.idleFrom) < recentIdle {
+		return true
+	}
+	return c.alive()
+}
+
+// close closes a connection that may still be in its server's pool,
+// where reusable then refuses it.
+func (c *srvConn) close() {
+	c.closed.Store(true)
+	c.c.Close()
+}
+
+// alive reports whether an idle connection is still usable: no data and
+// no close waiting on it (a server that timed its side out).
+func (c *srvConn) alive() bool {
+	if c.rawErr != nil {
+		return false
+	}
+	if c.raw == nil {
+		return true
+	}
+	c.peekOK = false
+	if err := c.raw.Control(c.peekFn); err != nil {
+		return false
+	}
+	return c.peekOK
+}
+
+// peek is alive's look at the socket: a non-blocking recv(MSG_PEEK) of
+// one byte finds nothing to read (EAGAIN) on a live idle connection. The
+// raw system call leaves out unix.Recvfrom's source address, which would
+// be allocated on each call.
+func (c *srvConn) peek(fd uintptr) {
+	_, _, errno := unix.Syscall6(unix.SYS_RECVFROM, fd, uintptr(unsafe.Pointer(&c.peekBuf[0])), 1,
+		unix.MSG_PEEK|unix.MSG_DONTWAIT, 0, 0)
+	c.peekOK = errno == unix.EAGAIN
 }
 
 // idle reports whether c waits in a pool.

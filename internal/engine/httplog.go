@@ -1,7 +1,9 @@
 package engine
 
 import (
+	"sync"
 	"time"
+	"unsafe"
 
 	"sluice/internal/logfmt"
 	"sluice/internal/logsink"
@@ -43,7 +45,10 @@ func (s *stream) logHTTP(t *httpTxn) {
 	if t.tReq == 0 {
 		req = logfmt.NotReached
 	}
-	f := logfmt.Fields{
+	// The fields escape to the heap through the format's writers: they
+	// come from a pool rather than being allocated for each line.
+	f := fieldsPool.Get().(*logfmt.Fields)
+	*f = logfmt.Fields{
 		Client: s.smp.Src, Frontend: s.smp.Dst, Server: s.saddr,
 		FrontendName: fe.cfg.Name, BackendName: fe.cfg.Name,
 		AcceptDate: t.start,
@@ -55,10 +60,10 @@ func (s *stream) logHTTP(t *httpTxn) {
 		Retries: s.retries, Redispatched: s.redispatched,
 		SrvQueue: s.srvQueue, BackendQueue: s.bkQueue,
 		PID: l.pid, Hostname: s.e.hostname,
-		Status: t.status, RequestLine: t.reqLine, BackendHTTP: true,
+		Status: t.status, RequestLine: bytesString(t.reqLine), BackendHTTP: true,
 	}
 	f.UnixListener, f.ListenerID = s.unixListener()
-	s.tlsFields(&f)
+	s.tlsFields(f)
 	if s.be != nil && s.be.cookie != nil {
 		f.ReqCookie, f.RespCookie = t.cookieState, t.setCookieState
 		if f.ReqCookie == 0 {
@@ -86,7 +91,16 @@ func (s *stream) logHTTP(t *httpTxn) {
 		}
 	}
 	bp := lineBufs.Get().(*[]byte)
-	*bp = l.format.Append((*bp)[:0], &f)
+	*bp = l.format.Append((*bp)[:0], f)
 	l.sink.Log(logsink.LevelInfo, *bp)
 	lineBufs.Put(bp)
+	*f = logfmt.Fields{} // what it points to is not the pool's to keep
+	fieldsPool.Put(f)
 }
+
+var fieldsPool = sync.Pool{New: func() any { return new(logfmt.Fields) }}
+
+// bytesString views b as a string without copying it, for a field that
+// the log line copies before b changes: the transaction's request line,
+// rewritten only by its connection's next transaction.
+func bytesString(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }

@@ -36,11 +36,24 @@ type httpTxn struct {
 	bytesIn, bytesOut                    int64
 	cause                                logfmt.Cause
 	phase                                logfmt.Phase
-	reqLine                              string
-	sc                                   *srvConn
+	// reqLine is the request line as received, for %r: a copy the
+	// transaction keeps from one request to the next.
+	reqLine []byte
+	sc      *srvConn
 	// reusedConn: the request went over an idle connection, which a
 	// server may have closed meanwhile: it is retried once on a new one.
 	reusedConn bool
+}
+
+// reset readies t for the connection's next transaction. The memory of
+// its heads' field lists, its head copy and its arena is kept, so that a
+// keep-alive connection's requests do not allocate them again; nothing of
+// the previous transaction is referenced once it is logged.
+func (t *httpTxn) reset(start time.Time, sc *srvConn) {
+	req, res := t.req, t.res
+	req.Reset()
+	res.Reset()
+	*t = httpTxn{req: req, res: res, reqCopy: t.reqCopy[:0], arena: t.arena[:0], reqLine: t.reqLine[:0], start: start, sc: sc}
 }
 
 // outcome says what becomes of the client connection after a transaction.
@@ -65,7 +78,7 @@ func (e *sideError) Unwrap() error { return e.err }
 // order, one at a time (pipelined requests wait in the buffer), until one
 // side closes, a timeout expires or a transaction ends the connection.
 func (s *stream) serveHTTP() {
-	s.runHTTP(&httpSession{cli: &hconn{c: s.client}, start: s.accept})
+	s.runHTTP(&httpSession{cli: newClientConn(s.client), t: new(httpTxn), start: s.accept})
 }
 
 // httpSession is what a client connection keeps from one transaction to
@@ -73,6 +86,7 @@ func (s *stream) serveHTTP() {
 // parked (see park).
 type httpSession struct {
 	cli   *hconn
+	t     *httpTxn // reused from one transaction to the next
 	last  *srvConn
 	start time.Time
 	n     int // transactions done
@@ -89,7 +103,8 @@ func (s *stream) runHTTP(ss *httpSession) {
 			return // a goroutine of the poller's takes over when it wakes
 		}
 		ss.woken = false
-		t := &httpTxn{start: ss.start, sc: ss.last}
+		t := ss.t
+		t.reset(ss.start, ss.last)
 		out := s.httpTxn(cli, t, ss.n == 0)
 		ss.last = t.sc
 		if out == keepOpen {
@@ -111,7 +126,7 @@ func (s *stream) endHTTP(ss *httpSession) {
 	if ss.last != nil && !ss.last.idle() {
 		// A server connection waiting in its server's pool stays there
 		// for other clients, as in HAProxy; any other one closes.
-		ss.last.c.Close()
+		ss.last.close()
 	}
 	cli := ss.cli
 	cli.releaseIfEmpty()
@@ -247,7 +262,11 @@ func (s *stream) httpTxn(cli *hconn, t *httpTxn, first bool) outcome {
 	s.smp.Req, s.smp.Res = &t.req, nil
 	s.smp.FirstRequest = first
 	if s.fe.log != nil && s.fe.log.format != nil {
-		t.reqLine = requestLine(cli.pending()[:t.reqLen])
+		head := cli.pending()[:t.reqLen]
+		if t.reqLen == 0 {
+			head = t.reqCopy // a request with a body: its head was copied out
+		}
+		t.reqLine = appendRequestLine(t.reqLine[:0], head)
 	}
 	s.be = nil
 	if v, r := s.runHTTPRules(s.fe.httpReq, t, &t.req); v == vReply {
@@ -328,6 +347,7 @@ func (s *stream) exchange(cli *hconn, t *httpTxn) outcome {
 		srv = sc.srv
 		s.srv = srv
 		t.sc = sc
+		in := t.bytesIn
 		out, retry := s.forwardTxn(cli, t, sc)
 		if !retry {
 			if out != handedOff {
@@ -337,6 +357,7 @@ func (s *stream) exchange(cli *hconn, t *httpTxn) outcome {
 		}
 		sc.c.Close()
 		t.sc = nil
+		t.bytesIn = in // the request is sent again: its bytes count once
 	}
 }
 
@@ -348,10 +369,14 @@ func (s *stream) serverConn(t *httpTxn, srv *server, fresh bool) (*srvConn, erro
 	prev := t.sc
 	t.sc, t.reusedConn = nil, false
 	if !fresh && srv != nil && srv.pool != nil {
+		now := time.Now()
 		if prev != nil && prev.srv == srv {
-			if c := srv.pool.take(prev); c != nil && c.alive() {
-				t.reusedConn = true
-				return c, nil
+			if c := srv.pool.take(prev); c != nil {
+				if c.reusable(&t.req, now) {
+					t.reusedConn = true
+					return c, nil
+				}
+				c.c.Close()
 			}
 		} else if prev != nil {
 			// This client's last connection went to another server; it
@@ -366,7 +391,7 @@ func (s *stream) serverConn(t *httpTxn, srv *server, fresh bool) (*srvConn, erro
 				if c == nil {
 					break
 				}
-				if c.alive() {
+				if c.reusable(&t.req, now) {
 					t.reusedConn = true
 					return c, nil
 				}
@@ -388,7 +413,7 @@ func (s *stream) serverConn(t *httpTxn, srv *server, fresh bool) (*srvConn, erro
 	}
 	t.tConnect = time.Since(t.start)
 	s.saddr = addrPort(res.conn.RemoteAddr())
-	return &srvConn{hconn: hconn{c: res.conn}, srv: res.srv}, nil
+	return newSrvConn(res.conn, res.srv), nil
 }
 
 // forwardTxn sends the request over sc and relays the response. retry is
@@ -782,17 +807,18 @@ func cleanConnValue(v []byte) []byte {
 	return v[:n]
 }
 
-// requestLine copies the request line for the log (%r).
-func requestLine(head []byte) string {
+// appendRequestLine appends the request line of head to dst, for the
+// log (%r).
+func appendRequestLine(dst, head []byte) []byte {
 	for len(head) > 0 && (head[0] == '\r' || head[0] == '\n') {
 		head = head[1:]
 	}
 	for i, c := range head {
 		if c == '\r' || c == '\n' {
-			return string(head[:i])
+			return append(dst, head[:i]...)
 		}
 	}
-	return string(head)
+	return append(dst, head...)
 }
 
 func writeAll(c net.Conn, b []byte, timeout time.Duration) (int, error) {
