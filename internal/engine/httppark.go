@@ -2,6 +2,7 @@ package engine
 
 import (
 	"syscall"
+	"time"
 
 	"sluice/internal/tunnel"
 )
@@ -25,11 +26,21 @@ func (s *stream) park(ss *httpSession) bool {
 	if !ok {
 		return false
 	}
+	// A busy client's next request comes within a round trip: wait a
+	// moment first, so that back-to-back requests cost no park, no
+	// wake-up goroutine and no allocation.
+	kaT, _ := s.headTimeouts()
+	grace := min(parkGrace, time.Until(deadline(ss.start, kaT)))
+	if n, err := ss.cli.fill(time.Now().Add(grace)); n > 0 || !isTimeout(err) {
+		return false // bytes, or an end readRequest reports
+	}
 	ss.cli.releaseIfEmpty()
 	// The last transaction's heads point into buffers that are gone: no
 	// reference may keep them alive while the connection idles.
 	s.smp.Req, s.smp.Res = nil, nil
-	kaT, _ := s.headTimeouts()
+	// The transaction kept for the next request (its heads' field lists,
+	// arena) is dropped too: a parked client costs only what it must.
+	ss.t = nil
 	e := s.e
 	e.mu.Lock()
 	if e.parked == nil {
@@ -63,6 +74,10 @@ func (s *stream) park(ss *httpSession) bool {
 	}
 	return k != nil
 }
+
+// parkGrace is how long a keep-alive client may stay quiet before it is
+// parked.
+const parkGrace = 50 * time.Millisecond
 
 // wakeParked wakes every parked client so that it closes: a stop ends
 // idle keep-alive connections at once.

@@ -57,7 +57,7 @@ backend be
 			t.Fatalf("conn %d: %q", i, got)
 		}
 	}
-	time.Sleep(50 * time.Millisecond)
+	time.Sleep(300 * time.Millisecond) // past parkGrace
 	if d := runtime.NumGoroutine() - before; d > 10 {
 		t.Errorf("%d idle keep-alive clients hold %d more goroutines, want them parked", n, d)
 	}

@@ -103,6 +103,9 @@ func (s *stream) runHTTP(ss *httpSession) {
 			return // a goroutine of the poller's takes over when it wakes
 		}
 		ss.woken = false
+		if ss.t == nil {
+			ss.t = new(httpTxn) // dropped while the session was parked
+		}
 		t := ss.t
 		t.reset(ss.start, ss.last)
 		out := s.httpTxn(cli, t, ss.n == 0)
