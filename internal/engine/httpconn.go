@@ -329,6 +329,9 @@ func (p *idlePool) put(c *srvConn, safe, private bool) bool {
 // mean of the old estimate and the peak, never below the peak.
 func (p *idlePool) notePeakLocked(used int64) {
 	p.peak = max(p.peak, used)
+	// HAProxy raises the estimate at once when more connections are busy
+	// (srv_use_conn); it only comes down with the purge.
+	p.est = max(p.est, used)
 	now := time.Now()
 	if p.estAt.IsZero() {
 		p.estAt = now

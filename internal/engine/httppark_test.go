@@ -164,3 +164,43 @@ func TestHTTPIdleServerConnectionsBounded(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// Busy keep-alive clients keep their server connections: the server's
+// estimated need rises with its busy connections at once, as in HAProxy,
+// so that releasing one after each response does not close it.
+func TestHTTPBusyClientsKeepServerConnections(t *testing.T) {
+	be := startHTTPBackend(t, "a")
+	addr := startHTTPEngine(t, "", be)
+	const clients, requests = 8, 25
+	errs := make(chan error, clients)
+	for i := 0; i < clients; i++ {
+		go func() {
+			c, err := net.Dial("tcp", addr)
+			if err != nil {
+				errs <- err
+				return
+			}
+			defer c.Close()
+			c.SetDeadline(time.Now().Add(10 * time.Second))
+			r := bufio.NewReader(c)
+			for k := 0; k < requests; k++ {
+				fmt.Fprintf(c, "GET /%d HTTP/1.1\r\nHost: a\r\n\r\n", k)
+				res, err := http.ReadResponse(r, nil)
+				if err != nil {
+					errs <- err
+					return
+				}
+				io.ReadAll(res.Body)
+			}
+			errs <- nil
+		}()
+	}
+	for i := 0; i < clients; i++ {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := be.conns.Load(); n > 2*clients {
+		t.Errorf("%d clients making %d requests each opened %d server connections, want about one each", clients, requests, n)
+	}
+}
