@@ -33,6 +33,7 @@ func (l *loader) postParse() {
 			l.checkLogFormat(p)
 		}
 		l.checkUserlistRefs(p)
+		l.checkCaptureIDs(p)
 		l.checkServerChecks(p)
 		l.checkTimeouts(p)
 		l.checkLogs(p)

@@ -19,6 +19,8 @@ func (c *ctx) validateHTTPRule(r *Rule) {
 	switch r.Action {
 	case "redirect":
 		c.validateRedirect(a, fail)
+	case "capture":
+		c.validateCaptureRule(r, fail)
 	case "deny", "return":
 		for i := 0; i < len(a); i++ {
 			switch a[i] {

@@ -167,7 +167,11 @@ type Proxy struct {
 	LogFormat      string
 	LogFormatPos   Pos
 	Cookie         *Directive
-	Dispatch       *netaddr.ServerAddr
+	// ReqCaptures and ResCaptures are a frontend's capture slots in
+	// declaration order (capture ... header, declare capture, and
+	// http-request capture ... len).
+	ReqCaptures, ResCaptures []CaptureSlot
+	Dispatch                 *netaddr.ServerAddr
 	// Directives holds keywords parsed and validated whose behaviour later
 	// parts of Sluice give; the engine refuses the ones it cannot honour.
 	Directives []*Directive
@@ -358,6 +362,11 @@ type Rule struct {
 	Action string
 	Args   []string
 	Cond   *Cond
+	// Slot is a capture rule's slot: the one its `len` declared (SlotLen
+	// long), or the `id` it names (SlotByID).
+	Slot     int
+	SlotLen  int
+	SlotByID bool
 }
 
 // Directive is a keyword line kept as parsed words: Sluice validated it but

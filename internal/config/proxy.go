@@ -72,8 +72,8 @@ func init() {
 		pk("tcp-check", dBL, Supported, parseTCPCheck, "TCP health-check script"),
 		pk("external-check", dBL, Unsupported, generic(0), "external check programs"),
 		pk("cookie", dBL, Supported, parseCookie, "cookie persistence: insert, rewrite, prefix"),
-		pk("capture", fL, Pending, parseCapture, "header and cookie captures (Layer 7 issue)"),
-		pk("declare", fL, Pending, generic(2), "capture slots"),
+		pk("capture", dFL, Supported, parseCapture, "header captures for the log (%hr, %hs); 'capture cookie' is not supported yet"),
+		pk("declare", dFBL, Supported, parseDeclare, "capture slots for capture rules"),
 		pk("errorfile", dFBL, Supported, parseErrorfile, "replace an HAProxy error page with a file's raw response"),
 		pk("errorfiles", dFBL, Supported, parseErrorfiles, "error pages from an http-errors section"),
 		pk("http-error", dFBL, Supported, parseHTTPError, "error page as a reply (status, content-type, string/file, hdr)"),
@@ -275,14 +275,6 @@ func parseHTTPReuse(c *ctx) {
 	default:
 		c.alertf("'http-reuse' only supports 'never', 'safe', 'aggressive', 'always'")
 	}
-}
-
-func parseCapture(c *ctx) {
-	if c.nargs() < 4 || c.arg(c.nargs()-1) != "len" {
-		c.alertf("'capture' expects 'cookie', 'request header' or 'response header' followed by a name and 'len <length>'.")
-		return
-	}
-	c.directive("capture", 1)
 }
 
 func parseCookie(c *ctx) {

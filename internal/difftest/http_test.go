@@ -274,6 +274,8 @@ var l7Scripts = map[string]string{
 	"halfhead":   "HTTP/1.1 200 OK\r\nX-A: b\r\n",
 	"halfbody":   "HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\nhalf",
 	"hang":       "hang",
+	// Response headers for the capture cases (l7feat_test.go).
+	"caphdrs": "HTTP/1.1 200 OK\r\nX-Resp: hello world\r\nLocation: /a/very/long/location/path\r\ncontent-length: 2\r\n\r\nok",
 }
 
 // closeAfter lists the scripts after which the backend closes.

@@ -235,8 +235,10 @@ type frontend struct {
 	// HTTP rules and option forwardfor.
 	httpReq, httpRes, httpAfter []httpRule
 	forwardFor                  *forwardFor
-	rules                       ruleSet
-	switching                   []switchRule
+	// reqCaps and resCaps are the capture slots (%hr, %hs).
+	reqCaps, resCaps []capSlot
+	rules            ruleSet
+	switching        []switchRule
 	// defaultBE is the static default_backend, or a listen section's own
 	// servers; nil: connections no rule switches are closed.
 	defaultBE *backend
@@ -256,6 +258,7 @@ func newFrontend(p *config.Proxy, id int, backends map[string]*backend) (*fronte
 			return nil, fmt.Errorf("%s '%s': %w", p.Kind, p.Name, err)
 		}
 		fe.forwardFor = newForwardFor(p)
+		fe.reqCaps, fe.resCaps = captureSlots(p.ReqCaptures), captureSlots(p.ResCaptures)
 	}
 	for _, r := range p.UseBackends {
 		if r.Dynamic {

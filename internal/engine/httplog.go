@@ -58,6 +58,7 @@ func (s *stream) logHTTP(t *httpTxn) {
 		Status: t.status, RequestLine: t.reqLine, BackendHTTP: true,
 	}
 	f.UnixListener, f.ListenerID = s.unixListener()
+	logCaptures(t, &s.smp.Caps, &f)
 	if s.be != nil && s.be.cookie != nil {
 		f.ReqCookie, f.RespCookie = t.cookieState, t.setCookieState
 		if f.ReqCookie == 0 {

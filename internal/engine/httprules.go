@@ -36,6 +36,7 @@ const (
 	haReplacePathQ
 	haReplaceURI
 	haSetStatus
+	haCapture
 )
 
 var httpActs = map[string]httpAct{
@@ -45,6 +46,7 @@ var httpActs = map[string]httpAct{
 	"set-path": haSetPath, "set-pathq": haSetPathQ, "set-query": haSetQuery, "set-uri": haSetURI,
 	"set-method": haSetMethod, "replace-path": haReplacePath, "replace-pathq": haReplacePathQ,
 	"replace-uri": haReplaceURI, "set-status": haSetStatus,
+	"capture": haCapture,
 }
 
 // httpRule is a compiled HTTP rule.
@@ -63,6 +65,12 @@ type httpRule struct {
 	reply *reply
 	// redirect
 	redir redirect
+	// expr is the sample a capture or set-var rule evaluates.
+	expr *sample.Expr
+	// capture: the slot, its length for a `len` rule, or capByID for an
+	// `id` rule (the frontend's slot gives the length).
+	capSlot, capLen int
+	capByID         bool
 }
 
 type redirect struct {
@@ -97,7 +105,10 @@ func compileValue(s string) (*valueFmt, error) {
 	if !strings.Contains(s, "%") {
 		return &valueFmt{lit: []byte(s)}, nil
 	}
-	f, _, err := logfmt.Compile(s, logfmt.HTTP)
+	// HAProxy compiles rule values with LOG_OPT_HTTP: an absent sample
+	// is empty rather than "-", and sample values are %-encoded for a
+	// header (controls but tab, and DEL).
+	f, _, err := logfmt.CompileWith(s, logfmt.Options{Mode: logfmt.HTTP, UniqueID: true})
 	if err != nil {
 		return nil, err
 	}
@@ -118,6 +129,8 @@ func (v *valueFmt) render(dst []byte, s *stream) []byte {
 		return append(dst, v.lit...)
 	}
 	f := logfmt.Fields{Client: s.smp.Src, Frontend: s.smp.Dst, FrontendName: s.fe.cfg.Name, Hostname: s.e.hostname}
+	// %b is the frontend's name until a backend is chosen, as in HAProxy.
+	f.BackendName = s.fe.cfg.Name
 	if s.be != nil {
 		f.BackendName = s.be.name
 	}
@@ -205,6 +218,9 @@ func compileHTTPRule(r *config.Rule) (httpRule, error) {
 		err = hr.compileReply(a)
 	case haRedirect:
 		err = hr.compileRedirect(a)
+	case haCapture:
+		hr.capSlot, hr.capLen, hr.capByID = r.Slot, r.SlotLen, r.SlotByID
+		hr.expr, err = sample.CompileExpr(a[0])
 	}
 	return hr, err
 }
@@ -326,6 +342,8 @@ func (s *stream) runHTTPRules(rules []httpRule, t *httpTxn, h *h1.Head) (httpVer
 			return vContinue, nil
 		case haDeny, haReturn, haRedirect:
 			return vReply, r
+		case haCapture:
+			s.runCapture(r)
 		default:
 			s.applyEdit(r, t, h)
 		}

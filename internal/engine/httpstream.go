@@ -37,6 +37,9 @@ type httpTxn struct {
 	// reusedConn: the request went over an idle connection, which a
 	// server may have closed meanwhile: it is retried once on a new one.
 	reusedConn bool
+	// l7 is the state of captures, variables and the other Layer 7
+	// features (httpl7.go).
+	l7 l7txn
 }
 
 // outcome says what becomes of the client connection after a transaction.
@@ -218,6 +221,7 @@ func (s *stream) httpTxn(cli *hconn, t *httpTxn, first bool) outcome {
 		t.reqLine = requestLine(cli.pending()[:t.reqLen])
 	}
 	s.be = nil
+	s.captureRequest(t)
 	if v, r := s.runHTTPRules(s.fe.httpReq, t, &t.req); v == vReply {
 		return s.answer(cli, t, r, false)
 	}
@@ -478,6 +482,7 @@ func (s *stream) sendResponse(cli *hconn, t *httpTxn, sc *srvConn, n int, server
 	res := &sc.head
 	s.smp.Res = res
 	upgrade := res.Status() == 101
+	s.captureResponse(res)
 	clientKeep := !upgrade && s.clientKeepAlive(t, res)
 	serverKeep := !upgrade && !serverClose && res.Framing != h1.UntilClose && res.Conn&h1.ConnClose == 0 &&
 		(res.Is11() || res.Conn&h1.ConnKeepAlive != 0)

@@ -117,7 +117,11 @@ func (fe *frontend) logConnect(s *stream) {
 	bp := lineBufs.Get().(*[]byte)
 	f := logfmt.Fields{Client: s.smp.Src, Frontend: s.smp.Dst, FrontendName: fe.cfg.Name}
 	f.UnixListener, f.ListenerID = s.unixListener()
-	*bp = logfmt.AppendConnect((*bp)[:0], &f, logfmt.TCP)
+	mode := logfmt.TCP
+	if fe.http {
+		mode = logfmt.HTTP
+	}
+	*bp = logfmt.AppendConnect((*bp)[:0], &f, mode)
 	l.sink.Log(logsink.LevelInfo, *bp)
 	lineBufs.Put(bp)
 }

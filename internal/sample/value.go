@@ -77,6 +77,10 @@ type Ctx struct {
 	// Hostname is the local host name for hostname.
 	Hostname string
 
+	// Caps are the HTTP transaction's capture slots (capture.req.hdr,
+	// capture.res.hdr); the engine fills them.
+	Caps Captures
+
 	val       Value
 	scratch   [2][]byte
 	turn      int

@@ -1,0 +1,105 @@
+package config
+
+import (
+	"strings"
+	"testing"
+)
+
+// l7Line loads one line in a frontend (or, prefixed "B:", in its backend)
+// of an http proxy pair.
+func l7Line(t *testing.T, line string) Diags {
+	t.Helper()
+	fe, be := line, ""
+	if b, ok := strings.CutPrefix(line, "B:"); ok {
+		fe, be = "", b
+	}
+	_, ds := load(t, "defaults\n mode http\n timeout client 1s\n timeout server 1s\n timeout connect 1s\n"+
+		"frontend fe\n bind :1\n"+fe+"\n default_backend be\nbackend be\n"+be+"\n server s 127.0.0.1:1\n")
+	return ds
+}
+
+// TestL7FeatureDiagnostics checks the texts Sluice gives for the Layer 7
+// features' keywords against the ones haproxy 2.6.12 gives (recorded from
+// `haproxy -c`); "" means haproxy accepts the line.
+func TestL7FeatureDiagnostics(t *testing.T) {
+	for _, tc := range []struct{ line, want string }{
+		// Captures.
+		{" capture request header Host len 10", ""},
+		{" capture request header", "'capture request' expects 'header' <header_name> 'len' <len>."},
+		{" capture request header Host len", "'capture request' expects 'header' <header_name> 'len' <len>."},
+		{" capture request header Host len 10 extra", "'capture request' cannot handle unexpected argument 'extra'."},
+		{" capture request header Host size 10", "'capture request' expects 'header' <header_name> 'len' <len>."},
+		{" capture foo", "'capture' expects 'cookie' or 'request header' or 'response header'."},
+		{" capture response header X len abc", ""},
+		{" capture cookie X", "'capture' expects 'cookie' <cookie_name> 'len' <len>."},
+		{"B: capture request header Host len 10", "'capture' ignored because backend 'be' has no frontend capability."},
+		{" declare capture request len 10", ""},
+		{" declare", "'declare' needs a second keyword that specify the type of declaration ('capture')"},
+		{" declare foo", "unknown declaration type 'foo' (supports 'capture')"},
+		{" declare capture foo", "'declare capture' requires a direction ('request' or 'response')"},
+		{" declare capture request size 3", "'declare capture' requires a capture length ('len')"},
+		{" declare capture request len", "'declare capture': 'len' requires a numeric value that represents the capture length"},
+		{" declare capture request len abc", "'declare capture': cannot parse the length 'len'."},
+		{" declare capture request len 0", "length must be > 0"},
+		{"B: declare capture request len 10", "'declare' only available in frontend or listen section"},
+		{" http-request capture req.hdr(host) len 10", ""},
+		{" http-request capture req.hdr(host) len 0", "while parsing 'http-request capture' rule : length must be > 0."},
+		{" http-request capture req.hdr(host)", "while parsing 'http-request capture' rule : expects <expression> [ 'len' <length> | id <idx> ]."},
+		{" http-request capture req.hdr(host) foo 1", "while parsing 'http-request capture' rule : expects 'len' or 'id', found 'foo'."},
+		{" http-request capture nosuchfetch len 3", "while parsing 'http-request capture' rule : unknown fetch method 'nosuchfetch'."},
+		{" http-request capture res.hdr(x) len 3", "while parsing 'http-request capture' rule : fetch method 'res.hdr(x)' extracts information from 'HTTP response headers', none of which is available here."},
+		{" http-request capture req.hdr(host) id 1x", "while parsing 'http-request capture' rule : cannot parse id '1x'."},
+		{" http-request capture req.hdr(host) id 0", "Proxy 'fe': unable to find capture id '0' referenced by http-request capture rule."},
+		{" http-request capture req.hdr(host) len 10 foo", "'http-request capture' expects either 'if' or 'unless' followed by a condition but found 'foo'."},
+		{" http-response capture res.hdr(x) id 0", "Proxy 'fe': unable to find capture id '0' referenced by http-response capture rule."},
+		{" http-response capture res.hdr(x) len 5", "while parsing 'http-response capture' rule : expects 'id', found 'len'."},
+		{" http-response capture res.hdr(x)", "while parsing 'http-response capture' rule : expects <expression> id <idx>."},
+		{" http-response capture req.hdr(x) id 0", "fetch method 'req.hdr(x)' extracts information from 'HTTP request headers', none of which is available here."},
+		{" http-response capture status id -1", ""},
+		{"B: http-request capture req.hdr(host) len 10", "while parsing 'http-request capture' rule : proxy 'be' has no frontend capability."},
+		{"B: http-request capture req.hdr(host) id 10", ""},
+		{"B: http-response capture res.hdr(x) id 10", ""},
+	} {
+		ds := l7Line(t, tc.line)
+		if tc.want == "" {
+			for _, d := range ds {
+				if d.Sev == SevAlert {
+					t.Errorf("%q: unexpected alert %q", tc.line, d.Msg)
+				}
+			}
+			continue
+		}
+		found := false
+		for _, d := range ds {
+			found = found || strings.Contains(d.Msg, tc.want)
+		}
+		if !found {
+			t.Errorf("%q: want %q, got %v", tc.line, tc.want, ds)
+		}
+	}
+}
+
+func TestCaptureSlotsInOrder(t *testing.T) {
+	c, ds := load(t, "defaults\n mode http\n timeout client 1s\n timeout server 1s\n timeout connect 1s\n"+
+		"frontend fe\n bind :1\n capture request header Host len 5\n http-request capture path len 7\n declare capture request len 3\n"+
+		" capture response header X len 2\n http-response capture status id 0\n default_backend be\nbackend be\n server s 127.0.0.1:1\n")
+	for _, d := range ds {
+		if d.Sev == SevAlert {
+			t.Fatal(d.Msg)
+		}
+	}
+	fe := c.Proxies[0]
+	want := []CaptureSlot{{Header: "Host", Len: 5}, {Len: 7}, {Len: 3}}
+	if len(fe.ReqCaptures) != 3 || len(fe.ResCaptures) != 1 {
+		t.Fatalf("slots: %+v %+v", fe.ReqCaptures, fe.ResCaptures)
+	}
+	for i, w := range want {
+		if got := fe.ReqCaptures[i]; got.Header != w.Header || got.Len != w.Len {
+			t.Errorf("request slot %d: %+v, want %+v", i, got, w)
+		}
+	}
+	r := fe.Rules["http-request"][0]
+	if r.Slot != 1 || r.SlotLen != 7 || r.SlotByID {
+		t.Errorf("capture rule: slot %d len %d byID %v", r.Slot, r.SlotLen, r.SlotByID)
+	}
+}

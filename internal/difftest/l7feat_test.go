@@ -1,0 +1,200 @@
+package difftest
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// The Layer 7 feature differential runs small mode http configurations
+// (captures, variables, unique ids, monitor-uri, tarpit, redirects...)
+// through haproxy and Sluice, sends each the same raw requests, and
+// compares every byte the client got, every byte the backend got, and the
+// log lines both wrote (a log-format of the case's choosing, so that
+// timers and ports stay out of it, or option httplog with those fields
+// masked).
+
+// featCase is one configuration and the connections sent to it.
+type featCase struct {
+	name string
+	// cfg holds the proxies; %BIND is the frontend's address, %SRV the
+	// backend's. The global section logs to a UDP receiver and the
+	// defaults section sets mode http, log global, option dontlognull (the
+	// readiness probe's empty connection logs nothing) and short timeouts.
+	cfg string
+	// conns are sent one after the other, each on its own connection.
+	conns []l7Case
+	// mask rewrites both proxies' log lines before they are compared
+	// (pairs of regexp and replacement).
+	mask []string
+	// known, when set, is why Sluice may differ; differences are logged.
+	known string
+}
+
+var featCases = []featCase{
+	{name: "captures in option httplog", cfg: `frontend f
+ bind %BIND
+ option httplog
+ capture request header Host len 5
+ capture request header User-Agent len 40
+ capture request header X-Missing len 10
+ http-request capture req.hdr(x-a) len 4
+ declare capture response len 6
+ capture response header X-Resp len 8
+ http-response capture res.hdr(location) id 0
+ http-request set-header X-Cap0 %[capture.req.hdr(0)]
+ http-request set-header X-Cap3 %[capture.req.hdr(3)]
+ http-request set-header Host changed
+ default_backend b
+backend b
+ server s1 %SRV
+`, conns: []l7Case{
+		{raw: "GET /s/caphdrs HTTP/1.1\r\nHost: example.com\r\nUser-Agent: a|b{c}\"d#e\xe9\x01\r\nx-a: abcdefgh\r\nHOST2: second.org\r\n\r\n"},
+		{raw: "GET /s/caphdrs HTTP/1.1\r\nHost: a\r\nx-a: 1\r\nx-a: 2\r\nConnection: close\r\n\r\n"},
+		{raw: "GET / HTTP/1.1\r\nHost: a\r\nhost: b\r\n\r\n", noProbe: true},
+	}, mask: httplogMask},
+	{name: "capture variables and fetches in log-format", cfg: `frontend f
+ bind %BIND
+ log-format "%ST %hr %hs | %hrl | %hsl | %{+Q}hr %{+Q}hrl %{+Q}hsl | %[capture.req.hdr(0)] %[capture.res.hdr(0)] %[capture.req.hdr(1)]"
+ capture request header X-A len 5
+ capture request header X-B len 5
+ capture response header X-Resp len 8
+ http-request deny if { path /deny }
+ default_backend b
+backend b
+ http-response capture res.hdr(x-resp),upper id 0 if { status 200 }
+ server s1 %SRV
+`, conns: []l7Case{
+		{raw: "GET /s/caphdrs HTTP/1.1\r\nHost: e\r\nX-A: first\r\nX-A: second\r\nx-b: \r\n\r\nGET /y HTTP/1.1\r\nHost: e\r\n\r\n", reqs: 2},
+		{raw: "GET /deny HTTP/1.1\r\nHost: e\r\nX-A: dd\r\n\r\n"},
+	}},
+}
+
+// httplogMask hides what varies between two runs of option httplog: the
+// client's port, the dates, the timers, the byte count (HAProxy counts
+// the response as its internal HTX message, not as sent) and the
+// connection counts.
+var httplogMask = []string{
+	`^\S+:\d+ \[[^\]]+\] `, `CLIENT [DATE] `,
+	` -?\d+/-?\d+/-?\d+/-?\d+/\+?-?\d+ (\d+) \+?\d+ `, ` T $1 B `,
+	` \d+/\d+/\d+/\d+/(\+?\d+) `, ` CONNS/$1 `,
+}
+
+func TestL7FeatureDifferential(t *testing.T) {
+	hap := haproxyPath()
+	if hap == "" {
+		t.Skip("haproxy not installed")
+	}
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	only := os.Getenv("L7FEAT_ONLY")
+	for _, fc := range featCases {
+		if only != "" && !strings.Contains(fc.name, only) {
+			continue
+		}
+		t.Run(fc.name, func(t *testing.T) {
+			var res [2][]l7Result
+			var logs [2][]string
+			for i, bin := range []string{hap, sluiceBin} {
+				res[i], logs[i] = runFeatCase(t, bin, fc)
+			}
+			var diffs []string
+			for j := range fc.conns {
+				if a, b := res[0][j].String(), res[1][j].String(); a != b {
+					diffs = append(diffs, fmt.Sprintf("connection %d: %q\nhaproxy:\n%ssluice:\n%s", j+1, fc.conns[j].raw, a, b))
+				}
+			}
+			for _, m := range [][]string{logs[0], logs[1]} {
+				for k := range m {
+					for p := 0; p+1 < len(fc.mask); p += 2 {
+						m[k] = regexp.MustCompile(fc.mask[p]).ReplaceAllString(m[k], fc.mask[p+1])
+					}
+				}
+			}
+			if a, b := strings.Join(logs[0], "\n"), strings.Join(logs[1], "\n"); a != b {
+				diffs = append(diffs, fmt.Sprintf("log lines differ\nhaproxy:\n%s\nsluice:\n%s", a, b))
+			}
+			switch {
+			case len(diffs) > 0 && fc.known != "":
+				t.Logf("known difference (%s):\n%s", fc.known, strings.Join(diffs, "\n"))
+			case len(diffs) > 0:
+				t.Error(strings.Join(diffs, "\n"))
+			case fc.known != "":
+				t.Errorf("listed as a known difference (%s) but sluice now behaves as haproxy", fc.known)
+			case testing.Verbose():
+				t.Logf("same; logs:\n%s", strings.Join(logs[0], "\n"))
+			}
+		})
+	}
+}
+
+// runFeatCase runs one case through one binary: the results of each
+// connection and the log lines written, in order.
+func runFeatCase(t *testing.T, bin string, fc featCase) ([]l7Result, []string) {
+	t.Helper()
+	be := newL7Backend(t)
+	rx := newSyslog(t)
+	bind := freeAddr(t)
+	cfg := "global\n log " + rx.pc.LocalAddr().String() + " local0 info\n" +
+		"defaults\n mode http\n log global\n option dontlognull\n timeout connect 1s\n timeout client 2s\n timeout server 1s\n timeout http-request 1s\n http-reuse never\n" +
+		strings.NewReplacer("%BIND", bind, "%SRV", be.ln.Addr().String()).Replace(fc.cfg)
+	path := filepath.Join(t.TempDir(), "feat.cfg")
+	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "-db", "-f", path)
+	var out strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	if !waitListening(bind) {
+		t.Fatalf("%s never listened on %s:\n%s", bin, bind, out.String())
+	}
+	be.reset()
+	settleLogs(rx) // the readiness probe's line, if any
+	var res []l7Result
+	for _, c := range fc.conns {
+		res = append(res, runL7Case(bind, be, c))
+	}
+	return res, settleLogs(rx)
+}
+
+func dialTCP(addr string) (net.Conn, error) { return net.DialTimeout("tcp", addr, time.Second) }
+
+func waitListening(addr string) bool {
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if c, err := dialTCP(addr); err == nil {
+			c.Close()
+			return true
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return false
+}
+
+// settleLogs returns the log messages received until none came for a
+// while, without their syslog header.
+func settleLogs(rx *syslogUDP) []string {
+	var out []string
+	for {
+		select {
+		case l := <-rx.lines:
+			if _, msg, ok := strings.Cut(l, "]: "); ok {
+				l = msg
+			}
+			out = append(out, strings.TrimRight(l, "\n"))
+		case <-time.After(700 * time.Millisecond):
+			return out
+		}
+	}
+}

@@ -1,0 +1,84 @@
+package engine
+
+import (
+	"fmt"
+	"net"
+	"strings"
+	"testing"
+)
+
+// startL7 starts an http engine logging to a syslog receiver: cfg holds
+// the proxies, with %[bind] for the frontend's address and %[echo] for an
+// echo backend's. It returns the frontend's address and the receiver.
+func startL7(t *testing.T, cfg string) (string, *syslogRx) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	rx := startSyslog(t)
+	cfg = strings.NewReplacer("%[bind]", addr, "%[echo]", startEchoBackend(t)).Replace(cfg)
+	startLogged(t, rx, "defaults\n mode http\n log global\n timeout connect 1s\n timeout client 5s\n timeout server 5s\n"+cfg)
+	return addr, rx
+}
+
+// logMsg is a syslog datagram's message.
+func logMsg(line string) string {
+	if _, m, ok := strings.Cut(line, "]: "); ok {
+		return strings.TrimRight(m, "\n")
+	}
+	return line
+}
+
+func TestCapturesLogAndFetch(t *testing.T) {
+	addr, rx := startL7(t, `frontend fe
+ bind %[bind]
+ log-format "%ST %hr %hs %{+Q}hrl %hsl|%[capture.req.hdr(1)]|%[capture.res.hdr(0)]"
+ capture request header Host len 4
+ http-request capture req.hdr(x-a),lower len 3
+ capture request header X-Missing len 5
+ capture response header Server len 3
+ declare capture response len 10
+ http-request set-header X-Got %[capture.req.hdr(0)]
+ http-request deny if { path /deny }
+ default_backend be
+backend be
+ http-response capture res.hdr(x-trace) id 1
+ server s %[echo]
+`)
+	resp := rawHTTP(t, addr, "GET /a HTTP/1.1\r\nHost: example.com\r\nX-A: ABCDEF\r\nConnection: close\r\n\r\n")
+	if !strings.Contains(resp, "x-got: exam") {
+		t.Errorf("capture.req.hdr in a rule: %q", resp)
+	}
+	if got, want := logMsg(rx.next(t)), `200 {exam|abc|} {ech|b} "exam" "abc" "" ech b|abc|ech`; got != want {
+		t.Errorf("log:\n got %q\nwant %q", got, want)
+	}
+	rawHTTP(t, addr, "GET /deny HTTP/1.1\r\nHost: a|b\r\nConnection: close\r\n\r\n")
+	if got, want := logMsg(rx.next(t)), `403 {a#7Cb||} {|} "a#7Cb" "" "" - -|-|-`; got != want {
+		t.Errorf("log of a denied request:\n got %q\nwant %q", got, want)
+	}
+	// A request that never parsed has no captures at all.
+	rawHTTP(t, addr, "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n")
+	if got, want := logMsg(rx.next(t)), `400 |-|-`; got != want {
+		t.Errorf("log of a bad request:\n got %q\nwant %q", got, want)
+	}
+}
+
+// Each request of a keep-alive connection starts with empty slots.
+func TestCapturesResetPerRequest(t *testing.T) {
+	addr, rx := startL7(t, `frontend fe
+ bind %[bind]
+ log-format "%hr"
+ capture request header X-A len 10
+ default_backend be
+backend be
+ server s %[echo]
+`)
+	rawHTTP(t, addr, "GET /1 HTTP/1.1\r\nHost: a\r\nX-A: one\r\n\r\nGET /2 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+	got := []string{logMsg(rx.next(t)), logMsg(rx.next(t))}
+	if fmt.Sprint(got) != "[{one} {}]" {
+		t.Errorf("logs: %q", got)
+	}
+}
