@@ -161,7 +161,7 @@ func (c *ctx) validateCaptureRule(r *Rule, fail func(string, ...any)) {
 		return
 	}
 	if len(a) > 3 {
-		c.alertf("'%s %s' expects either 'if' or 'unless' followed by a condition but found '%s'.", r.Family, r.Action, a[3])
+		c.tightAlertf("'%s %s' expects either 'if' or 'unless' followed by a condition but found '%s'.", r.Family, r.Action, a[3])
 	}
 }
 

@@ -34,6 +34,7 @@ func (l *loader) postParse() {
 		}
 		l.checkUserlistRefs(p)
 		l.checkCaptureIDs(p)
+		l.checkVarRules(p)
 		l.checkServerChecks(p)
 		l.checkTimeouts(p)
 		l.checkLogs(p)

@@ -16,6 +16,12 @@ func (c *ctx) validateHTTPRule(r *Rule) {
 	where := fmt.Sprintf("error detected in %s '%s' while parsing '%s %s' rule", c.proxy.Kind, c.proxy.Name, r.Family, r.Action)
 	fail := func(format string, a ...any) { c.alertf("%s : %s", where, fmt.Sprintf(format, a...)) }
 	a := r.Args
+	c.valueResponse = r.Family != "http-request"
+	defer func() { c.valueResponse = false }()
+	if isVarAction(actionStem(r.Action)) {
+		c.validateVarRule(r, fail)
+		return
+	}
 	switch r.Action {
 	case "redirect":
 		c.validateRedirect(a, fail)
@@ -41,7 +47,7 @@ func (c *ctx) validateHTTPRule(r *Rule) {
 				i += 2
 			case "default-errorfiles":
 			default:
-				c.alertf("'%s %s' expects either 'if' or 'unless' followed by a condition but found '%s'.", r.Family, r.Action, a[i])
+				c.tightAlertf("'%s %s' expects either 'if' or 'unless' followed by a condition but found '%s'.", r.Family, r.Action, a[i])
 				return
 			}
 		}
@@ -103,9 +109,15 @@ func (c *ctx) validateValue(v string, fail func(string, ...any)) {
 	if !strings.Contains(v, "%") {
 		return
 	}
+	response := c.valueResponse
 	check := func(e *logfmt.Expr) error {
-		_, err := sample.Compile(e.Fetch.Name, e.Fetch.Args, e.ConverterChain())
-		return err
+		if _, err := sample.Compile(e.Fetch.Name, e.Fetch.Args, e.ConverterChain()); err != nil {
+			return err
+		}
+		if needs := sample.Unavailable(e.Fetch.Name, response); needs != "" {
+			return &logfmt.NotAvailableError{Needs: needs}
+		}
+		return nil
 	}
 	if _, _, err := logfmt.CompileWith(v, logfmt.Options{Mode: logfmt.HTTP, CheckSample: check}); err != nil {
 		fail("%v.", err)

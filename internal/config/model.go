@@ -9,6 +9,7 @@ import (
 	"sluice/internal/httperr"
 	"sluice/internal/logsink"
 	"sluice/internal/netaddr"
+	"sluice/internal/sample"
 	"sluice/internal/tlsterm"
 )
 
@@ -367,6 +368,10 @@ type Rule struct {
 	Slot     int
 	SlotLen  int
 	SlotByID bool
+	// Var and VarCond are a set-var, set-var-fmt or unset-var rule's
+	// variable and conditions.
+	Var     sample.VarName
+	VarCond sample.VarCond
 }
 
 // Directive is a keyword line kept as parsed words: Sluice validated it but

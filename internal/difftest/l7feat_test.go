@@ -74,6 +74,55 @@ backend b
 		{raw: "GET /s/caphdrs HTTP/1.1\r\nHost: e\r\nX-A: first\r\nX-A: second\r\nx-b: \r\n\r\nGET /y HTTP/1.1\r\nHost: e\r\n\r\n", reqs: 2},
 		{raw: "GET /deny HTTP/1.1\r\nHost: e\r\nX-A: dd\r\n\r\n"},
 	}},
+	{name: "variables: scopes, conditions, formats and var()", cfg: `frontend f
+ bind %BIND
+ log-format "%ST t=%[var(txn.host)] r=%[var(req.p)] s=%[var(res.s)] ss=%[var(sess.n)] d=%[var(txn.none,dflt)] f=%[var(txn.fmt)] c=%[var(txn.cnt)] m=%[var(txn.m)]"
+ tcp-request content set-var(sess.src) src
+ http-request set-var(txn.host) req.hdr(host),lower
+ http-request set-var(req.p) path
+ http-request set-var(res.s) str(nope)
+ http-request set-var(sess.n) req.hdr(x-n) if { req.hdr(x-n) -m found }
+ http-request set-var(txn.cnt,ifnotexists) int(5)
+ http-request set-var(txn.cnt,ifnotexists) int(6)
+ http-request set-var(txn.cnt,ifgt) int(3)
+ http-request set-var(txn.cnt,ifgt) int(9)
+ http-request set-var(txn.cnt,iflt) int(1)
+ http-request set-var(txn.m) method
+ http-request set-var-fmt(txn.fmt) "%[var(txn.host)]-%[var(req.p)]-%b-%[var(res.s)]"
+ http-request set-var(txn.e,ifnotempty) req.hdr(x-empty)
+ http-request set-var(txn.f,ifempty) req.hdr(x-empty)
+ http-request set-var(txn.g,ifset) str(g)
+ http-request set-var(txn.g,ifexists) str(g2)
+ http-request set-var(txn.h) str(h)
+ http-request unset-var(txn.h)
+ http-request set-var(txn.h,ifexists) str(h2)
+ http-request set-header X-Vars "%[var(txn.host)]|%[var(req.p)]|%[var(txn.cnt)]|%[var(txn.e,unset)]|%[var(txn.f,unset)]|%[var(txn.g,unset)]|%[var(txn.h,unset)]|%[var(sess.n)]|%[var(sess.src)]"
+ http-request set-header X-Conv %[str(abc),set-var(txn.conv),upper]-%[var(txn.conv)]
+ default_backend b
+backend b
+ http-request set-header X-BE %[var(txn.fmt)]
+ http-response set-var(res.s) status
+ http-response set-header X-S "%[var(res.s)]|%[var(req.p)]|%[var(txn.host)]|%[var(sess.n)]"
+ server s1 %SRV
+`, conns: []l7Case{
+		{raw: "GET /a/b?q HTTP/1.1\r\nHost: ExAmple\r\nX-Empty:\r\nX-N: 42\r\n\r\nGET /c HTTP/1.1\r\nHost: second\r\nX-Empty: v\r\n\r\n", reqs: 2},
+		{raw: "POST /p HTTP/1.1\r\nHost: h\r\ncontent-length: 0\r\n\r\n"},
+	}, mask: []string{`=127\.0\.0\.1\b`, `=SRC`, `\|127\.0\.0\.1`, `|SRC`}},
+	{name: "variables in tcp mode", cfg: `listen l
+ bind %BIND
+ mode tcp
+ log-format "t=%[var(txn.a)] s=%[var(sess.b)] c=%[var(sess.c)] r=%[var(req.d)] x=%[var(txn.x)] l=%[var(txn.len)]"
+ tcp-request connection set-var(sess.c) str(conn)
+ tcp-request connection set-var(txn.x) str(never)
+ tcp-request session set-var(sess.b) str(sess)
+ tcp-request inspect-delay 1s
+ tcp-request content set-var(txn.a) str(content)
+ tcp-request content set-var(req.d) str(dropped)
+ tcp-request content set-var(txn.len) req.len
+ tcp-request content set-var-fmt(sess.f) "%ci-%[var(sess.c)]"
+ tcp-request content accept if { req.len gt 0 }
+ server s1 %SRV
+`, conns: []l7Case{{raw: "GET / HTTP/1.1\r\nhost: a\r\nconnection: close\r\n\r\n", noProbe: true}}},
 }
 
 // httplogMask hides what varies between two runs of option httplog: the

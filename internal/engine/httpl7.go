@@ -6,3 +6,22 @@ type l7txn struct {
 	// line shows the capture slots only then.
 	captured bool
 }
+
+// beginRequest starts a transaction once its request head is parsed,
+// before any http-request rule: HAProxy gives each request a stream of
+// its own, so the transaction's variables and captures start empty and no
+// backend is known yet. The first request shares its stream with the
+// tcp-request content rules that ran before it, and keeps what they set.
+func (s *stream) beginRequest(t *httpTxn) {
+	if !s.smp.FirstRequest {
+		s.smp.ResetTxnVars()
+	}
+	s.smp.BackendName, s.smp.BackendID = "", 0
+	s.captureRequest(t)
+}
+
+// requestDone runs once the request rules are over and the request is
+// about to leave for a server: req variables end there.
+func (s *stream) requestDone(t *httpTxn) {
+	s.smp.ResponseVars()
+}

@@ -77,6 +77,9 @@ func (s *stream) logHTTP(t *httpTxn) {
 		f.SrvConn = int(s.srv.cur.Load())
 	}
 	if len(l.exprs) > 0 {
+		// By the end, the request's variables are gone (HAProxy drops them
+		// when the stream connects or answers).
+		s.smp.ResponseVars()
 		f.Sample = func(dst []byte, x *logfmt.Expr) ([]byte, bool) {
 			v := s.smp.Value()
 			if found, _ := l.exprs[x.Index].Eval(&s.smp, v); !found {
@@ -89,4 +92,5 @@ func (s *stream) logHTTP(t *httpTxn) {
 	*bp = l.format.Append((*bp)[:0], &f)
 	l.sink.Log(logsink.LevelInfo, *bp)
 	lineBufs.Put(bp)
+	s.smp.ResetTxnVars() // the transaction is over
 }

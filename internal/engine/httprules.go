@@ -37,6 +37,7 @@ const (
 	haReplaceURI
 	haSetStatus
 	haCapture
+	haVar // set-var, set-var-fmt, unset-var
 )
 
 var httpActs = map[string]httpAct{
@@ -47,6 +48,7 @@ var httpActs = map[string]httpAct{
 	"set-method": haSetMethod, "replace-path": haReplacePath, "replace-pathq": haReplacePathQ,
 	"replace-uri": haReplaceURI, "set-status": haSetStatus,
 	"capture": haCapture,
+	"set-var": haVar, "set-var-fmt": haVar, "unset-var": haVar,
 }
 
 // httpRule is a compiled HTTP rule.
@@ -71,6 +73,8 @@ type httpRule struct {
 	// `id` rule (the frontend's slot gives the length).
 	capSlot, capLen int
 	capByID         bool
+	// v is a variable action.
+	v *varAction
 }
 
 type redirect struct {
@@ -125,18 +129,24 @@ func compileValue(s string) (*valueFmt, error) {
 
 // render appends the value for this transaction.
 func (v *valueFmt) render(dst []byte, s *stream) []byte {
+	return v.renderCtx(dst, &s.smp)
+}
+
+// renderCtx appends the value from what a stream's sample context knows:
+// addresses, names and samples.
+func (v *valueFmt) renderCtx(dst []byte, c *sample.Ctx) []byte {
 	if v.f == nil {
 		return append(dst, v.lit...)
 	}
-	f := logfmt.Fields{Client: s.smp.Src, Frontend: s.smp.Dst, FrontendName: s.fe.cfg.Name, Hostname: s.e.hostname}
+	f := logfmt.Fields{Client: c.Src, Frontend: c.Dst, FrontendName: c.FrontendName, Hostname: c.Hostname}
 	// %b is the frontend's name until a backend is chosen, as in HAProxy.
-	f.BackendName = s.fe.cfg.Name
-	if s.be != nil {
-		f.BackendName = s.be.name
+	f.BackendName = c.FrontendName
+	if c.BackendName != "" {
+		f.BackendName = c.BackendName
 	}
 	f.Sample = func(dst []byte, x *logfmt.Expr) ([]byte, bool) {
-		val := s.smp.Value()
-		if found, _ := v.exprs[x.Index].Eval(&s.smp, val); !found {
+		val := c.Value()
+		if found, _ := v.exprs[x.Index].Eval(c, val); !found {
 			return dst, false
 		}
 		return val.AsString(dst), true
@@ -174,7 +184,7 @@ func compileHTTPRules(p *config.Proxy, cc *condCompiler, family string) ([]httpR
 }
 
 func compileHTTPRule(r *config.Rule) (httpRule, error) {
-	act, ok := httpActs[r.Action]
+	act, ok := httpActs[actionName(r.Action)]
 	if !ok {
 		return httpRule{}, fmt.Errorf("action '%s' is not supported yet by Sluice", r.Action)
 	}
@@ -221,6 +231,8 @@ func compileHTTPRule(r *config.Rule) (httpRule, error) {
 	case haCapture:
 		hr.capSlot, hr.capLen, hr.capByID = r.Slot, r.SlotLen, r.SlotByID
 		hr.expr, err = sample.CompileExpr(a[0])
+	case haVar:
+		hr.v, err = compileVarAction(r, false)
 	}
 	return hr, err
 }
@@ -344,6 +356,8 @@ func (s *stream) runHTTPRules(rules []httpRule, t *httpTxn, h *h1.Head) (httpVer
 			return vReply, r
 		case haCapture:
 			s.runCapture(r)
+		case haVar:
+			r.v.run(&s.smp)
 		default:
 			s.applyEdit(r, t, h)
 		}

@@ -221,7 +221,7 @@ func (s *stream) httpTxn(cli *hconn, t *httpTxn, first bool) outcome {
 		t.reqLine = requestLine(cli.pending()[:t.reqLen])
 	}
 	s.be = nil
-	s.captureRequest(t)
+	s.beginRequest(t)
 	if v, r := s.runHTTPRules(s.fe.httpReq, t, &t.req); v == vReply {
 		return s.answer(cli, t, r, false)
 	}
@@ -238,6 +238,7 @@ func (s *stream) httpTxn(cli *hconn, t *httpTxn, first bool) outcome {
 		}
 	}
 	s.addForwardFor(t)
+	s.requestDone(t)
 	if be.cookie != nil {
 		t.cookieSrv, t.cookieState = s.cookieServer(t)
 	}

@@ -82,3 +82,55 @@ backend be
 		t.Errorf("logs: %q", got)
 	}
 }
+
+// Variables: txn ones live for one request, sess ones for the connection,
+// req ones until the request leaves, res ones from the response on.
+func TestVariablesEndToEnd(t *testing.T) {
+	addr, rx := startL7(t, `frontend fe
+ bind %[bind]
+ log-format "t=%[var(txn.host)] r=%[var(req.p)] s=%[var(res.st)] n=%[var(sess.n)] f=%[var(txn.f)]"
+ http-request set-var(txn.host) req.hdr(host),lower
+ http-request set-var(req.p) path
+ http-request set-var(sess.n) req.hdr(x-n) if { req.hdr(x-n) -m found }
+ http-request set-var-fmt(txn.f) "%b:%[var(req.p)]"
+ http-request set-header X-Vars "%[var(txn.host)] %[var(req.p)] %[var(sess.n)]"
+ default_backend be
+backend be
+ http-request set-header X-F %[var(txn.f)]
+ http-response set-var(res.st) status
+ http-response set-header X-Resp "%[var(res.st)] %[var(req.p)] %[var(txn.host)]"
+ server s %[echo]
+`)
+	resp := rawHTTP(t, addr, "GET /a HTTP/1.1\r\nHost: EX\r\nX-N: 7\r\n\r\nGET /b HTTP/1.1\r\nHost: two\r\nConnection: close\r\n\r\n")
+	for _, want := range []string{"x-vars: ex /a 7", "x-f: fe:/a", "x-resp: 200  ex", "x-vars: two /b 7", "x-resp: 200  two"} {
+		if !strings.Contains(resp, want) {
+			t.Errorf("response lacks %q:\n%s", want, resp)
+		}
+	}
+	for _, want := range []string{"t=ex r=- s=200 n=7 f=fe:/a", "t=two r=- s=200 n=7 f=fe:/b"} {
+		if got := logMsg(rx.next(t)); got != want {
+			t.Errorf("log %q, want %q", got, want)
+		}
+	}
+}
+
+func TestVariablesInTCPRules(t *testing.T) {
+	ln := startNameServer(t, "a")
+	addr, rx := startL7(t, `listen l
+ bind %[bind]
+ mode tcp
+ log-format "c=%[var(sess.c)] t=%[var(txn.t)] x=%[var(txn.x)] r=%[var(req.r)] f=%[var(sess.f)]"
+ tcp-request connection set-var(sess.c) str(conn)
+ tcp-request connection set-var(txn.x) str(no-stream-yet)
+ tcp-request inspect-delay 1s
+ tcp-request content set-var(txn.t) req.len
+ tcp-request content set-var(req.r) str(gone)
+ tcp-request content set-var-fmt(sess.f) "%f-%[var(sess.c)]"
+ tcp-request content accept if { req.len gt 0 }
+ server a `+ln.addr()+`
+`)
+	exchange(t, addr, "hello")
+	if got, want := logMsg(rx.next(t)), "c=conn t=5 x=- r=- f=l-conn"; got != want {
+		t.Errorf("log %q, want %q", got, want)
+	}
+}

@@ -155,6 +155,9 @@ func (fe *frontend) logStream(s *stream) {
 		f.SrvConn = int(s.srv.cur.Load())
 	}
 	if len(l.exprs) > 0 {
+		if s.be != nil {
+			s.smp.ResponseVars() // the stream went on to connect
+		}
 		s.smp.Payload, s.smp.Final = nil, true
 		f.Sample = func(dst []byte, x *logfmt.Expr) ([]byte, bool) {
 			v := s.smp.Value()

@@ -80,6 +80,12 @@ type Ctx struct {
 	// Caps are the HTTP transaction's capture slots (capture.req.hdr,
 	// capture.res.hdr); the engine fills them.
 	Caps Captures
+	// Vars are the connection's and the transaction's variables
+	// (set-var, var()); proc variables are the process's.
+	Vars Vars
+	// FmtBuf is a buffer for a log-format value rendered with this
+	// context (set-var-fmt), reused from one rule to the next.
+	FmtBuf []byte
 
 	val       Value
 	scratch   [2][]byte
