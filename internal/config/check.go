@@ -16,6 +16,7 @@ import (
 // proxy's mode or capabilities.
 func (l *loader) postParse() {
 	l.buildErrorPages()
+	optSeen := map[Pos]bool{}
 	for _, p := range l.cfg.Proxies {
 		if p.Maxconn == 0 && p.Cap&CapFE != 0 {
 			p.Maxconn = l.opt.DefaultMaxconn // -N; 0 still means the global value
@@ -35,6 +36,7 @@ func (l *loader) postParse() {
 		l.checkUserlistRefs(p)
 		l.checkCaptureIDs(p)
 		l.checkVarRules(p)
+		l.checkHTTPOptions(p, optSeen)
 		l.checkServerChecks(p)
 		l.checkTimeouts(p)
 		l.checkLogs(p)

@@ -84,6 +84,15 @@ func TestL7FeatureDiagnostics(t *testing.T) {
 		{" tcp-request content set-var(txn.x) src foo", "'tcp-request content set-var(txn.x)' only accepts 'if' or 'unless', in frontend 'fe' (got 'foo')"},
 		{" tcp-request content set-var(sess.x) src", ""},
 		{" tcp-request content set-var(txn.x) src", "'tcp-request content set-var' with a txn, req or res variable in an http proxy is not supported yet by Sluice."},
+		// Unique ids.
+		{" unique-id-format %{+X}o\\ %ci:%cp_%fi:%fp_%Ts_%rt:%pid", ""},
+		{" unique-id-format", "unique-id-format expects an argument."},
+		{" unique-id-format a b", "unique-id-format expects only one argument, don't forget to escape spaces!"},
+		{" unique-id-format %[nosuch]", "Parsing [" /* global form */},
+		{" unique-id-format %[res.hdr(x)]", "failed to parse unique-id : sample fetch <res.hdr(x)]> may not be reliably used here because it needs 'HTTP response headers' which is not available here."},
+		{" unique-id-header", "unique-id-header expects an argument."},
+		{" unique-id-header a b", ""},
+		{"B: unique-id-format %ci", ""},
 	} {
 		ds := l7Line(t, tc.line)
 		if tc.want == "" {

@@ -172,7 +172,10 @@ type Proxy struct {
 	// declaration order (capture ... header, declare capture, and
 	// http-request capture ... len).
 	ReqCaptures, ResCaptures []CaptureSlot
-	Dispatch                 *netaddr.ServerAddr
+	// UniqueIDFormat and UniqueIDHeader are a frontend's unique-id-format
+	// and unique-id-header ("" when unset).
+	UniqueIDFormat, UniqueIDHeader string
+	Dispatch                       *netaddr.ServerAddr
 	// Directives holds keywords parsed and validated whose behaviour later
 	// parts of Sluice give; the engine refuses the ones it cannot honour.
 	Directives []*Directive

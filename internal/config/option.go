@@ -77,6 +77,37 @@ var optionTable = map[string]optionDef{
 
 func optionNames() []string { return sortedKeys(optionTable) }
 
+// checkHTTPOptions refuses the HTTP-only options Sluice does not run yet
+// in an http proxy, once its mode is final (a tcp proxy ignores them with
+// HAProxy's warning). An option a defaults section gives several proxies
+// is refused once, at its line.
+func (l *loader) checkHTTPOptions(p *Proxy, seen map[Pos]bool) {
+	if p.Mode != ModeHTTP {
+		return
+	}
+	for _, name := range sortedKeys(p.Options) {
+		o := p.Options[name]
+		def := optionTable[name]
+		if o.Disabled || !def.httpOnly || def.status == Supported || seen[o.Pos] {
+			continue
+		}
+		if p.Cap&def.caps&(CapFE|CapBE) == 0 {
+			continue // HAProxy ignores it on this side
+		}
+		seen[o.Pos] = true
+		word := "not supported yet"
+		if def.status == Unsupported {
+			word = "not supported"
+		}
+		if def.status == NoEffect {
+			l.diags.parsing(SevWarning, o.Pos, "'option %s' has no effect in Sluice; it is accepted and ignored.", name)
+			continue
+		}
+		l.diags.parsing(SevAlert, o.Pos, "'option %s' is %s by Sluice.", name, word)
+		l.diags[len(l.diags)-1].Refusal = true
+	}
+}
+
 func parseOption(c *ctx) {
 	name := c.arg(1)
 	def, ok := optionTable[name]

@@ -43,6 +43,9 @@ type l7Case struct {
 	// known, when set, is why Sluice is allowed to differ from haproxy
 	// here; the difference is logged instead of failing the test.
 	known string
+	// to: "2" sends the connection to the second frontend of an
+	// l7feat_test.go case (%BIND2).
+	to string
 }
 
 func get(path string, hdrs ...string) string {

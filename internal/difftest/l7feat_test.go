@@ -123,6 +123,39 @@ backend b
  tcp-request content accept if { req.len gt 0 }
  server s1 %SRV
 `, conns: []l7Case{{raw: "GET / HTTP/1.1\r\nhost: a\r\nconnection: close\r\n\r\n", noProbe: true}}},
+	{name: "unique-id generated on first use", cfg: `frontend f
+ bind %BIND
+ log-format "%ST id=%ID rt=%rt u=%[unique-id]"
+ unique-id-format "%b-%s-%rt-%[req.hdr(x-in)]-%{+Q}[req.hdr(x-in)]-%ci-%f"
+ unique-id-header X-ID
+ option forwardfor
+ http-request set-header X-Early %[unique-id] if { path /early }
+ http-request deny if { path /deny }
+ default_backend b
+backend b
+ http-request set-header X-BE %[unique-id] if { path /be }
+ server s1 %SRV
+frontend f2
+ bind %BIND2
+ log-format "%ST id=%ID u=%[unique-id]"
+ unique-id-header X-ID
+ default_backend b
+`, conns: []l7Case{
+		{raw: "GET /x HTTP/1.1\r\nHost: e\r\nX-In: a b\x7f\r\nX-ID: client\r\n\r\nGET /early HTTP/1.1\r\nHost: e\r\n\r\n", reqs: 2},
+		{raw: "GET /be HTTP/1.1\r\nHost: e\r\nConnection: close\r\n\r\n"},
+		{raw: "GET /deny HTTP/1.1\r\nHost: e\r\nX-In: d\r\n\r\n"},
+		{raw: "GET /x HTTP/1.1\r\nHost: e\r\nConnection: close\r\n\r\n", to: "2"},
+	}},
+	{name: "unique-id in tcp mode", cfg: `listen l
+ bind %BIND
+ mode tcp
+ log-format "id=%ID rt=%rt"
+ unique-id-format "%rt-%f-%b-%s"
+ server s1 %SRV
+`, conns: []l7Case{
+		{raw: "GET /x HTTP/1.1\r\nHost: e\r\nConnection: close\r\n\r\n", noProbe: true},
+		{raw: "GET /x HTTP/1.1\r\nHost: e\r\nConnection: close\r\n\r\n", noProbe: true},
+	}},
 }
 
 // httplogMask hides what varies between two runs of option httplog: the
@@ -191,9 +224,10 @@ func runFeatCase(t *testing.T, bin string, fc featCase) ([]l7Result, []string) {
 	be := newL7Backend(t)
 	rx := newSyslog(t)
 	bind := freeAddr(t)
+	bind2 := freeAddr(t)
 	cfg := "global\n log " + rx.pc.LocalAddr().String() + " local0 info\n" +
 		"defaults\n mode http\n log global\n option dontlognull\n timeout connect 1s\n timeout client 2s\n timeout server 1s\n timeout http-request 1s\n http-reuse never\n" +
-		strings.NewReplacer("%BIND", bind, "%SRV", be.ln.Addr().String()).Replace(fc.cfg)
+		strings.NewReplacer("%BIND2", bind2, "%BIND", bind, "%SRV", be.ln.Addr().String()).Replace(fc.cfg)
 	path := filepath.Join(t.TempDir(), "feat.cfg")
 	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
@@ -208,13 +242,24 @@ func runFeatCase(t *testing.T, bin string, fc featCase) ([]l7Result, []string) {
 	if !waitListening(bind) {
 		t.Fatalf("%s never listened on %s:\n%s", bin, bind, out.String())
 	}
+	// The readiness probe's line, if any, and its backend connection (a
+	// tcp proxy relays it) are left out.
+	settleLogs(rx, 700*time.Millisecond)
 	be.reset()
-	settleLogs(rx) // the readiness probe's line, if any
 	var res []l7Result
+	var logs []string
 	for _, c := range fc.conns {
-		res = append(res, runL7Case(bind, be, c))
+		addr := bind
+		if c.to == "2" {
+			addr = bind2
+		}
+		res = append(res, runL7Case(addr, be, c))
+		// A proxy logs after it answered: the lines of one connection
+		// are gathered before the next starts, so that they keep their
+		// order.
+		logs = append(logs, settleLogs(rx, 250*time.Millisecond)...)
 	}
-	return res, settleLogs(rx)
+	return res, append(logs, settleLogs(rx, 700*time.Millisecond)...)
 }
 
 func dialTCP(addr string) (net.Conn, error) { return net.DialTimeout("tcp", addr, time.Second) }
@@ -233,7 +278,7 @@ func waitListening(addr string) bool {
 
 // settleLogs returns the log messages received until none came for a
 // while, without their syslog header.
-func settleLogs(rx *syslogUDP) []string {
+func settleLogs(rx *syslogUDP, quiet time.Duration) []string {
 	var out []string
 	for {
 		select {
@@ -242,7 +287,7 @@ func settleLogs(rx *syslogUDP) []string {
 				l = msg
 			}
 			out = append(out, strings.TrimRight(l, "\n"))
-		case <-time.After(700 * time.Millisecond):
+		case <-time.After(quiet):
 			return out
 		}
 	}

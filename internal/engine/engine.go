@@ -51,6 +51,9 @@ type Engine struct {
 	sinks     []*logsink.Sink // proxies' own targets, closed by Close
 	stopping  atomic.Bool
 	actconn   atomic.Int64 // connections being handled, process-wide (%ac)
+	// streams counts streams (HTTP requests, TCP connections) as HAProxy
+	// numbers them (%rt, the unique-id's usual counter).
+	streams atomic.Uint32
 
 	health      health
 	purge       poolPurge
@@ -237,8 +240,12 @@ type frontend struct {
 	forwardFor                  *forwardFor
 	// reqCaps and resCaps are the capture slots (%hr, %hs).
 	reqCaps, resCaps []capSlot
-	rules            ruleSet
-	switching        []switchRule
+	// uid is the unique-id-format (nil: none), uidHeader the header that
+	// carries it to servers.
+	uid       *valueFmt
+	uidHeader []byte
+	rules     ruleSet
+	switching []switchRule
 	// defaultBE is the static default_backend, or a listen section's own
 	// servers; nil: connections no rule switches are closed.
 	defaultBE *backend
@@ -259,6 +266,14 @@ func newFrontend(p *config.Proxy, id int, backends map[string]*backend) (*fronte
 		}
 		fe.forwardFor = newForwardFor(p)
 		fe.reqCaps, fe.resCaps = captureSlots(p.ReqCaptures), captureSlots(p.ResCaptures)
+		if p.UniqueIDHeader != "" {
+			fe.uidHeader = []byte(p.UniqueIDHeader)
+		}
+	}
+	if p.UniqueIDFormat != "" {
+		if fe.uid, err = compileValue(p.UniqueIDFormat); err != nil {
+			return nil, fmt.Errorf("%s '%s': unique-id-format: %w", p.Kind, p.Name, err)
+		}
 	}
 	for _, r := range p.UseBackends {
 		if r.Dynamic {

@@ -17,11 +17,26 @@ func (s *stream) beginRequest(t *httpTxn) {
 		s.smp.ResetTxnVars()
 	}
 	s.smp.BackendName, s.smp.BackendID = "", 0
+	s.smp.StreamID = s.e.streams.Add(1) - 1
+	s.smp.ResetUniqueID()
+	s.smp.UniqueIDFormat = nil
+	if s.fe.uid != nil {
+		s.smp.UniqueIDFormat = s.fe.uid
+	}
 	s.captureRequest(t)
 }
 
 // requestDone runs once the request rules are over and the request is
-// about to leave for a server: req variables end there.
+// about to leave for a server. As HAProxy's http_process_request, it
+// generates the unique id when the frontend has a format (a backend name
+// is known then, a server not yet) and sends it in unique-id-header, then
+// adds X-Forwarded-For and X-Original-To; req variables end there.
 func (s *stream) requestDone(t *httpTxn) {
+	if id, ok := s.smp.UniqueID(); ok && s.fe.uidHeader != nil {
+		start := len(t.arena)
+		t.arena = append(t.arena, id...)
+		t.req.Add(s.fe.uidHeader, t.arenaFrom(start))
+	}
+	s.addForwardFor(t)
 	s.smp.ResponseVars()
 }

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"time"
+	"unsafe"
 
 	"sluice/internal/logfmt"
 	"sluice/internal/logsink"
@@ -59,6 +60,18 @@ func (s *stream) logHTTP(t *httpTxn) {
 	}
 	f.UnixListener, f.ListenerID = s.unixListener()
 	logCaptures(t, &s.smp.Caps, &f)
+	if t.l7.captured {
+		f.ReqCounter = s.smp.StreamID
+		// An id first asked for by the log line is made without the
+		// request's headers: HAProxy no longer has them then.
+		req := s.smp.Req
+		s.smp.Req = nil
+		id, ok := s.smp.UniqueID()
+		s.smp.Req = req
+		if ok {
+			f.UniqueID = unsafe.String(unsafe.SliceData(id), len(id))
+		}
+	}
 	if s.be != nil && s.be.cookie != nil {
 		f.ReqCookie, f.RespCookie = t.cookieState, t.setCookieState
 		if f.ReqCookie == 0 {

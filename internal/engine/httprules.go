@@ -132,13 +132,17 @@ func (v *valueFmt) render(dst []byte, s *stream) []byte {
 	return v.renderCtx(dst, &s.smp)
 }
 
+// Render is renderCtx, for the sample package's unique-id.
+func (v *valueFmt) Render(dst []byte, c *sample.Ctx) []byte { return v.renderCtx(dst, c) }
+
 // renderCtx appends the value from what a stream's sample context knows:
 // addresses, names and samples.
 func (v *valueFmt) renderCtx(dst []byte, c *sample.Ctx) []byte {
 	if v.f == nil {
 		return append(dst, v.lit...)
 	}
-	f := logfmt.Fields{Client: c.Src, Frontend: c.Dst, FrontendName: c.FrontendName, Hostname: c.Hostname}
+	f := logfmt.Fields{Client: c.Src, Frontend: c.Dst, FrontendName: c.FrontendName, Hostname: c.Hostname,
+		ReqCounter: c.StreamID, ServerName: c.ServerName}
 	// %b is the frontend's name until a backend is chosen, as in HAProxy.
 	f.BackendName = c.FrontendName
 	if c.BackendName != "" {

@@ -237,7 +237,6 @@ func (s *stream) httpTxn(cli *hconn, t *httpTxn, first bool) outcome {
 			return s.answer(cli, t, r, false)
 		}
 	}
-	s.addForwardFor(t)
 	s.requestDone(t)
 	if be.cookie != nil {
 		t.cookieSrv, t.cookieState = s.cookieServer(t)

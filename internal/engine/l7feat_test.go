@@ -134,3 +134,38 @@ func TestVariablesInTCPRules(t *testing.T) {
 		t.Errorf("log %q, want %q", got, want)
 	}
 }
+
+// The unique id is made once, on first use: by a rule, by the backend's
+// processing of the request (with unique-id-header), or by the log line.
+func TestUniqueID(t *testing.T) {
+	addr, rx := startL7(t, `frontend fe
+ bind %[bind]
+ log-format "%ST %ID %rt"
+ unique-id-format "%b-%rt-%[req.hdr(x-in)]"
+ unique-id-header X-ID
+ http-request set-header X-Early %[unique-id] if { path /early }
+ http-request deny if { path /deny }
+ default_backend be
+backend be
+ server s %[echo]
+`)
+	resp := rawHTTP(t, addr, "GET /a HTTP/1.1\r\nHost: h\r\nX-In: v\r\n\r\nGET /early HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n")
+	first := logMsg(rx.next(t))
+	var n int
+	if _, err := fmt.Sscanf(first, "200 be-%d-v", &n); err != nil || first != fmt.Sprintf("200 be-%d-v %d", n, n) {
+		t.Fatalf("first log %q", first)
+	}
+	for _, want := range []string{fmt.Sprintf("x-id: be-%d-v", n), fmt.Sprintf("x-early: fe-%d-", n+1), fmt.Sprintf("x-id: fe-%d-", n+1)} {
+		if !strings.Contains(resp, want) {
+			t.Errorf("response lacks %q:\n%s", want, resp)
+		}
+	}
+	if got, want := logMsg(rx.next(t)), fmt.Sprintf("200 fe-%d- %d", n+1, n+1); got != want {
+		t.Errorf("log %q, want %q", got, want)
+	}
+	// Made at log time, the id no longer sees the request's headers.
+	rawHTTP(t, addr, "GET /deny HTTP/1.1\r\nHost: h\r\nX-In: v\r\nConnection: close\r\n\r\n")
+	if got, want := logMsg(rx.next(t)), fmt.Sprintf("403 fe-%d- %d", n+2, n+2); got != want {
+		t.Errorf("log %q, want %q", got, want)
+	}
+}

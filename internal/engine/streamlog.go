@@ -128,6 +128,8 @@ func (fe *frontend) logConnect(s *stream) {
 
 // logStream writes the stream's line when it ends.
 func (fe *frontend) logStream(s *stream) {
+	// Every stream has its number, logged or not.
+	s.smp.StreamID = s.e.streams.Add(1) - 1
 	l := fe.log
 	if l == nil || l.format == nil || (l.dontNull && s.bytesIn == 0) || !l.sink.Enabled(logsink.LevelInfo) {
 		return
@@ -146,6 +148,16 @@ func (fe *frontend) logStream(s *stream) {
 		PID: l.pid, Hostname: s.e.hostname,
 	}
 	f.UnixListener, f.ListenerID = s.unixListener()
+	f.ReqCounter = s.smp.StreamID
+	if fe.uid != nil {
+		if s.srv != nil {
+			s.smp.ServerName = s.srv.cfg.Name
+		}
+		s.smp.UniqueIDFormat = fe.uid
+		if id, ok := s.smp.UniqueID(); ok {
+			f.UniqueID = string(id)
+		}
+	}
 	if s.be != nil {
 		f.BackendName = s.be.name
 		f.BeConn = int(s.be.conns.Load())
