@@ -93,6 +93,15 @@ func TestL7FeatureDiagnostics(t *testing.T) {
 		{" unique-id-header", "unique-id-header expects an argument."},
 		{" unique-id-header a b", ""},
 		{"B: unique-id-format %ci", ""},
+		// Monitoring.
+		{" monitor-uri /m", ""},
+		{" monitor-uri", "'monitor-uri' expects an URI."},
+		{" monitor-uri /a /b", "'monitor-uri' cannot handle unexpected argument '/b'."},
+		{" monitor fail", "'monitor fail' requires either 'if' or 'unless' followed by a condition."},
+		{" monitor fail if", ""},
+		{" monitor foo if TRUE", "'monitor' only supports 'fail'."},
+		{" monitor fail if nosuchacl", "error detected while parsing a 'monitor fail' condition : no such ACL : 'nosuchacl'."},
+		{"B: monitor-uri /x", "'monitor-uri' ignored because backend 'be' has no frontend capability."},
 	} {
 		ds := l7Line(t, tc.line)
 		if tc.want == "" {

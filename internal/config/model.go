@@ -175,7 +175,11 @@ type Proxy struct {
 	// UniqueIDFormat and UniqueIDHeader are a frontend's unique-id-format
 	// and unique-id-header ("" when unset).
 	UniqueIDFormat, UniqueIDHeader string
-	Dispatch                       *netaddr.ServerAddr
+	// MonitorURI is monitor-uri ("" when unset); MonitorFail holds the
+	// monitor fail conditions, any of which turns its answer into a 503.
+	MonitorURI  string
+	MonitorFail []*Cond
+	Dispatch    *netaddr.ServerAddr
 	// Directives holds keywords parsed and validated whose behaviour later
 	// parts of Sluice give; the engine refuses the ones it cannot honour.
 	Directives []*Directive

@@ -23,8 +23,9 @@ import (
 // featCase is one configuration and the connections sent to it.
 type featCase struct {
 	name string
-	// cfg holds the proxies; %BIND is the frontend's address, %SRV the
-	// backend's. The global section logs to a UDP receiver and the
+	// cfg holds the proxies; %BIND is the frontend's address (%BIND2 a
+	// second one's), %SRV the backend's, %FILES the corpus's fixture
+	// directory. The global section logs to a UDP receiver and the
 	// defaults section sets mode http, log global, option dontlognull (the
 	// readiness probe's empty connection logs nothing) and short timeouts.
 	cfg string
@@ -156,6 +157,34 @@ frontend f2
 		{raw: "GET /x HTTP/1.1\r\nHost: e\r\nConnection: close\r\n\r\n", noProbe: true},
 		{raw: "GET /x HTTP/1.1\r\nHost: e\r\nConnection: close\r\n\r\n", noProbe: true},
 	}},
+	{name: "monitor-uri and monitor fail", cfg: `frontend f
+ bind %BIND
+ option httplog
+ monitor-uri /mon
+ monitor fail if { req.hdr(x-fail) -m found }
+ http-request deny if { path /mon }
+ default_backend b
+frontend f2
+ bind %BIND2
+ option httplog
+ monitor-uri /health
+ monitor fail unless { req.hdr(x-ok) -m found }
+ errorfile 200 %FILES/errors/200.http
+ default_backend b
+backend b
+ server s1 %SRV
+`, conns: []l7Case{
+		{raw: "GET /mon HTTP/1.1\r\nHost: e\r\n\r\nGET /mon HTTP/1.1\r\nHost: e\r\nX-Fail: 1\r\n\r\nGET /x HTTP/1.1\r\nHost: e\r\n\r\n", reqs: 3},
+		{raw: "GET /mon?x=1 HTTP/1.1\r\nHost: e\r\n\r\n"},
+		{raw: "GET /MON HTTP/1.1\r\nHost: e\r\n\r\n"},
+		{raw: "GET http://e/mon HTTP/1.1\r\nHost: e\r\n\r\n"},
+		{raw: "HEAD /mon HTTP/1.0\r\n\r\n", head: true},
+		{raw: "GET /mon HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"},
+		{raw: "POST /mon HTTP/1.1\r\nHost: e\r\ncontent-length: 3\r\n\r\nabcGET /y HTTP/1.1\r\nHost: e\r\n\r\n", reqs: 2},
+		{raw: "POST /mon HTTP/1.1\r\nHost: e\r\ntransfer-encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"},
+		{raw: "GET /health HTTP/1.1\r\nHost: e\r\n\r\n", to: "2"},
+		{raw: "GET /health HTTP/1.1\r\nHost: e\r\nX-OK: 1\r\n\r\n", to: "2"},
+	}, mask: httplogMask},
 }
 
 // httplogMask hides what varies between two runs of option httplog: the
@@ -227,7 +256,7 @@ func runFeatCase(t *testing.T, bin string, fc featCase) ([]l7Result, []string) {
 	bind2 := freeAddr(t)
 	cfg := "global\n log " + rx.pc.LocalAddr().String() + " local0 info\n" +
 		"defaults\n mode http\n log global\n option dontlognull\n timeout connect 1s\n timeout client 2s\n timeout server 1s\n timeout http-request 1s\n http-reuse never\n" +
-		strings.NewReplacer("%BIND2", bind2, "%BIND", bind, "%SRV", be.ln.Addr().String()).Replace(fc.cfg)
+		strings.NewReplacer("%BIND2", bind2, "%BIND", bind, "%SRV", be.ln.Addr().String(), "%FILES", filesDir(t)).Replace(fc.cfg)
 	path := filepath.Join(t.TempDir(), "feat.cfg")
 	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
@@ -260,6 +289,15 @@ func runFeatCase(t *testing.T, bin string, fc featCase) ([]l7Result, []string) {
 		logs = append(logs, settleLogs(rx, 250*time.Millisecond)...)
 	}
 	return res, append(logs, settleLogs(rx, 700*time.Millisecond)...)
+}
+
+// filesDir is the absolute path of the corpus's fixture files.
+func filesDir(t *testing.T) string {
+	d, err := filepath.Abs(filepath.Join(testdataDir, "files"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
 }
 
 func dialTCP(addr string) (net.Conn, error) { return net.DialTimeout("tcp", addr, time.Second) }

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"sluice/internal/acl"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -244,8 +245,11 @@ type frontend struct {
 	// carries it to servers.
 	uid       *valueFmt
 	uidHeader []byte
-	rules     ruleSet
-	switching []switchRule
+	// monitorURI is monitor-uri (nil: none); monitorFail its conditions.
+	monitorURI  []byte
+	monitorFail []*acl.Cond
+	rules       ruleSet
+	switching   []switchRule
 	// defaultBE is the static default_backend, or a listen section's own
 	// servers; nil: connections no rule switches are closed.
 	defaultBE *backend
@@ -268,6 +272,16 @@ func newFrontend(p *config.Proxy, id int, backends map[string]*backend) (*fronte
 		fe.reqCaps, fe.resCaps = captureSlots(p.ReqCaptures), captureSlots(p.ResCaptures)
 		if p.UniqueIDHeader != "" {
 			fe.uidHeader = []byte(p.UniqueIDHeader)
+		}
+		if p.MonitorURI != "" {
+			fe.monitorURI = []byte(p.MonitorURI)
+			for _, c := range p.MonitorFail {
+				ac, err := cc.compile(c)
+				if err != nil {
+					return nil, fmt.Errorf("%s '%s': monitor fail: %w", p.Kind, p.Name, err)
+				}
+				fe.monitorFail = append(fe.monitorFail, ac)
+			}
 		}
 	}
 	if p.UniqueIDFormat != "" {

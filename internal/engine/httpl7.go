@@ -12,7 +12,9 @@ type l7txn struct {
 // its own, so the transaction's variables and captures start empty and no
 // backend is known yet. The first request shares its stream with the
 // tcp-request content rules that ran before it, and keeps what they set.
-func (s *stream) beginRequest(t *httpTxn) {
+//
+// A request for the monitor-uri is answered there (done set).
+func (s *stream) beginRequest(cli *hconn, t *httpTxn) (out outcome, done bool) {
 	if !s.smp.FirstRequest {
 		s.smp.ResetTxnVars()
 	}
@@ -24,6 +26,7 @@ func (s *stream) beginRequest(t *httpTxn) {
 		s.smp.UniqueIDFormat = s.fe.uid
 	}
 	s.captureRequest(t)
+	return s.monitor(cli, t)
 }
 
 // requestDone runs once the request rules are over and the request is

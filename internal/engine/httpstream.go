@@ -221,7 +221,9 @@ func (s *stream) httpTxn(cli *hconn, t *httpTxn, first bool) outcome {
 		t.reqLine = requestLine(cli.pending()[:t.reqLen])
 	}
 	s.be = nil
-	s.beginRequest(t)
+	if out, done := s.beginRequest(cli, t); done {
+		return out
+	}
 	if v, r := s.runHTTPRules(s.fe.httpReq, t, &t.req); v == vReply {
 		return s.answer(cli, t, r, false)
 	}

@@ -169,3 +169,26 @@ backend be
 		t.Errorf("log %q, want %q", got, want)
 	}
 }
+
+// monitor-uri is answered before any rule, kept alive and not logged.
+func TestMonitorURI(t *testing.T) {
+	addr, rx := startL7(t, `frontend fe
+ bind %[bind]
+ log-format "%ST %HU"
+ monitor-uri /mon
+ monitor fail if { req.hdr(x-fail) -m found }
+ http-request deny if { path /mon }
+ default_backend be
+backend be
+ server s %[echo]
+`)
+	resp := rawHTTP(t, addr, "GET /mon HTTP/1.1\r\nHost: h\r\n\r\nGET /mon HTTP/1.1\r\nHost: h\r\nX-Fail: y\r\n\r\nGET /next HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n")
+	want := "HTTP/1.1 200 OK\r\ncontent-length: 58\r\ncache-control: no-cache\r\ncontent-type: text/html\r\n\r\n<html><body><h1>200 OK</h1>\nService ready.\n</body></html>\n" +
+		"HTTP/1.1 503 Service Unavailable\r\ncontent-length: 107\r\ncache-control: no-cache\r\ncontent-type: text/html\r\n\r\n<html><body><h1>503 Service Unavailable</h1>\nNo server is available to handle this request.\n</body></html>\n"
+	if !strings.HasPrefix(resp, want) || !strings.Contains(resp, "GET /next") {
+		t.Fatalf("responses:\n%q", resp)
+	}
+	if got := logMsg(rx.next(t)); got != "200 /next" {
+		t.Errorf("only the forwarded request is logged; got %q", got)
+	}
+}
