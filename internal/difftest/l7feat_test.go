@@ -185,6 +185,32 @@ backend b
 		{raw: "GET /health HTTP/1.1\r\nHost: e\r\n\r\n", to: "2"},
 		{raw: "GET /health HTTP/1.1\r\nHost: e\r\nX-OK: 1\r\n\r\n", to: "2"},
 	}, mask: httplogMask},
+	{name: "dontlog-normal and log-separate-errors", cfg: `frontend f
+ bind %BIND
+ log-format "%ST %ts %s %rc"
+ option dontlog-normal
+ http-request deny if { path /deny }
+ http-request return status 200 if { path /ret }
+ http-request return status 503 if { path /ret503 }
+ http-request redirect location /x if { path /redir }
+ default_backend b
+frontend f2
+ bind %BIND2
+ log-format "%ST %ts %s %rc"
+ option log-separate-errors
+ http-request deny if { path /deny }
+ default_backend b
+backend b
+ server s1 %SRV
+`, conns: []l7Case{
+		{raw: "GET /ok HTTP/1.1\r\nHost: e\r\n\r\nGET /deny HTTP/1.1\r\nHost: e\r\n\r\n", reqs: 2},
+		{raw: "GET /s/503 HTTP/1.1\r\nHost: e\r\n\r\n"},
+		{raw: "GET /s/404 HTTP/1.1\r\nHost: e\r\n\r\n"},
+		{raw: "GET /ret HTTP/1.1\r\nHost: e\r\n\r\nGET /ret503 HTTP/1.1\r\nHost: e\r\n\r\nGET /redir HTTP/1.1\r\nHost: e\r\n\r\n", reqs: 3},
+		{raw: "GET /s/hang HTTP/1.1\r\nHost: e\r\n\r\n"},
+		{raw: "GET /ok HTTP/1.1\r\nHost: e\r\n\r\nGET /deny HTTP/1.1\r\nHost: e\r\n\r\n", reqs: 2, to: "2"},
+		{raw: "GET /s/503 HTTP/1.1\r\nHost: e\r\n\r\n", to: "2"},
+	}},
 }
 
 // httplogMask hides what varies between two runs of option httplog: the
@@ -192,7 +218,7 @@ backend b
 // the response as its internal HTX message, not as sent) and the
 // connection counts.
 var httplogMask = []string{
-	`^\S+:\d+ \[[^\]]+\] `, `CLIENT [DATE] `,
+	`^(<\d+>) \S+:\d+ \[[^\]]+\] `, `$1 CLIENT [DATE] `,
 	` -?\d+/-?\d+/-?\d+/-?\d+/\+?-?\d+ (\d+) \+?\d+ `, ` T $1 B `,
 	` \d+/\d+/\d+/\d+/(\+?\d+) `, ` CONNS/$1 `,
 }
@@ -256,7 +282,8 @@ func runFeatCase(t *testing.T, bin string, fc featCase) ([]l7Result, []string) {
 	bind2 := freeAddr(t)
 	cfg := "global\n log " + rx.pc.LocalAddr().String() + " local0 info\n" +
 		"defaults\n mode http\n log global\n option dontlognull\n timeout connect 1s\n timeout client 2s\n timeout server 1s\n timeout http-request 1s\n http-reuse never\n" +
-		strings.NewReplacer("%BIND2", bind2, "%BIND", bind, "%SRV", be.ln.Addr().String(), "%FILES", filesDir(t)).Replace(fc.cfg)
+		strings.NewReplacer("%BIND2", bind2, "%BIND", bind, "%SRV", be.ln.Addr().String(), "%FILES", filesDir(t),
+			"%DEAD", freeAddr(t)).Replace(fc.cfg)
 	path := filepath.Join(t.TempDir(), "feat.cfg")
 	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
@@ -321,8 +348,11 @@ func settleLogs(rx *syslogUDP, quiet time.Duration) []string {
 	for {
 		select {
 		case l := <-rx.lines:
+			// Keep the priority (facility and level), drop the date,
+			// host and tag.
+			pri, _, _ := strings.Cut(l, ">")
 			if _, msg, ok := strings.Cut(l, "]: "); ok {
-				l = msg
+				l = pri + "> " + msg
 			}
 			out = append(out, strings.TrimRight(l, "\n"))
 		case <-time.After(quiet):

@@ -1,5 +1,7 @@
 package engine
 
+import "net/netip"
+
 // l7txn is what the Layer 7 features keep about one HTTP transaction.
 type l7txn struct {
 	// captured: the request was parsed and its captures taken; the log
@@ -19,6 +21,10 @@ func (s *stream) beginRequest(cli *hconn, t *httpTxn) (out outcome, done bool) {
 		s.smp.ResetTxnVars()
 	}
 	s.smp.BackendName, s.smp.BackendID = "", 0
+	// Nor a server: a request answered before reaching one logs none,
+	// and no retry of an earlier request.
+	s.srv, s.saddr = nil, netip.AddrPort{}
+	s.retries, s.redispatched, s.srvQueue, s.bkQueue = 0, false, 0, 0
 	s.smp.StreamID = s.e.streams.Add(1) - 1
 	s.smp.ResetUniqueID()
 	s.smp.UniqueIDFormat = nil

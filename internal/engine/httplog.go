@@ -5,7 +5,6 @@ import (
 	"unsafe"
 
 	"sluice/internal/logfmt"
-	"sluice/internal/logsink"
 )
 
 // logHTTP writes a transaction's line (option httplog, clf or a
@@ -13,7 +12,11 @@ import (
 func (s *stream) logHTTP(t *httpTxn) {
 	fe := s.fe
 	l := fe.log
-	if l == nil || l.format == nil || (l.dontNull && t.bytesIn == 0) || !l.sink.Enabled(logsink.LevelInfo) {
+	if l == nil || l.format == nil || (l.dontNull && t.bytesIn == 0) {
+		return
+	}
+	level, ok := l.streamLevel(true, t.cause, t.status, s.retries, s.redispatched)
+	if !ok || !l.sink.Enabled(level) {
 		return
 	}
 	hs := time.Duration(0)
@@ -103,7 +106,7 @@ func (s *stream) logHTTP(t *httpTxn) {
 	}
 	bp := lineBufs.Get().(*[]byte)
 	*bp = l.format.Append((*bp)[:0], &f)
-	l.sink.Log(logsink.LevelInfo, *bp)
+	l.sink.Log(level, *bp)
 	lineBufs.Put(bp)
 	s.smp.ResetTxnVars() // the transaction is over
 }

@@ -155,6 +155,10 @@ func (s *stream) redirectResponse(t *httpTxn, r *httpRule, keep bool) []byte {
 	b = append(b, "content-length: 0\r\nlocation: "...)
 	b = append(b, loc...)
 	b = append(b, "\r\n"...)
+	if r.status == 302 || r.status == 303 || r.status == 307 {
+		// A temporary redirect must not be cached (HAProxy adds this).
+		b = append(b, "cache-control: no-cache\r\n"...)
+	}
 	b = appendConnHeader(b, t, keep)
 	return append(b, "\r\n"...)
 }

@@ -5,6 +5,7 @@ import (
 	"net"
 	"strings"
 	"testing"
+	"time"
 )
 
 // startL7 starts an http engine logging to a syslog receiver: cfg holds
@@ -191,4 +192,39 @@ backend be
 	if got := logMsg(rx.next(t)); got != "200 /next" {
 		t.Errorf("only the forwarded request is logged; got %q", got)
 	}
+}
+
+// option dontlog-normal keeps only streams with an error, a retry or a
+// 5xx; option log-separate-errors logs those at level err.
+func TestLogNormalAndErrors(t *testing.T) {
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	dead := ln.Addr().String()
+	ln.Close()
+	addr, rx := startL7(t, `frontend fe
+ bind %[bind]
+ log-format "%ST %ts %s %rc"
+ option log-separate-errors
+ option dontlog-normal
+ http-request deny if { path /deny }
+ http-request return status 503 if { path /ret503 }
+ use_backend dead if { path /dead }
+ default_backend be
+backend be
+ server s %[echo]
+backend dead
+ retries 1
+ server d `+dead+`
+`)
+	rawHTTP(t, addr, "GET /ok HTTP/1.1\r\nHost: h\r\n\r\nGET /deny HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n")
+	rawHTTP(t, addr, "GET /ret503 HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n")
+	rawHTTP(t, addr, "GET /dead HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n")
+	// local0 is facility 16: info is <134>, err <131>.
+	for _, want := range []string{"<131>", "<131>", "<131>"} { // a local 503 is an error too
+		line := rx.next(t)
+		if !strings.HasPrefix(line, want) {
+			t.Errorf("line %q, want priority %s", line, want)
+		}
+		t.Log(logMsg(line))
+	}
+	rx.none(t, 200*time.Millisecond)
 }

@@ -22,7 +22,10 @@ type feLog struct {
 	format   *logfmt.Format
 	exprs    []*sample.Expr // the format's %[...] expressions, by index
 	dontNull bool           // option dontlognull: skip streams the client sent nothing on
-	pid      int
+	// dontNormal is option dontlog-normal, separateErrors option
+	// log-separate-errors (loglevel.go).
+	dontNormal, separateErrors bool
+	pid                        int
 }
 
 // proxySink is where a proxy's `log` lines send: the process sink when
@@ -64,7 +67,8 @@ func (e *Engine) newFELog(cfg *config.Config, p *config.Proxy) (*feLog, error) {
 	if p.NoLog || len(p.Logs) == 0 {
 		return nil, nil
 	}
-	l := &feLog{dontNull: p.Opt("dontlognull"), pid: os.Getpid()}
+	l := &feLog{dontNull: p.Opt("dontlognull"), pid: os.Getpid(),
+		dontNormal: p.Opt("dontlog-normal"), separateErrors: p.Opt("log-separate-errors")}
 	sink, err := e.proxySink(cfg, p)
 	if sink == nil || err != nil {
 		return nil, err
@@ -131,7 +135,11 @@ func (fe *frontend) logStream(s *stream) {
 	// Every stream has its number, logged or not.
 	s.smp.StreamID = s.e.streams.Add(1) - 1
 	l := fe.log
-	if l == nil || l.format == nil || (l.dontNull && s.bytesIn == 0) || !l.sink.Enabled(logsink.LevelInfo) {
+	if l == nil || l.format == nil || (l.dontNull && s.bytesIn == 0) {
+		return
+	}
+	level, ok := l.streamLevel(false, s.cause, 0, s.retries, s.redispatched)
+	if !ok || !l.sink.Enabled(level) {
 		return
 	}
 	f := logfmt.Fields{
@@ -181,7 +189,7 @@ func (fe *frontend) logStream(s *stream) {
 	}
 	bp := lineBufs.Get().(*[]byte)
 	*bp = l.format.Append((*bp)[:0], &f)
-	l.sink.Log(logsink.LevelInfo, *bp)
+	l.sink.Log(level, *bp)
 	lineBufs.Put(bp)
 }
 
