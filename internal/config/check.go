@@ -37,6 +37,7 @@ func (l *loader) postParse() {
 		l.checkCaptureIDs(p)
 		l.checkVarRules(p)
 		l.checkHTTPOptions(p, optSeen)
+		l.checkReplySections(p)
 		l.checkServerChecks(p)
 		l.checkTimeouts(p)
 		l.checkLogs(p)

@@ -2,7 +2,6 @@ package config
 
 import (
 	"fmt"
-	"os"
 	"strconv"
 	"strings"
 
@@ -27,30 +26,10 @@ func (c *ctx) validateHTTPRule(r *Rule) {
 		c.validateRedirect(a, fail)
 	case "capture":
 		c.validateCaptureRule(r, fail)
-	case "deny", "return":
-		for i := 0; i < len(a); i++ {
-			switch a[i] {
-			case "status", "deny_status", "content-type", "string", "errorfiles", "lf-string":
-				i++
-			case "file", "errorfile", "lf-file":
-				if i+1 < len(a) {
-					if _, err := os.Stat(a[i+1]); err != nil {
-						fail("error opening file '%s'.", a[i+1])
-						return
-					}
-				}
-				i++
-			case "hdr":
-				if i+2 < len(a) {
-					c.validateValue(a[i+2], fail)
-				}
-				i += 2
-			case "default-errorfiles":
-			default:
-				c.tightAlertf("'%s %s' expects either 'if' or 'unless' followed by a condition but found '%s'.", r.Family, r.Action, a[i])
-				return
-			}
-		}
+	case "set-timeout":
+		c.validateSetTimeout(r, fail)
+	case "deny", "return", "tarpit":
+		c.validateReply(r, fail)
 	case "set-header", "add-header":
 		c.validateValue(a[1], fail)
 	case "replace-header", "replace-value":

@@ -379,6 +379,10 @@ type Rule struct {
 	// variable and conditions.
 	Var     sample.VarName
 	VarCond sample.VarCond
+	// Reply is a return, deny or tarpit rule's parsed reply.
+	Reply *httperr.ReplySpec
+	// Timeout is a set-timeout rule's constant, -1 for an expression.
+	Timeout time.Duration
 }
 
 // Directive is a keyword line kept as parsed words: Sluice validated it but

@@ -174,6 +174,11 @@ func parseTimeout(c *ctx) {
 			what = "backend"
 		}
 		c.warnf("'timeout %s' will be ignored because %s '%s' has no %s capability", name, c.proxy.Kind, c.proxy.Name, what)
+		if name == "connect" {
+			// HAProxy keeps it all the same: a frontend's tarpit
+			// lasts its timeout connect when timeout tarpit is unset.
+			*dst.d = v
+		}
 		return
 	}
 	*dst.d = v

@@ -211,6 +211,69 @@ backend b
 		{raw: "GET /ok HTTP/1.1\r\nHost: e\r\n\r\nGET /deny HTTP/1.1\r\nHost: e\r\n\r\n", reqs: 2, to: "2"},
 		{raw: "GET /s/503 HTTP/1.1\r\nHost: e\r\n\r\n", to: "2"},
 	}},
+	{name: "tarpit", cfg: `frontend f
+ bind %BIND
+ log-format "%ST %ts %TR %Tq %Tc %Tr %Tw %Ta %s"
+ timeout tarpit 300ms
+ http-request tarpit if { path /t }
+ http-request tarpit deny_status 429 if { path /t429 }
+ http-request tarpit status 404 content-type text/plain string "slow\n" hdr X-T yes if { path /tstr }
+ default_backend b
+frontend f2
+ bind %BIND2
+ log-format "%ST %ts %Tw %s"
+ timeout connect 300ms
+ http-request tarpit
+ default_backend b
+backend b
+ server s1 %SRV
+`, conns: []l7Case{
+		{raw: "GET /t HTTP/1.1\r\nHost: h\r\n\r\nGET /x HTTP/1.1\r\nHost: h\r\n\r\n", reqs: 2},
+		{raw: "GET /t429 HTTP/1.1\r\nHost: h\r\n\r\n"},
+		{raw: "GET /tstr HTTP/1.1\r\nHost: h\r\n\r\n"},
+		{raw: "HEAD /t HTTP/1.0\r\n\r\n", head: true},
+		{raw: "GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n", to: "2"},
+	}, mask: []string{`-- [\d ]+ s1$`, `-- TIMERS s1`, ` (29\d|3[0-4]\d) `, ` ~300 `, ` (29\d|3[0-4]\d) `, ` ~300 `, ` (29\d|3[0-4]\d)$`, ` ~300`}},
+	{name: "return and deny payloads", cfg: `frontend f
+ bind %BIND
+ log-format "%ST %ts"
+ http-request deny hdr X y if { path /d1 }
+ http-request deny status 404 if { path /d2 }
+ http-request deny deny_status 404 if { path /d3 }
+ http-request return status 200 hdr X %[req.hdr(nope)] hdr Y "a b" if { path /r1 }
+ http-request return status 200 content-type text/plain lf-string "[%[req.hdr(nope)]|%[req.hdr(x-in)]|%ci]" if { path /r2 }
+ http-request return status 201 content-type text/plain lf-file %FILES/reply-lf.txt hdr X-U %[req.hdr(x-in)] if { path /r3 }
+ http-request return status 503 errorfile %FILES/errors/503.http if { path /r4 }
+ http-request return status 200 errorfiles myerrs if { path /r5 }
+ http-request return status 403 errorfiles myerrs if { path /r6 }
+ http-request return status 429 default-errorfiles if { path /r7 }
+ http-request return content-type text/plain file %FILES/reply-lf.txt if { path /r8 }
+ default_backend b
+backend b
+ server s1 %SRV
+http-errors myerrs
+ errorfile 200 %FILES/errors/200.http
+`, conns: []l7Case{
+		{raw: "GET /d1 HTTP/1.1\r\nHost: h\r\n\r\nGET /d2 HTTP/1.1\r\nHost: h\r\n\r\nGET /d3 HTTP/1.1\r\nHost: h\r\n\r\n", reqs: 3},
+		{raw: "GET /r1 HTTP/1.1\r\nHost: h\r\nX-In: a\x7fb\r\n\r\nGET /r2 HTTP/1.1\r\nHost: h\r\nX-In: a\x7fb\r\n\r\n", reqs: 2},
+		{raw: "GET /r3 HTTP/1.1\r\nHost: h\r\nX-In: v\r\n\r\n"},
+		{raw: "HEAD /r3 HTTP/1.1\r\nHost: h\r\n\r\n", head: true},
+		{raw: "GET /r4 HTTP/1.1\r\nHost: h\r\n\r\nGET /r5 HTTP/1.1\r\nHost: h\r\n\r\n", reqs: 2},
+		{raw: "GET /r6 HTTP/1.1\r\nHost: h\r\n\r\nGET /r7 HTTP/1.1\r\nHost: h\r\n\r\nGET /r8 HTTP/1.1\r\nHost: h\r\n\r\n", reqs: 3},
+	}},
+	{name: "set-timeout server", cfg: `frontend f
+ bind %BIND
+ log-format "%ST %ts %Ta"
+ default_backend b
+backend b
+ http-request set-timeout server 300ms if { req.hdr(x-t) -m found } !{ req.hdr(x-t) -m int gt 0 }
+ http-request set-timeout server req.hdr(x-t) if { req.hdr(x-t) -m int gt 0 }
+ server s1 %SRV
+`, conns: []l7Case{
+		{raw: "GET /s/hang HTTP/1.1\r\nHost: h\r\nX-T: yes\r\n\r\n"},
+		{raw: "GET /s/hang HTTP/1.1\r\nHost: h\r\nX-T: 500\r\n\r\n"},
+		{raw: "GET /s/hang HTTP/1.1\r\nHost: h\r\n\r\n"},
+	}, mask: []string{`-- \d+$`, `-- T`, ` (29\d|3[0-4]\d)$`, ` ~300`, ` (49\d|5[0-4]\d)$`, ` ~500`, ` (99\d|10[0-4]\d)$`, ` ~1000`}},
 }
 
 // httplogMask hides what varies between two runs of option httplog: the

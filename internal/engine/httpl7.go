@@ -1,12 +1,53 @@
 package engine
 
-import "net/netip"
+import (
+	"net/netip"
+	"time"
+
+	"sluice/internal/config"
+)
 
 // l7txn is what the Layer 7 features keep about one HTTP transaction.
 type l7txn struct {
 	// captured: the request was parsed and its captures taken; the log
 	// line shows the capture slots only then.
 	captured bool
+	// server and tunnel are http-request set-timeout's overrides of the
+	// backend's timeouts for this transaction (0: none).
+	server, tunnel time.Duration
+}
+
+// beTimeouts are the backend's timeouts as this transaction uses them.
+func (s *stream) beTimeouts(t *httpTxn) config.Timeouts {
+	bt := s.be.cfg.Timeouts
+	if t.l7.server > 0 {
+		bt.Server = t.l7.server
+	}
+	if t.l7.tunnel > 0 {
+		bt.Tunnel = t.l7.tunnel
+	}
+	return bt
+}
+
+// setTimeout runs http-request set-timeout: a constant, or an expression
+// read as milliseconds (a sample that is missing or not positive changes
+// nothing).
+func (s *stream) setTimeout(t *httpTxn, r *httpRule) {
+	d := r.timeout
+	if r.expr != nil {
+		v := s.smp.Value()
+		found, _ := r.expr.Eval(&s.smp, v)
+		n, ok := v.AsInt()
+		if !found || !ok || n <= 0 {
+			return
+		}
+		d = time.Duration(n) * time.Millisecond
+	}
+	if r.tunnelTO {
+		t.l7.tunnel = d
+	} else {
+		t.l7.server = d
+	}
 }
 
 // beginRequest starts a transaction once its request head is parsed,

@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
 	"sluice/internal/acl"
 	"sluice/internal/config"
@@ -38,6 +39,8 @@ const (
 	haSetStatus
 	haCapture
 	haVar // set-var, set-var-fmt, unset-var
+	haTarpit
+	haSetTimeout
 )
 
 var httpActs = map[string]httpAct{
@@ -49,6 +52,7 @@ var httpActs = map[string]httpAct{
 	"replace-uri": haReplaceURI, "set-status": haSetStatus,
 	"capture": haCapture,
 	"set-var": haVar, "set-var-fmt": haVar, "unset-var": haVar,
+	"tarpit": haTarpit, "set-timeout": haSetTimeout,
 }
 
 // httpRule is a compiled HTTP rule.
@@ -75,27 +79,18 @@ type httpRule struct {
 	capByID         bool
 	// v is a variable action.
 	v *varAction
+	// tarpit is how long a tarpit rule holds the request: its proxy's
+	// timeout tarpit, else timeout connect.
+	tarpit time.Duration
+	// set-timeout: the constant (or expr), and which timeout.
+	timeout  time.Duration
+	tunnelTO bool
 }
 
 type redirect struct {
 	kind        string // location, prefix, scheme
 	dropQuery   bool
 	appendSlash bool
-}
-
-// reply is a response Sluice builds itself (return, deny with a body).
-type reply struct {
-	ctype string
-	body  []byte
-	hdrs  []replyHdr
-	// errorPage: no payload given: the status's error page (deny) or an
-	// empty body (return).
-	errorPage bool
-}
-
-type replyHdr struct {
-	name []byte
-	val  *valueFmt
 }
 
 // valueFmt is a log-format string evaluated per request.
@@ -176,6 +171,10 @@ func compileHTTPRules(p *config.Proxy, cc *condCompiler, family string) ([]httpR
 	var out []httpRule
 	for _, r := range p.Rules[family] {
 		hr, err := compileHTTPRule(r)
+		hr.tarpit = p.Timeouts.Tarpit
+		if hr.tarpit == 0 {
+			hr.tarpit = p.Timeouts.Connect
+		}
 		if err == nil {
 			hr.cond, err = cc.compile(r.Cond)
 		}
@@ -228,8 +227,8 @@ func compileHTTPRule(r *config.Rule) (httpRule, error) {
 		if len(a) == 3 && a[1] == "reason" {
 			hr.reason = []byte(a[2])
 		}
-	case haDeny, haReturn:
-		err = hr.compileReply(a)
+	case haDeny, haReturn, haTarpit:
+		err = hr.compileReply(r)
 	case haRedirect:
 		err = hr.compileRedirect(a)
 	case haCapture:
@@ -237,65 +236,15 @@ func compileHTTPRule(r *config.Rule) (httpRule, error) {
 		hr.expr, err = sample.CompileExpr(a[0])
 	case haVar:
 		hr.v, err = compileVarAction(r, false)
+	case haSetTimeout:
+		hr.tunnelTO = a[0] == "tunnel"
+		if r.Timeout > 0 {
+			hr.timeout = r.Timeout
+		} else {
+			hr.expr, err = sample.CompileExpr(a[1])
+		}
 	}
 	return hr, err
-}
-
-func (hr *httpRule) compileReply(a []string) error {
-	hr.status = 200
-	if hr.act == haDeny {
-		hr.status = 403
-	}
-	rp := &reply{errorPage: true}
-	for i := 0; i < len(a); i++ {
-		need := func() (string, error) {
-			if i+1 >= len(a) {
-				return "", fmt.Errorf("'%s' expects an argument", a[i])
-			}
-			i++
-			return a[i], nil
-		}
-		switch a[i] {
-		case "status", "deny_status":
-			v, err := need()
-			if err != nil {
-				return err
-			}
-			if hr.status, err = strconv.Atoi(v); err != nil || hr.status < 200 || hr.status > 599 {
-				return fmt.Errorf("status code must be between 200 and 599 (got '%s')", v)
-			}
-		case "content-type":
-			v, err := need()
-			if err != nil {
-				return err
-			}
-			rp.ctype = v
-		case "string":
-			v, err := need()
-			if err != nil {
-				return err
-			}
-			rp.body, rp.errorPage = []byte(v), false
-		case "default-errorfiles":
-		case "hdr":
-			if i+2 >= len(a) {
-				return fmt.Errorf("'hdr' expects <name> and <value>")
-			}
-			val, err := compileValue(a[i+2])
-			if err != nil {
-				return err
-			}
-			rp.hdrs = append(rp.hdrs, replyHdr{[]byte(a[i+1]), val})
-			i += 2
-		default:
-			return fmt.Errorf("'%s' is not supported yet by Sluice", a[i])
-		}
-	}
-	if rp.errorPage && hr.act == haReturn {
-		rp.errorPage = false // no payload: an empty body
-	}
-	hr.reply = rp
-	return nil
 }
 
 func (hr *httpRule) compileRedirect(a []string) error {
@@ -356,12 +305,14 @@ func (s *stream) runHTTPRules(rules []httpRule, t *httpTxn, h *h1.Head) (httpVer
 		switch r.act {
 		case haAllow:
 			return vContinue, nil
-		case haDeny, haReturn, haRedirect:
+		case haDeny, haReturn, haRedirect, haTarpit:
 			return vReply, r
 		case haCapture:
 			s.runCapture(r)
 		case haVar:
 			r.v.run(&s.smp)
+		case haSetTimeout:
+			s.setTimeout(t, r)
 		default:
 			s.applyEdit(r, t, h)
 		}

@@ -368,7 +368,7 @@ func (s *stream) forwardTxn(cli *hconn, t *httpTxn, sc *srvConn) (out outcome, r
 	if t.tConnect == 0 || t.reusedConn {
 		t.tConnect = time.Since(t.start)
 	}
-	beT, feT := s.be.cfg.Timeouts, s.fe.cfg.Timeouts
+	beT, feT := s.beTimeouts(t), s.fe.cfg.Timeouts
 	mode := s.connMode()
 	serverClose := mode != modeKeepAlive || serverMustClose(&t.req)
 	wb := bufPool.Get().(*[]byte)
@@ -421,7 +421,7 @@ func clientCause(err error) logfmt.Cause {
 // relayResponse reads the server's response head (forwarding interim 1xx
 // responses), then the response to the client.
 func (s *stream) relayResponse(cli *hconn, t *httpTxn, sc *srvConn, serverClose bool) (outcome, bool) {
-	beT, feT := s.be.cfg.Timeouts, s.fe.cfg.Timeouts
+	beT, feT := s.beTimeouts(t), s.fe.cfg.Timeouts
 	headReq := string(t.req.Method()) == "HEAD"
 	got := false
 	for {
@@ -480,7 +480,7 @@ func (s *stream) relayResponse(cli *hconn, t *httpTxn, sc *srvConn, serverClose 
 // sendResponse writes the response head (n bytes in sc's buffer) and body
 // to the client, then decides what becomes of both connections.
 func (s *stream) sendResponse(cli *hconn, t *httpTxn, sc *srvConn, n int, serverClose bool) outcome {
-	feT, beT := s.fe.cfg.Timeouts, s.be.cfg.Timeouts
+	feT, beT := s.fe.cfg.Timeouts, s.beTimeouts(t)
 	res := &sc.head
 	s.smp.Res = res
 	upgrade := res.Status() == 101
@@ -566,7 +566,7 @@ func (s *stream) responseRules(t *httpTxn, res *h1.Head) *httpRule {
 // tunnelUpgrade hands both connections to a byte relay after a 101
 // (WebSocket), with `timeout tunnel`; the relay ends the stream.
 func (s *stream) tunnelUpgrade(cli *hconn, t *httpTxn, sc *srvConn) outcome {
-	feT, beT := s.fe.cfg.Timeouts, s.be.cfg.Timeouts
+	feT, beT := s.fe.cfg.Timeouts, s.beTimeouts(t)
 	cli.consume(t.reqLen)
 	t.reqLen = 0
 	if p := cli.pending(); len(p) > 0 {

@@ -228,3 +228,103 @@ backend dead
 	}
 	rx.none(t, 200*time.Millisecond)
 }
+
+// A tarpit holds the request for timeout tarpit, then answers with the
+// rule's reply (500 by default) and logs PT, the time held as %Tw.
+func TestTarpit(t *testing.T) {
+	addr, rx := startL7(t, `frontend fe
+ bind %[bind]
+ log-format "%ST %ts %TR %Tw"
+ timeout tarpit 200ms
+ http-request tarpit if { path /t }
+ http-request tarpit deny_status 429 if { path /t429 }
+ default_backend be
+backend be
+ server s %[echo]
+`)
+	start := time.Now()
+	resp := rawHTTP(t, addr, "GET /t HTTP/1.1\r\nHost: h\r\n\r\nGET /t429 HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n")
+	if el := time.Since(start); el < 400*time.Millisecond {
+		t.Errorf("two tarpits took %v", el)
+	}
+	if !strings.HasPrefix(resp, "HTTP/1.1 500 Internal Server Error\r\n") || !strings.Contains(resp, "HTTP/1.1 429 Too Many Requests\r\n") {
+		t.Errorf("responses: %q", resp)
+	}
+	for i := 0; i < 2; i++ {
+		var st, tw int
+		var ts string
+		if _, err := fmt.Sscanf(logMsg(rx.next(t)), "%d %s -1 %d", &st, &ts, &tw); err != nil || ts != "PT" || tw < 200 || tw > 400 {
+			t.Errorf("log: %d %s %d %v", st, ts, tw, err)
+		}
+	}
+}
+
+// set-timeout server shortens (or lengthens) the server timeout of one
+// request; an expression gives milliseconds.
+func TestSetTimeoutServer(t *testing.T) {
+	slow := httptestSlow(t, 600*time.Millisecond)
+	addr, rx := startL7(t, `frontend fe
+ bind %[bind]
+ log-format "%ST %ts"
+ default_backend be
+backend be
+ timeout server 2s
+ http-request set-timeout server 100ms if { path /short }
+ http-request set-timeout server req.hdr(x-t) if { req.hdr(x-t) -m found }
+ server s `+slow+`
+`)
+	for _, tc := range []struct{ req, want string }{
+		{"GET /short HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n", "504 sH"},
+		{"GET /x HTTP/1.1\r\nHost: h\r\nX-T: 100\r\nConnection: close\r\n\r\n", "504 sH"},
+		{"GET /x HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n", "200 --"},
+	} {
+		rawHTTP(t, addr, tc.req)
+		if got := logMsg(rx.next(t)); got != tc.want {
+			t.Errorf("%q: log %q, want %q", tc.req, got, tc.want)
+		}
+	}
+}
+
+// httptestSlow is a server that answers after a delay.
+func httptestSlow(t *testing.T, d time.Duration) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				b := make([]byte, 4096)
+				c.Read(b)
+				time.Sleep(d)
+				c.Write([]byte("HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n"))
+			}()
+		}
+	}()
+	return ln.Addr().String()
+}
+
+// Replies: hdr values and lf-string payloads are log-format strings,
+// rendered per request; headers that render empty are left out.
+func TestReplyPayloads(t *testing.T) {
+	addr, _ := startL7(t, `frontend fe
+ bind %[bind]
+ http-request return status 201 content-type text/plain lf-string "[%[req.hdr(x-in)]|%[req.hdr(nope)]]" hdr X-A %[req.hdr(x-in)] hdr X-B %[req.hdr(nope)] if { path /lf }
+ http-request deny status 404 if { path /d }
+ default_backend be
+backend be
+ server s %[echo]
+`)
+	resp := rawHTTP(t, addr, "GET /lf HTTP/1.1\r\nHost: h\r\nX-In: v\r\n\r\nGET /d HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n")
+	want := "HTTP/1.1 201 Created\r\nx-a: v\r\ncontent-length: 4\r\ncontent-type: text/plain\r\n\r\n[v|]" +
+		"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+	if resp != want {
+		t.Errorf("got %q\nwant %q", resp, want)
+	}
+}
