@@ -124,6 +124,11 @@ func TestL7FeatureDiagnostics(t *testing.T) {
 		{"B: http-request set-timeout server 0", "null value is not valid for a 'set-timeout server' rule."},
 		{"B: http-request set-timeout server req.hdr(x-t)", ""},
 		{"B: http-request set-timeout tunnel 1h", ""},
+		{" option originalto except foo", "'option originalto except' expects <address>[/mask] as argument."},
+		{" option originalto if-none", "'option originalto' only supports optional values: 'except' and 'header'."},
+		{" option originalto header", "'option originalto header' expects <header_name> as argument."},
+		{" option originalto except 10.0.0.1/255.0.0.0 header X-Dst", ""},
+		{" option forwardfor bogus", "'option forwardfor' only supports optional values: 'except', 'header' and 'if-none'."},
 		{"B: http-request set-timeout server 5s 6s", "'http-request set-timeout' expects either 'if' or 'unless' followed by a condition but found '6s'."},
 	} {
 		ds := l7Line(t, tc.line)
@@ -167,5 +172,21 @@ func TestCaptureSlotsInOrder(t *testing.T) {
 	r := fe.Rules["http-request"][0]
 	if r.Slot != 1 || r.SlotLen != 7 || r.SlotByID {
 		t.Errorf("capture rule: slot %d len %d byID %v", r.Slot, r.SlotLen, r.SlotByID)
+	}
+}
+
+func TestParseNet(t *testing.T) {
+	for in, want := range map[string]string{
+		"127.0.0.1": "127.0.0.1/32", "10.1.2.3/8": "10.0.0.0/8", "10.0.0.1/255.255.0.0": "10.0.0.0/16",
+		"::1": "::1/128", "2001:db8::/32": "2001:db8::/32", "10.0.0.0/33": "", "10.0.0.1/255.0.255.0": "", "foo": "",
+	} {
+		p, ok := ParseNet(in)
+		got := ""
+		if ok {
+			got = p.String()
+		}
+		if got != want {
+			t.Errorf("ParseNet(%q) = %q, want %q", in, got, want)
+		}
 	}
 }

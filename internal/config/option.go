@@ -1,6 +1,8 @@
 package config
 
 import (
+	"net/netip"
+	"strconv"
 	"strings"
 
 	"sluice/internal/logsink"
@@ -39,7 +41,7 @@ var optionTable = map[string]optionDef{
 	"log-separate-errors":          {Supported, dFL, false, 0, "log streams with an error, a retry or a 5xx at level err"},
 	"logasap":                      {Pending, dFL, false, 0, "log at connection start"},
 	"forwardfor":                   {Supported, dFBL, true, 5, "X-Forwarded-For with the client's address"},
-	"originalto":                   {Pending, dFBL, true, 5, "X-Original-To"},
+	"originalto":                   {Supported, dFBL, true, 5, "X-Original-To with the address the client connected to"},
 	"http-keep-alive":              {Supported, dFBL, true, 0, "HTTP keep-alive"},
 	"http-server-close":            {Supported, dFBL, true, 0, "close server side after each response"},
 	"httpclose":                    {Supported, dFBL, true, 0, "close both sides after each response"},
@@ -182,15 +184,33 @@ func optionArgsOK(c *ctx, name string, args []string) bool {
 	case "forwardfor", "originalto":
 		for i := 0; i < len(args); i++ {
 			switch args[i] {
-			case "except", "header":
-				if i+1 >= len(args) {
-					c.alertf("'option %s' : '%s' expects an argument.", name, args[i])
+			case "except":
+				if i+1 >= len(args) || args[i+1] == "" {
+					c.alertf("'option %s except' expects <address>[/mask] as argument.", name)
+					return false
+				}
+				if _, ok := ParseNet(args[i+1]); !ok {
+					c.alertf("'option %s except' expects <address>[/mask] as argument.", name)
+					return false
+				}
+				i++
+			case "header":
+				if i+1 >= len(args) || args[i+1] == "" {
+					c.alertf("'option %s header' expects <header_name> as argument.", name)
 					return false
 				}
 				i++
 			case "if-none":
+				if name == "forwardfor" {
+					break
+				}
+				fallthrough
 			default:
-				c.alertf("'option %s' : unknown argument '%s'.", name, args[i])
+				if name == "forwardfor" {
+					c.alertf("'option %s' only supports optional values: 'except', 'header' and 'if-none'.", name)
+				} else {
+					c.alertf("'option %s' only supports optional values: 'except' and 'header'.", name)
+				}
 				return false
 			}
 		}
@@ -228,4 +248,37 @@ func parseLogTarget(c *ctx, dst *[]LogTarget) {
 		return
 	}
 	*dst = append(*dst, LogTarget{Pos: c.pos, Target: t})
+}
+
+// ParseNet reads an `except` network as HAProxy's str2net and str62net do:
+// an address, address/length, or an IPv4 address with a dotted mask
+// (contiguous: Sluice refuses the others).
+func ParseNet(s string) (netip.Prefix, bool) {
+	addr, mask, hasMask := strings.Cut(s, "/")
+	a, err := netip.ParseAddr(addr)
+	if err != nil || a.Zone() != "" {
+		return netip.Prefix{}, false
+	}
+	if !hasMask {
+		return netip.PrefixFrom(a, a.BitLen()), true
+	}
+	if n, err := strconv.Atoi(mask); err == nil {
+		p, err := a.Prefix(n)
+		return p, err == nil && n >= 0 && n <= a.BitLen()
+	}
+	m, err := netip.ParseAddr(mask)
+	if err != nil || !a.Is4() || !m.Is4() {
+		return netip.Prefix{}, false
+	}
+	b := m.As4()
+	u := uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
+	bits := 0
+	for bits < 32 && u&(1<<(31-bits)) != 0 {
+		bits++
+	}
+	if bits < 32 && u<<bits != 0 {
+		return netip.Prefix{}, false
+	}
+	p, err := a.Prefix(bits)
+	return p, err == nil
 }

@@ -274,6 +274,28 @@ backend b
 		{raw: "GET /s/hang HTTP/1.1\r\nHost: h\r\nX-T: 500\r\n\r\n"},
 		{raw: "GET /s/hang HTTP/1.1\r\nHost: h\r\n\r\n"},
 	}, mask: []string{`-- \d+$`, `-- T`, ` (29\d|3[0-4]\d)$`, ` ~300`, ` (49\d|5[0-4]\d)$`, ` ~500`, ` (99\d|10[0-4]\d)$`, ` ~1000`}},
+	{name: "option originalto", cfg: `frontend f
+ bind %BIND
+ log-format "%ST %b"
+ option originalto
+ option forwardfor
+ use_backend b2 if { path /b2 }
+ default_backend b
+frontend f2
+ bind %BIND2
+ log-format "%ST %b"
+ option originalto except 127.0.0.1/255.0.0.0 header X-Dst
+ default_backend b
+backend b
+ server s1 %SRV
+backend b2
+ option originalto header X-Be-Dst
+ server s1 %SRV
+`, conns: []l7Case{
+		{raw: "GET / HTTP/1.1\r\nHost: h\r\nX-Original-To: 1.2.3.4\r\n\r\n"},
+		{raw: "GET /b2 HTTP/1.1\r\nHost: h\r\n\r\n"},
+		{raw: "GET / HTTP/1.1\r\nHost: h\r\n\r\n", to: "2"},
+	}},
 }
 
 // httplogMask hides what varies between two runs of option httplog: the

@@ -239,6 +239,7 @@ type frontend struct {
 	// HTTP rules and option forwardfor.
 	httpReq, httpRes, httpAfter []httpRule
 	forwardFor                  *forwardFor
+	originalTo                  *originalTo
 	// reqCaps and resCaps are the capture slots (%hr, %hs).
 	reqCaps, resCaps []capSlot
 	// uid is the unique-id-format (nil: none), uidHeader the header that
@@ -269,6 +270,7 @@ func newFrontend(p *config.Proxy, id int, backends map[string]*backend) (*fronte
 			return nil, fmt.Errorf("%s '%s': %w", p.Kind, p.Name, err)
 		}
 		fe.forwardFor = newForwardFor(p)
+		fe.originalTo = newOriginalTo(p)
 		fe.reqCaps, fe.resCaps = captureSlots(p.ReqCaptures), captureSlots(p.ResCaptures)
 		if p.UniqueIDHeader != "" {
 			fe.uidHeader = []byte(p.UniqueIDHeader)

@@ -88,5 +88,6 @@ func (s *stream) requestDone(t *httpTxn) {
 		t.req.Add(s.fe.uidHeader, t.arenaFrom(start))
 	}
 	s.addForwardFor(t)
+	s.addOriginalTo(t)
 	s.smp.ResponseVars()
 }

@@ -153,11 +153,7 @@ func newForwardFor(p *config.Proxy) *forwardFor {
 			ff.header = []byte(o.Args[i])
 		case "except":
 			i++
-			if pf, err := netip.ParsePrefix(o.Args[i]); err == nil {
-				ff.except = pf
-			} else if a, err := netip.ParseAddr(o.Args[i]); err == nil {
-				ff.except = netip.PrefixFrom(a, a.BitLen())
-			}
+			ff.except, _ = config.ParseNet(o.Args[i])
 		case "if-none":
 			ff.ifNone = true
 		}

@@ -328,3 +328,30 @@ backend be
 		t.Errorf("got %q\nwant %q", resp, want)
 	}
 }
+
+func TestOriginalTo(t *testing.T) {
+	addr, _ := startL7(t, `frontend fe
+ bind %[bind]
+ option originalto
+ option forwardfor
+ use_backend be2 if { path /be2 }
+ use_backend be3 if { path /be3 }
+ default_backend be
+backend be
+ server s %[echo]
+backend be2
+ option originalto header X-Dst
+ server s %[echo]
+backend be3
+ option originalto except 127.0.0.0/255.0.0.0
+ server s %[echo]
+`)
+	for path, want := range map[string]string{"/": "x-original-to: 127.0.0.1", "/be2": "x-dst: 127.0.0.1"} {
+		if resp := rawHTTP(t, addr, "GET "+path+" HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n"); !strings.Contains(resp, want) {
+			t.Errorf("%s: no %q in\n%s", path, want, resp)
+		}
+	}
+	if resp := rawHTTP(t, addr, "GET /be3 HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n"); strings.Contains(resp, "x-original-to") {
+		t.Errorf("except: header added\n%s", resp)
+	}
+}
