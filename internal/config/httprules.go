@@ -23,7 +23,7 @@ func (c *ctx) validateHTTPRule(r *Rule) {
 	}
 	switch r.Action {
 	case "redirect":
-		c.validateRedirect(a, fail)
+		c.validateRedirect(a, fail, false)
 	case "capture":
 		c.validateCaptureRule(r, fail)
 	case "set-timeout":
@@ -45,32 +45,33 @@ func (c *ctx) validateHTTPRule(r *Rule) {
 	}
 }
 
-func (c *ctx) validateRedirect(a []string, fail func(string, ...any)) {
+// validateRedirect checks a redirect's arguments as HAProxy's
+// http_parse_redirect_rule does. literal is set for the legacy `redirect`
+// keyword, whose value is text, not a log-format.
+func (c *ctx) validateRedirect(a []string, fail func(string, ...any), literal bool) {
 	const expects = "expects 'code', 'prefix', 'location', 'scheme', 'set-cookie', 'clear-cookie', 'drop-query', 'ignore-empty' or 'append-slash' (was '%s')."
 	typed := false
 	for i := 0; i < len(a); i++ {
 		switch a[i] {
-		case "location", "prefix", "scheme":
+		case "location", "prefix", "scheme", "code", "set-cookie", "clear-cookie":
 			if i+1 >= len(a) {
-				fail("'%s' expects an argument.", a[i])
+				fail("missing argument for '%s'.", a[i])
 				return
 			}
-			typed = true
-			c.validateValue(a[i+1], fail)
-			i++
-		case "code":
-			if i+1 >= len(a) {
-				fail("'code' expects an argument.")
-				return
-			}
-			i++
 			switch a[i] {
-			case "301", "302", "303", "307", "308":
-			default:
-				fail("'code': unsupported HTTP code '%s' (must be one of 301, 302, 303, 307 or 308).", a[i])
-				return
+			case "location", "prefix", "scheme":
+				typed = true
+				if !literal {
+					c.validateValue(a[i+1], fail)
+				}
+			case "code":
+				switch a[i+1] {
+				case "301", "302", "303", "307", "308":
+				default:
+					fail("'code': unsupported HTTP code '%s' (must be one of 301, 302, 303, 307 or 308).", a[i+1])
+					return
+				}
 			}
-		case "set-cookie", "clear-cookie":
 			i++
 		case "drop-query", "append-slash", "ignore-empty":
 		default:
@@ -79,7 +80,7 @@ func (c *ctx) validateRedirect(a []string, fail func(string, ...any)) {
 		}
 	}
 	if !typed {
-		fail("redirect type must be either 'prefix', 'location', or 'scheme'.")
+		fail("redirection type expected ('prefix', 'location', or 'scheme').")
 	}
 }
 

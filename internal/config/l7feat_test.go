@@ -129,6 +129,17 @@ func TestL7FeatureDiagnostics(t *testing.T) {
 		{" option originalto header", "'option originalto header' expects <header_name> as argument."},
 		{" option originalto except 10.0.0.1/255.0.0.0 header X-Dst", ""},
 		{" option forwardfor bogus", "'option forwardfor' only supports optional values: 'except', 'header' and 'if-none'."},
+		{" redirect", "while parsing redirect rule : redirection type expected ('prefix', 'location', or 'scheme')."},
+		{" redirect prefix", "while parsing redirect rule : missing argument for 'prefix'."},
+		{" redirect prefix /x code 400", "'code': unsupported HTTP code '400' (must be one of 301, 302, 303, 307 or 308)."},
+		{" redirect prefix /x bogus", "expects 'code', 'prefix', 'location', 'scheme', 'set-cookie', 'clear-cookie', 'drop-query', 'ignore-empty' or 'append-slash' (was 'bogus')."},
+		{" redirect location %[nosuch]", ""},
+		{" redirect prefix /x if", ""},
+		{" redirect code 301 prefix /x drop-query append-slash set-cookie A=b clear-cookie C ignore-empty if TRUE", ""},
+		{" http-request redirect prefix /x set-cookie", "while parsing 'http-request redirect' rule : missing argument for 'set-cookie'."},
+		{" http-request redirect", "while parsing 'http-request redirect' rule : redirection type expected ('prefix', 'location', or 'scheme')."},
+		{" redirect prefix /x\n http-request deny", "a 'http-request' rule placed after a 'redirect' rule will still be processed before."},
+		{" use_backend be if TRUE\n redirect prefix /x", "a 'redirect' rule placed after a 'use_backend' rule will still be processed before."},
 		{"B: http-request set-timeout server 5s 6s", "'http-request set-timeout' expects either 'if' or 'unless' followed by a condition but found '6s'."},
 	} {
 		ds := l7Line(t, tc.line)

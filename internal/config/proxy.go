@@ -67,7 +67,7 @@ func init() {
 		pk("http-request", dFBL, Supported, parseHTTPRule, "Layer 7 request rules"),
 		pk("http-response", dFBL, Supported, parseHTTPRule, "Layer 7 response rules"),
 		pk("http-after-response", dFBL, Supported, parseHTTPRule, "rules on every response, generated ones included"),
-		pk("redirect", fBL, Pending, generic(2), "legacy redirect rule"),
+		pk("redirect", fBL, Supported, parseRedirect, "legacy redirect rule, run after the http-request rules"),
 		pk("http-check", dBL, Supported, parseHTTPCheck, "HTTP health-check script"),
 		pk("tcp-check", dBL, Supported, parseTCPCheck, "TCP health-check script"),
 		pk("external-check", dBL, Unsupported, generic(0), "external check programs"),

@@ -66,7 +66,7 @@ var ruleActions = map[string]map[string]actionSpec{
 		actions(Pending, 1, 1, "set-log-level set-nice set-mark set-tos early-hint set-src set-src-port set-dst set-dst-port"),
 		actions(Supported, 2, 2, "replace-path replace-pathq replace-uri"),
 		actions(Supported, 0, -1, "set-timeout"),
-		actions(Supported, 1, -1, "redirect"),
+		actions(Supported, 0, -1, "redirect"),
 		actions(Supported, 0, -1, "capture set-var set-var-fmt unset-var"),
 		actions(Pending, 1, -1, "normalize-uri track-sc0 track-sc1 track-sc2 track-sc add-acl del-acl set-map del-map cache-use use-service sc-inc-gpc sc-inc-gpc0 sc-inc-gpc1 sc-set-gpt sc-set-gpt0 do-resolve set-priority-class set-priority-offset wait-for-body strict-mode send-spoe-group"),
 		actions(Supported, 0, -1, "deny return"),
@@ -139,6 +139,7 @@ func (c *ctx) parseRuleLine(family string, i int) {
 		return
 	}
 	r := &Rule{Pos: c.pos, Family: family, Action: action, Args: c.args(i + 1)[:n]}
+	c.warnHTTPRuleAfterRedirect(family)
 	if j < len(c.words) {
 		cond, ok := c.parseCond(j, "'"+family+" "+action+"' rule")
 		if !ok {

@@ -296,6 +296,36 @@ backend b2
 		{raw: "GET /b2 HTTP/1.1\r\nHost: h\r\n\r\n"},
 		{raw: "GET / HTTP/1.1\r\nHost: h\r\n\r\n", to: "2"},
 	}},
+	{name: "redirects, legacy and http-request", cfg: `frontend f
+ bind %BIND
+ log-format "%ST %ts %b"
+ redirect prefix /legacy code 301 if { path_beg /a }
+ http-request allow if { path_beg /allow }
+ http-request set-header X-Seen yes
+ http-request redirect location %[req.hdr(x-loc)] if { path /empty }
+ http-request redirect location %[req.hdr(x-loc)] ignore-empty if { path /ie }
+ http-request redirect scheme https if { path /noh }
+ http-request redirect prefix / append-slash if { path_beg /as }
+ http-request redirect prefix /p drop-query append-slash if { path_beg /dq }
+ http-request redirect scheme https append-slash if { path_beg /sc }
+ http-request redirect location /loc?a=b append-slash drop-query if { path_beg /lo }
+ http-request redirect prefix /p clear-cookie A= set-cookie B if { path_beg /ck }
+ http-request redirect prefix /p clear-cookie C if { path_beg /cc }
+ redirect location /l/%[req.hdr(host)] set-cookie S=1 if { path /lit }
+ redirect prefix /allowed if { path_beg /allow }
+ redirect prefix /x if
+ default_backend b
+backend b
+ redirect scheme https code 308 if { path /be }
+ redirect code 303 prefix / drop-query if { path /be303 }
+ server s1 %SRV
+`, conns: []l7Case{
+		{raw: get("/a/b?x=1") + get("/empty") + get("/ie") + get("/as?x=1") + get("/as/") + get("/dq?z=1"), reqs: 6},
+		{raw: get("/sc?q") + get("/lo?z") + get("/ck") + get("/cc") + get("/lit") + get("/allow/me") + get("/be") + get("/be303?q=1") + get("/y"), reqs: 9},
+		{raw: "GET /noh HTTP/1.0\r\n\r\n"},
+		{raw: "GET /as HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"},
+		{raw: "GET http://h:8080/sc?q HTTP/1.1\r\nHost: h:8080\r\n\r\n"},
+	}},
 }
 
 // httplogMask hides what varies between two runs of option httplog: the

@@ -78,58 +78,15 @@ func appendStatusLine(dst []byte, code int) []byte {
 }
 
 func appendConnHeader(dst []byte, t *httpTxn, keep bool) []byte {
-	switch {
-	case !keep && t.req.Is11():
-		dst = append(dst, "connection: close\r\n"...)
-	case keep && !t.req.Is11():
-		dst = append(dst, "connection: keep-alive\r\n"...)
+	// Sluice's own answers are HTTP/1.1: "close" when the connection
+	// ends after them, "keep-alive" when it stays open for an HTTP/1.0
+	// client (HAProxy's h1_update_res_conn_value).
+	if v := resConnValue(keep, true, t.req.Is11()); v != nil {
+		dst = append(dst, "connection: "...)
+		dst = append(dst, v...)
+		dst = append(dst, "\r\n"...)
 	}
 	return dst
-}
-
-// redirectResponse builds a redirect's response (content-length 0 and
-// the Location header).
-func (s *stream) redirectResponse(t *httpTxn, r *httpRule, keep bool) []byte {
-	_, path, query, hasQ := splitURI(t.req.URI())
-	v := r.val.render(nil, s)
-	var loc []byte
-	switch r.redir.kind {
-	case "location":
-		loc = v
-	case "prefix":
-		if string(v) != "/" {
-			loc = append(loc, v...)
-		}
-		loc = append(loc, path...)
-		if r.redir.appendSlash && (len(path) == 0 || path[len(path)-1] != '/') {
-			loc = append(loc, '/')
-		}
-		if hasQ && !r.redir.dropQuery {
-			loc = append(append(loc, '?'), query...)
-		}
-	case "scheme":
-		loc = append(loc, v...)
-		loc = append(loc, "://"...)
-		loc = append(loc, t.req.Get("host")...)
-		loc = append(loc, path...)
-		if r.redir.appendSlash && (len(path) == 0 || path[len(path)-1] != '/') {
-			loc = append(loc, '/')
-		}
-		if hasQ && !r.redir.dropQuery {
-			loc = append(append(loc, '?'), query...)
-		}
-	}
-	t.status = r.status
-	b := appendStatusLine(nil, r.status)
-	b = append(b, "content-length: 0\r\nlocation: "...)
-	b = append(b, loc...)
-	b = append(b, "\r\n"...)
-	if r.status == 302 || r.status == 303 || r.status == 307 {
-		// A temporary redirect must not be cached (HAProxy adds this).
-		b = append(b, "cache-control: no-cache\r\n"...)
-	}
-	b = appendConnHeader(b, t, keep)
-	return append(b, "\r\n"...)
 }
 
 // forwardFor is option forwardfor: the header to add with the client's

@@ -79,18 +79,15 @@ type httpRule struct {
 	capByID         bool
 	// v is a variable action.
 	v *varAction
+	// legacy: a `redirect` keyword rule, run after the http-request
+	// rules (an allow does not skip it).
+	legacy bool
 	// tarpit is how long a tarpit rule holds the request: its proxy's
 	// timeout tarpit, else timeout connect.
 	tarpit time.Duration
 	// set-timeout: the constant (or expr), and which timeout.
 	timeout  time.Duration
 	tunnelTO bool
-}
-
-type redirect struct {
-	kind        string // location, prefix, scheme
-	dropQuery   bool
-	appendSlash bool
 }
 
 // valueFmt is a log-format string evaluated per request.
@@ -159,6 +156,14 @@ func compileHTTPRuleSets(p *config.Proxy, cc *condCompiler, req, res, after *[]h
 	if *req, err = compileHTTPRules(p, cc, "http-request"); err != nil {
 		return err
 	}
+	legacy, err := compileHTTPRules(p, cc, "redirect")
+	if err != nil {
+		return err
+	}
+	for i := range legacy {
+		legacy[i].legacy = true
+	}
+	*req = append(*req, legacy...)
 	if *res, err = compileHTTPRules(p, cc, "http-response"); err != nil {
 		return err
 	}
@@ -230,7 +235,7 @@ func compileHTTPRule(r *config.Rule) (httpRule, error) {
 	case haDeny, haReturn, haTarpit:
 		err = hr.compileReply(r)
 	case haRedirect:
-		err = hr.compileRedirect(a)
+		err = hr.compileRedirect(a, r.Family == "redirect")
 	case haCapture:
 		hr.capSlot, hr.capLen, hr.capByID = r.Slot, r.SlotLen, r.SlotByID
 		hr.expr, err = sample.CompileExpr(a[0])
@@ -247,43 +252,6 @@ func compileHTTPRule(r *config.Rule) (httpRule, error) {
 	return hr, err
 }
 
-func (hr *httpRule) compileRedirect(a []string) error {
-	if len(a) < 2 {
-		return fmt.Errorf("expects 'location', 'prefix' or 'scheme' and a value")
-	}
-	switch a[0] {
-	case "location", "prefix", "scheme":
-	default:
-		return fmt.Errorf("expects 'location', 'prefix' or 'scheme' (got '%s')", a[0])
-	}
-	hr.redir.kind = a[0]
-	var err error
-	if hr.val, err = compileValue(a[1]); err != nil {
-		return err
-	}
-	hr.status = 302
-	for i := 2; i < len(a); i++ {
-		switch a[i] {
-		case "code":
-			if i+1 >= len(a) {
-				return fmt.Errorf("'code' expects a status")
-			}
-			i++
-			hr.status, err = strconv.Atoi(a[i])
-			if err != nil || (hr.status != 301 && hr.status != 302 && hr.status != 303 && hr.status != 307 && hr.status != 308) {
-				return fmt.Errorf("'code' expects 301, 302, 303, 307 or 308 (got '%s')", a[i])
-			}
-		case "drop-query":
-			hr.redir.dropQuery = true
-		case "append-slash":
-			hr.redir.appendSlash = true
-		default:
-			return fmt.Errorf("'%s' is not supported yet by Sluice", a[i])
-		}
-	}
-	return nil
-}
-
 // verdict is how a rule list ended.
 type httpVerdict int
 
@@ -295,7 +263,7 @@ const (
 // runReqRules runs http-request rules on t.req. It returns vReply with
 // the rule that answered.
 func (s *stream) runHTTPRules(rules []httpRule, t *httpTxn, h *h1.Head) (httpVerdict, *httpRule) {
-	for i := range rules {
+	for i := 0; i < len(rules); i++ {
 		r := &rules[i]
 		if r.cond != nil {
 			if m, _ := r.cond.Match(&s.smp); !m {
@@ -304,8 +272,18 @@ func (s *stream) runHTTPRules(rules []httpRule, t *httpTxn, h *h1.Head) (httpVer
 		}
 		switch r.act {
 		case haAllow:
-			return vContinue, nil
-		case haDeny, haReturn, haRedirect, haTarpit:
+			// allow ends the http-request rules, not the legacy
+			// redirects that follow them.
+			for i+1 < len(rules) && !rules[i+1].legacy {
+				i++
+			}
+			continue
+		case haRedirect:
+			if r.redir.ignoreEmpty && len(s.redirectLocation(t, r)) == 0 {
+				continue
+			}
+			return vReply, r
+		case haDeny, haReturn, haTarpit:
 			return vReply, r
 		case haCapture:
 			s.runCapture(r)

@@ -355,3 +355,32 @@ backend be3
 		t.Errorf("except: header added\n%s", resp)
 	}
 }
+
+// The legacy redirect keyword runs after the http-request rules (allow
+// included) with its value as text; http-request redirect takes a
+// log-format, and both take their options in any order.
+func TestRedirects(t *testing.T) {
+	addr, _ := startL7(t, `frontend fe
+ bind %[bind]
+ redirect location /l/%[req.hdr(host)] code 301 set-cookie S=1 if { path /lit }
+ http-request allow if { path /lit }
+ http-request redirect code 307 location /f/%[req.hdr(host)] clear-cookie T if { path /fmt }
+ http-request redirect prefix / append-slash if { path_beg /as }
+ http-request redirect location %[req.hdr(x-none)] ignore-empty if { path /ie }
+ default_backend be
+backend be
+ server s %[echo]
+`)
+	for _, tc := range []struct{ req, want string }{
+		{"GET /lit HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n", "HTTP/1.1 301 Moved Permanently\r\ncontent-length: 0\r\nlocation: /l/%[req.hdr(host)]\r\nset-cookie: S=1; path=/;\r\nconnection: close\r\n\r\n"},
+		{"GET /fmt HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n", "HTTP/1.1 307 Temporary Redirect\r\ncontent-length: 0\r\nlocation: /f/h\r\ncache-control: no-cache\r\nset-cookie: T; path=/; Max-Age=0;\r\nconnection: close\r\n\r\n"},
+		{"GET /as?x=1 HTTP/1.0\r\n\r\n", "HTTP/1.1 302 Found\r\ncontent-length: 0\r\nlocation: /as?x=1/\r\ncache-control: no-cache\r\nconnection: close\r\n\r\n"},
+	} {
+		if got := rawHTTP(t, addr, tc.req); got != tc.want {
+			t.Errorf("%q:\n got %q\nwant %q", tc.req, got, tc.want)
+		}
+	}
+	if got := rawHTTP(t, addr, "GET /ie HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n"); !strings.Contains(got, "GET /ie") {
+		t.Errorf("ignore-empty with an empty location forwards the request: %q", got)
+	}
+}
