@@ -241,8 +241,15 @@ func setVar(l *varList, name string, v *Value, cond VarCond) bool {
 			return false
 		}
 		// The variable is created before the other conditions are
-		// looked at: one they refuse still exists, unset.
-		*l = append(*l, variable{name: name})
+		// looked at: one they refuse still exists, unset. A slot an
+		// earlier transaction used keeps its buffer.
+		if len(*l) < cap(*l) {
+			*l = (*l)[:len(*l)+1]
+			x := &(*l)[len(*l)-1]
+			x.name, x.set, x.val = name, false, Value{}
+		} else {
+			*l = append(*l, variable{name: name})
+		}
 		i = len(*l) - 1
 	}
 	x := &(*l)[i]

@@ -139,3 +139,23 @@ func TestVarTypesAndFetch(t *testing.T) {
 		t.Error("proc variables are created when their name is parsed")
 	}
 }
+
+// A transaction that sets and reads the same variables as the previous
+// one allocates nothing.
+func TestVarsNoAllocInSteadyState(t *testing.T) {
+	var c Ctx
+	x, y := mustVar(t, "txn.x"), mustVar(t, "req.y")
+	v := str("some value")
+	var out Value
+	run := func() {
+		c.ResetTxnVars()
+		c.SetVar(x, v, 0)
+		c.SetVar(y, num(3), 0)
+		c.GetVar(x, &out)
+		c.ResponseVars()
+	}
+	run()
+	if a := testing.AllocsPerRun(100, run); a != 0 {
+		t.Errorf("%v allocations per transaction", a)
+	}
+}
