@@ -16,6 +16,7 @@ import (
 // proxy's mode or capabilities.
 func (l *loader) postParse() {
 	l.buildErrorPages()
+	optSeen := map[Pos]bool{}
 	for _, p := range l.cfg.Proxies {
 		if p.Maxconn == 0 && p.Cap&CapFE != 0 {
 			p.Maxconn = l.opt.DefaultMaxconn // -N; 0 still means the global value
@@ -33,6 +34,10 @@ func (l *loader) postParse() {
 			l.checkLogFormat(p)
 		}
 		l.checkUserlistRefs(p)
+		l.checkCaptureIDs(p)
+		l.checkVarRules(p)
+		l.checkHTTPOptions(p, optSeen)
+		l.checkReplySections(p)
 		l.checkServerChecks(p)
 		l.checkTimeouts(p)
 		l.checkLogs(p)

@@ -2,7 +2,6 @@ package config
 
 import (
 	"fmt"
-	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -17,33 +16,21 @@ func (c *ctx) validateHTTPRule(r *Rule) {
 	where := fmt.Sprintf("error detected in %s '%s' while parsing '%s %s' rule", c.proxy.Kind, c.proxy.Name, r.Family, r.Action)
 	fail := func(format string, a ...any) { c.alertf("%s : %s", where, fmt.Sprintf(format, a...)) }
 	a := r.Args
+	c.valueResponse = r.Family != "http-request"
+	defer func() { c.valueResponse = false }()
+	if isVarAction(actionStem(r.Action)) {
+		c.validateVarRule(r, fail)
+		return
+	}
 	switch r.Action {
 	case "redirect":
-		c.validateRedirect(a, fail)
-	case "deny", "return":
-		for i := 0; i < len(a); i++ {
-			switch a[i] {
-			case "status", "deny_status", "content-type", "string", "errorfiles", "lf-string":
-				i++
-			case "file", "errorfile", "lf-file":
-				if i+1 < len(a) {
-					if _, err := os.Stat(a[i+1]); err != nil {
-						fail("error opening file '%s'.", a[i+1])
-						return
-					}
-				}
-				i++
-			case "hdr":
-				if i+2 < len(a) {
-					c.validateValue(a[i+2], fail)
-				}
-				i += 2
-			case "default-errorfiles":
-			default:
-				c.alertf("'%s %s' expects either 'if' or 'unless' followed by a condition but found '%s'.", r.Family, r.Action, a[i])
-				return
-			}
-		}
+		c.validateRedirect(a, fail, false)
+	case "capture":
+		c.validateCaptureRule(r, fail)
+	case "set-timeout":
+		c.validateSetTimeout(r, fail)
+	case "deny", "return", "tarpit":
+		c.validateReply(r, fail)
 	case "set-header", "add-header":
 		c.validateValue(a[1], fail)
 	case "replace-header", "replace-value":
@@ -59,32 +46,33 @@ func (c *ctx) validateHTTPRule(r *Rule) {
 	}
 }
 
-func (c *ctx) validateRedirect(a []string, fail func(string, ...any)) {
+// validateRedirect checks a redirect's arguments as HAProxy's
+// http_parse_redirect_rule does. literal is set for the legacy `redirect`
+// keyword, whose value is text, not a log-format.
+func (c *ctx) validateRedirect(a []string, fail func(string, ...any), literal bool) {
 	const expects = "expects 'code', 'prefix', 'location', 'scheme', 'set-cookie', 'clear-cookie', 'drop-query', 'ignore-empty' or 'append-slash' (was '%s')."
 	typed := false
 	for i := 0; i < len(a); i++ {
 		switch a[i] {
-		case "location", "prefix", "scheme":
+		case "location", "prefix", "scheme", "code", "set-cookie", "clear-cookie":
 			if i+1 >= len(a) {
-				fail("'%s' expects an argument.", a[i])
+				fail("missing argument for '%s'.", a[i])
 				return
 			}
-			typed = true
-			c.validateValue(a[i+1], fail)
-			i++
-		case "code":
-			if i+1 >= len(a) {
-				fail("'code' expects an argument.")
-				return
-			}
-			i++
 			switch a[i] {
-			case "301", "302", "303", "307", "308":
-			default:
-				fail("'code': unsupported HTTP code '%s' (must be one of 301, 302, 303, 307 or 308).", a[i])
-				return
+			case "location", "prefix", "scheme":
+				typed = true
+				if !literal {
+					c.validateValue(a[i+1], fail)
+				}
+			case "code":
+				switch a[i+1] {
+				case "301", "302", "303", "307", "308":
+				default:
+					fail("'code': unsupported HTTP code '%s' (must be one of 301, 302, 303, 307 or 308).", a[i+1])
+					return
+				}
 			}
-		case "set-cookie", "clear-cookie":
 			i++
 		case "drop-query", "append-slash", "ignore-empty":
 		default:
@@ -93,7 +81,7 @@ func (c *ctx) validateRedirect(a []string, fail func(string, ...any)) {
 		}
 	}
 	if !typed {
-		fail("redirect type must be either 'prefix', 'location', or 'scheme'.")
+		fail("redirection type expected ('prefix', 'location', or 'scheme').")
 	}
 }
 
@@ -102,9 +90,15 @@ func (c *ctx) validateValue(v string, fail func(string, ...any)) {
 	if !strings.Contains(v, "%") {
 		return
 	}
+	response := c.valueResponse
 	check := func(e *logfmt.Expr) error {
-		_, err := sample.Compile(e.Fetch.Name, e.Fetch.Args, e.ConverterChain())
-		return err
+		if _, err := sample.Compile(e.Fetch.Name, e.Fetch.Args, e.ConverterChain()); err != nil {
+			return err
+		}
+		if needs := sample.Unavailable(e.Fetch.Name, response); needs != "" {
+			return &logfmt.NotAvailableError{Needs: needs}
+		}
+		return nil
 	}
 	if _, _, err := logfmt.CompileWith(v, logfmt.Options{Mode: logfmt.HTTP, CheckSample: check}); err != nil {
 		fail("%v.", err)

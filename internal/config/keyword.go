@@ -1,6 +1,7 @@
 package config
 
 import (
+	"fmt"
 	"sort"
 	"strings"
 
@@ -79,6 +80,9 @@ type ctx struct {
 	// alerts counts alerts raised for this line, so dispatch knows whether
 	// the line itself was valid before judging its status.
 	alerts int
+	// valueResponse: the log-format values being checked belong to a
+	// response rule, which cannot read the request's headers.
+	valueResponse bool
 }
 
 // arg returns word i (0 is the keyword) or "".
@@ -123,6 +127,13 @@ func (c *ctx) nonFatalAlertf(format string, a ...any) {
 // refused marks the alert just raised as a refusal of a valid keyword.
 func (c *ctx) refused() {
 	c.l.diags[len(c.l.diags)-1].Refusal = true
+}
+
+// tightAlertf reports in HAProxy's "parsing [file:line]: ..." shape (no
+// space before the colon), which some of its rule parsers use.
+func (c *ctx) tightAlertf(format string, a ...any) {
+	c.alerts++
+	c.l.diags.global(SevAlert, c.pos, "parsing [%s:%d]: %s", c.pos.File, c.pos.Line, fmt.Sprintf(format, a...))
 }
 
 // placeAlertf reports in HAProxy's "[file:line] : ..." shape.

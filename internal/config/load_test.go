@@ -62,7 +62,7 @@ func TestLoadDiagnostics(t *testing.T) {
 		{"server in frontend is fatal", timeouts + "frontend f\n bind :1\n server s 127.0.0.1:1\n", SevAlert, 7, "'server' not allowed because frontend 'f' has no backend capability."},
 		{"missing timeouts", "frontend f\n bind :1\n", SevWarning, 1, "missing timeouts for frontend 'f'."},
 		{"no bind warning", timeouts + "frontend f\n", SevWarning, 5, "frontend 'f' has no 'bind' directive."},
-		{"pending keyword refused", timeouts + "listen l\n bind :1\n monitor-uri /m\n", SevAlert, 7, "'monitor-uri' is not supported yet by Sluice."},
+		{"pending keyword refused", timeouts + "listen l\n bind :1\n backlog 10\n", SevAlert, 7, "'backlog' is not supported yet by Sluice."},
 		{"unsupported keyword refused", "global\n lua-load /x.lua\n", SevAlert, 2, "'lua-load' is not supported by Sluice."},
 		{"no-effect keyword warns", "global\n tune.ssl.default-dh-param 2048\n", SevWarning, 2, "'tune.ssl.default-dh-param' has no effect in Sluice"},
 		{"invalid before pending", timeouts + "backend b\n server s1 127.0.0.1:80 weight 300\n", SevAlert, 6, "'server b/s1' : weight of server s1 is not within 0 and 256 (300).."},

@@ -9,6 +9,7 @@ import (
 	"sluice/internal/httperr"
 	"sluice/internal/logsink"
 	"sluice/internal/netaddr"
+	"sluice/internal/sample"
 	"sluice/internal/tlsterm"
 )
 
@@ -167,7 +168,18 @@ type Proxy struct {
 	LogFormat      string
 	LogFormatPos   Pos
 	Cookie         *Directive
-	Dispatch       *netaddr.ServerAddr
+	// ReqCaptures and ResCaptures are a frontend's capture slots in
+	// declaration order (capture ... header, declare capture, and
+	// http-request capture ... len).
+	ReqCaptures, ResCaptures []CaptureSlot
+	// UniqueIDFormat and UniqueIDHeader are a frontend's unique-id-format
+	// and unique-id-header ("" when unset).
+	UniqueIDFormat, UniqueIDHeader string
+	// MonitorURI is monitor-uri ("" when unset); MonitorFail holds the
+	// monitor fail conditions, any of which turns its answer into a 503.
+	MonitorURI  string
+	MonitorFail []*Cond
+	Dispatch    *netaddr.ServerAddr
 	// Directives holds keywords parsed and validated whose behaviour later
 	// parts of Sluice give; the engine refuses the ones it cannot honour.
 	Directives []*Directive
@@ -358,6 +370,19 @@ type Rule struct {
 	Action string
 	Args   []string
 	Cond   *Cond
+	// Slot is a capture rule's slot: the one its `len` declared (SlotLen
+	// long), or the `id` it names (SlotByID).
+	Slot     int
+	SlotLen  int
+	SlotByID bool
+	// Var and VarCond are a set-var, set-var-fmt or unset-var rule's
+	// variable and conditions.
+	Var     sample.VarName
+	VarCond sample.VarCond
+	// Reply is a return, deny or tarpit rule's parsed reply.
+	Reply *httperr.ReplySpec
+	// Timeout is a set-timeout rule's constant, -1 for an expression.
+	Timeout time.Duration
 }
 
 // Directive is a keyword line kept as parsed words: Sluice validated it but

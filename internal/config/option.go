@@ -1,6 +1,8 @@
 package config
 
 import (
+	"net/netip"
+	"strconv"
 	"strings"
 
 	"sluice/internal/logsink"
@@ -35,11 +37,11 @@ var optionTable = map[string]optionDef{
 	"log-health-checks":            {Supported, dBL, false, 0, "log every check result"},
 	"httplog":                      {Supported, dFL, false, 1, "HTTP log lines"},
 	"httpslog":                     {Pending, dFL, false, 0, "HTTPS log lines"},
-	"dontlog-normal":               {Pending, dFL, false, 0, "log only errors"},
-	"log-separate-errors":          {Pending, dFL, false, 0, "errors at a higher level"},
+	"dontlog-normal":               {Supported, dFL, false, 0, "log only streams with an error, a retry or a 5xx"},
+	"log-separate-errors":          {Supported, dFL, false, 0, "log streams with an error, a retry or a 5xx at level err"},
 	"logasap":                      {Pending, dFL, false, 0, "log at connection start"},
 	"forwardfor":                   {Supported, dFBL, true, 5, "X-Forwarded-For with the client's address"},
-	"originalto":                   {Pending, dFBL, true, 5, "X-Original-To"},
+	"originalto":                   {Supported, dFBL, true, 5, "X-Original-To with the address the client connected to"},
 	"http-keep-alive":              {Supported, dFBL, true, 0, "HTTP keep-alive"},
 	"http-server-close":            {Supported, dFBL, true, 0, "close server side after each response"},
 	"httpclose":                    {Supported, dFBL, true, 0, "close both sides after each response"},
@@ -76,6 +78,37 @@ var optionTable = map[string]optionDef{
 }
 
 func optionNames() []string { return sortedKeys(optionTable) }
+
+// checkHTTPOptions refuses the HTTP-only options Sluice does not run yet
+// in an http proxy, once its mode is final (a tcp proxy ignores them with
+// HAProxy's warning). An option a defaults section gives several proxies
+// is refused once, at its line.
+func (l *loader) checkHTTPOptions(p *Proxy, seen map[Pos]bool) {
+	if p.Mode != ModeHTTP {
+		return
+	}
+	for _, name := range sortedKeys(p.Options) {
+		o := p.Options[name]
+		def := optionTable[name]
+		if o.Disabled || !def.httpOnly || def.status == Supported || seen[o.Pos] {
+			continue
+		}
+		if p.Cap&def.caps&(CapFE|CapBE) == 0 {
+			continue // HAProxy ignores it on this side
+		}
+		seen[o.Pos] = true
+		word := "not supported yet"
+		if def.status == Unsupported {
+			word = "not supported"
+		}
+		if def.status == NoEffect {
+			l.diags.parsing(SevWarning, o.Pos, "'option %s' has no effect in Sluice; it is accepted and ignored.", name)
+			continue
+		}
+		l.diags.parsing(SevAlert, o.Pos, "'option %s' is %s by Sluice.", name, word)
+		l.diags[len(l.diags)-1].Refusal = true
+	}
+}
 
 func parseOption(c *ctx) {
 	name := c.arg(1)
@@ -151,15 +184,33 @@ func optionArgsOK(c *ctx, name string, args []string) bool {
 	case "forwardfor", "originalto":
 		for i := 0; i < len(args); i++ {
 			switch args[i] {
-			case "except", "header":
-				if i+1 >= len(args) {
-					c.alertf("'option %s' : '%s' expects an argument.", name, args[i])
+			case "except":
+				if i+1 >= len(args) || args[i+1] == "" {
+					c.alertf("'option %s except' expects <address>[/mask] as argument.", name)
+					return false
+				}
+				if _, ok := ParseNet(args[i+1]); !ok {
+					c.alertf("'option %s except' expects <address>[/mask] as argument.", name)
+					return false
+				}
+				i++
+			case "header":
+				if i+1 >= len(args) || args[i+1] == "" {
+					c.alertf("'option %s header' expects <header_name> as argument.", name)
 					return false
 				}
 				i++
 			case "if-none":
+				if name == "forwardfor" {
+					break
+				}
+				fallthrough
 			default:
-				c.alertf("'option %s' : unknown argument '%s'.", name, args[i])
+				if name == "forwardfor" {
+					c.alertf("'option %s' only supports optional values: 'except', 'header' and 'if-none'.", name)
+				} else {
+					c.alertf("'option %s' only supports optional values: 'except' and 'header'.", name)
+				}
 				return false
 			}
 		}
@@ -197,4 +248,37 @@ func parseLogTarget(c *ctx, dst *[]LogTarget) {
 		return
 	}
 	*dst = append(*dst, LogTarget{Pos: c.pos, Target: t})
+}
+
+// ParseNet reads an `except` network as HAProxy's str2net and str62net do:
+// an address, address/length, or an IPv4 address with a dotted mask
+// (contiguous: Sluice refuses the others).
+func ParseNet(s string) (netip.Prefix, bool) {
+	addr, mask, hasMask := strings.Cut(s, "/")
+	a, err := netip.ParseAddr(addr)
+	if err != nil || a.Zone() != "" {
+		return netip.Prefix{}, false
+	}
+	if !hasMask {
+		return netip.PrefixFrom(a, a.BitLen()), true
+	}
+	if n, err := strconv.Atoi(mask); err == nil {
+		p, err := a.Prefix(n)
+		return p, err == nil && n >= 0 && n <= a.BitLen()
+	}
+	m, err := netip.ParseAddr(mask)
+	if err != nil || !a.Is4() || !m.Is4() {
+		return netip.Prefix{}, false
+	}
+	b := m.As4()
+	u := uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
+	bits := 0
+	for bits < 32 && u&(1<<(31-bits)) != 0 {
+		bits++
+	}
+	if bits < 32 && u<<bits != 0 {
+		return netip.Prefix{}, false
+	}
+	p, err := a.Prefix(bits)
+	return p, err == nil
 }

@@ -67,23 +67,23 @@ func init() {
 		pk("http-request", dFBL, Supported, parseHTTPRule, "Layer 7 request rules"),
 		pk("http-response", dFBL, Supported, parseHTTPRule, "Layer 7 response rules"),
 		pk("http-after-response", dFBL, Supported, parseHTTPRule, "rules on every response, generated ones included"),
-		pk("redirect", fBL, Pending, generic(2), "legacy redirect rule"),
+		pk("redirect", fBL, Supported, parseRedirect, "legacy redirect rule, run after the http-request rules"),
 		pk("http-check", dBL, Supported, parseHTTPCheck, "HTTP health-check script"),
 		pk("tcp-check", dBL, Supported, parseTCPCheck, "TCP health-check script"),
 		pk("external-check", dBL, Unsupported, generic(0), "external check programs"),
 		pk("cookie", dBL, Supported, parseCookie, "cookie persistence: insert, rewrite, prefix"),
-		pk("capture", fL, Pending, parseCapture, "header and cookie captures (Layer 7 issue)"),
-		pk("declare", fL, Pending, generic(2), "capture slots"),
+		pk("capture", dFL, Supported, parseCapture, "header captures for the log (%hr, %hs); 'capture cookie' is not supported yet"),
+		pk("declare", dFBL, Supported, parseDeclare, "capture slots for capture rules"),
 		pk("errorfile", dFBL, Supported, parseErrorfile, "replace an HAProxy error page with a file's raw response"),
 		pk("errorfiles", dFBL, Supported, parseErrorfiles, "error pages from an http-errors section"),
 		pk("http-error", dFBL, Supported, parseHTTPError, "error page as a reply (status, content-type, string/file, hdr)"),
 		pk("errorloc", dFBL, Supported, parseErrorloc, "error page as a 302 redirect"),
 		pk("errorloc302", dFBL, Supported, parseErrorloc, "error page as a 302 redirect"),
 		pk("errorloc303", dFBL, Supported, parseErrorloc, "error page as a 303 redirect"),
-		pk("monitor-uri", dFL, Pending, generic(1), "load-balancer probe URI (Layer 7 issue)"),
-		pk("monitor", fL, Pending, generic(2), "monitor fail condition"),
-		pk("unique-id-format", dFL, Pending, generic(1), "request ids (Layer 7 issue)"),
-		pk("unique-id-header", dFL, Pending, generic(1), "request id header"),
+		pk("monitor-uri", dFL, Supported, parseMonitorURI, "URI answered 200 (or 503 on monitor fail) for load-balancer probes, not logged"),
+		pk("monitor", fL, Supported, parseMonitor, "monitor fail condition for monitor-uri"),
+		pk("unique-id-format", dFBL, Supported, parseUniqueIDFormat, "request ids (%ID, unique-id) in frontends; a backend ignores it"),
+		pk("unique-id-header", dFBL, Supported, parseUniqueIDHeader, "header carrying the request id to the server"),
 		pk("http-reuse", dBL, Supported, parseHTTPReuse, "server connection reuse: never, safe, aggressive, always"),
 		pk("stick-table", fBL, Unsupported, generic(2), "stick tables"),
 		pk("stick", dBL, Unsupported, generic(2), "stickiness rules"),
@@ -174,6 +174,11 @@ func parseTimeout(c *ctx) {
 			what = "backend"
 		}
 		c.warnf("'timeout %s' will be ignored because %s '%s' has no %s capability", name, c.proxy.Kind, c.proxy.Name, what)
+		if name == "connect" {
+			// HAProxy keeps it all the same: a frontend's tarpit
+			// lasts its timeout connect when timeout tarpit is unset.
+			*dst.d = v
+		}
 		return
 	}
 	*dst.d = v
@@ -272,14 +277,6 @@ func parseHTTPReuse(c *ctx) {
 	default:
 		c.alertf("'http-reuse' only supports 'never', 'safe', 'aggressive', 'always'")
 	}
-}
-
-func parseCapture(c *ctx) {
-	if c.nargs() < 4 || c.arg(c.nargs()-1) != "len" {
-		c.alertf("'capture' expects 'cookie', 'request header' or 'response header' followed by a name and 'len <length>'.")
-		return
-	}
-	c.directive("capture", 1)
 }
 
 func parseCookie(c *ctx) {

@@ -40,16 +40,19 @@ var ruleActions = map[string]map[string]actionSpec{
 		actions(Supported, 0, 0, "accept reject silent-drop"),
 		actions(Supported, 1, 1, "expect-proxy"),
 		actions(Pending, 1, 1, "expect-netscaler-cip"),
-		actions(Unsupported, 1, -1, "capture track-sc0 track-sc1 track-sc2 sc-inc-gpc sc-inc-gpc0 sc-inc-gpc1 sc-set-gpt sc-set-gpt0 set-src set-src-port set-dst set-dst-port set-mark set-tos set-var set-var-fmt unset-var send-spoe-group"),
+		actions(Supported, 0, -1, "set-var set-var-fmt unset-var"),
+		actions(Unsupported, 1, -1, "capture track-sc0 track-sc1 track-sc2 sc-inc-gpc sc-inc-gpc0 sc-inc-gpc1 sc-set-gpt sc-set-gpt0 set-src set-src-port set-dst set-dst-port set-mark set-tos send-spoe-group"),
 	),
 	"tcp-request session": merge(
 		actions(Supported, 0, 0, "accept reject silent-drop"),
-		actions(Unsupported, 1, -1, "track-sc0 track-sc1 track-sc2 sc-inc-gpc sc-inc-gpc0 sc-inc-gpc1 sc-set-gpt sc-set-gpt0 set-src set-dst set-mark set-tos set-var set-var-fmt unset-var"),
+		actions(Supported, 0, -1, "set-var set-var-fmt unset-var"),
+		actions(Unsupported, 1, -1, "track-sc0 track-sc1 track-sc2 sc-inc-gpc sc-inc-gpc0 sc-inc-gpc1 sc-set-gpt sc-set-gpt0 set-src set-dst set-mark set-tos"),
 	),
 	"tcp-request content": merge(
 		actions(Supported, 0, 0, "accept reject silent-drop"),
 		actions(Pending, 2, 2, "switch-mode"),
-		actions(Unsupported, 1, -1, "capture do-resolve set-var set-var-fmt unset-var use-service track-sc0 track-sc1 track-sc2 sc-inc-gpc sc-inc-gpc0 sc-inc-gpc1 sc-set-gpt sc-set-gpt0 set-priority-class set-priority-offset set-log-level set-nice set-src set-src-port set-dst set-dst-port set-mark set-tos send-spoe-group set-bandwidth-limit"),
+		actions(Supported, 0, -1, "set-var set-var-fmt unset-var"),
+		actions(Unsupported, 1, -1, "capture do-resolve use-service track-sc0 track-sc1 track-sc2 sc-inc-gpc sc-inc-gpc0 sc-inc-gpc1 sc-set-gpt sc-set-gpt0 set-priority-class set-priority-offset set-log-level set-nice set-src set-src-port set-dst set-dst-port set-mark set-tos send-spoe-group set-bandwidth-limit"),
 	),
 	"tcp-response content": merge(
 		actions(Pending, 0, 0, "accept reject close silent-drop"),
@@ -62,11 +65,13 @@ var ruleActions = map[string]map[string]actionSpec{
 		actions(Supported, 1, 1, "set-path set-pathq set-query set-uri set-method"),
 		actions(Pending, 1, 1, "set-log-level set-nice set-mark set-tos early-hint set-src set-src-port set-dst set-dst-port"),
 		actions(Supported, 2, 2, "replace-path replace-pathq replace-uri"),
-		actions(Pending, 2, 2, "set-timeout"),
-		actions(Supported, 1, -1, "redirect"),
-		actions(Pending, 1, -1, "capture set-var set-var-fmt unset-var normalize-uri track-sc0 track-sc1 track-sc2 track-sc add-acl del-acl set-map del-map cache-use use-service sc-inc-gpc sc-inc-gpc0 sc-inc-gpc1 sc-set-gpt sc-set-gpt0 do-resolve set-priority-class set-priority-offset wait-for-body strict-mode send-spoe-group"),
+		actions(Supported, 0, -1, "set-timeout"),
+		actions(Supported, 0, -1, "redirect"),
+		actions(Supported, 0, -1, "capture set-var set-var-fmt unset-var"),
+		actions(Pending, 1, -1, "normalize-uri track-sc0 track-sc1 track-sc2 track-sc add-acl del-acl set-map del-map cache-use use-service sc-inc-gpc sc-inc-gpc0 sc-inc-gpc1 sc-set-gpt sc-set-gpt0 do-resolve set-priority-class set-priority-offset wait-for-body strict-mode send-spoe-group"),
 		actions(Supported, 0, -1, "deny return"),
-		actions(Pending, 0, -1, "tarpit auth"),
+		actions(Supported, 0, -1, "tarpit"),
+		actions(Pending, 0, -1, "auth"),
 		actions(Supported, 0, 0, "allow"),
 		actions(Pending, 0, 0, "reject silent-drop disable-l7-retry wait-for-handshake"),
 		actions(Unsupported, 1, -1, "set-bandwidth-limit ot-group lua"),
@@ -76,7 +81,8 @@ var ruleActions = map[string]map[string]actionSpec{
 		actions(Supported, 1, 3, "del-header"),
 		actions(Supported, 3, 3, "replace-header replace-value"),
 		actions(Supported, 1, 3, "set-status"),
-		actions(Pending, 1, -1, "redirect capture set-var set-var-fmt unset-var track-sc0 track-sc1 track-sc2 add-acl del-acl set-map del-map cache-store sc-inc-gpc sc-inc-gpc0 sc-inc-gpc1 sc-set-gpt sc-set-gpt0 set-log-level set-nice set-mark set-tos wait-for-body strict-mode send-spoe-group"),
+		actions(Supported, 0, -1, "capture set-var set-var-fmt unset-var"),
+		actions(Pending, 1, -1, "redirect track-sc0 track-sc1 track-sc2 add-acl del-acl set-map del-map cache-store sc-inc-gpc sc-inc-gpc0 sc-inc-gpc1 sc-set-gpt sc-set-gpt0 set-log-level set-nice set-mark set-tos wait-for-body strict-mode send-spoe-group"),
 		actions(Supported, 0, -1, "deny"),
 		actions(Pending, 0, -1, "return"),
 		actions(Supported, 0, 0, "allow"),
@@ -88,7 +94,8 @@ var ruleActions = map[string]map[string]actionSpec{
 		actions(Supported, 1, 3, "del-header"),
 		actions(Supported, 3, 3, "replace-header replace-value"),
 		actions(Supported, 1, 3, "set-status"),
-		actions(Pending, 1, -1, "set-var set-var-fmt unset-var capture set-map del-map del-acl add-acl strict-mode set-log-level sc-inc-gpc sc-inc-gpc0 sc-inc-gpc1 sc-set-gpt sc-set-gpt0"),
+		actions(Supported, 0, -1, "set-var set-var-fmt unset-var"),
+		actions(Pending, 1, -1, "capture set-map del-map del-acl add-acl strict-mode set-log-level sc-inc-gpc sc-inc-gpc0 sc-inc-gpc1 sc-set-gpt sc-set-gpt0"),
 		actions(Supported, 0, 0, "allow"),
 	),
 }
@@ -132,6 +139,7 @@ func (c *ctx) parseRuleLine(family string, i int) {
 		return
 	}
 	r := &Rule{Pos: c.pos, Family: family, Action: action, Args: c.args(i + 1)[:n]}
+	c.warnHTTPRuleAfterRedirect(family)
 	if j < len(c.words) {
 		cond, ok := c.parseCond(j, "'"+family+" "+action+"' rule")
 		if !ok {
@@ -145,6 +153,9 @@ func (c *ctx) parseRuleLine(family string, i int) {
 	// engine exists.
 	if strings.HasPrefix(family, "http-") && spec.status == Supported {
 		c.validateHTTPRule(r)
+	}
+	if strings.HasPrefix(family, "tcp-request ") && spec.status == Supported {
+		c.validateTCPRule(r)
 	}
 	if !strings.HasPrefix(family, "http-") || spec.status == Unsupported || c.proxy.Mode == ModeHTTP {
 		c.judge(family+" "+actionStem(action), spec.status)

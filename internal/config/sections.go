@@ -147,6 +147,11 @@ func (l *loader) proxyHeader(c *ctx, s section) {
 		}
 		l.ruledDefaultsUse[base] = capab
 	}
+	if capab&CapBE != 0 && base.Name != "" && len(base.ReqCaptures)+len(base.ResCaptures) > 0 {
+		// HAProxy 2.6's text, its typo included.
+		c.l.diags.global(SevAlert, c.pos, "parsing [%s:%d]: backend or defaults sections cannot inherit from a defaults section defining capptures (defaults section at %s:%d).",
+			c.pos.File, c.pos.Line, base.Pos.File, base.Pos.Line)
+	}
 	p := inherit(base, kind, name, c.pos, capab)
 	p.From = base.Name
 	l.checkDuplicate(c, p)
@@ -202,11 +207,13 @@ func newDefaults(pos Pos, name string) *Proxy {
 func inherit(base *Proxy, kind, name string, pos Pos, capab Cap) *Proxy {
 	p := *base
 	p.Kind, p.Name, p.Pos, p.Cap, p.From = kind, name, pos, capab, ""
-	p.Binds, p.Servers, p.UseBackends = nil, nil, nil
+	p.Binds, p.Servers, p.UseBackends, p.MonitorFail = nil, nil, nil, nil
 	p.ACLs = append([]*ACL(nil), base.ACLs...)
 	p.Directives = append([]*Directive(nil), base.Directives...)
 	p.ErrorDecls = append([]httperr.Decl(nil), base.ErrorDecls...)
 	p.Logs = append([]LogTarget(nil), base.Logs...)
+	p.ReqCaptures = append([]CaptureSlot(nil), base.ReqCaptures...)
+	p.ResCaptures = append([]CaptureSlot(nil), base.ResCaptures...)
 	p.Rules = make(map[string][]*Rule, len(base.Rules))
 	for k, v := range base.Rules {
 		p.Rules[k] = append([]*Rule(nil), v...)

@@ -43,6 +43,9 @@ type l7Case struct {
 	// known, when set, is why Sluice is allowed to differ from haproxy
 	// here; the difference is logged instead of failing the test.
 	known string
+	// to: "2" sends the connection to the second frontend of an
+	// l7feat_test.go case (%BIND2).
+	to string
 }
 
 func get(path string, hdrs ...string) string {
@@ -274,6 +277,9 @@ var l7Scripts = map[string]string{
 	"halfhead":   "HTTP/1.1 200 OK\r\nX-A: b\r\n",
 	"halfbody":   "HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\nhalf",
 	"hang":       "hang",
+	"503":        "HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\n\r\n",
+	// Response headers for the capture cases (l7feat_test.go).
+	"caphdrs": "HTTP/1.1 200 OK\r\nX-Resp: hello world\r\nLocation: /a/very/long/location/path\r\ncontent-length: 2\r\n\r\nok",
 }
 
 // closeAfter lists the scripts after which the backend closes.

@@ -57,6 +57,7 @@ type backend struct {
 	// HTTP rules and option forwardfor.
 	httpReq, httpRes, httpAfter []httpRule
 	forwardFor                  *forwardFor
+	originalTo                  *originalTo
 	cookie                      *persistCookie
 }
 
@@ -184,6 +185,7 @@ func newBackend(p *config.Proxy, id int) (*backend, error) {
 			return nil, fmt.Errorf("backend '%s': %w", p.Name, err)
 		}
 		b.forwardFor = newForwardFor(p)
+		b.originalTo = newOriginalTo(p)
 		if b.cookie, err = newPersistCookie(p); err != nil {
 			return nil, fmt.Errorf("backend '%s': %w", p.Name, err)
 		}

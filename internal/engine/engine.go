@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"sluice/internal/acl"
 	"sluice/internal/tunnel"
 	"strconv"
 	"sync"
@@ -52,6 +53,9 @@ type Engine struct {
 	sinks     []*logsink.Sink // proxies' own targets, closed by Close
 	stopping  atomic.Bool
 	actconn   atomic.Int64 // connections being handled, process-wide (%ac)
+	// streams counts streams (HTTP requests, TCP connections) as HAProxy
+	// numbers them (%rt, the unique-id's usual counter).
+	streams atomic.Uint32
 
 	health      health
 	purge       poolPurge
@@ -239,8 +243,18 @@ type frontend struct {
 	// HTTP rules and option forwardfor.
 	httpReq, httpRes, httpAfter []httpRule
 	forwardFor                  *forwardFor
-	rules                       ruleSet
-	switching                   []switchRule
+	originalTo                  *originalTo
+	// reqCaps and resCaps are the capture slots (%hr, %hs).
+	reqCaps, resCaps []capSlot
+	// uid is the unique-id-format (nil: none), uidHeader the header that
+	// carries it to servers.
+	uid       *valueFmt
+	uidHeader []byte
+	// monitorURI is monitor-uri (nil: none); monitorFail its conditions.
+	monitorURI  []byte
+	monitorFail []*acl.Cond
+	rules       ruleSet
+	switching   []switchRule
 	// defaultBE is the static default_backend, or a listen section's own
 	// servers; nil: connections no rule switches are closed.
 	defaultBE *backend
@@ -260,6 +274,26 @@ func newFrontend(p *config.Proxy, id int, backends map[string]*backend) (*fronte
 			return nil, fmt.Errorf("%s '%s': %w", p.Kind, p.Name, err)
 		}
 		fe.forwardFor = newForwardFor(p)
+		fe.originalTo = newOriginalTo(p)
+		fe.reqCaps, fe.resCaps = captureSlots(p.ReqCaptures), captureSlots(p.ResCaptures)
+		if p.UniqueIDHeader != "" {
+			fe.uidHeader = []byte(p.UniqueIDHeader)
+		}
+		if p.MonitorURI != "" {
+			fe.monitorURI = []byte(p.MonitorURI)
+			for _, c := range p.MonitorFail {
+				ac, err := cc.compile(c)
+				if err != nil {
+					return nil, fmt.Errorf("%s '%s': monitor fail: %w", p.Kind, p.Name, err)
+				}
+				fe.monitorFail = append(fe.monitorFail, ac)
+			}
+		}
+	}
+	if p.UniqueIDFormat != "" {
+		if fe.uid, err = compileValue(p.UniqueIDFormat); err != nil {
+			return nil, fmt.Errorf("%s '%s': unique-id-format: %w", p.Kind, p.Name, err)
+		}
 	}
 	for _, r := range p.UseBackends {
 		cond, err := cc.compile(r.Cond)

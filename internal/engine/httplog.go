@@ -6,7 +6,6 @@ import (
 	"unsafe"
 
 	"sluice/internal/logfmt"
-	"sluice/internal/logsink"
 )
 
 // logHTTP writes a transaction's line (option httplog, clf or a
@@ -14,7 +13,11 @@ import (
 func (s *stream) logHTTP(t *httpTxn) {
 	fe := s.fe
 	l := fe.log
-	if l == nil || l.format == nil || (l.dontNull && t.bytesIn == 0) || !l.sink.Enabled(logsink.LevelInfo) {
+	if l == nil || l.format == nil || (l.dontNull && t.bytesIn == 0) {
+		return
+	}
+	level, ok := l.streamLevel(true, t.cause, t.status, s.retries, s.redispatched)
+	if !ok || !l.sink.Enabled(level) {
 		return
 	}
 	hs := time.Duration(0)
@@ -64,6 +67,19 @@ func (s *stream) logHTTP(t *httpTxn) {
 	}
 	f.UnixListener, f.ListenerID = s.unixListener()
 	s.tlsFields(f)
+	logCaptures(t, &s.smp.Caps, f)
+	if t.l7.captured {
+		f.ReqCounter = s.smp.StreamID
+		// An id first asked for by the log line is made without the
+		// request's headers: HAProxy no longer has them then.
+		req := s.smp.Req
+		s.smp.Req = nil
+		id, ok := s.smp.UniqueID()
+		s.smp.Req = req
+		if ok {
+			f.UniqueID = unsafe.String(unsafe.SliceData(id), len(id))
+		}
+	}
 	if s.be != nil && s.be.cookie != nil {
 		f.ReqCookie, f.RespCookie = t.cookieState, t.setCookieState
 		if f.ReqCookie == 0 {
@@ -82,6 +98,9 @@ func (s *stream) logHTTP(t *httpTxn) {
 		f.SrvConn = int(s.srv.cur.Load())
 	}
 	if len(l.exprs) > 0 {
+		// By the end, the request's variables are gone (HAProxy drops them
+		// when the stream connects or answers).
+		s.smp.ResponseVars()
 		f.Sample = func(dst []byte, x *logfmt.Expr) ([]byte, bool) {
 			v := s.smp.Value()
 			if found, _ := l.exprs[x.Index].Eval(&s.smp, v); !found {
@@ -92,10 +111,11 @@ func (s *stream) logHTTP(t *httpTxn) {
 	}
 	bp := lineBufs.Get().(*[]byte)
 	*bp = l.format.Append((*bp)[:0], f)
-	l.sink.Log(logsink.LevelInfo, *bp)
+	l.sink.Log(level, *bp)
 	lineBufs.Put(bp)
 	*f = logfmt.Fields{} // what it points to is not the pool's to keep
 	fieldsPool.Put(f)
+	s.smp.ResetTxnVars() // the transaction is over
 }
 
 var fieldsPool = sync.Pool{New: func() any { return new(logfmt.Fields) }}

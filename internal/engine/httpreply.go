@@ -3,7 +3,6 @@ package engine
 import (
 	"net/netip"
 	"strconv"
-	"strings"
 
 	"sluice/internal/config"
 	"sluice/internal/h1"
@@ -16,28 +15,30 @@ import (
 // that does not keep alive.
 func (s *stream) answer(cli *hconn, t *httpTxn, r *httpRule, response bool) outcome {
 	keep := t.req.Framing == h1.NoBody && s.clientWantsKeepAlive(t) && !response
+	if r.act == haTarpit {
+		s.tarpit(t, r)
+	}
 	var out []byte
 	switch {
 	case r.act == haRedirect:
 		out = s.redirectResponse(t, r, keep)
 		t.cause, t.phase = logfmt.CauseLocal, logfmt.PhaseRequest
-	case r.act == haDeny && r.reply.errorPage:
-		code := r.status
-		if response {
-			code = 502
-		}
+	case r.reply.page:
 		var closeAfter bool
-		out, closeAfter = s.pageFor(code).AppendWire(nil, s.connState(t, !keep))
+		out, closeAfter = s.replyPage(r.reply, r.status).AppendWire(nil, s.connState(t, !keep))
 		keep = keep && !closeAfter
-		t.status = code
-		t.cause, t.phase = logfmt.CauseProxy, logfmt.PhaseRequest
-		if response {
-			t.phase = logfmt.PhaseHeaders
-		}
+		t.status = r.status
 	default:
 		out = s.replyResponse(t, r, keep)
+	}
+	if r.act != haRedirect {
 		t.cause, t.phase = logfmt.CauseLocal, logfmt.PhaseRequest
-		if r.act == haDeny {
+		switch {
+		case r.act == haTarpit:
+			t.cause, t.phase = logfmt.CauseProxy, logfmt.PhaseTarpit
+		case r.act == haDeny && response:
+			t.cause, t.phase = logfmt.CauseProxy, logfmt.PhaseHeaders
+		case r.act == haDeny:
 			t.cause = logfmt.CauseProxy
 		}
 	}
@@ -78,86 +79,15 @@ func appendStatusLine(dst []byte, code int, reason string) []byte {
 }
 
 func appendConnHeader(dst []byte, t *httpTxn, keep bool) []byte {
-	switch {
-	case !keep && t.req.Is11():
-		dst = append(dst, "connection: close\r\n"...)
-	case keep && !t.req.Is11():
-		dst = append(dst, "connection: keep-alive\r\n"...)
+	// Sluice's own answers are HTTP/1.1: "close" when the connection
+	// ends after them, "keep-alive" when it stays open for an HTTP/1.0
+	// client (HAProxy's h1_update_res_conn_value).
+	if v := resConnValue(keep, true, t.req.Is11()); v != nil {
+		dst = append(dst, "connection: "...)
+		dst = append(dst, v...)
+		dst = append(dst, "\r\n"...)
 	}
 	return dst
-}
-
-// replyResponse builds an http-request return (or deny with a payload).
-func (s *stream) replyResponse(t *httpTxn, r *httpRule, keep bool) []byte {
-	rp := r.reply
-	var b []byte
-	if rp.errorPage {
-		out, _ := s.pageFor(r.status).AppendWire(nil, s.connState(t, !keep))
-		return out
-	}
-	b = appendStatusLine(b, r.status, statusReason(r.status))
-	b = append(b, "content-length: "...)
-	b = strconv.AppendInt(b, int64(len(rp.body)), 10)
-	b = append(b, "\r\n"...)
-	if rp.ctype != "" {
-		b = append(b, "content-type: "...)
-		b = append(b, rp.ctype...)
-		b = append(b, "\r\n"...)
-	}
-	for _, h := range rp.hdrs {
-		b = append(b, strings.ToLower(string(h.name))...)
-		b = append(b, ": "...)
-		b = h.val.render(b, s)
-		b = append(b, "\r\n"...)
-	}
-	b = appendConnHeader(b, t, keep)
-	b = append(b, "\r\n"...)
-	if string(t.req.Method()) != "HEAD" {
-		b = append(b, rp.body...)
-	}
-	t.status = r.status
-	return b
-}
-
-// redirectResponse builds a redirect's response (content-length 0 and
-// the Location header).
-func (s *stream) redirectResponse(t *httpTxn, r *httpRule, keep bool) []byte {
-	_, path, query, hasQ := splitURI(t.req.URI())
-	v := r.val.render(nil, s)
-	var loc []byte
-	switch r.redir.kind {
-	case "location":
-		loc = v
-	case "prefix":
-		if string(v) != "/" {
-			loc = append(loc, v...)
-		}
-		loc = append(loc, path...)
-		if r.redir.appendSlash && (len(path) == 0 || path[len(path)-1] != '/') {
-			loc = append(loc, '/')
-		}
-		if hasQ && !r.redir.dropQuery {
-			loc = append(append(loc, '?'), query...)
-		}
-	case "scheme":
-		loc = append(loc, v...)
-		loc = append(loc, "://"...)
-		loc = append(loc, t.req.Get("host")...)
-		loc = append(loc, path...)
-		if r.redir.appendSlash && (len(path) == 0 || path[len(path)-1] != '/') {
-			loc = append(loc, '/')
-		}
-		if hasQ && !r.redir.dropQuery {
-			loc = append(append(loc, '?'), query...)
-		}
-	}
-	t.status = r.status
-	b := appendStatusLine(nil, r.status, redirectReason(r.status))
-	b = append(b, "content-length: 0\r\nlocation: "...)
-	b = append(b, loc...)
-	b = append(b, "\r\n"...)
-	b = appendConnHeader(b, t, keep)
-	return append(b, "\r\n"...)
 }
 
 // forwardFor is option forwardfor: the header to add with the client's
@@ -181,11 +111,7 @@ func newForwardFor(p *config.Proxy) *forwardFor {
 			ff.header = []byte(o.Args[i])
 		case "except":
 			i++
-			if pf, err := netip.ParsePrefix(o.Args[i]); err == nil {
-				ff.except = pf
-			} else if a, err := netip.ParseAddr(o.Args[i]); err == nil {
-				ff.except = netip.PrefixFrom(a, a.BitLen())
-			}
+			ff.except, _ = config.ParseNet(o.Args[i])
 		case "if-none":
 			ff.ifNone = true
 		}

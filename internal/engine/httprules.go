@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
 	"sluice/internal/acl"
 	"sluice/internal/config"
@@ -37,6 +38,10 @@ const (
 	haReplacePathQ
 	haReplaceURI
 	haSetStatus
+	haCapture
+	haVar // set-var, set-var-fmt, unset-var
+	haTarpit
+	haSetTimeout
 )
 
 var httpActs = map[string]httpAct{
@@ -46,6 +51,9 @@ var httpActs = map[string]httpAct{
 	"set-path": haSetPath, "set-pathq": haSetPathQ, "set-query": haSetQuery, "set-uri": haSetURI,
 	"set-method": haSetMethod, "replace-path": haReplacePath, "replace-pathq": haReplacePathQ,
 	"replace-uri": haReplaceURI, "set-status": haSetStatus,
+	"capture": haCapture,
+	"set-var": haVar, "set-var-fmt": haVar, "unset-var": haVar,
+	"tarpit": haTarpit, "set-timeout": haSetTimeout,
 }
 
 // httpRule is a compiled HTTP rule.
@@ -64,27 +72,23 @@ type httpRule struct {
 	reply *reply
 	// redirect
 	redir redirect
-}
-
-type redirect struct {
-	kind        string // location, prefix, scheme
-	dropQuery   bool
-	appendSlash bool
-}
-
-// reply is a response Sluice builds itself (return, deny with a body).
-type reply struct {
-	ctype string
-	body  []byte
-	hdrs  []replyHdr
-	// errorPage: no payload given: the status's error page (deny) or an
-	// empty body (return).
-	errorPage bool
-}
-
-type replyHdr struct {
-	name []byte
-	val  *valueFmt
+	// expr is the sample a capture or set-var rule evaluates.
+	expr *sample.Expr
+	// capture: the slot, its length for a `len` rule, or capByID for an
+	// `id` rule (the frontend's slot gives the length).
+	capSlot, capLen int
+	capByID         bool
+	// v is a variable action.
+	v *varAction
+	// legacy: a `redirect` keyword rule, run after the http-request
+	// rules (an allow does not skip it).
+	legacy bool
+	// tarpit is how long a tarpit rule holds the request: its proxy's
+	// timeout tarpit, else timeout connect.
+	tarpit time.Duration
+	// set-timeout: the constant (or expr), and which timeout.
+	timeout  time.Duration
+	tunnelTO bool
 }
 
 // valueFmt is a log-format string evaluated per request.
@@ -98,7 +102,10 @@ func compileValue(s string) (*valueFmt, error) {
 	if !strings.Contains(s, "%") {
 		return &valueFmt{lit: []byte(s)}, nil
 	}
-	f, _, err := logfmt.Compile(s, logfmt.HTTP)
+	// HAProxy compiles rule values with LOG_OPT_HTTP: an absent sample
+	// is empty rather than "-", and sample values are %-encoded for a
+	// header (controls but tab, and DEL).
+	f, _, err := logfmt.CompileWith(s, logfmt.Options{Mode: logfmt.HTTP, UniqueID: true})
 	if err != nil {
 		return nil, err
 	}
@@ -115,16 +122,28 @@ func compileValue(s string) (*valueFmt, error) {
 
 // render appends the value for this transaction.
 func (v *valueFmt) render(dst []byte, s *stream) []byte {
+	return v.renderCtx(dst, &s.smp)
+}
+
+// Render is renderCtx, for the sample package's unique-id.
+func (v *valueFmt) Render(dst []byte, c *sample.Ctx) []byte { return v.renderCtx(dst, c) }
+
+// renderCtx appends the value from what a stream's sample context knows:
+// addresses, names and samples.
+func (v *valueFmt) renderCtx(dst []byte, c *sample.Ctx) []byte {
 	if v.f == nil {
 		return append(dst, v.lit...)
 	}
-	f := logfmt.Fields{Client: s.smp.Src, Frontend: s.smp.Dst, FrontendName: s.fe.cfg.Name, Hostname: s.e.hostname}
-	if s.be != nil {
-		f.BackendName = s.be.name
+	f := logfmt.Fields{Client: c.Src, Frontend: c.Dst, FrontendName: c.FrontendName, Hostname: c.Hostname,
+		ReqCounter: c.StreamID, ServerName: c.ServerName}
+	// %b is the frontend's name until a backend is chosen, as in HAProxy.
+	f.BackendName = c.FrontendName
+	if c.BackendName != "" {
+		f.BackendName = c.BackendName
 	}
 	f.Sample = func(dst []byte, x *logfmt.Expr) ([]byte, bool) {
-		val := s.smp.Value()
-		if found, _ := v.exprs[x.Index].Eval(&s.smp, val); !found {
+		val := c.Value()
+		if found, _ := v.exprs[x.Index].Eval(c, val); !found {
 			return dst, false
 		}
 		return val.AsString(dst), true
@@ -138,6 +157,14 @@ func compileHTTPRuleSets(p *config.Proxy, cc *condCompiler, req, res, after *[]h
 	if *req, err = compileHTTPRules(p, cc, "http-request"); err != nil {
 		return err
 	}
+	legacy, err := compileHTTPRules(p, cc, "redirect")
+	if err != nil {
+		return err
+	}
+	for i := range legacy {
+		legacy[i].legacy = true
+	}
+	*req = append(*req, legacy...)
 	if *res, err = compileHTTPRules(p, cc, "http-response"); err != nil {
 		return err
 	}
@@ -150,6 +177,10 @@ func compileHTTPRules(p *config.Proxy, cc *condCompiler, family string) ([]httpR
 	var out []httpRule
 	for _, r := range p.Rules[family] {
 		hr, err := compileHTTPRule(r)
+		hr.tarpit = p.Timeouts.Tarpit
+		if hr.tarpit == 0 {
+			hr.tarpit = p.Timeouts.Connect
+		}
 		if err == nil {
 			hr.cond, err = cc.compile(r.Cond)
 		}
@@ -162,7 +193,7 @@ func compileHTTPRules(p *config.Proxy, cc *condCompiler, family string) ([]httpR
 }
 
 func compileHTTPRule(r *config.Rule) (httpRule, error) {
-	act, ok := httpActs[r.Action]
+	act, ok := httpActs[actionName(r.Action)]
 	if !ok {
 		return httpRule{}, fmt.Errorf("action '%s' is not supported yet by Sluice", r.Action)
 	}
@@ -202,106 +233,24 @@ func compileHTTPRule(r *config.Rule) (httpRule, error) {
 		if len(a) == 3 && a[1] == "reason" {
 			hr.reason = []byte(a[2])
 		}
-	case haDeny, haReturn:
-		err = hr.compileReply(a)
+	case haDeny, haReturn, haTarpit:
+		err = hr.compileReply(r)
 	case haRedirect:
-		err = hr.compileRedirect(a)
+		err = hr.compileRedirect(a, r.Family == "redirect")
+	case haCapture:
+		hr.capSlot, hr.capLen, hr.capByID = r.Slot, r.SlotLen, r.SlotByID
+		hr.expr, err = sample.CompileExpr(a[0])
+	case haVar:
+		hr.v, err = compileVarAction(r, false)
+	case haSetTimeout:
+		hr.tunnelTO = a[0] == "tunnel"
+		if r.Timeout > 0 {
+			hr.timeout = r.Timeout
+		} else {
+			hr.expr, err = sample.CompileExpr(a[1])
+		}
 	}
 	return hr, err
-}
-
-func (hr *httpRule) compileReply(a []string) error {
-	hr.status = 200
-	if hr.act == haDeny {
-		hr.status = 403
-	}
-	rp := &reply{errorPage: true}
-	for i := 0; i < len(a); i++ {
-		need := func() (string, error) {
-			if i+1 >= len(a) {
-				return "", fmt.Errorf("'%s' expects an argument", a[i])
-			}
-			i++
-			return a[i], nil
-		}
-		switch a[i] {
-		case "status", "deny_status":
-			v, err := need()
-			if err != nil {
-				return err
-			}
-			if hr.status, err = strconv.Atoi(v); err != nil || hr.status < 200 || hr.status > 599 {
-				return fmt.Errorf("status code must be between 200 and 599 (got '%s')", v)
-			}
-		case "content-type":
-			v, err := need()
-			if err != nil {
-				return err
-			}
-			rp.ctype = v
-		case "string":
-			v, err := need()
-			if err != nil {
-				return err
-			}
-			rp.body, rp.errorPage = []byte(v), false
-		case "default-errorfiles":
-		case "hdr":
-			if i+2 >= len(a) {
-				return fmt.Errorf("'hdr' expects <name> and <value>")
-			}
-			val, err := compileValue(a[i+2])
-			if err != nil {
-				return err
-			}
-			rp.hdrs = append(rp.hdrs, replyHdr{[]byte(a[i+1]), val})
-			i += 2
-		default:
-			return fmt.Errorf("'%s' is not supported yet by Sluice", a[i])
-		}
-	}
-	if rp.errorPage && hr.act == haReturn {
-		rp.errorPage = false // no payload: an empty body
-	}
-	hr.reply = rp
-	return nil
-}
-
-func (hr *httpRule) compileRedirect(a []string) error {
-	if len(a) < 2 {
-		return fmt.Errorf("expects 'location', 'prefix' or 'scheme' and a value")
-	}
-	switch a[0] {
-	case "location", "prefix", "scheme":
-	default:
-		return fmt.Errorf("expects 'location', 'prefix' or 'scheme' (got '%s')", a[0])
-	}
-	hr.redir.kind = a[0]
-	var err error
-	if hr.val, err = compileValue(a[1]); err != nil {
-		return err
-	}
-	hr.status = 302
-	for i := 2; i < len(a); i++ {
-		switch a[i] {
-		case "code":
-			if i+1 >= len(a) {
-				return fmt.Errorf("'code' expects a status")
-			}
-			i++
-			hr.status, err = strconv.Atoi(a[i])
-			if err != nil || (hr.status != 301 && hr.status != 302 && hr.status != 303 && hr.status != 307 && hr.status != 308) {
-				return fmt.Errorf("'code' expects 301, 302, 303, 307 or 308 (got '%s')", a[i])
-			}
-		case "drop-query":
-			hr.redir.dropQuery = true
-		case "append-slash":
-			hr.redir.appendSlash = true
-		default:
-			return fmt.Errorf("'%s' is not supported yet by Sluice", a[i])
-		}
-	}
-	return nil
 }
 
 // verdict is how a rule list ended.
@@ -315,7 +264,7 @@ const (
 // runReqRules runs http-request rules on t.req. It returns vReply with
 // the rule that answered.
 func (s *stream) runHTTPRules(rules []httpRule, t *httpTxn, h *h1.Head) (httpVerdict, *httpRule) {
-	for i := range rules {
+	for i := 0; i < len(rules); i++ {
 		r := &rules[i]
 		if r.cond != nil {
 			if m, _ := r.cond.Match(&s.smp); !m {
@@ -324,9 +273,25 @@ func (s *stream) runHTTPRules(rules []httpRule, t *httpTxn, h *h1.Head) (httpVer
 		}
 		switch r.act {
 		case haAllow:
-			return vContinue, nil
-		case haDeny, haReturn, haRedirect:
+			// allow ends the http-request rules, not the legacy
+			// redirects that follow them.
+			for i+1 < len(rules) && !rules[i+1].legacy {
+				i++
+			}
+			continue
+		case haRedirect:
+			if r.redir.ignoreEmpty && len(s.redirectLocation(t, r)) == 0 {
+				continue
+			}
 			return vReply, r
+		case haDeny, haReturn, haTarpit:
+			return vReply, r
+		case haCapture:
+			s.runCapture(r)
+		case haVar:
+			r.v.run(&s.smp)
+		case haSetTimeout:
+			s.setTimeout(t, r)
 		default:
 			s.applyEdit(r, t, h)
 		}

@@ -70,7 +70,7 @@ backend be
 		{req: "POST /p HTTP/1.1\r\nHost: h\r\nX-Put: 1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n", want: "PUT /p\n"},
 		{req: "GET / HTTP/1.1\r\nHost: h\r\nX-Deny: 1\r\n\r\n", want: "HTTP/1.1 429 Too Many Requests\r\n"},
 		{req: "GET / HTTP/1.1\r\nHost: h\r\nX-Ping: 1\r\nConnection: close\r\n\r\n",
-			want: "HTTP/1.1 200 OK\r\ncontent-length: 4\r\ncontent-type: text/plain\r\nx-local: yes\r\nconnection: close\r\n\r\npong"},
+			want: "HTTP/1.1 200 OK\r\nx-local: yes\r\ncontent-length: 4\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\npong"},
 		{req: "GET /a/b?c=d HTTP/1.1\r\nHost: example.com\r\nX-Scheme: 1\r\nConnection: close\r\n\r\n",
 			want: "HTTP/1.1 301 Moved Permanently\r\ncontent-length: 0\r\nlocation: https://example.com/a/b?c=d\r\n"},
 		{req: "GET /a/b?c=d HTTP/1.1\r\nHost: h\r\nX-Prefix: 1\r\nConnection: close\r\n\r\n",

@@ -43,6 +43,9 @@ type httpTxn struct {
 	// reusedConn: the request went over an idle connection, which a
 	// server may have closed meanwhile: it is retried once on a new one.
 	reusedConn bool
+	// l7 is the state of captures, variables and the other Layer 7
+	// features (httpl7.go).
+	l7 l7txn
 }
 
 // reset readies t for the connection's next transaction. The memory of
@@ -272,6 +275,9 @@ func (s *stream) httpTxn(cli *hconn, t *httpTxn, first bool) outcome {
 		t.reqLine = appendRequestLine(t.reqLine[:0], head)
 	}
 	s.be = nil
+	if out, done := s.beginRequest(cli, t); done {
+		return out
+	}
 	if v, r := s.runHTTPRules(s.fe.httpReq, t, &t.req); v == vReply {
 		return s.answer(cli, t, r, false)
 	}
@@ -294,7 +300,7 @@ func (s *stream) httpTxn(cli *hconn, t *httpTxn, first bool) outcome {
 			return s.answer(cli, t, r, false)
 		}
 	}
-	s.addForwardFor(t)
+	s.requestDone(t)
 	if be.cookie != nil {
 		t.cookieSrv, t.cookieState = s.cookieServer(t)
 	}
@@ -425,7 +431,7 @@ func (s *stream) forwardTxn(cli *hconn, t *httpTxn, sc *srvConn) (out outcome, r
 	if t.tConnect == 0 || t.reusedConn {
 		t.tConnect = time.Since(t.start)
 	}
-	beT, feT := s.be.cfg.Timeouts, s.fe.cfg.Timeouts
+	beT, feT := s.beTimeouts(t), s.fe.cfg.Timeouts
 	mode := s.connMode()
 	serverClose := mode != modeKeepAlive || serverMustClose(&t.req)
 	wb := bufPool.Get().(*[]byte)
@@ -485,7 +491,7 @@ func clientCause(err error) logfmt.Cause {
 // relayResponse reads the server's response head (forwarding interim 1xx
 // responses), then the response to the client.
 func (s *stream) relayResponse(cli *hconn, t *httpTxn, sc *srvConn, serverClose bool) (outcome, bool) {
-	beT, feT := s.be.cfg.Timeouts, s.fe.cfg.Timeouts
+	beT, feT := s.beTimeouts(t), s.fe.cfg.Timeouts
 	headReq := string(t.req.Method()) == "HEAD"
 	got := false
 	for {
@@ -544,10 +550,11 @@ func (s *stream) relayResponse(cli *hconn, t *httpTxn, sc *srvConn, serverClose 
 // sendResponse writes the response head (n bytes in sc's buffer) and body
 // to the client, then decides what becomes of both connections.
 func (s *stream) sendResponse(cli *hconn, t *httpTxn, sc *srvConn, n int, serverClose bool) outcome {
-	feT, beT := s.fe.cfg.Timeouts, s.be.cfg.Timeouts
+	feT, beT := s.fe.cfg.Timeouts, s.beTimeouts(t)
 	res := &sc.head
 	s.smp.Res = res
 	upgrade := res.Status() == 101
+	s.captureResponse(res)
 	clientKeep := !upgrade && s.clientKeepAlive(t, res)
 	serverKeep := !upgrade && !serverClose && res.Framing != h1.UntilClose && res.Conn&h1.ConnClose == 0 &&
 		(res.Is11() || res.Conn&h1.ConnKeepAlive != 0)
@@ -631,7 +638,7 @@ func (s *stream) responseRules(t *httpTxn, res *h1.Head) *httpRule {
 // tunnelUpgrade hands both connections to a byte relay after a 101
 // (WebSocket), with `timeout tunnel`; the relay ends the stream.
 func (s *stream) tunnelUpgrade(cli *hconn, t *httpTxn, sc *srvConn) outcome {
-	feT, beT := s.fe.cfg.Timeouts, s.be.cfg.Timeouts
+	feT, beT := s.fe.cfg.Timeouts, s.beTimeouts(t)
 	cli.consume(t.reqLen)
 	t.reqLen = 0
 	if p := cli.pending(); len(p) > 0 {

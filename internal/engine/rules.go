@@ -17,15 +17,19 @@ const (
 	actReject                       // close the connection
 	actSilentDrop                   // vanish without telling the client
 	actExpectProxy                  // read a PROXY header, then go on evaluating
+	actSetVar                       // set-var, set-var-fmt, unset-var: go on
 )
 
 var tcpActions = map[string]tcpAction{"accept": actAccept, "reject": actReject,
-	"silent-drop": actSilentDrop, "expect-proxy": actExpectProxy}
+	"silent-drop": actSilentDrop, "expect-proxy": actExpectProxy,
+	"set-var": actSetVar, "set-var-fmt": actSetVar, "unset-var": actSetVar}
 
 // tcpRule is a compiled tcp-request rule.
 type tcpRule struct {
 	action tcpAction
 	cond   *acl.Cond
+	// v is a variable action's compiled form.
+	v *varAction
 }
 
 // switchRule is a compiled use_backend rule.
@@ -121,7 +125,7 @@ func compileRules(p *config.Proxy, cc *condCompiler) (ruleSet, error) {
 		"tcp-request content":    &rs.content,
 	} {
 		for _, r := range p.Rules[fam] {
-			act, ok := tcpActions[r.Action]
+			act, ok := tcpActions[actionName(r.Action)]
 			if !ok {
 				return rs, fmt.Errorf("%s:%d: '%s %s' is not supported yet by Sluice", r.Pos.File, r.Pos.Line, fam, r.Action)
 			}
@@ -132,7 +136,15 @@ func compileRules(p *config.Proxy, cc *condCompiler) (ruleSet, error) {
 			if err != nil {
 				return rs, err
 			}
-			*dst = append(*dst, tcpRule{action: act, cond: cond})
+			tr := tcpRule{action: act, cond: cond}
+			if act == actSetVar {
+				// Connection and session rules run before a stream
+				// exists: only sess and proc variables can be set there.
+				if tr.v, err = compileVarAction(r, fam != "tcp-request content"); err != nil {
+					return rs, fmt.Errorf("%s:%d: %s %s: %w", r.Pos.File, r.Pos.Line, fam, r.Action, err)
+				}
+			}
+			*dst = append(*dst, tr)
 		}
 	}
 	return rs, nil
@@ -171,6 +183,8 @@ func run(rules []tcpRule, c *sample.Ctx, proxy *bool) verdict {
 			if proxy != nil {
 				*proxy = true
 			}
+		case actSetVar:
+			rules[i].v.run(c)
 		}
 	}
 	return verdictAccept

@@ -22,7 +22,10 @@ type feLog struct {
 	format   *logfmt.Format
 	exprs    []*sample.Expr // the format's %[...] expressions, by index
 	dontNull bool           // option dontlognull: skip streams the client sent nothing on
-	pid      int
+	// dontNormal is option dontlog-normal, separateErrors option
+	// log-separate-errors (loglevel.go).
+	dontNormal, separateErrors bool
+	pid                        int
 }
 
 // proxySink is where a proxy's `log` lines send: the process sink when
@@ -64,7 +67,8 @@ func (e *Engine) newFELog(cfg *config.Config, p *config.Proxy) (*feLog, error) {
 	if p.NoLog || len(p.Logs) == 0 {
 		return nil, nil
 	}
-	l := &feLog{dontNull: p.Opt("dontlognull"), pid: os.Getpid()}
+	l := &feLog{dontNull: p.Opt("dontlognull"), pid: os.Getpid(),
+		dontNormal: p.Opt("dontlog-normal"), separateErrors: p.Opt("log-separate-errors")}
 	sink, err := e.proxySink(cfg, p)
 	if sink == nil || err != nil {
 		return nil, err
@@ -117,15 +121,25 @@ func (fe *frontend) logConnect(s *stream) {
 	bp := lineBufs.Get().(*[]byte)
 	f := logfmt.Fields{Client: s.smp.Src, Frontend: s.smp.Dst, FrontendName: fe.cfg.Name}
 	f.UnixListener, f.ListenerID = s.unixListener()
-	*bp = logfmt.AppendConnect((*bp)[:0], &f, logfmt.TCP)
+	mode := logfmt.TCP
+	if fe.http {
+		mode = logfmt.HTTP
+	}
+	*bp = logfmt.AppendConnect((*bp)[:0], &f, mode)
 	l.sink.Log(logsink.LevelInfo, *bp)
 	lineBufs.Put(bp)
 }
 
 // logStream writes the stream's line when it ends.
 func (fe *frontend) logStream(s *stream) {
+	// Every stream has its number, logged or not.
+	s.smp.StreamID = s.e.streams.Add(1) - 1
 	l := fe.log
-	if l == nil || l.format == nil || (l.dontNull && s.bytesIn == 0) || !l.sink.Enabled(logsink.LevelInfo) {
+	if l == nil || l.format == nil || (l.dontNull && s.bytesIn == 0) {
+		return
+	}
+	level, ok := l.streamLevel(false, s.cause, 0, s.retries, s.redispatched)
+	if !ok || !l.sink.Enabled(level) {
 		return
 	}
 	f := logfmt.Fields{
@@ -143,6 +157,16 @@ func (fe *frontend) logStream(s *stream) {
 	}
 	f.UnixListener, f.ListenerID = s.unixListener()
 	s.tlsFields(&f)
+	f.ReqCounter = s.smp.StreamID
+	if fe.uid != nil {
+		if s.srv != nil {
+			s.smp.ServerName = s.srv.cfg.Name
+		}
+		s.smp.UniqueIDFormat = fe.uid
+		if id, ok := s.smp.UniqueID(); ok {
+			f.UniqueID = string(id)
+		}
+	}
 	if s.be != nil {
 		f.BackendName = s.be.name
 		f.BeConn = int(s.be.conns.Load())
@@ -152,6 +176,9 @@ func (fe *frontend) logStream(s *stream) {
 		f.SrvConn = int(s.srv.cur.Load())
 	}
 	if len(l.exprs) > 0 {
+		if s.be != nil {
+			s.smp.ResponseVars() // the stream went on to connect
+		}
 		s.smp.Payload, s.smp.Final = nil, true
 		f.Sample = func(dst []byte, x *logfmt.Expr) ([]byte, bool) {
 			v := s.smp.Value()
@@ -163,7 +190,7 @@ func (fe *frontend) logStream(s *stream) {
 	}
 	bp := lineBufs.Get().(*[]byte)
 	*bp = l.format.Append((*bp)[:0], &f)
-	l.sink.Log(logsink.LevelInfo, *bp)
+	l.sink.Log(level, *bp)
 	lineBufs.Put(bp)
 }
 

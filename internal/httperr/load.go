@@ -170,146 +170,57 @@ func (l *Loader) HTTPError(args []string) (*Reply, error) {
 }
 
 func (l *Loader) httpError(args []string) (*Reply, error) {
-	r := &Reply{}
-	unknown := ""
-	var ctype, act, body string
-	hasCT, kind := false, ""
-	type hdr struct{ n, v string }
-	var hdrs []hdr
-	i := 0
-	for i < len(args) {
-		a := args[i]
-		switch a {
-		case "status":
-			if i+1 >= len(args) || args[i+1] == "" {
-				return nil, fmt.Errorf("'%s' expects <status_code> as argument", a)
-			}
-			r.Code = atol(args[i+1])
-			if r.Code < 200 || r.Code > 599 {
-				return nil, fmt.Errorf("Unexpected status code '%d'", r.Code)
-			}
-			i += 2
-		case "content-type":
-			if i+1 >= len(args) || args[i+1] == "" {
-				return nil, fmt.Errorf("'%s' expects <ctype> as argument", a)
-			}
-			ctype, hasCT = args[i+1], true
-			i += 2
-		case "errorfiles", "default-errorfiles", "errorfile", "file", "string", "lf-file", "lf-string":
-			if kind != "" {
-				return nil, fmt.Errorf("unexpected '%s' argument, '%s' already defined", a, act)
-			}
-			act, kind = a, a
-			if a == "default-errorfiles" {
-				i++
-				continue
-			}
-			if i+1 >= len(args) || args[i+1] == "" {
-				what := map[string]string{"errorfiles": "<name>", "errorfile": "<fmt>", "file": "<file>", "string": "<str>", "lf-file": "<file>", "lf-string": "<fmt>"}[a]
-				return nil, fmt.Errorf("'%s' expects %s as argument", a, what)
-			}
-			arg := args[i+1]
-			i += 2
-			switch a {
-			case "errorfiles":
-				r.Section = arg
-			case "errorfile":
-				p, err := l.File(arg)
-				if err != nil {
-					return nil, err
-				}
-				r.Page = p
-			case "file":
-				b, err := l.rawFile(arg)
-				if err != nil {
-					return nil, err
-				}
-				body = b
-			case "string":
-				body = arg
-			default:
-				return nil, fmt.Errorf("'%s' is %w.", a, ErrNotSupported)
-			}
-		case "hdr":
-			if i+2 >= len(args) || args[i+1] == "" || args[i+2] == "" {
-				return nil, fmt.Errorf("'%s' expects <name> and <value> as arguments", a)
-			}
-			n, v := args[i+1], args[i+2]
-			i += 3
-			if strings.EqualFold(n, "content-length") || strings.EqualFold(n, "transfer-encoding") || strings.EqualFold(n, "content-type") {
-				r.Warnings = append(r.Warnings, fmt.Sprintf("header '%s' always ignored by the http reply.", n))
-				continue
-			}
-			if strings.Contains(v, "%") {
-				return nil, fmt.Errorf("'hdr %s' with a log-format value is %w.", n, ErrNotSupported)
-			}
-			hdrs = append(hdrs, hdr{n, v})
-		default:
-			unknown = a
-		}
-		if unknown != "" {
-			break
+	spec, err := l.ParseReply(args, 0, false)
+	if err != nil {
+		return nil, err
+	}
+	if spec.Kind == "lf-file" || spec.Kind == "lf-string" {
+		return nil, fmt.Errorf("'%s' is %w.", spec.Kind, ErrNotSupported)
+	}
+	for _, h := range spec.Hdrs {
+		if strings.Contains(h.Value, "%") {
+			return nil, fmt.Errorf("'hdr %s' with a log-format value is %w.", h.Name, ErrNotSupported)
 		}
 	}
-	switch kind {
-	case "":
-		if hasCT {
-			r.Warnings = append(r.Warnings, fmt.Sprintf("content-type '%s' ignored by the http reply because neither errorfile nor payload defined.", ctype))
-			hasCT = false
-		}
-	case "errorfiles", "default-errorfiles", "errorfile":
-		if r.Page == nil && !Handled(r.Code) {
-			return nil, fmt.Errorf("status code '%d' not handled by default with '%s' argument.", r.Code, act)
-		}
-		if hasCT {
-			r.Warnings = append(r.Warnings, fmt.Sprintf("content-type '%s' ignored by the http reply when used with an erorrfile.", ctype))
-		}
-		if len(hdrs) > 0 {
-			r.Warnings = append(r.Warnings, "hdr parameters ignored by the http reply when used with an erorrfile.")
-		}
-	case "file", "string":
-		if (r.Code == 204 || r.Code == 304) && body != "" {
-			return nil, fmt.Errorf("No body expected for %d responses", r.Code)
-		}
-		if !hasCT && body != "" {
-			return nil, fmt.Errorf("a content type must be defined when non-empty payload is configured")
-		}
-		if hasCT && body == "" {
-			r.Warnings = append(r.Warnings, fmt.Sprintf("content-type '%s' ignored by the http reply when used with an empty payload.", ctype))
-			hasCT = false
-		}
-		if l.bufSize()-len(body) < l.maxRewrite() {
-			r.Warnings = append(r.Warnings, "http reply payload runs over the buffer space reserved to headers rewriting. It may lead to internal errors if strict rewriting mode is enabled.")
-		}
-	}
+	r := &Reply{Code: spec.Code, Page: spec.Page, Section: spec.Section, Warnings: spec.Warnings}
 	if r.Code == 0 {
 		return nil, fmt.Errorf("expects at least a <status> as arguments.")
 	}
 	if !Handled(r.Code) {
 		return nil, fmt.Errorf("http-error: status code '%d' not handled.", r.Code)
 	}
-	if unknown != "" {
-		return nil, fmt.Errorf("unknown keyword '%s'.", unknown)
+	if len(spec.Rest) > 0 {
+		return nil, fmt.Errorf("unknown keyword '%s'.", spec.Rest[0])
 	}
 	if r.Page != nil {
 		r.Page = withCode(r.Page, r.Code)
 	}
-	if kind == "" || kind == "file" || kind == "string" {
-		hs := make([]header, 0, len(hdrs)+2)
-		for _, h := range hdrs {
-			// A log-format value without tags is its text, verbatim
-			// (observed: spaces kept); an empty one adds no header.
-			if h.v != "" {
-				hs = append(hs, header{[]byte(h.n), []byte(h.v)})
-			}
+	if k := spec.Kind; k == "" || k == "file" || k == "string" {
+		hs := make([]header, 0, len(spec.Hdrs)+2)
+		for _, h := range spec.Hdrs {
+			hs = append(hs, header{[]byte(h.Name), []byte(h.Value)})
 		}
-		hs = append(hs, header{[]byte("content-length"), []byte(strconv.Itoa(len(body)))})
-		if body != "" && hasCT {
-			hs = append(hs, header{[]byte("content-type"), []byte(ctype)})
-		}
-		r.Page = replyPage(r.Code, hs, []byte(body))
+		r.Page = staticReply(r.Code, hs, spec.Body, spec.CType)
 	}
 	return r, nil
+}
+
+// staticReply builds an http reply without log-format parts: the headers
+// given, then content-length, then content-type when there is a body,
+// as HAProxy's http_reply_to_htx writes them. A header whose value is
+// empty is left out.
+func staticReply(code int, hs []header, body, ctype string) *Page {
+	out := make([]header, 0, len(hs)+2)
+	for _, h := range hs {
+		if len(h.value) > 0 {
+			out = append(out, h)
+		}
+	}
+	out = append(out, header{[]byte("content-length"), []byte(strconv.Itoa(len(body)))})
+	if body != "" && ctype != "" {
+		out = append(out, header{[]byte("content-type"), []byte(ctype)})
+	}
+	return replyPage(code, out, []byte(body))
 }
 
 // replyPage builds an http reply's response (http_ana.c http_reply_to_htx).

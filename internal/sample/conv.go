@@ -43,6 +43,10 @@ var knownConverters = splitFields(`add aes_gcm_dec and base64 be2dec be2hex bool
 	table_trackers ungrpc unset-var upper url_dec url_enc us_ltime us_utime utime word wt6 xor32 xxh3
 	xxh32 xxh64 ms_ltime ms_utime host_only port_only json_string strftime`)
 
+// anyType is the input and output type of converters that pass any sample
+// through (set-var, unset-var).
+const anyType Type = -1
+
 // compileConvs parses ",name(args),name..." after a fetch.
 func compileConvs(chain string, t Type) ([]conv, Type, error) {
 	var out []conv
@@ -79,7 +83,9 @@ func compileConvs(chain string, t Type) ([]conv, Type, error) {
 			return castTo(ctx, v, cast.in) && cast.fn(ctx, a, v)
 		}
 		out = append(out, c)
-		t = cv.out
+		if cv.out != anyType {
+			t = cv.out
+		}
 	}
 	return out, t, nil
 }
@@ -125,7 +131,7 @@ func splitChain(s string) []string {
 // castTo converts v to a converter's input type, as HAProxy's sample casts.
 func castTo(c *Ctx, v *Value, t Type) bool {
 	switch {
-	case v.Type == t:
+	case v.Type == t || t == anyType:
 		return true
 	case t == Str || t == Bin:
 		if v.Type != Str && v.Type != Bin {

@@ -187,3 +187,44 @@ func (e *Expr) eval(c *Ctx, v *Value) (found, mayChange bool) {
 	}
 	return true, c.mayChange
 }
+
+// SplitExpr cuts "fetch(args),conv1,conv2(x)" into its fetch name, the
+// text between the fetch's parentheses and the converter chain.
+func SplitExpr(s string) (name, args, convs string, ok bool) {
+	i := 0
+	for i < len(s) && s[i] != '(' && s[i] != ',' {
+		i++
+	}
+	name = s[:i]
+	if i < len(s) && s[i] == '(' {
+		depth, j := 0, i
+		for ; j < len(s); j++ {
+			if s[j] == '(' {
+				depth++
+			} else if s[j] == ')' {
+				depth--
+				if depth == 0 {
+					break
+				}
+			}
+		}
+		if j == len(s) {
+			return name, "", "", false
+		}
+		args, i = s[i+1:j], j+1
+	}
+	return name, args, s[i:], true
+}
+
+// CompileExpr compiles a sample expression written as one word, as rule
+// actions take it: "req.hdr(host),lower".
+func CompileExpr(s string) (*Expr, error) {
+	name, args, convs, ok := SplitExpr(s)
+	if !ok {
+		return nil, fmt.Errorf("fetch method '%s' : expected ')'", name)
+	}
+	if name == "" {
+		return nil, fmt.Errorf("missing fetch method")
+	}
+	return Compile(name, args, convs)
+}

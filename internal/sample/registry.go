@@ -147,3 +147,43 @@ var Predefined = map[string]string{
 	"METH_TRACE": "method TRACE", "RDP_COOKIE": "req.rdp_cookie_cnt gt 0", "REQ_CONTENT": "req.len gt 0",
 	"WAIT_END": "wait_end",
 }
+
+// Where an HTTP fetch can be used, after HAProxy's SMP_USE_HRQHV,
+// SMP_USE_HRQHP, SMP_USE_HRSHV and SMP_USE_HRSHP: the request's headers
+// are gone once the request was forwarded, so request rules cannot read
+// the response and response rules cannot read the request's headers. hdr
+// and cookie follow the rule's direction and work in both.
+var (
+	reqHdrOnly = map[string]bool{}
+	resOnly    = map[string]string{}
+)
+
+func init() {
+	for _, n := range splitFields(`base base32 base32+src baseq cook cook_cnt cook_val hdr_cnt hdr_ip hdr_val
+		http_auth http_auth_group http_auth_type http_auth_user http_auth_pass http_auth_bearer path pathq query
+		req.ver req_ver req.body req.body_len req.body_size req.body_param req.hdrs req.hdrs_bin req.cook
+		req.cook_cnt req.cook_val req.fhdr req.fhdr_cnt req.hdr req.hdr_cnt req.hdr_ip req.hdr_names req.hdr_val
+		url url32 url32+src url_ip url_port url_param urlp urlp_val`) {
+		reqHdrOnly[n] = true
+	}
+	for _, n := range splitFields(`res.body res.body_len res.body_size res.hdrs res.hdrs_bin res.ver resp_ver
+		res.cook res.cook_cnt res.cook_val res.fhdr res.fhdr_cnt res.hdr res.hdr_cnt res.hdr_ip res.hdr_names
+		res.hdr_val scook scook_cnt scook_val set-cookie shdr shdr_cnt shdr_ip shdr_val`) {
+		resOnly[n] = "HTTP response headers"
+	}
+	resOnly["status"] = "HTTP response"
+	resOnly["capture.res.hdr"] = "HTTP response"
+}
+
+// Unavailable reports what a fetch needs that an HTTP rule of the given
+// direction cannot give it, in HAProxy's words ("HTTP request headers"),
+// or "" when the fetch can be used there.
+func Unavailable(fetch string, response bool) string {
+	if response {
+		if reqHdrOnly[fetch] {
+			return "HTTP request headers"
+		}
+		return ""
+	}
+	return resOnly[fetch]
+}

@@ -77,6 +77,25 @@ type Ctx struct {
 	// Hostname is the local host name for hostname.
 	Hostname string
 
+	// Caps are the HTTP transaction's capture slots (capture.req.hdr,
+	// capture.res.hdr); the engine fills them.
+	Caps Captures
+	// Vars are the connection's and the transaction's variables
+	// (set-var, var()); proc variables are the process's.
+	Vars Vars
+	// FmtBuf is a buffer for a log-format value rendered with this
+	// context (set-var-fmt), reused from one rule to the next.
+	FmtBuf []byte
+	// ServerName is the server a Layer 4 stream went to, for its log
+	// line's unique id; empty until then.
+	ServerName string
+	// StreamID is HAProxy's stream counter (%rt) for the transaction.
+	StreamID uint32
+	// UniqueIDFormat is the frontend's unique-id-format; nil when it has
+	// none (unique-id then finds nothing).
+	UniqueIDFormat Renderer
+	uid            uniqueID
+
 	val       Value
 	scratch   [2][]byte
 	turn      int

@@ -1,0 +1,203 @@
+package config
+
+import (
+	"strings"
+	"testing"
+)
+
+// l7Line loads one line in a frontend (or, prefixed "B:", in its backend)
+// of an http proxy pair.
+func l7Line(t *testing.T, line string) Diags {
+	t.Helper()
+	fe, be := line, ""
+	if b, ok := strings.CutPrefix(line, "B:"); ok {
+		fe, be = "", b
+	}
+	_, ds := load(t, "defaults\n mode http\n timeout client 1s\n timeout server 1s\n timeout connect 1s\n"+
+		"frontend fe\n bind :1\n"+fe+"\n default_backend be\nbackend be\n"+be+"\n server s 127.0.0.1:1\n")
+	return ds
+}
+
+// TestL7FeatureDiagnostics checks the texts Sluice gives for the Layer 7
+// features' keywords against the ones haproxy 2.6.12 gives (recorded from
+// `haproxy -c`); "" means haproxy accepts the line.
+func TestL7FeatureDiagnostics(t *testing.T) {
+	for _, tc := range []struct{ line, want string }{
+		// Captures.
+		{" capture request header Host len 10", ""},
+		{" capture request header", "'capture request' expects 'header' <header_name> 'len' <len>."},
+		{" capture request header Host len", "'capture request' expects 'header' <header_name> 'len' <len>."},
+		{" capture request header Host len 10 extra", "'capture request' cannot handle unexpected argument 'extra'."},
+		{" capture request header Host size 10", "'capture request' expects 'header' <header_name> 'len' <len>."},
+		{" capture foo", "'capture' expects 'cookie' or 'request header' or 'response header'."},
+		{" capture response header X len abc", ""},
+		{" capture cookie X", "'capture' expects 'cookie' <cookie_name> 'len' <len>."},
+		{"B: capture request header Host len 10", "'capture' ignored because backend 'be' has no frontend capability."},
+		{" declare capture request len 10", ""},
+		{" declare", "'declare' needs a second keyword that specify the type of declaration ('capture')"},
+		{" declare foo", "unknown declaration type 'foo' (supports 'capture')"},
+		{" declare capture foo", "'declare capture' requires a direction ('request' or 'response')"},
+		{" declare capture request size 3", "'declare capture' requires a capture length ('len')"},
+		{" declare capture request len", "'declare capture': 'len' requires a numeric value that represents the capture length"},
+		{" declare capture request len abc", "'declare capture': cannot parse the length 'len'."},
+		{" declare capture request len 0", "length must be > 0"},
+		{"B: declare capture request len 10", "'declare' only available in frontend or listen section"},
+		{" http-request capture req.hdr(host) len 10", ""},
+		{" http-request capture req.hdr(host) len 0", "while parsing 'http-request capture' rule : length must be > 0."},
+		{" http-request capture req.hdr(host)", "while parsing 'http-request capture' rule : expects <expression> [ 'len' <length> | id <idx> ]."},
+		{" http-request capture req.hdr(host) foo 1", "while parsing 'http-request capture' rule : expects 'len' or 'id', found 'foo'."},
+		{" http-request capture nosuchfetch len 3", "while parsing 'http-request capture' rule : unknown fetch method 'nosuchfetch'."},
+		{" http-request capture res.hdr(x) len 3", "while parsing 'http-request capture' rule : fetch method 'res.hdr(x)' extracts information from 'HTTP response headers', none of which is available here."},
+		{" http-request capture req.hdr(host) id 1x", "while parsing 'http-request capture' rule : cannot parse id '1x'."},
+		{" http-request capture req.hdr(host) id 0", "Proxy 'fe': unable to find capture id '0' referenced by http-request capture rule."},
+		{" http-request capture req.hdr(host) len 10 foo", "'http-request capture' expects either 'if' or 'unless' followed by a condition but found 'foo'."},
+		{" http-response capture res.hdr(x) id 0", "Proxy 'fe': unable to find capture id '0' referenced by http-response capture rule."},
+		{" http-response capture res.hdr(x) len 5", "while parsing 'http-response capture' rule : expects 'id', found 'len'."},
+		{" http-response capture res.hdr(x)", "while parsing 'http-response capture' rule : expects <expression> id <idx>."},
+		{" http-response capture req.hdr(x) id 0", "fetch method 'req.hdr(x)' extracts information from 'HTTP request headers', none of which is available here."},
+		{" http-response capture status id -1", ""},
+		{"B: http-request capture req.hdr(host) len 10", "while parsing 'http-request capture' rule : proxy 'be' has no frontend capability."},
+		{"B: http-request capture req.hdr(host) id 10", ""},
+		{"B: http-response capture res.hdr(x) id 10", ""},
+		// Variables.
+		{" http-request set-var(txn.x) str(a)", ""},
+		{" http-request set-var(x) str(a)", "while parsing 'http-request set-var(x)' rule : invalid variable name 'x'. A variable name must be start by its scope. The scope can be 'proc', 'sess', 'txn', 'req', 'res' or 'check'."},
+		{" http-request set-var(txn.a-b) str(a)", "while parsing 'http-request set-var(txn.a-b)' rule : invalid syntax at char '-b)'."},
+		{" http-request set-var(txn.x", "incomplete argument after action 'set-var(txn.x'. Expects 'set-var(<var-name>)', 'set-var-fmt(<var-name>)' or 'unset-var(<var-name>)'."},
+		{" http-request set-var txn.x str(a)", "invalid or incomplete action 'set-var'."},
+		{" http-request set-var() str(a)", "Empty variable name cannot be accepted."},
+		{" http-request set-var(txn.x)", "while parsing 'http-request set-var(txn.x)' rule : missing fetch method."},
+		{" http-request set-var(txn.x) nosuch", "unknown fetch method 'nosuch'."},
+		{" http-request set-var(txn.x,ifbogus) str(a)", `unknown condition "ifbogus".`},
+		{" http-request set-var(txn.x) status", "fetch method 'set-var(txn.x)' extracts information from 'HTTP response', none of which is available here."},
+		{" http-response set-var(txn.x) path", "fetch method 'set-var(txn.x)' extracts information from 'HTTP request headers', none of which is available here."},
+		{" http-request set-var-fmt(txn.x) %[nosuch]", "failed to parse sample expression <nosuch]> : unknown fetch method 'nosuch'."},
+		{" http-request set-var-fmt(txn.x)", ""},
+		{" http-request unset-var(txn.x,ifexists)", `unset-var does not expect parameters after the variable name. Only "set-var" and "set-var-fmt" manage conditions.`},
+		{" http-request unset-var(txn.x) foo", "'http-request unset-var(txn.x)' expects either 'if' or 'unless' followed by a condition but found 'foo'."},
+		{" http-request set-header X %[var(bad)]", "invalid args in fetch method 'var' : invalid variable name 'bad'."},
+		{" http-request set-header X %[var()]", "invalid args in fetch method 'var' : Empty variable name cannot be accepted."},
+		{" http-response set-header X %[path]", "sample fetch <path]> may not be reliably used here because it needs 'HTTP request headers' which is not available here."},
+		{" tcp-request connection set-var(sess.x) req.len", "fetch method 'set-var(sess.x)' extracts information from 'request buffer', none of which is available here"},
+		{" tcp-request connection set-var(sess.x) req.hdr(host)", "extracts information from 'HTTP request headers', none of which is available here"},
+		{" tcp-request content set-var(x) src", "invalid variable name 'x'."},
+		{" tcp-request content set-var(txn.x) src foo", "'tcp-request content set-var(txn.x)' only accepts 'if' or 'unless', in frontend 'fe' (got 'foo')"},
+		{" tcp-request content set-var(sess.x) src", ""},
+		{" tcp-request content set-var(txn.x) src", "'tcp-request content set-var' with a txn, req or res variable in an http proxy is not supported yet by Sluice."},
+		// Unique ids.
+		{" unique-id-format %{+X}o\\ %ci:%cp_%fi:%fp_%Ts_%rt:%pid", ""},
+		{" unique-id-format", "unique-id-format expects an argument."},
+		{" unique-id-format a b", "unique-id-format expects only one argument, don't forget to escape spaces!"},
+		{" unique-id-format %[nosuch]", "Parsing [" /* global form */},
+		{" unique-id-format %[res.hdr(x)]", "failed to parse unique-id : sample fetch <res.hdr(x)]> may not be reliably used here because it needs 'HTTP response headers' which is not available here."},
+		{" unique-id-header", "unique-id-header expects an argument."},
+		{" unique-id-header a b", ""},
+		{"B: unique-id-format %ci", ""},
+		// Monitoring.
+		{" monitor-uri /m", ""},
+		{" monitor-uri", "'monitor-uri' expects an URI."},
+		{" monitor-uri /a /b", "'monitor-uri' cannot handle unexpected argument '/b'."},
+		{" monitor fail", "'monitor fail' requires either 'if' or 'unless' followed by a condition."},
+		{" monitor fail if", ""},
+		{" monitor foo if TRUE", "'monitor' only supports 'fail'."},
+		{" monitor fail if nosuchacl", "error detected while parsing a 'monitor fail' condition : no such ACL : 'nosuchacl'."},
+		{"B: monitor-uri /x", "'monitor-uri' ignored because backend 'be' has no frontend capability."},
+		// Replies, tarpit and set-timeout.
+		{" http-request return status abc", "while parsing 'http-request return' rule : Unexpected status code '0'."},
+		{" http-request return content-type text/plain", "content-type 'text/plain' ignored by the http reply because neither errorfile nor payload defined."},
+		{" http-request return string a string b", "unexpected 'string' argument, 'string' already defined."},
+		{" http-request return lf-string x", "a content type must be defined with a log-format payload."},
+		{" http-request return content-type text/plain lf-string %[nosuch]", "failed to parse sample expression <nosuch]> : unknown fetch method 'nosuch'."},
+		{" http-request return status 201 default-errorfiles", "status code '201' not handled by default with 'default-errorfiles' argument.."},
+		{" http-request return status 200 errorfiles nosuch", "Proxy 'fe': unknown http-errors section 'nosuch' referenced by an http reply ."},
+		{" http-request return hdr X", "'hdr' expects <name> and <value> as arguments."},
+		{" http-request return hdr content-length 3", "header 'content-length' always ignored by the http reply."},
+		{" http-request return status 204 string a content-type text/plain", "No body expected for 204 responses."},
+		{" http-request return deny_status 404", "'http-request return' expects either 'if' or 'unless' followed by a condition but found 'deny_status'."},
+		{" http-request deny status 99", "while parsing 'http-request deny' rule : Unexpected status code '99'."},
+		{" http-request tarpit", ""},
+		{" http-request tarpit deny_status 404", ""},
+		{" http-request tarpit string", "while parsing 'http-request tarpit' rule : 'string' expects <str> as argument."},
+		{" http-request set-timeout server 5s", "while parsing 'http-request set-timeout' rule : proxy 'fe' has no backend capability."},
+		{"B: http-request set-timeout client 5s", "'set-timeout' rule supports 'server'/'tunnel' (got 'client')."},
+		{"B: http-request set-timeout server 5x", "unexpected character 'x' in rule 'set-timeout server'."},
+		{"B: http-request set-timeout server 0", "null value is not valid for a 'set-timeout server' rule."},
+		{"B: http-request set-timeout server req.hdr(x-t)", ""},
+		{"B: http-request set-timeout tunnel 1h", ""},
+		{" option originalto except foo", "'option originalto except' expects <address>[/mask] as argument."},
+		{" option originalto if-none", "'option originalto' only supports optional values: 'except' and 'header'."},
+		{" option originalto header", "'option originalto header' expects <header_name> as argument."},
+		{" option originalto except 10.0.0.1/255.0.0.0 header X-Dst", ""},
+		{" option forwardfor bogus", "'option forwardfor' only supports optional values: 'except', 'header' and 'if-none'."},
+		{" redirect", "while parsing redirect rule : redirection type expected ('prefix', 'location', or 'scheme')."},
+		{" redirect prefix", "while parsing redirect rule : missing argument for 'prefix'."},
+		{" redirect prefix /x code 400", "'code': unsupported HTTP code '400' (must be one of 301, 302, 303, 307 or 308)."},
+		{" redirect prefix /x bogus", "expects 'code', 'prefix', 'location', 'scheme', 'set-cookie', 'clear-cookie', 'drop-query', 'ignore-empty' or 'append-slash' (was 'bogus')."},
+		{" redirect location %[nosuch]", ""},
+		{" redirect prefix /x if", ""},
+		{" redirect code 301 prefix /x drop-query append-slash set-cookie A=b clear-cookie C ignore-empty if TRUE", ""},
+		{" http-request redirect prefix /x set-cookie", "while parsing 'http-request redirect' rule : missing argument for 'set-cookie'."},
+		{" http-request redirect", "while parsing 'http-request redirect' rule : redirection type expected ('prefix', 'location', or 'scheme')."},
+		{" redirect prefix /x\n http-request deny", "a 'http-request' rule placed after a 'redirect' rule will still be processed before."},
+		{" use_backend be if TRUE\n redirect prefix /x", "a 'redirect' rule placed after a 'use_backend' rule will still be processed before."},
+		{"B: http-request set-timeout server 5s 6s", "'http-request set-timeout' expects either 'if' or 'unless' followed by a condition but found '6s'."},
+	} {
+		ds := l7Line(t, tc.line)
+		if tc.want == "" {
+			for _, d := range ds {
+				if d.Sev == SevAlert {
+					t.Errorf("%q: unexpected alert %q", tc.line, d.Msg)
+				}
+			}
+			continue
+		}
+		found := false
+		for _, d := range ds {
+			found = found || strings.Contains(d.Msg, tc.want)
+		}
+		if !found {
+			t.Errorf("%q: want %q, got %v", tc.line, tc.want, ds)
+		}
+	}
+}
+
+func TestCaptureSlotsInOrder(t *testing.T) {
+	c, ds := load(t, "defaults\n mode http\n timeout client 1s\n timeout server 1s\n timeout connect 1s\n"+
+		"frontend fe\n bind :1\n capture request header Host len 5\n http-request capture path len 7\n declare capture request len 3\n"+
+		" capture response header X len 2\n http-response capture status id 0\n default_backend be\nbackend be\n server s 127.0.0.1:1\n")
+	for _, d := range ds {
+		if d.Sev == SevAlert {
+			t.Fatal(d.Msg)
+		}
+	}
+	fe := c.Proxies[0]
+	want := []CaptureSlot{{Header: "Host", Len: 5}, {Len: 7}, {Len: 3}}
+	if len(fe.ReqCaptures) != 3 || len(fe.ResCaptures) != 1 {
+		t.Fatalf("slots: %+v %+v", fe.ReqCaptures, fe.ResCaptures)
+	}
+	for i, w := range want {
+		if got := fe.ReqCaptures[i]; got.Header != w.Header || got.Len != w.Len {
+			t.Errorf("request slot %d: %+v, want %+v", i, got, w)
+		}
+	}
+	r := fe.Rules["http-request"][0]
+	if r.Slot != 1 || r.SlotLen != 7 || r.SlotByID {
+		t.Errorf("capture rule: slot %d len %d byID %v", r.Slot, r.SlotLen, r.SlotByID)
+	}
+}
+
+func TestParseNet(t *testing.T) {
+	for in, want := range map[string]string{
+		"127.0.0.1": "127.0.0.1/32", "10.1.2.3/8": "10.0.0.0/8", "10.0.0.1/255.255.0.0": "10.0.0.0/16",
+		"::1": "::1/128", "2001:db8::/32": "2001:db8::/32", "10.0.0.0/33": "", "10.0.0.1/255.0.255.0": "", "foo": "",
+	} {
+		p, ok := ParseNet(in)
+		got := ""
+		if ok {
+			got = p.String()
+		}
+		if got != want {
+			t.Errorf("ParseNet(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

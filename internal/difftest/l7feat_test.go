@@ -1,0 +1,477 @@
+package difftest
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// The Layer 7 feature differential runs small mode http configurations
+// (captures, variables, unique ids, monitor-uri, tarpit, redirects...)
+// through haproxy and Sluice, sends each the same raw requests, and
+// compares every byte the client got, every byte the backend got, and the
+// log lines both wrote (a log-format of the case's choosing, so that
+// timers and ports stay out of it, or option httplog with those fields
+// masked).
+
+// featCase is one configuration and the connections sent to it.
+type featCase struct {
+	name string
+	// cfg holds the proxies; %BIND is the frontend's address (%BIND2 a
+	// second one's), %SRV the backend's, %FILES the corpus's fixture
+	// directory. The global section logs to a UDP receiver and the
+	// defaults section sets mode http, log global, option dontlognull (the
+	// readiness probe's empty connection logs nothing) and short timeouts.
+	cfg string
+	// conns are sent one after the other, each on its own connection.
+	conns []l7Case
+	// mask rewrites both proxies' log lines before they are compared
+	// (pairs of regexp and replacement).
+	mask []string
+	// known, when set, is why Sluice may differ; differences are logged.
+	known string
+}
+
+var featCases = []featCase{
+	{name: "captures in option httplog", cfg: `frontend f
+ bind %BIND
+ option httplog
+ capture request header Host len 5
+ capture request header User-Agent len 40
+ capture request header X-Missing len 10
+ http-request capture req.hdr(x-a) len 4
+ declare capture response len 6
+ capture response header X-Resp len 8
+ http-response capture res.hdr(location) id 0
+ http-request set-header X-Cap0 %[capture.req.hdr(0)]
+ http-request set-header X-Cap3 %[capture.req.hdr(3)]
+ http-request set-header Host changed
+ default_backend b
+backend b
+ server s1 %SRV
+`, conns: []l7Case{
+		{raw: "GET /s/caphdrs HTTP/1.1\r\nHost: example.com\r\nUser-Agent: a|b{c}\"d#e\xe9\x01\r\nx-a: abcdefgh\r\nHOST2: second.org\r\n\r\n"},
+		{raw: "GET /s/caphdrs HTTP/1.1\r\nHost: a\r\nx-a: 1\r\nx-a: 2\r\nConnection: close\r\n\r\n"},
+		{raw: "GET / HTTP/1.1\r\nHost: a\r\nhost: b\r\n\r\n", noProbe: true},
+	}, mask: httplogMask},
+	{name: "capture variables and fetches in log-format", cfg: `frontend f
+ bind %BIND
+ log-format "%ST %hr %hs | %hrl | %hsl | %{+Q}hr %{+Q}hrl %{+Q}hsl | %[capture.req.hdr(0)] %[capture.res.hdr(0)] %[capture.req.hdr(1)]"
+ capture request header X-A len 5
+ capture request header X-B len 5
+ capture response header X-Resp len 8
+ http-request deny if { path /deny }
+ default_backend b
+backend b
+ http-response capture res.hdr(x-resp),upper id 0 if { status 200 }
+ server s1 %SRV
+`, conns: []l7Case{
+		{raw: "GET /s/caphdrs HTTP/1.1\r\nHost: e\r\nX-A: first\r\nX-A: second\r\nx-b: \r\n\r\nGET /y HTTP/1.1\r\nHost: e\r\n\r\n", reqs: 2},
+		{raw: "GET /deny HTTP/1.1\r\nHost: e\r\nX-A: dd\r\n\r\n"},
+	}},
+	{name: "variables: scopes, conditions, formats and var()", cfg: `frontend f
+ bind %BIND
+ log-format "%ST t=%[var(txn.host)] r=%[var(req.p)] s=%[var(res.s)] ss=%[var(sess.n)] d=%[var(txn.none,dflt)] f=%[var(txn.fmt)] c=%[var(txn.cnt)] m=%[var(txn.m)]"
+ tcp-request content set-var(sess.src) src
+ http-request set-var(txn.host) req.hdr(host),lower
+ http-request set-var(req.p) path
+ http-request set-var(res.s) str(nope)
+ http-request set-var(sess.n) req.hdr(x-n) if { req.hdr(x-n) -m found }
+ http-request set-var(txn.cnt,ifnotexists) int(5)
+ http-request set-var(txn.cnt,ifnotexists) int(6)
+ http-request set-var(txn.cnt,ifgt) int(3)
+ http-request set-var(txn.cnt,ifgt) int(9)
+ http-request set-var(txn.cnt,iflt) int(1)
+ http-request set-var(txn.m) method
+ http-request set-var-fmt(txn.fmt) "%[var(txn.host)]-%[var(req.p)]-%b-%[var(res.s)]"
+ http-request set-var(txn.e,ifnotempty) req.hdr(x-empty)
+ http-request set-var(txn.f,ifempty) req.hdr(x-empty)
+ http-request set-var(txn.g,ifset) str(g)
+ http-request set-var(txn.g,ifexists) str(g2)
+ http-request set-var(txn.h) str(h)
+ http-request unset-var(txn.h)
+ http-request set-var(txn.h,ifexists) str(h2)
+ http-request set-header X-Vars "%[var(txn.host)]|%[var(req.p)]|%[var(txn.cnt)]|%[var(txn.e,unset)]|%[var(txn.f,unset)]|%[var(txn.g,unset)]|%[var(txn.h,unset)]|%[var(sess.n)]|%[var(sess.src)]"
+ http-request set-header X-Conv %[str(abc),set-var(txn.conv),upper]-%[var(txn.conv)]
+ default_backend b
+backend b
+ http-request set-header X-BE %[var(txn.fmt)]
+ http-response set-var(res.s) status
+ http-response set-header X-S "%[var(res.s)]|%[var(req.p)]|%[var(txn.host)]|%[var(sess.n)]"
+ server s1 %SRV
+`, conns: []l7Case{
+		{raw: "GET /a/b?q HTTP/1.1\r\nHost: ExAmple\r\nX-Empty:\r\nX-N: 42\r\n\r\nGET /c HTTP/1.1\r\nHost: second\r\nX-Empty: v\r\n\r\n", reqs: 2},
+		{raw: "POST /p HTTP/1.1\r\nHost: h\r\ncontent-length: 0\r\n\r\n"},
+	}, mask: []string{`=127\.0\.0\.1\b`, `=SRC`, `\|127\.0\.0\.1`, `|SRC`}},
+	{name: "variables in tcp mode", cfg: `listen l
+ bind %BIND
+ mode tcp
+ log-format "t=%[var(txn.a)] s=%[var(sess.b)] c=%[var(sess.c)] r=%[var(req.d)] x=%[var(txn.x)] l=%[var(txn.len)]"
+ tcp-request connection set-var(sess.c) str(conn)
+ tcp-request connection set-var(txn.x) str(never)
+ tcp-request session set-var(sess.b) str(sess)
+ tcp-request inspect-delay 1s
+ tcp-request content set-var(txn.a) str(content)
+ tcp-request content set-var(req.d) str(dropped)
+ tcp-request content set-var(txn.len) req.len
+ tcp-request content set-var-fmt(sess.f) "%ci-%[var(sess.c)]"
+ tcp-request content accept if { req.len gt 0 }
+ server s1 %SRV
+`, conns: []l7Case{{raw: "GET / HTTP/1.1\r\nhost: a\r\nconnection: close\r\n\r\n", noProbe: true}}},
+	{name: "unique-id generated on first use", cfg: `frontend f
+ bind %BIND
+ log-format "%ST id=%ID rt=%rt u=%[unique-id]"
+ unique-id-format "%b-%s-%rt-%[req.hdr(x-in)]-%{+Q}[req.hdr(x-in)]-%ci-%f"
+ unique-id-header X-ID
+ option forwardfor
+ http-request set-header X-Early %[unique-id] if { path /early }
+ http-request deny if { path /deny }
+ default_backend b
+backend b
+ http-request set-header X-BE %[unique-id] if { path /be }
+ server s1 %SRV
+frontend f2
+ bind %BIND2
+ log-format "%ST id=%ID u=%[unique-id]"
+ unique-id-header X-ID
+ default_backend b
+`, conns: []l7Case{
+		{raw: "GET /x HTTP/1.1\r\nHost: e\r\nX-In: a b\x7f\r\nX-ID: client\r\n\r\nGET /early HTTP/1.1\r\nHost: e\r\n\r\n", reqs: 2},
+		{raw: "GET /be HTTP/1.1\r\nHost: e\r\nConnection: close\r\n\r\n"},
+		{raw: "GET /deny HTTP/1.1\r\nHost: e\r\nX-In: d\r\n\r\n"},
+		{raw: "GET /x HTTP/1.1\r\nHost: e\r\nConnection: close\r\n\r\n", to: "2"},
+	}},
+	{name: "unique-id in tcp mode", cfg: `listen l
+ bind %BIND
+ mode tcp
+ log-format "id=%ID rt=%rt"
+ unique-id-format "%rt-%f-%b-%s"
+ server s1 %SRV
+`, conns: []l7Case{
+		{raw: "GET /x HTTP/1.1\r\nHost: e\r\nConnection: close\r\n\r\n", noProbe: true},
+		{raw: "GET /x HTTP/1.1\r\nHost: e\r\nConnection: close\r\n\r\n", noProbe: true},
+	}},
+	{name: "monitor-uri and monitor fail", cfg: `frontend f
+ bind %BIND
+ option httplog
+ monitor-uri /mon
+ monitor fail if { req.hdr(x-fail) -m found }
+ http-request deny if { path /mon }
+ default_backend b
+frontend f2
+ bind %BIND2
+ option httplog
+ monitor-uri /health
+ monitor fail unless { req.hdr(x-ok) -m found }
+ errorfile 200 %FILES/errors/200.http
+ default_backend b
+backend b
+ server s1 %SRV
+`, conns: []l7Case{
+		{raw: "GET /mon HTTP/1.1\r\nHost: e\r\n\r\nGET /mon HTTP/1.1\r\nHost: e\r\nX-Fail: 1\r\n\r\nGET /x HTTP/1.1\r\nHost: e\r\n\r\n", reqs: 3},
+		{raw: "GET /mon?x=1 HTTP/1.1\r\nHost: e\r\n\r\n"},
+		{raw: "GET /MON HTTP/1.1\r\nHost: e\r\n\r\n"},
+		{raw: "GET http://e/mon HTTP/1.1\r\nHost: e\r\n\r\n"},
+		{raw: "HEAD /mon HTTP/1.0\r\n\r\n", head: true},
+		{raw: "GET /mon HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"},
+		{raw: "POST /mon HTTP/1.1\r\nHost: e\r\ncontent-length: 3\r\n\r\nabcGET /y HTTP/1.1\r\nHost: e\r\n\r\n", reqs: 2},
+		{raw: "POST /mon HTTP/1.1\r\nHost: e\r\ntransfer-encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"},
+		{raw: "GET /health HTTP/1.1\r\nHost: e\r\n\r\n", to: "2"},
+		{raw: "GET /health HTTP/1.1\r\nHost: e\r\nX-OK: 1\r\n\r\n", to: "2"},
+	}, mask: httplogMask},
+	{name: "dontlog-normal and log-separate-errors", cfg: `frontend f
+ bind %BIND
+ log-format "%ST %ts %s %rc"
+ option dontlog-normal
+ http-request deny if { path /deny }
+ http-request return status 200 if { path /ret }
+ http-request return status 503 if { path /ret503 }
+ http-request redirect location /x if { path /redir }
+ default_backend b
+frontend f2
+ bind %BIND2
+ log-format "%ST %ts %s %rc"
+ option log-separate-errors
+ http-request deny if { path /deny }
+ default_backend b
+backend b
+ server s1 %SRV
+`, conns: []l7Case{
+		{raw: "GET /ok HTTP/1.1\r\nHost: e\r\n\r\nGET /deny HTTP/1.1\r\nHost: e\r\n\r\n", reqs: 2},
+		{raw: "GET /s/503 HTTP/1.1\r\nHost: e\r\n\r\n"},
+		{raw: "GET /s/404 HTTP/1.1\r\nHost: e\r\n\r\n"},
+		{raw: "GET /ret HTTP/1.1\r\nHost: e\r\n\r\nGET /ret503 HTTP/1.1\r\nHost: e\r\n\r\nGET /redir HTTP/1.1\r\nHost: e\r\n\r\n", reqs: 3},
+		{raw: "GET /s/hang HTTP/1.1\r\nHost: e\r\n\r\n"},
+		{raw: "GET /ok HTTP/1.1\r\nHost: e\r\n\r\nGET /deny HTTP/1.1\r\nHost: e\r\n\r\n", reqs: 2, to: "2"},
+		{raw: "GET /s/503 HTTP/1.1\r\nHost: e\r\n\r\n", to: "2"},
+	}},
+	{name: "tarpit", cfg: `frontend f
+ bind %BIND
+ log-format "%ST %ts %TR %Tq %Tc %Tr %Tw %Ta %s"
+ timeout tarpit 300ms
+ http-request tarpit if { path /t }
+ http-request tarpit deny_status 429 if { path /t429 }
+ http-request tarpit status 404 content-type text/plain string "slow\n" hdr X-T yes if { path /tstr }
+ default_backend b
+frontend f2
+ bind %BIND2
+ log-format "%ST %ts %Tw %s"
+ timeout connect 300ms
+ http-request tarpit
+ default_backend b
+backend b
+ server s1 %SRV
+`, conns: []l7Case{
+		{raw: "GET /t HTTP/1.1\r\nHost: h\r\n\r\nGET /x HTTP/1.1\r\nHost: h\r\n\r\n", reqs: 2},
+		{raw: "GET /t429 HTTP/1.1\r\nHost: h\r\n\r\n"},
+		{raw: "GET /tstr HTTP/1.1\r\nHost: h\r\n\r\n"},
+		{raw: "HEAD /t HTTP/1.0\r\n\r\n", head: true},
+		{raw: "GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n", to: "2"},
+	}, mask: []string{`-- [\d ]+ s1$`, `-- TIMERS s1`, ` (29\d|3[0-4]\d) `, ` ~300 `, ` (29\d|3[0-4]\d) `, ` ~300 `, ` (29\d|3[0-4]\d)$`, ` ~300`}},
+	{name: "return and deny payloads", cfg: `frontend f
+ bind %BIND
+ log-format "%ST %ts"
+ http-request deny hdr X y if { path /d1 }
+ http-request deny status 404 if { path /d2 }
+ http-request deny deny_status 404 if { path /d3 }
+ http-request return status 200 hdr X %[req.hdr(nope)] hdr Y "a b" if { path /r1 }
+ http-request return status 200 content-type text/plain lf-string "[%[req.hdr(nope)]|%[req.hdr(x-in)]|%ci]" if { path /r2 }
+ http-request return status 201 content-type text/plain lf-file %FILES/reply-lf.txt hdr X-U %[req.hdr(x-in)] if { path /r3 }
+ http-request return status 503 errorfile %FILES/errors/503.http if { path /r4 }
+ http-request return status 200 errorfiles myerrs if { path /r5 }
+ http-request return status 403 errorfiles myerrs if { path /r6 }
+ http-request return status 429 default-errorfiles if { path /r7 }
+ http-request return content-type text/plain file %FILES/reply-lf.txt if { path /r8 }
+ default_backend b
+backend b
+ server s1 %SRV
+http-errors myerrs
+ errorfile 200 %FILES/errors/200.http
+`, conns: []l7Case{
+		{raw: "GET /d1 HTTP/1.1\r\nHost: h\r\n\r\nGET /d2 HTTP/1.1\r\nHost: h\r\n\r\nGET /d3 HTTP/1.1\r\nHost: h\r\n\r\n", reqs: 3},
+		{raw: "GET /r1 HTTP/1.1\r\nHost: h\r\nX-In: a\x7fb\r\n\r\nGET /r2 HTTP/1.1\r\nHost: h\r\nX-In: a\x7fb\r\n\r\n", reqs: 2},
+		{raw: "GET /r3 HTTP/1.1\r\nHost: h\r\nX-In: v\r\n\r\n"},
+		{raw: "HEAD /r3 HTTP/1.1\r\nHost: h\r\n\r\n", head: true},
+		{raw: "GET /r4 HTTP/1.1\r\nHost: h\r\n\r\nGET /r5 HTTP/1.1\r\nHost: h\r\n\r\n", reqs: 2},
+		{raw: "GET /r6 HTTP/1.1\r\nHost: h\r\n\r\nGET /r7 HTTP/1.1\r\nHost: h\r\n\r\nGET /r8 HTTP/1.1\r\nHost: h\r\n\r\n", reqs: 3},
+	}},
+	{name: "set-timeout server", cfg: `frontend f
+ bind %BIND
+ log-format "%ST %ts %Ta"
+ default_backend b
+backend b
+ http-request set-timeout server 300ms if { req.hdr(x-t) -m found } !{ req.hdr(x-t) -m int gt 0 }
+ http-request set-timeout server req.hdr(x-t) if { req.hdr(x-t) -m int gt 0 }
+ server s1 %SRV
+`, conns: []l7Case{
+		{raw: "GET /s/hang HTTP/1.1\r\nHost: h\r\nX-T: yes\r\n\r\n"},
+		{raw: "GET /s/hang HTTP/1.1\r\nHost: h\r\nX-T: 500\r\n\r\n"},
+		{raw: "GET /s/hang HTTP/1.1\r\nHost: h\r\n\r\n"},
+	}, mask: []string{`-- \d+$`, `-- T`, ` (29\d|3[0-4]\d)$`, ` ~300`, ` (49\d|5[0-4]\d)$`, ` ~500`, ` (99\d|10[0-4]\d)$`, ` ~1000`}},
+	{name: "option originalto", cfg: `frontend f
+ bind %BIND
+ log-format "%ST %b"
+ option originalto
+ option forwardfor
+ use_backend b2 if { path /b2 }
+ default_backend b
+frontend f2
+ bind %BIND2
+ log-format "%ST %b"
+ option originalto except 127.0.0.1/255.0.0.0 header X-Dst
+ default_backend b
+backend b
+ server s1 %SRV
+backend b2
+ option originalto header X-Be-Dst
+ server s1 %SRV
+`, conns: []l7Case{
+		{raw: "GET / HTTP/1.1\r\nHost: h\r\nX-Original-To: 1.2.3.4\r\n\r\n"},
+		{raw: "GET /b2 HTTP/1.1\r\nHost: h\r\n\r\n"},
+		{raw: "GET / HTTP/1.1\r\nHost: h\r\n\r\n", to: "2"},
+	}},
+	{name: "redirects, legacy and http-request", cfg: `frontend f
+ bind %BIND
+ log-format "%ST %ts %b"
+ redirect prefix /legacy code 301 if { path_beg /a }
+ http-request allow if { path_beg /allow }
+ http-request set-header X-Seen yes
+ http-request redirect location %[req.hdr(x-loc)] if { path /empty }
+ http-request redirect location %[req.hdr(x-loc)] ignore-empty if { path /ie }
+ http-request redirect scheme https if { path /noh }
+ http-request redirect prefix / append-slash if { path_beg /as }
+ http-request redirect prefix /p drop-query append-slash if { path_beg /dq }
+ http-request redirect scheme https append-slash if { path_beg /sc }
+ http-request redirect location /loc?a=b append-slash drop-query if { path_beg /lo }
+ http-request redirect prefix /p clear-cookie A= set-cookie B if { path_beg /ck }
+ http-request redirect prefix /p clear-cookie C if { path_beg /cc }
+ redirect location /l/%[req.hdr(host)] set-cookie S=1 if { path /lit }
+ redirect prefix /allowed if { path_beg /allow }
+ redirect prefix /x if
+ default_backend b
+backend b
+ redirect scheme https code 308 if { path /be }
+ redirect code 303 prefix / drop-query if { path /be303 }
+ server s1 %SRV
+`, conns: []l7Case{
+		{raw: get("/a/b?x=1") + get("/empty") + get("/ie") + get("/as?x=1") + get("/as/") + get("/dq?z=1"), reqs: 6},
+		{raw: get("/sc?q") + get("/lo?z") + get("/ck") + get("/cc") + get("/lit") + get("/allow/me") + get("/be") + get("/be303?q=1") + get("/y"), reqs: 9},
+		{raw: "GET /noh HTTP/1.0\r\n\r\n"},
+		{raw: "GET /as HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"},
+		{raw: "GET http://h:8080/sc?q HTTP/1.1\r\nHost: h:8080\r\n\r\n"},
+	}},
+}
+
+// httplogMask hides what varies between two runs of option httplog: the
+// client's port, the dates, the timers, the byte count (HAProxy counts
+// the response as its internal HTX message, not as sent) and the
+// connection counts.
+var httplogMask = []string{
+	`^(<\d+>) \S+:\d+ \[[^\]]+\] `, `$1 CLIENT [DATE] `,
+	` -?\d+/-?\d+/-?\d+/-?\d+/\+?-?\d+ (\d+) \+?\d+ `, ` T $1 B `,
+	` \d+/\d+/\d+/\d+/(\+?\d+) `, ` CONNS/$1 `,
+}
+
+func TestL7FeatureDifferential(t *testing.T) {
+	hap := haproxyPath()
+	if hap == "" {
+		t.Skip("haproxy not installed")
+	}
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	only := os.Getenv("L7FEAT_ONLY")
+	for _, fc := range featCases {
+		if only != "" && !strings.Contains(fc.name, only) {
+			continue
+		}
+		t.Run(fc.name, func(t *testing.T) {
+			var res [2][]l7Result
+			var logs [2][]string
+			for i, bin := range []string{hap, sluiceBin} {
+				res[i], logs[i] = runFeatCase(t, bin, fc)
+			}
+			var diffs []string
+			for j := range fc.conns {
+				if a, b := res[0][j].String(), res[1][j].String(); a != b {
+					diffs = append(diffs, fmt.Sprintf("connection %d: %q\nhaproxy:\n%ssluice:\n%s", j+1, fc.conns[j].raw, a, b))
+				}
+			}
+			for _, m := range [][]string{logs[0], logs[1]} {
+				for k := range m {
+					for p := 0; p+1 < len(fc.mask); p += 2 {
+						m[k] = regexp.MustCompile(fc.mask[p]).ReplaceAllString(m[k], fc.mask[p+1])
+					}
+				}
+			}
+			if a, b := strings.Join(logs[0], "\n"), strings.Join(logs[1], "\n"); a != b {
+				diffs = append(diffs, fmt.Sprintf("log lines differ\nhaproxy:\n%s\nsluice:\n%s", a, b))
+			}
+			switch {
+			case len(diffs) > 0 && fc.known != "":
+				t.Logf("known difference (%s):\n%s", fc.known, strings.Join(diffs, "\n"))
+			case len(diffs) > 0:
+				t.Error(strings.Join(diffs, "\n"))
+			case fc.known != "":
+				t.Errorf("listed as a known difference (%s) but sluice now behaves as haproxy", fc.known)
+			case testing.Verbose():
+				t.Logf("same; logs:\n%s", strings.Join(logs[0], "\n"))
+			}
+		})
+	}
+}
+
+// runFeatCase runs one case through one binary: the results of each
+// connection and the log lines written, in order.
+func runFeatCase(t *testing.T, bin string, fc featCase) ([]l7Result, []string) {
+	t.Helper()
+	be := newL7Backend(t)
+	rx := newSyslog(t)
+	bind := freeAddr(t)
+	bind2 := freeAddr(t)
+	cfg := "global\n log " + rx.pc.LocalAddr().String() + " local0 info\n" +
+		"defaults\n mode http\n log global\n option dontlognull\n timeout connect 1s\n timeout client 2s\n timeout server 1s\n timeout http-request 1s\n http-reuse never\n" +
+		strings.NewReplacer("%BIND2", bind2, "%BIND", bind, "%SRV", be.ln.Addr().String(), "%FILES", filesDir(t),
+			"%DEAD", freeAddr(t)).Replace(fc.cfg)
+	path := filepath.Join(t.TempDir(), "feat.cfg")
+	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "-db", "-f", path)
+	var out strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	if !waitListening(bind) {
+		t.Fatalf("%s never listened on %s:\n%s", bin, bind, out.String())
+	}
+	// The readiness probe's line, if any, and its backend connection (a
+	// tcp proxy relays it) are left out.
+	settleLogs(rx, 700*time.Millisecond)
+	be.reset()
+	var res []l7Result
+	var logs []string
+	for _, c := range fc.conns {
+		addr := bind
+		if c.to == "2" {
+			addr = bind2
+		}
+		res = append(res, runL7Case(addr, be, c))
+		// A proxy logs after it answered: the lines of one connection
+		// are gathered before the next starts, so that they keep their
+		// order.
+		logs = append(logs, settleLogs(rx, 250*time.Millisecond)...)
+	}
+	return res, append(logs, settleLogs(rx, 700*time.Millisecond)...)
+}
+
+// filesDir is the absolute path of the corpus's fixture files.
+func filesDir(t *testing.T) string {
+	d, err := filepath.Abs(filepath.Join(testdataDir, "files"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+func dialTCP(addr string) (net.Conn, error) { return net.DialTimeout("tcp", addr, time.Second) }
+
+func waitListening(addr string) bool {
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if c, err := dialTCP(addr); err == nil {
+			c.Close()
+			return true
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return false
+}
+
+// settleLogs returns the log messages received until none came for a
+// while, without their syslog header.
+func settleLogs(rx *syslogUDP, quiet time.Duration) []string {
+	var out []string
+	for {
+		select {
+		case l := <-rx.lines:
+			// Keep the priority (facility and level), drop the date,
+			// host and tag.
+			pri, _, _ := strings.Cut(l, ">")
+			if _, msg, ok := strings.Cut(l, "]: "); ok {
+				l = pri + "> " + msg
+			}
+			out = append(out, strings.TrimRight(l, "\n"))
+		case <-time.After(quiet):
+			return out
+		}
+	}
+}
