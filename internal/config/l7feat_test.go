@@ -201,3 +201,15 @@ func TestParseNet(t *testing.T) {
 		}
 	}
 }
+
+func TestTCPVariablesWithLayer7Fetches(t *testing.T) {
+	_, ds := load(t, "defaults\n timeout client 1s\n timeout server 1s\n timeout connect 1s\nlisten l\n bind :1\n tcp-request content set-var(txn.h) req.hdr(host)\n tcp-request content set-var-fmt(txn.p) %[path]\n tcp-request content set-var(txn.s) src\n server s 127.0.0.1:1\n")
+	for _, line := range []int{7, 8} {
+		if !hasMsg(ds, SevAlert, line, "in mode tcp is not supported yet by Sluice") {
+			t.Errorf("line %d: %v", line, ds)
+		}
+	}
+	if hasMsg(ds, SevAlert, 9, "") {
+		t.Errorf("src is fine in mode tcp: %v", ds)
+	}
+}

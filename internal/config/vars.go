@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"sluice/internal/logfmt"
 	"sluice/internal/sample"
 )
 
@@ -134,8 +135,25 @@ func (c *ctx) validateTCPRule(r *Rule) {
 // for each request of a connection, which Sluice does not (it runs them
 // once, before the first request), so their txn, req and res variables
 // would be missing from later requests.
+//
+// In a tcp proxy, HAProxy reads HTTP out of the payload for Layer 7
+// fetches; Sluice has no HTTP message there, so a variable rule using
+// one is refused, as conditions using one are.
 func (l *loader) checkVarRules(p *Proxy) {
 	if p.Mode != ModeHTTP {
+		for _, fam := range []string{"tcp-request connection", "tcp-request session", "tcp-request content"} {
+			for _, r := range p.Rules[fam] {
+				if !isVarAction(actionStem(r.Action)) || len(r.Args) == 0 {
+					continue
+				}
+				for _, name := range exprFetches(actionStem(r.Action), r.Args[0]) {
+					if isL7(name) {
+						l.diags.parsing(SevAlert, r.Pos, "'%s %s' : fetch method '%s' in mode tcp is not supported yet by Sluice.", fam, actionStem(r.Action), name)
+						l.diags[len(l.diags)-1].Refusal = true
+					}
+				}
+			}
+		}
 		return
 	}
 	for _, r := range p.Rules["tcp-request content"] {
@@ -148,4 +166,22 @@ func (l *loader) checkVarRules(p *Proxy) {
 			l.diags[len(l.diags)-1].Refusal = true
 		}
 	}
+}
+
+// exprFetches lists the fetches a set-var expression or a set-var-fmt
+// format reads.
+func exprFetches(stem, arg string) []string {
+	if stem == "set-var" {
+		name, _, _, _ := sample.SplitExpr(arg)
+		return []string{name}
+	}
+	f, _, err := logfmt.CompileWith(arg, logfmt.Options{Mode: logfmt.HTTP, UniqueID: true})
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, e := range f.Exprs() {
+		out = append(out, e.Fetch.Name)
+	}
+	return out
 }
