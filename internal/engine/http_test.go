@@ -211,13 +211,15 @@ func TestHTTPErrors(t *testing.T) {
 	}
 }
 
-func TestHTTPUpgradeTunnel(t *testing.T) {
-	// A raw server that accepts an upgrade, then echoes.
+// startUpgradeServer is a raw server that accepts one WebSocket upgrade,
+// then echoes what follows; it returns its address.
+func startUpgradeServer(t *testing.T) string {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close()
+	t.Cleanup(func() { ln.Close() })
 	go func() {
 		c, err := ln.Accept()
 		if err != nil {
@@ -231,7 +233,11 @@ func TestHTTPUpgradeTunnel(t *testing.T) {
 		io.WriteString(c, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n")
 		io.Copy(c, r)
 	}()
-	_, addr := startEngine(t, httpDefaults+"frontend fe\n bind %s\n default_backend be\nbackend be\n timeout tunnel 5s\n server s1 "+ln.Addr().String()+"\n")
+	return ln.Addr().String()
+}
+
+func TestHTTPUpgradeTunnel(t *testing.T) {
+	_, addr := startEngine(t, httpDefaults+"frontend fe\n bind %s\n default_backend be\nbackend be\n timeout tunnel 5s\n server s1 "+startUpgradeServer(t)+"\n")
 	c, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)

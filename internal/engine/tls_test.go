@@ -280,26 +280,9 @@ func TestTLSContentInspection(t *testing.T) {
 // the client.
 func TestTLSUpgradeTunnel(t *testing.T) {
 	f := newTLSFixture(t)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	go func() {
-		c, err := ln.Accept()
-		if err != nil {
-			return
-		}
-		defer c.Close()
-		r := bufio.NewReader(c)
-		if _, err := http.ReadRequest(r); err != nil {
-			return
-		}
-		io.WriteString(c, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n")
-		io.Copy(c, r)
-	}()
+	srv := startUpgradeServer(t)
 	p := freeAddr(t)
-	startCfg(t, httpDefaults+fmt.Sprintf("frontend fe\n bind %s ssl crt %s\n default_backend be\nbackend be\n timeout tunnel 5s\n server s1 %s\n", p, f.www, ln.Addr()))
+	startCfg(t, httpDefaults+fmt.Sprintf("frontend fe\n bind %s ssl crt %s\n default_backend be\nbackend be\n timeout tunnel 5s\n server s1 %s\n", p, f.www, srv))
 	c := dialTLS(t, p, f.client("www.example.test"))
 	defer c.Close()
 	io.WriteString(c, "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\nhello")
