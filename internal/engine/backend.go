@@ -269,6 +269,9 @@ type assignment struct {
 	srvQueue, bkQueue int
 	// key is what the server was picked by; a redispatch picks by it again.
 	key lbKey
+	// near is the client connection the server's will be relayed with:
+	// a server socket dialed below the net package joins its poller.
+	near tunnel.Conn
 }
 
 // acquire gives the connection a server slot, as HAProxy's
@@ -556,7 +559,7 @@ func (b *backend) connect(ctx context.Context, a assignment, client, dst netip.A
 		}
 		start := time.Now()
 		var c tunnel.Conn
-		if c, err = b.dial(ctx, res.srv.dialAddr(dst), ct); err == nil {
+		if c, err = b.dial(ctx, res.srv.dialAddr(dst), ct, a.near); err == nil {
 			res.conn, res.connTime = c, time.Since(start)
 			b.e.observe(b, res.srv, true)
 			return res, nil
@@ -571,10 +574,10 @@ func (b *backend) connect(ctx context.Context, a assignment, client, dst netip.A
 // dial connects to a server. Without keep-alive, a numeric address is
 // dialed by the relay's own poller (tunnel.Dial: fewer system calls than
 // the net package); otherwise, or where that is unavailable, by net.
-func (b *backend) dial(ctx context.Context, addr string, timeout time.Duration) (tunnel.Conn, error) {
+func (b *backend) dial(ctx context.Context, addr string, timeout time.Duration, near tunnel.Conn) (tunnel.Conn, error) {
 	if b.keepAlive < 0 && !b.http {
 		if ap, perr := netip.ParseAddrPort(addr); perr == nil {
-			c, err := tunnel.Dial(ctx, ap, timeout)
+			c, err := tunnel.DialNear(ctx, ap, timeout, near)
 			if !errors.Is(err, errors.ErrUnsupported) {
 				return c, err
 			}

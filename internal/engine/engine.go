@@ -89,7 +89,13 @@ func (e *Engine) Serve() {
 	for _, o := range e.pending {
 		fe := o.fe
 		bind := o.bind
-		e.loops = append(e.loops, listener.ServeAsync(o.ln, o.limits, func(c net.Conn, done func()) { e.handle(fe, bind, c, done) }))
+		serve := listener.ServeAsync
+		if !fe.http {
+			// A mode tcp connection is relayed by a poller: it is
+			// accepted straight into one.
+			serve = listener.ServeEvents
+		}
+		e.loops = append(e.loops, serve(o.ln, o.limits, func(c net.Conn, done func()) { e.handle(fe, bind, c, done) }))
 	}
 	e.pending = nil
 	e.startChecks()

@@ -64,10 +64,10 @@ func (e *Engine) handle(fe *frontend, bind *config.Bind, c net.Conn, done func()
 		done()
 		return
 	}
-	if tc, ok := c.(*net.TCPConn); ok && fe.tcpKeepAlive {
+	if ka, ok := c.(interface{ SetKeepAlive(bool) error }); ok && fe.tcpKeepAlive {
 		// The listener accepts with keep-alive off; HAProxy turns it on
 		// with option clitcpka or tcpka, with the system's timings.
-		tc.SetKeepAlive(true)
+		ka.SetKeepAlive(true)
 	}
 	e.actconn.Add(1)
 	fe.conns.Add(1)
@@ -241,6 +241,7 @@ func (s *stream) forward() bool {
 		return false
 	}
 	s.tQueue = time.Since(s.accept)
+	a.near = s.client
 	res, err := be.connect(e.ctx, a, s.smp.Src, s.smp.Dst, s.clientGone)
 	s.srv, s.retries, s.redispatched = res.srv, res.retries, res.redispatch
 	if s.srv == nil {

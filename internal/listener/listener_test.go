@@ -50,8 +50,8 @@ func needIPv6(t *testing.T) {
 	ln.Close()
 }
 
-// sockopt reads an integer socket option of a listener.
-func sockopt(t *testing.T, ln net.Listener, level, opt int) int {
+// sockopt reads an integer socket option of a listener or connection.
+func sockopt(t *testing.T, ln any, level, opt int) int {
 	t.Helper()
 	rc, err := ln.(syscall.Conn).SyscallConn()
 	if err != nil {

@@ -5,8 +5,11 @@ import (
 	"errors"
 	"net"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
+
+	"sluice/internal/tunnel"
 )
 
 // Backoff bounds after a resource-exhaustion accept error. HAProxy stops
@@ -29,6 +32,12 @@ type Loop struct {
 	errMu   sync.Mutex
 	lastErr error
 	rawKA   bool // accepted sockets come with Go's keep-alive on
+
+	// Event-driven accepting (ServeEvents).
+	events   bool
+	watch    *tunnel.Listening
+	acceptMu sync.Mutex // held around each accept, and by Stop
+	acState  atomic.Int32
 }
 
 // Serve starts accepting connections from ln in a new goroutine. For each
@@ -70,6 +79,10 @@ func ServeAsync(ln net.Listener, limits []*Limiter, handle func(c net.Conn, done
 func (l *Loop) Stop() {
 	l.stop.Do(func() {
 		l.cancel()
+		if l.events {
+			l.stopEvents()
+			return
+		}
 		l.ln.Close()
 		keepAliveOn(l.ln, true)
 	})

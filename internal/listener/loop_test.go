@@ -98,18 +98,33 @@ type server struct {
 }
 
 func startServer(t *testing.T, limits ...*Limiter) *server {
+	return startServerMode(t, false, limits...)
+}
+
+// startServerMode starts a server whose loop accepts with Go's net
+// package, or, with events, in a relay poller (ServeEvents).
+func startServerMode(t *testing.T, events bool, limits ...*Limiter) *server {
 	t.Helper()
 	ln := openOne(t, ephemeral("127.0.0.1"), DefaultOptions())
 	s := &server{addr: ln.Addr().String(), handled: make(chan net.Conn, 16), release: make(chan struct{})}
-	s.loop = Serve(ln, limits, func(c net.Conn) {
+	handle := func(c net.Conn, done func()) {
+		defer done()
 		defer s.returned.Add(1)
 		defer c.Close()
-		if _, ok := c.(*net.TCPConn); !ok {
+		if _, ok := c.(*net.TCPConn); !ok && !events {
 			t.Errorf("handler got %T, want *net.TCPConn", c)
 		}
 		s.handled <- c
 		<-s.release
-	})
+	}
+	if events {
+		s.loop = ServeEvents(ln, limits, func(c net.Conn, done func()) { go handle(c, done) })
+		if !s.loop.events {
+			t.Fatal("ServeEvents fell back to accepting with the net package")
+		}
+	} else {
+		s.loop = ServeAsync(ln, limits, handle)
+	}
 	t.Cleanup(func() {
 		s.loop.Stop()
 		close(s.release)
@@ -139,10 +154,19 @@ func (s *server) nextHandled(t *testing.T) net.Conn {
 	}
 }
 
-func TestLoopLimit(t *testing.T) {
+// forBothLoops runs f with a loop that accepts with the net package and
+// with one that accepts in a relay poller.
+func forBothLoops(t *testing.T, f func(t *testing.T, events bool)) {
+	t.Run("net", func(t *testing.T) { f(t, false) })
+	t.Run("events", func(t *testing.T) { f(t, true) })
+}
+
+func TestLoopLimit(t *testing.T) { forBothLoops(t, testLoopLimit) }
+
+func testLoopLimit(t *testing.T, events bool) {
 	noLeaks(t)
 	bind, frontend, global := NewLimiter(2), NewLimiter(10), NewLimiter(0)
-	s := startServer(t, bind, frontend, global)
+	s := startServerMode(t, events, bind, frontend, global)
 	dial(t, s.addr)
 	dial(t, s.addr)
 	s.nextHandled(t)
@@ -164,10 +188,12 @@ func TestLoopLimit(t *testing.T) {
 	waitFor(t, "slots to settle", func() bool { return bind.InUse() == 2 && frontend.InUse() == 2 })
 }
 
-func TestLoopStopWait(t *testing.T) {
+func TestLoopStopWait(t *testing.T) { forBothLoops(t, testLoopStopWait) }
+
+func testLoopStopWait(t *testing.T, events bool) {
 	noLeaks(t)
 	limit := NewLimiter(1)
-	s := startServer(t, limit)
+	s := startServerMode(t, events, limit)
 	client := dial(t, s.addr)
 	s.nextHandled(t)
 	dial(t, s.addr) // queued behind the limit: Stop must interrupt that wait
@@ -372,5 +398,53 @@ func TestServeKeepAliveOff(t *testing.T) {
 		client.Close()
 		loop.Stop()
 		loop.Wait()
+	}
+}
+
+// An event-driven loop hands over sockets that carry data both ways and
+// know both addresses without asking the kernel, keep-alive off as
+// HAProxy's accepted sockets.
+func TestServeEventsConn(t *testing.T) {
+	noLeaks(t)
+	s := startServerMode(t, true)
+	var clients []net.Conn
+	for i := 0; i < 20; i++ { // more than one batch of the poller
+		clients = append(clients, dial(t, s.addr))
+	}
+	for range clients {
+		got := s.nextHandled(t)
+		if got.LocalAddr().String() != s.addr {
+			t.Errorf("LocalAddr %v, want %s", got.LocalAddr(), s.addr)
+		}
+		var match net.Conn
+		for _, cc := range clients {
+			if cc.LocalAddr().String() == got.RemoteAddr().String() {
+				match = cc
+			}
+		}
+		if match == nil {
+			t.Fatalf("RemoteAddr %v is no client's address", got.RemoteAddr())
+		}
+		if ka := sockopt(t, got, unix.SOL_SOCKET, unix.SO_KEEPALIVE); ka != 0 {
+			t.Errorf("SO_KEEPALIVE %d on an accepted socket, want 0", ka)
+		}
+		if nd := sockopt(t, got, unix.IPPROTO_TCP, unix.TCP_NODELAY); nd == 0 {
+			t.Error("TCP_NODELAY off on an accepted socket")
+		}
+		got.SetDeadline(time.Now().Add(testDeadline))
+		match.SetDeadline(time.Now().Add(testDeadline))
+		if _, err := match.Write([]byte("ping")); err != nil {
+			t.Fatal(err)
+		}
+		b := make([]byte, 4)
+		if _, err := io.ReadFull(got, b); err != nil || string(b) != "ping" {
+			t.Fatalf("server read %q, %v", b, err)
+		}
+		if _, err := got.Write([]byte("pong")); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := io.ReadFull(match, b); err != nil || string(b) != "pong" {
+			t.Fatalf("client read %q, %v", b, err)
+		}
 	}
 }

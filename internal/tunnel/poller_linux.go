@@ -98,10 +98,12 @@ func startEvents(r *relay) bool {
 	var socks [2]*Sock
 	for i, c := range r.conns {
 		if s, ok := c.(*Sock); ok {
-			if p != nil && p != s.p || !s.p.ref() {
-				if p != nil {
-					p.unref()
-				}
+			switch {
+			case p == s.p: // both sockets are Socks: one reference
+			case p != nil:
+				p.unref()
+				return false
+			case !s.p.ref():
 				return false
 			}
 			p, socks[i] = s.p, s
@@ -263,14 +265,18 @@ func (d *evDir) pump(rest *[]byte, bulk bool) {
 	d.end(err)
 }
 
-// kick serves an event that came before the relay started, on a
-// goroutine since the poller's buffer is not at hand.
-func (d *evDir) kick() {
+// kick serves an event that came before the relay started, on the
+// caller's goroutine (the one starting the relay) with a pooled buffer,
+// since the poller's is not at hand; hup says the event carried a FIN,
+// reset or error.
+func (d *evDir) kick(hup bool) {
 	for {
 		switch d.state.Load() {
 		case stIdle:
 			if d.state.CompareAndSwap(stIdle, stBusy) {
-				go d.pump(nil, false)
+				b := bufs.Get().(*[]byte)
+				d.serve(*b, hup)
+				bufs.Put(b)
 				return
 			}
 		case stBusy:
@@ -369,7 +375,8 @@ type poller struct {
 // from a stale event.
 type slot struct {
 	gen  uint32
-	park *Parked // a parked connection waiting for its next bytes
+	park *Parked    // a parked connection waiting for its next bytes
+	lst  *Listening // a listener: connections are waiting
 	dir  *evDir
 	sock *Sock // a Sock's events go to it first
 }
@@ -507,6 +514,7 @@ func (p *poller) ref() bool {
 func (p *poller) freeSlot(i uint32) {
 	p.slots[i].gen++
 	p.slots[i].park = nil
+	p.slots[i].lst = nil
 	p.slots[i].dir = nil
 	p.slots[i].sock = nil
 	p.free = append(p.free, i)
@@ -613,11 +621,14 @@ func (p *poller) run() {
 			var d *evDir
 			var sk *Sock
 			var pk *Parked
+			var lst *Listening
 			if s := uint32(e.Fd); int(s) < len(p.slots) && p.slots[s].gen == uint32(e.Pad) {
-				d, sk, pk = p.slots[s].dir, p.slots[s].sock, p.slots[s].park
+				d, sk, pk, lst = p.slots[s].dir, p.slots[s].sock, p.slots[s].park, p.slots[s].lst
 			}
 			p.mu.Unlock()
-			if pk != nil {
+			if lst != nil {
+				lst.ready()
+			} else if pk != nil {
 				pk.fire(false)
 			} else if sk != nil {
 				sk.event(e.Events, p.buf[:])

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net"
 	"net/netip"
 	"time"
 )
@@ -23,5 +24,23 @@ func (*evRelay) abort()       {}
 func Dial(context.Context, netip.AddrPort, time.Duration) (Conn, error) {
 	return nil, errors.ErrUnsupported
 }
+
+// DialNear is Dial's twin, for the same reason.
+func DialNear(context.Context, netip.AddrPort, time.Duration, Conn) (Conn, error) {
+	return nil, errors.ErrUnsupported
+}
+
+// Listening is only available on Linux.
+type Listening struct{}
+
+// Watch is only available on Linux: errors.ErrUnsupported says to accept
+// with the net package.
+func Watch(*net.TCPListener, func()) (*Listening, error) { return nil, errors.ErrUnsupported }
+
+// Accept is never called: Watch fails.
+func (*Listening) Accept() (Conn, error) { return nil, errors.ErrUnsupported }
+
+// Close is never called: Watch fails.
+func (*Listening) Close() {}
 
 func copyBulk(dst, src Conn) (int64, error) { return io.Copy(dst, src) }

@@ -54,13 +54,22 @@ type Sock struct {
 // Dial connects to addr within timeout (0: no limit) or until ctx ends.
 // errors.ErrUnsupported means the caller should dial some other way.
 func Dial(ctx context.Context, addr netip.AddrPort, timeout time.Duration) (Conn, error) {
+	return DialNear(ctx, addr, timeout, nil)
+}
+
+// DialNear is Dial for a connection that will be relayed with near: when
+// near is a Sock, the new socket joins near's poller, so that the relay
+// of the two is served there.
+func DialNear(ctx context.Context, addr netip.AddrPort, timeout time.Duration, near Conn) (Conn, error) {
 	ip := addr.Addr().Unmap()
 	if ip.Zone() != "" || !ip.IsValid() {
 		return nil, errors.ErrUnsupported
 	}
 	addr = netip.AddrPortFrom(ip, addr.Port())
-	p := pickPoller()
-	if p == nil {
+	var p *poller
+	if ns, ok := near.(*Sock); ok && ns.p.ref() {
+		p = ns.p
+	} else if p = pickPoller(); p == nil {
 		return nil, errors.ErrUnsupported
 	}
 	family := unix.AF_INET
@@ -79,7 +88,7 @@ func Dial(ctx context.Context, addr netip.AddrPort, timeout time.Duration) (Conn
 	s := &Sock{fd: fd, p: p, raddr: raddr,
 		rwait: make(chan struct{}, 1), wwait: make(chan struct{}, 1)}
 	for {
-		err = unix.Connect(fd, sa)
+		err = rawConnect(fd, sa)
 		if err != unix.EINTR {
 			break
 		}
@@ -170,7 +179,7 @@ func wake(c chan struct{}) {
 func (s *Sock) attach(d *evDir) {
 	s.dir.Store(d)
 	if s.pending.Swap(false) {
-		d.kick()
+		d.kick(s.evs.Load()&(unix.EPOLLRDHUP|unix.EPOLLHUP|unix.EPOLLERR) != 0)
 	}
 }
 
@@ -283,7 +292,7 @@ func (s *Sock) Close() error {
 	wake(s.rwait)
 	wake(s.wwait)
 	s.mu.Lock()
-	err := unix.Close(s.fd)
+	err := rawClose(s.fd)
 	s.fd = -1
 	s.mu.Unlock()
 	s.p.removeSock(s)
@@ -305,7 +314,7 @@ func (s *Sock) control(f func(fd int) error) error {
 
 // CloseWrite shuts the sending side down (a FIN).
 func (s *Sock) CloseWrite() error {
-	return s.control(func(fd int) error { return unix.Shutdown(fd, unix.SHUT_WR) })
+	return s.control(func(fd int) error { return rawShutdown(fd, unix.SHUT_WR) })
 }
 
 // SetLinger sets SO_LINGER like net.TCPConn's SetLinger.
