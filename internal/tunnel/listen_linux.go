@@ -63,7 +63,7 @@ func Watch(ln *net.TCPListener, ready func()) (*Listening, error) {
 	gen := p.slots[l.slot].gen
 	p.mu.Unlock()
 	e := unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLET, Fd: int32(l.slot), Pad: int32(gen)}
-	if err := unix.EpollCtl(p.epfd, unix.EPOLL_CTL_ADD, l.fd, &e); err != nil {
+	if err := rawEpollCtl(p.epfd, unix.EPOLL_CTL_ADD, l.fd, &e); err != nil {
 		p.mu.Lock()
 		p.freeSlot(l.slot)
 		p.mu.Unlock()
@@ -82,7 +82,7 @@ func (l *Listening) Close() {
 		return
 	}
 	l.closed = true
-	_ = unix.EpollCtl(l.p.epfd, unix.EPOLL_CTL_DEL, l.fd, nil)
+	_ = rawEpollCtl(l.p.epfd, unix.EPOLL_CTL_DEL, l.fd, nil)
 	l.mu.Unlock()
 	l.p.mu.Lock()
 	l.p.freeSlot(l.slot)
@@ -117,7 +117,7 @@ func (l *Listening) Accept() (Conn, error) {
 	}
 	fd := int(r)
 	raddr := sockaddrTCP(&rsa)
-	_ = unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
+	_ = rawSetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
 	p := pickPoller()
 	if p == nil {
 		rawClose(fd)

@@ -53,7 +53,7 @@ func Park(c syscall.Conn, deadline time.Time, wake func(timedOut bool)) *Parked 
 	// and it wakes once.
 	e := unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLRDHUP | unix.EPOLLONESHOT, Fd: int32(k.slot), Pad: int32(gen)}
 	var aerr error
-	if cerr := rc.Control(func(fd uintptr) { aerr = unix.EpollCtl(p.epfd, unix.EPOLL_CTL_ADD, int(fd), &e) }); cerr != nil || aerr != nil {
+	if cerr := rc.Control(func(fd uintptr) { aerr = rawEpollCtl(p.epfd, unix.EPOLL_CTL_ADD, int(fd), &e) }); cerr != nil || aerr != nil {
 		if k.done.CompareAndSwap(false, true) {
 			k.timer.Stop()
 			k.release(false)
@@ -80,7 +80,7 @@ func (k *Parked) fire(timedOut bool) {
 
 func (k *Parked) release(registered bool) {
 	if registered {
-		_ = k.rc.Control(func(fd uintptr) { _ = unix.EpollCtl(k.p.epfd, unix.EPOLL_CTL_DEL, int(fd), nil) })
+		_ = k.rc.Control(func(fd uintptr) { _ = rawEpollCtl(k.p.epfd, unix.EPOLL_CTL_DEL, int(fd), nil) })
 	}
 	k.p.mu.Lock()
 	k.p.freeSlot(k.slot)

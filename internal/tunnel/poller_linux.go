@@ -453,7 +453,7 @@ func (p *poller) add(ev *evRelay) bool {
 			Fd: int32(d.slot), Pad: int32(gens[i])}
 		var err error
 		if cerr := d.rc[d.src].Control(func(fd uintptr) {
-			err = unix.EpollCtl(p.epfd, unix.EPOLL_CTL_ADD, int(fd), &e)
+			err = rawEpollCtl(p.epfd, unix.EPOLL_CTL_ADD, int(fd), &e)
 		}); cerr != nil || err != nil {
 			if i == 1 {
 				p.forget(&ev.dirs[0])
@@ -480,7 +480,7 @@ func (p *poller) addSock(s *Sock) error {
 	p.mu.Unlock()
 	e := unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLOUT | unix.EPOLLRDHUP | unix.EPOLLET,
 		Fd: int32(s.slot), Pad: int32(gen)}
-	if err := unix.EpollCtl(p.epfd, unix.EPOLL_CTL_ADD, s.fd, &e); err != nil {
+	if err := rawEpollCtl(p.epfd, unix.EPOLL_CTL_ADD, s.fd, &e); err != nil {
 		p.mu.Lock()
 		p.freeSlot(s.slot)
 		p.mu.Unlock()
@@ -539,7 +539,7 @@ func (p *poller) forget(d *evDir) {
 		return // its events also serve its blocking waits
 	}
 	_ = d.rc[d.src].Control(func(fd uintptr) {
-		_ = unix.EpollCtl(p.epfd, unix.EPOLL_CTL_DEL, int(fd), nil)
+		_ = rawEpollCtl(p.epfd, unix.EPOLL_CTL_DEL, int(fd), nil)
 	})
 }
 

@@ -84,7 +84,7 @@ func DialNear(ctx context.Context, addr netip.AddrPort, timeout time.Duration, n
 		p.unref()
 		return nil, dialErr(raddr, os.NewSyscallError("socket", err))
 	}
-	_ = unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
+	_ = rawSetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
 	s := &Sock{fd: fd, p: p, raddr: raddr,
 		rwait: make(chan struct{}, 1), wwait: make(chan struct{}, 1)}
 	for {
