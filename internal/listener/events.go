@@ -31,7 +31,8 @@ func ServeEvents(ln net.Listener, limits []*Limiter, handle func(c net.Conn, don
 		return ServeAsync(ln, limits, handle)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	l := &Loop{ln: ln, limits: limits, handle: handle, ctx: ctx, cancel: cancel, events: true}
+	l := &Loop{ln: ln, limits: limits, handle: handle, ctx: ctx, cancel: cancel, events: true,
+		work: make(chan net.Conn)}
 	l.wg.Add(1) // the loop itself, until Stop
 	l.acceptMu.Lock()
 	w, err := tunnel.Watch(tln, l.kick)
@@ -93,7 +94,7 @@ func (l *Loop) drain(blocking bool) {
 		l.acceptMu.Unlock()
 		if err == nil {
 			backoff = 0
-			go l.serve(conn)
+			l.dispatch(conn)
 			continue
 		}
 		l.release()

@@ -38,6 +38,9 @@ type Loop struct {
 	watch    *tunnel.Listening
 	acceptMu sync.Mutex // held around each accept, and by Stop
 	acState  atomic.Int32
+
+	work        chan net.Conn // to a goroutine waiting for its next connection
+	idleWorkers atomic.Int32
 }
 
 // Serve starts accepting connections from ln in a new goroutine. For each
@@ -134,6 +137,45 @@ func (l *Loop) run() {
 		}
 		l.wg.Add(1)
 		go l.serve(conn)
+	}
+}
+
+// maxIdleWorkers bounds the goroutines a loop keeps waiting for the next
+// connection.
+const maxIdleWorkers = 64
+
+// dispatch hands conn to a goroutine that has served an earlier
+// connection and waits for the next, or to a new one. A reused goroutine
+// has already grown its stack to what handling a connection takes; a new
+// one starts small and copies its stack as it grows, once or twice per
+// connection. Event-driven loops (mode tcp) use it: their handlers return
+// once the relay runs. A loop of mode http, whose handlers wait for the
+// next request, starts a goroutine per connection, so that an idle
+// connection parked without one leaves none behind.
+func (l *Loop) dispatch(conn net.Conn) {
+	select {
+	case l.work <- conn:
+	default:
+		go l.worker(conn)
+	}
+}
+
+// worker serves conn, then waits for more while few others wait, until
+// Stop.
+func (l *Loop) worker(conn net.Conn) {
+	for {
+		l.serve(conn)
+		if l.idleWorkers.Add(1) > maxIdleWorkers {
+			l.idleWorkers.Add(-1)
+			return
+		}
+		select {
+		case conn = <-l.work:
+			l.idleWorkers.Add(-1)
+		case <-l.ctx.Done():
+			l.idleWorkers.Add(-1)
+			return
+		}
 	}
 }
 

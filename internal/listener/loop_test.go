@@ -6,6 +6,8 @@ import (
 	"io"
 	"net"
 	"os"
+	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -447,4 +449,70 @@ func TestServeEventsConn(t *testing.T) {
 			t.Fatalf("client read %q, %v", b, err)
 		}
 	}
+}
+
+// goroutineID is the running goroutine's number, from its stack header.
+func goroutineID() string {
+	b := make([]byte, 64)
+	b = b[:runtime.Stack(b, false)]
+	f := strings.Fields(string(b))
+	return f[1]
+}
+
+// An event-driven loop serves connections with goroutines that wait for
+// the next one, at most maxIdleWorkers of them, and none after Stop.
+func TestServeEventsWorkers(t *testing.T) {
+	noLeaks(t)
+	ln := openOne(t, ephemeral("127.0.0.1"), DefaultOptions())
+	ids := make(chan string, 1)
+	hold := make(chan struct{})
+	var holding atomic.Bool
+	var held atomic.Int32
+	loop := ServeEvents(ln, nil, func(c net.Conn, done func()) {
+		if holding.Load() {
+			held.Add(1)
+			<-hold
+		} else {
+			ids <- goroutineID()
+		}
+		c.Close()
+		done()
+	})
+	defer func() { loop.Stop(); loop.Wait() }()
+	addr := ln.Addr().String()
+	first := ""
+	for i := 0; i < 5; i++ {
+		c, err := net.DialTimeout("tcp", addr, testDeadline)
+		if err != nil {
+			t.Fatal(err)
+		}
+		id := <-ids
+		c.Close()
+		if first == "" {
+			first = id
+		} else if id != first {
+			t.Fatalf("connection %d served by goroutine %s, the first by %s: not reused", i+1, id, first)
+		}
+		// The worker goes back to waiting before the next connection.
+		waitFor(t, "the worker to wait again", func() bool { return loop.idleWorkers.Load() == 1 })
+	}
+
+	// A burst of connections held at once needs many goroutines; once
+	// they are done only maxIdleWorkers stay.
+	holding.Store(true)
+	const burst = maxIdleWorkers + 36
+	var conns []net.Conn
+	for i := 0; i < burst; i++ {
+		c, err := net.DialTimeout("tcp", addr, testDeadline)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conns = append(conns, c)
+	}
+	waitFor(t, "every connection to reach a handler", func() bool { return held.Load() == burst })
+	close(hold)
+	for _, c := range conns {
+		c.Close()
+	}
+	waitFor(t, "the workers to settle", func() bool { return loop.idleWorkers.Load() == maxIdleWorkers })
 }
