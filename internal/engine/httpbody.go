@@ -3,7 +3,6 @@ package engine
 import (
 	"errors"
 	"io"
-	"net"
 	"time"
 
 	"sluice/internal/h1"
@@ -12,7 +11,7 @@ import (
 // bodyWriter gathers what goes to one side (a head, chunk-size lines,
 // small pieces of body) so that it leaves in few writes.
 type bodyWriter struct {
-	c       net.Conn
+	dst     *hconn // nil: what is written is dropped
 	buf     []byte
 	timeout time.Duration
 	total   int64 // bytes written to c
@@ -25,13 +24,20 @@ func (w *bodyWriter) flush() error {
 	if len(w.buf) == 0 {
 		return nil
 	}
-	n, err := writeAll(w.c, w.buf, w.timeout)
+	n, err := w.send(w.buf)
 	w.total += int64(n)
 	w.buf = w.buf[:0]
 	if err != nil {
 		return &sideError{server: false, err: err}
 	}
 	return nil
+}
+
+func (w *bodyWriter) send(b []byte) (int, error) {
+	if w.dst == nil {
+		return len(b), nil
+	}
+	return w.dst.send(b, w.timeout)
 }
 
 // write queues body bytes, writing large pieces straight through.
@@ -43,7 +49,7 @@ func (w *bodyWriter) write(p []byte) error {
 	if err := w.flush(); err != nil {
 		return err
 	}
-	n, err := writeAll(w.c, p, w.timeout)
+	n, err := w.send(p)
 	w.total += int64(n)
 	if err != nil {
 		return &sideError{err: err}

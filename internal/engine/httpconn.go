@@ -42,6 +42,13 @@ type hconn struct {
 	readFn func(fd uintptr) bool
 	rn     int
 	rerr   error
+	// send's state on a plain socket: what is left to write, how much
+	// was, the error, and writeRaw bound once (both forms).
+	wbuf     []byte
+	wn       int
+	werr     error
+	writeFn  func(fd uintptr) bool
+	writeCtl func(fd uintptr)
 }
 
 // newClientConn is the hconn of a client connection. On a plain socket
@@ -51,14 +58,82 @@ type hconn struct {
 // keeps data of its own above the socket) read through net.Conn.
 func newClientConn(c net.Conn) *hconn {
 	h := &hconn{c: c}
-	switch sc := c.(type) {
+	h.setRaw()
+	return h
+}
+
+// setRaw makes a plain socket's reads and writes raw system calls made
+// through its syscall.RawConn: the same calls net.Conn would make, and
+// the same waits in Go's poller when the socket is not ready, but the
+// runtime is not told of a call that may block (they never do on a
+// non-blocking socket), so its monitor never hands the thread's
+// processor to another thread while one runs. A write deadline is set
+// only when a write has to wait.
+func (h *hconn) setRaw() {
+	switch sc := h.c.(type) {
 	case *net.TCPConn, *net.UnixConn:
 		if raw, err := sc.(syscall.Conn).SyscallConn(); err == nil {
 			h.raw = raw
 			h.readFn = h.readRaw
+			h.writeFn = h.writeRaw
+			h.writeCtl = func(fd uintptr) { h.writeRaw(fd) }
 		}
 	}
-	return h
+}
+
+// send writes all of b, waiting at most timeout (0: no limit) for the
+// socket to take it.
+func (h *hconn) send(b []byte, timeout time.Duration) (int, error) {
+	if h.raw == nil {
+		return writeAll(h.c, b, timeout)
+	}
+	h.wbuf, h.wn, h.werr = b, 0, nil
+	// First without a deadline: a write that need not wait needs none.
+	err := h.raw.Control(h.writeCtl)
+	if err == nil && h.werr == nil && h.wn < len(b) {
+		h.c.SetWriteDeadline(deadline(time.Now(), timeout))
+		err = h.raw.Write(h.writeFn)
+	}
+	h.wbuf = nil
+	if err == nil {
+		err = h.werr
+	}
+	return h.wn, err
+}
+
+// writeRaw is send's write, called with the socket: true when done,
+// false to wait until the socket can take more.
+func (h *hconn) writeRaw(fd uintptr) bool {
+	for h.wn < len(h.wbuf) {
+		n, err := rawSyscallIO(unix.SYS_WRITE, fd, h.wbuf[h.wn:])
+		switch {
+		case err == unix.EAGAIN:
+			return false
+		case err != nil:
+			h.werr = os.NewSyscallError("write", err)
+			return true
+		}
+		h.wn += n
+	}
+	return true
+}
+
+// rawSyscallIO is read(2) or write(2) of b on a non-blocking socket.
+func rawSyscallIO(trap, fd uintptr, b []byte) (int, error) {
+	var p unsafe.Pointer
+	if len(b) > 0 {
+		p = unsafe.Pointer(&b[0])
+	}
+	for {
+		n, _, e := unix.RawSyscall(trap, fd, uintptr(p), uintptr(len(b)))
+		switch e {
+		case 0:
+			return int(n), nil
+		case unix.EINTR:
+			continue
+		}
+		return 0, e
+	}
 }
 
 func (h *hconn) buf() []byte {
@@ -113,6 +188,9 @@ func (h *hconn) fill(deadline time.Time) (int, error) {
 	if h.w == len(b) {
 		return 0, errBufferFull
 	}
+	if h.raw != nil {
+		return h.fillRaw(deadline)
+	}
 	h.c.SetReadDeadline(deadline)
 	n, err := h.c.Read(b[h.w:])
 	h.w += n
@@ -122,10 +200,10 @@ func (h *hconn) fill(deadline time.Time) (int, error) {
 	return n, err
 }
 
-// fillRaw is fill with nothing buffered on a plain socket: it reads as
-// net.Conn.Read would (a read, and on EAGAIN a wait for the poller, then
-// a read again: the same system calls), but gives the buffer back to the
-// pool for the wait.
+// fillRaw is fill on a plain socket: it reads as net.Conn.Read would (a
+// read, and on EAGAIN a wait for the poller, then a read again: the same
+// system calls), but with nothing buffered it gives the buffer back to
+// the pool for the wait.
 func (h *hconn) fillRaw(deadline time.Time) (int, error) {
 	h.c.SetReadDeadline(deadline)
 	h.rn, h.rerr = 0, nil
@@ -146,10 +224,8 @@ func (h *hconn) fillRaw(deadline time.Time) (int, error) {
 func (h *hconn) readRaw(fd uintptr) bool {
 	b := h.buf()
 	for {
-		n, err := unix.Read(int(fd), b[h.w:])
+		n, err := rawSyscallIO(unix.SYS_READ, fd, b[h.w:])
 		switch {
-		case err == unix.EINTR:
-			continue
 		case err == unix.EAGAIN:
 			h.releaseIfEmpty()
 			return false
@@ -197,6 +273,7 @@ type srvConn struct {
 
 func newSrvConn(c net.Conn, srv *server) *srvConn {
 	sc := &srvConn{hconn: hconn{c: c}, srv: srv}
+	sc.hconn.setRaw()
 	if r, ok := c.(syscall.Conn); ok {
 		sc.raw, sc.rawErr = r.SyscallConn()
 		sc.peekFn = sc.peek
@@ -253,7 +330,7 @@ func (c *srvConn) alive() bool {
 // raw system call leaves out unix.Recvfrom's source address, which would
 // be allocated on each call.
 func (c *srvConn) peek(fd uintptr) {
-	_, _, errno := unix.Syscall6(unix.SYS_RECVFROM, fd, uintptr(unsafe.Pointer(&c.peekBuf[0])), 1,
+	_, _, errno := unix.RawSyscall6(unix.SYS_RECVFROM, fd, uintptr(unsafe.Pointer(&c.peekBuf[0])), 1,
 		unix.MSG_PEEK|unix.MSG_DONTWAIT, 0, 0)
 	c.peekOK = errno == unix.EAGAIN
 }

@@ -47,7 +47,7 @@ func (s *stream) awaitContinue(cli *hconn, t *httpTxn, sc *srvConn, w *bodyWrite
 	case head.Status() >= 100 && head.Status() < 200 && head.Status() != 101:
 		wb := head.AppendResponse(make([]byte, 0, n+16))
 		sc.consume(n)
-		if _, err := writeAll(cli.c, wb, feT.Client); err != nil {
+		if _, err := cli.send(wb, feT.Client); err != nil {
 			sc.c.Close()
 			t.sc = nil
 			t.cause, t.phase = clientCause(err), logfmt.PhaseData

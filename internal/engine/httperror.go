@@ -69,7 +69,7 @@ func (s *stream) httpErrorKeep(cli *hconn, t *httpTxn, status int, cause logfmt.
 }
 
 func (s *stream) sendError(cli *hconn, t *httpTxn, page []byte, status int, cause logfmt.Cause, phase logfmt.Phase) {
-	n, _ := writeAll(cli.c, page, s.fe.cfg.Timeouts.Client)
+	n, _ := cli.send(page, s.fe.cfg.Timeouts.Client)
 	t.bytesOut += int64(n)
 	t.status = status
 	t.cause, t.phase = cause, phase

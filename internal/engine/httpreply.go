@@ -46,7 +46,7 @@ func (s *stream) answer(cli *hconn, t *httpTxn, r *httpRule, response bool) outc
 		t.status = r.status
 	}
 	out = s.afterRules(t, out)
-	n, err := writeAll(cli.c, out, s.fe.cfg.Timeouts.Client)
+	n, err := cli.send(out, s.fe.cfg.Timeouts.Client)
 	t.bytesOut += int64(n)
 	if !response {
 		t.bytesIn += int64(t.reqLen)

@@ -438,7 +438,7 @@ func (s *stream) forwardTxn(cli *hconn, t *httpTxn, sc *srvConn) (out outcome, r
 	defer bufPool.Put(wb)
 	out0 := (*wb)[:0]
 	out0 = s.requestHead(out0, t, serverClose)
-	w := &bodyWriter{c: sc.c, buf: out0, timeout: beT.Server}
+	w := &bodyWriter{dst: &sc.hconn, buf: out0, timeout: beT.Server}
 	if t.req.Framing == h1.NoBody {
 		err := w.flush()
 		t.bytesIn += w.total
@@ -505,7 +505,7 @@ func (s *stream) relayResponse(cli *hconn, t *httpTxn, sc *srvConn, serverClose 
 					// for the final one.
 					wb := sc.head.AppendResponse(make([]byte, 0, n+16))
 					sc.consume(n)
-					if _, err := writeAll(cli.c, wb, feT.Client); err != nil {
+					if _, err := cli.send(wb, feT.Client); err != nil {
 						sc.c.Close()
 						t.sc = nil
 						t.cause, t.phase = clientCause(err), logfmt.PhaseData
@@ -573,7 +573,7 @@ func (s *stream) sendResponse(cli *hconn, t *httpTxn, sc *srvConn, n int, server
 	out := s.responseHead((*wb)[:0], t, res, clientKeep)
 	sc.consume(n)
 	s.smp.Res = nil // its slices die with the server buffer
-	w := &bodyWriter{c: cli.c, buf: out, timeout: feT.Client}
+	w := &bodyWriter{dst: cli, buf: out, timeout: feT.Client}
 	var err error
 	if res.Framing == h1.NoBody {
 		err = w.flush()
@@ -642,7 +642,7 @@ func (s *stream) tunnelUpgrade(cli *hconn, t *httpTxn, sc *srvConn) outcome {
 	cli.consume(t.reqLen)
 	t.reqLen = 0
 	if p := cli.pending(); len(p) > 0 {
-		if _, err := writeAll(sc.c, p, beT.Server); err != nil {
+		if _, err := sc.send(p, beT.Server); err != nil {
 			sc.c.Close()
 			t.sc = nil
 			return closeConn
@@ -651,7 +651,7 @@ func (s *stream) tunnelUpgrade(cli *hconn, t *httpTxn, sc *srvConn) outcome {
 		cli.consume(len(p))
 	}
 	if p := sc.pending(); len(p) > 0 {
-		if _, err := writeAll(cli.c, p, feT.Client); err != nil {
+		if _, err := cli.send(p, feT.Client); err != nil {
 			sc.c.Close()
 			t.sc = nil
 			return closeConn

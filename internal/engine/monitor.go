@@ -2,8 +2,6 @@ package engine
 
 import (
 	"bytes"
-	"net"
-	"time"
 
 	"sluice/internal/h1"
 )
@@ -43,20 +41,13 @@ func (s *stream) monitor(cli *hconn, t *httpTxn) (outcome, bool) {
 	}
 	keep := s.clientWantsKeepAlive(t)
 	if t.req.Framing != h1.NoBody {
-		if err := copyBody(cli, &bodyWriter{c: discard{}}, &t.req, fe.cfg.Timeouts.Client, false); err != nil {
+		if err := copyBody(cli, &bodyWriter{}, &t.req, fe.cfg.Timeouts.Client, false); err != nil {
 			return closeConn, true
 		}
 	}
 	out, closeAfter := s.pageFor(code).AppendWire(nil, s.connState(t, !keep))
-	if _, err := writeAll(cli.c, out, fe.cfg.Timeouts.Client); err != nil || !keep || closeAfter {
+	if _, err := cli.send(out, fe.cfg.Timeouts.Client); err != nil || !keep || closeAfter {
 		return closeConn, true
 	}
 	return keepOpen, true
 }
-
-// discard is a connection that drops what is written to it: a body that
-// is read and thrown away goes there.
-type discard struct{ net.Conn }
-
-func (discard) Write(b []byte) (int, error)        { return len(b), nil }
-func (discard) SetWriteDeadline(t time.Time) error { return nil }
