@@ -83,8 +83,7 @@ var ruleActions = map[string]map[string]actionSpec{
 		actions(Supported, 1, 3, "set-status"),
 		actions(Supported, 0, -1, "capture set-var set-var-fmt unset-var"),
 		actions(Pending, 1, -1, "redirect track-sc0 track-sc1 track-sc2 add-acl del-acl set-map del-map cache-store sc-inc-gpc sc-inc-gpc0 sc-inc-gpc1 sc-set-gpt sc-set-gpt0 set-log-level set-nice set-mark set-tos wait-for-body strict-mode send-spoe-group"),
-		actions(Supported, 0, -1, "deny"),
-		actions(Pending, 0, -1, "return"),
+		actions(Supported, 0, -1, "deny return"),
 		actions(Supported, 0, 0, "allow"),
 		actions(Pending, 0, 0, "silent-drop"),
 		actions(Unsupported, 1, -1, "set-bandwidth-limit ot-group lua"),
@@ -108,8 +107,26 @@ func actionStem(a string) string {
 	return a
 }
 
+// finalHTTPActions end an HTTP rule list (HAProxy's ACT_FLAG_FINAL).
+var finalHTTPActions = map[string]bool{"allow": true, "auth": true, "deny": true, "tarpit": true, "redirect": true, "return": true}
+
+// warnAfterFinalRule is HAProxy's warning for an HTTP rule that follows
+// one of the proxy's own rules that always ends the list.
+func (c *ctx) warnAfterFinalRule(family string) {
+	rules := c.proxy.Rules[family]
+	if !strings.HasPrefix(family, "http-") || len(rules) == 0 {
+		return
+	}
+	last := rules[len(rules)-1]
+	own := last.Pos.File == c.proxy.Pos.File && last.Pos.Line > c.proxy.Pos.Line
+	if own && last.Cond == nil && finalHTTPActions[last.Action] {
+		c.tightWarnf("previous '%s' action is final and has no condition attached, further entries are NOOP.", family)
+	}
+}
+
 // parseRuleLine parses "<action> [args] [if|unless cond]" from word i.
 func (c *ctx) parseRuleLine(family string, i int) {
+	c.warnAfterFinalRule(family)
 	specs := ruleActions[family]
 	action := c.arg(i)
 	spec, ok := specs[actionStem(action)]

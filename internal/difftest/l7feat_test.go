@@ -261,6 +261,40 @@ http-errors myerrs
 		{raw: "GET /r4 HTTP/1.1\r\nHost: h\r\n\r\nGET /r5 HTTP/1.1\r\nHost: h\r\n\r\n", reqs: 2},
 		{raw: "GET /r6 HTTP/1.1\r\nHost: h\r\n\r\nGET /r7 HTTP/1.1\r\nHost: h\r\n\r\nGET /r8 HTTP/1.1\r\nHost: h\r\n\r\n", reqs: 3},
 	}},
+	{name: "http-response return", cfg: `frontend f
+ bind %BIND
+ log-format "%ST %ts %b %s"
+ http-request set-var(txn.p) path
+ http-request set-var(txn.in) req.hdr(x-in)
+ http-response return status 200 content-type text/plain string "fe\n" hdr X-Fe yes if { var(txn.p) -m str /fe }
+ default_backend b
+frontend f2
+ bind %BIND2
+ option httplog
+ http-request set-var(txn.p) path
+ default_backend b
+backend b
+ http-response return if { var(txn.p) -m str /empty }
+ http-response return status 404 content-type text/plain lf-string "[%[status]|%[var(txn.in)]|%[res.hdr(content-type)]]" hdr X-Path %[var(txn.p)] if { var(txn.p) -m beg /lf }
+ http-response return status 503 errorfile %FILES/errors/503.http if { var(txn.p) -m str /ef }
+ http-response return status 429 default-errorfiles if { var(txn.p) -m str /def }
+ http-response return status 200 errorfiles myerrs if { var(txn.p) -m str /sec }
+ http-response set-header X-After yes
+ server s1 %SRV
+http-errors myerrs
+ errorfile 200 %FILES/errors/200.http
+`, conns: []l7Case{
+		{raw: get("/fe") + get("/x"), reqs: 2},
+		{raw: get("/empty")},
+		{raw: "GET /lf HTTP/1.1\r\nHost: h\r\nX-In: v\r\n\r\n"},
+		{raw: "HEAD /lf HTTP/1.1\r\nHost: h\r\n\r\n", head: true},
+		{raw: get("/ef")},
+		{raw: get("/def")},
+		{raw: get("/sec")},
+		{raw: "GET /lf/1.0 HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"},
+		{raw: "POST /fe HTTP/1.1\r\nHost: h\r\ncontent-length: 3\r\n\r\nabc"},
+		{raw: get("/empty"), to: "2"},
+	}, mask: httplogMask},
 	{name: "set-timeout server", cfg: `frontend f
  bind %BIND
  log-format "%ST %ts %Ta"

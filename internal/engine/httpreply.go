@@ -14,7 +14,15 @@ import (
 // open: a deny closes it, as do a request body not read yet and a client
 // that does not keep alive.
 func (s *stream) answer(cli *hconn, t *httpTxn, r *httpRule, response bool) outcome {
-	keep := t.req.Framing == h1.NoBody && s.clientWantsKeepAlive(t) && !response
+	// A request side answer keeps the connection when no request body
+	// is left unread; a response side one (the request was sent whole)
+	// when it is a return: a deny closes it.
+	keep := s.clientWantsKeepAlive(t)
+	if response {
+		keep = keep && r.act == haReturn
+	} else {
+		keep = keep && t.req.Framing == h1.NoBody
+	}
 	if r.act == haTarpit {
 		s.tarpit(t, r)
 	}
@@ -38,6 +46,10 @@ func (s *stream) answer(cli *hconn, t *httpTxn, r *httpRule, response bool) outc
 			t.cause, t.phase = logfmt.CauseProxy, logfmt.PhaseTarpit
 		case r.act == haDeny && response:
 			t.cause, t.phase = logfmt.CauseProxy, logfmt.PhaseHeaders
+		case response:
+			// http-response return: a local answer in place of the
+			// server's, logged LH.
+			t.phase = logfmt.PhaseHeaders
 		case r.act == haDeny:
 			t.cause = logfmt.CauseProxy
 		}

@@ -560,8 +560,7 @@ func (s *stream) sendResponse(cli *hconn, t *httpTxn, sc *srvConn, n int, server
 		(res.Is11() || res.Conn&h1.ConnKeepAlive != 0)
 	if !upgrade {
 		if r := s.responseRules(t, res); r != nil {
-			sc.c.Close()
-			t.sc = nil
+			s.dropResponse(t, sc, n, r.act == haReturn && serverKeep)
 			return s.answer(cli, t, r, true)
 		}
 		if s.be.cookie != nil {
@@ -601,20 +600,48 @@ func (s *stream) sendResponse(cli *hconn, t *httpTxn, sc *srvConn, n int, server
 	if upgrade {
 		return s.tunnelUpgrade(cli, t, sc)
 	}
-	if serverKeep && !sc.eof && len(sc.pending()) == 0 && sc.srv.pool != nil {
-		sc.reused++
-		if !sc.srv.pool.put(sc, !s.smp.FirstRequest, s.be.reuse == reuseNever) {
-			t.sc = nil // the server has the idle connections it needs
-		}
-	} else {
-		sc.c.Close()
-		t.sc = nil
-	}
+	s.releaseServerConn(t, sc, serverKeep)
 	s.logHTTP(t)
 	if !clientKeep {
 		return closeConn
 	}
 	return keepOpen
+}
+
+// releaseServerConn puts a server connection whose response was read
+// whole back in its server's idle pool when it may be reused, and closes
+// it otherwise.
+func (s *stream) releaseServerConn(t *httpTxn, sc *srvConn, keep bool) {
+	if keep && !sc.eof && len(sc.pending()) == 0 && sc.srv.pool != nil {
+		sc.reused++
+		if !sc.srv.pool.put(sc, !s.smp.FirstRequest, s.be.reuse == reuseNever) {
+			t.sc = nil // the server has the idle connections it needs
+		}
+		return
+	}
+	sc.c.Close()
+	t.sc = nil
+}
+
+// dropResponse discards the server's response (head of n bytes) that a
+// response rule replaced. After an http-response return, HAProxy keeps
+// the server connection when the response was already received whole;
+// otherwise it is closed. The rule's reply no longer sees the response:
+// HAProxy empties the channel before building it.
+func (s *stream) dropResponse(t *httpTxn, sc *srvConn, n int, keep bool) {
+	res := &sc.head
+	switch {
+	case res.Framing == h1.NoBody:
+	case res.Framing == h1.Length && int64(len(sc.pending())-n) >= res.ContentLength:
+		n += int(res.ContentLength)
+	default:
+		keep = false
+	}
+	s.smp.Res = nil
+	if keep {
+		sc.consume(n)
+	}
+	s.releaseServerConn(t, sc, keep)
 }
 
 // responseRules runs the backend's then the frontend's http-response

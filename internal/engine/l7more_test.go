@@ -1,0 +1,31 @@
+package engine
+
+import (
+	"strings"
+	"testing"
+)
+
+// An http-response return replaces the server's response: its log-format
+// parts no longer see that response, the client connection stays open,
+// and the log shows LH.
+func TestHTTPResponseReturn(t *testing.T) {
+	addr, rx := startL7(t, `frontend fe
+ bind %[bind]
+ log-format "%ST %ts %s"
+ http-request set-var(txn.p) path
+ default_backend be
+backend be
+ http-response return status 404 content-type text/plain lf-string "[%[status]|%[res.hdr(server)]|%[var(txn.p)]]" hdr X-P %[var(txn.p)] if { var(txn.p) -m str /r }
+ server s %[echo]
+`)
+	resp := rawHTTP(t, addr, "GET /r HTTP/1.1\r\nHost: a\r\n\r\nGET /n HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+	want := "HTTP/1.1 404 Not Found\r\nx-p: /r\r\ncontent-length: 6\r\ncontent-type: text/plain\r\n\r\n[||/r]HTTP/1.1 200 OK\r\n"
+	if !strings.HasPrefix(resp, want) || !strings.Contains(resp, "GET /n\n") {
+		t.Errorf("responses:\n%q\nwant them to start with\n%q", resp, want)
+	}
+	for _, want := range []string{"404 LH s", "200 -- s"} {
+		if got := logMsg(rx.next(t)); got != want {
+			t.Errorf("log %q, want %q", got, want)
+		}
+	}
+}
