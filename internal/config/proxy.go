@@ -76,7 +76,7 @@ func init() {
 		pk("declare", dFBL, Supported, parseDeclare, "capture slots for capture rules"),
 		pk("errorfile", dFBL, Supported, parseErrorfile, "replace an HAProxy error page with a file's raw response"),
 		pk("errorfiles", dFBL, Supported, parseErrorfiles, "error pages from an http-errors section"),
-		pk("http-error", dFBL, Supported, parseHTTPError, "error page as a reply (status, content-type, string/file, hdr)"),
+		pk("http-error", dFBL, Supported, parseHTTPError, "error page as a reply (status, content-type, string/file, lf-string/lf-file, hdr)"),
 		pk("errorloc", dFBL, Supported, parseErrorloc, "error page as a 302 redirect"),
 		pk("errorloc302", dFBL, Supported, parseErrorloc, "error page as a 302 redirect"),
 		pk("errorloc303", dFBL, Supported, parseErrorloc, "error page as a 303 redirect"),

@@ -295,6 +295,32 @@ http-errors myerrs
 		{raw: "POST /fe HTTP/1.1\r\nHost: h\r\ncontent-length: 3\r\n\r\nabc"},
 		{raw: get("/empty"), to: "2"},
 	}, mask: httplogMask},
+	{name: "http-error with log-format payloads and headers", cfg: `frontend f
+ bind %BIND
+ log-format "%ST %ts"
+ http-error status 403 content-type text/plain lf-string "denied %[path] [%[req.hdr(x-in)]|%[status]]" hdr X-Why "%[req.hdr(x-why)]" hdr X-Fixed yes
+ http-error status 503 content-type text/plain lf-file %FILES/reply-lf.txt hdr X-B %b
+ http-request deny if { path_beg /deny }
+ use_backend none if { path /none }
+ default_backend b
+frontend f2
+ bind %BIND2
+ log-format "%ST %ts"
+ http-error status 502 hdr X-Err "%[req.hdr(host)]" hdr X-Empty "%[req.hdr(nope)]"
+ default_backend b
+backend b
+ http-error status 504 content-type text/html lf-string "<p>%[path]</p>"
+ server s1 %SRV
+backend none
+ server s1 %DEAD
+`, conns: []l7Case{
+		{raw: "GET /deny/a HTTP/1.1\r\nHost: h\r\nX-In: v\r\nX-Why: because\r\n\r\nGET /deny HTTP/1.1\r\nHost: h\r\n\r\n", reqs: 2},
+		{raw: "HEAD /deny HTTP/1.1\r\nHost: h\r\n\r\n", head: true},
+		{raw: "GET /deny HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"},
+		{raw: "GET /none HTTP/1.1\r\nHost: h\r\nX-In: w\r\n\r\n"},
+		{raw: get("/s/hang")},
+		{raw: get("/s/badstatus"), to: "2"},
+	}},
 	{name: "set-timeout server", cfg: `frontend f
  bind %BIND
  log-format "%ST %ts %Ta"

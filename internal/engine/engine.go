@@ -21,6 +21,7 @@ import (
 
 	"sluice/internal/config"
 	"sluice/internal/h1"
+	"sluice/internal/httperr"
 	"sluice/internal/listener"
 	"sluice/internal/logsink"
 )
@@ -250,6 +251,8 @@ type frontend struct {
 	// carries it to servers.
 	uid       *valueFmt
 	uidHeader []byte
+	// errReplies are the log-format http-error pages.
+	errReplies map[*httperr.Page]*reply
 	// monitorURI is monitor-uri (nil: none); monitorFail its conditions.
 	monitorURI  []byte
 	monitorFail []*acl.Cond
@@ -276,6 +279,9 @@ func newFrontend(p *config.Proxy, id int, backends map[string]*backend) (*fronte
 		fe.forwardFor = newForwardFor(p)
 		fe.originalTo = newOriginalTo(p)
 		fe.reqCaps, fe.resCaps = captureSlots(p.ReqCaptures), captureSlots(p.ResCaptures)
+		if fe.errReplies, err = errorReplies(p.ErrorPages); err != nil {
+			return nil, fmt.Errorf("%s '%s': %w", p.Kind, p.Name, err)
+		}
 		if p.UniqueIDHeader != "" {
 			fe.uidHeader = []byte(p.UniqueIDHeader)
 		}

@@ -33,7 +33,7 @@ func (s *stream) answer(cli *hconn, t *httpTxn, r *httpRule, response bool) outc
 		t.cause, t.phase = logfmt.CauseLocal, logfmt.PhaseRequest
 	case r.reply.page:
 		var closeAfter bool
-		out, closeAfter = s.replyPage(r.reply, r.status).AppendWire(nil, s.connState(t, !keep))
+		out, closeAfter = s.appendPage(nil, t, s.replyPage(r.reply, r.status), s.connState(t, !keep))
 		keep = keep && !closeAfter
 		t.status = r.status
 	default:

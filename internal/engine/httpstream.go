@@ -43,6 +43,10 @@ type httpTxn struct {
 	// reusedConn: the request went over an idle connection, which a
 	// server may have closed meanwhile: it is retried once on a new one.
 	reusedConn bool
+	// reqSent: the request went to a server; HAProxy's request channel
+	// no longer holds it, so an error page's log-format finds no request
+	// samples.
+	reqSent bool
 	// l7 is the state of captures, variables and the other Layer 7
 	// features (httpl7.go).
 	l7 l7txn
@@ -439,6 +443,7 @@ func (s *stream) forwardTxn(cli *hconn, t *httpTxn, sc *srvConn) (out outcome, r
 	out0 := (*wb)[:0]
 	out0 = s.requestHead(out0, t, serverClose)
 	w := &bodyWriter{c: sc.c, buf: out0, timeout: beT.Server}
+	t.reqSent = true
 	if t.req.Framing == h1.NoBody {
 		err := w.flush()
 		t.bytesIn += w.total

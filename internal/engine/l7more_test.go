@@ -29,3 +29,27 @@ backend be
 		}
 	}
 }
+
+// http-error pages with log-format parts are rendered per response; once
+// the request went to a server, its samples are gone, as in HAProxy.
+func TestHTTPErrorLogFormat(t *testing.T) {
+	addr, _ := startL7(t, `frontend fe
+ bind %[bind]
+ http-error status 403 content-type text/plain lf-string "no %[path]" hdr X-Why %[req.hdr(x-why)] hdr X-None %[req.hdr(nope)]
+ http-request deny if { path_beg /d }
+ default_backend be
+backend be
+ http-error status 503 content-type text/plain lf-string "[%[path]|%b]"
+ retries 0
+ server s 127.0.0.1:1
+`)
+	resp := rawHTTP(t, addr, "GET /d/1 HTTP/1.1\r\nHost: a\r\nX-Why: w\r\nConnection: close\r\n\r\n")
+	if want := "HTTP/1.1 403 Forbidden\r\nx-why: w\r\ncontent-length: 7\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\nno /d/1"; resp != want {
+		t.Errorf("deny:\n got %q\nwant %q", resp, want)
+	}
+	// No server answered: the request never left, its samples remain.
+	resp = rawHTTP(t, addr, "GET /x HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+	if !strings.HasPrefix(resp, "HTTP/1.1 503 Service Unavailable\r\n") || !strings.HasSuffix(resp, "\r\n\r\n[/x|be]") {
+		t.Errorf("503: %q", resp)
+	}
+}
