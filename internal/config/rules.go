@@ -73,7 +73,8 @@ var ruleActions = map[string]map[string]actionSpec{
 		actions(Supported, 0, -1, "tarpit"),
 		actions(Pending, 0, -1, "auth"),
 		actions(Supported, 0, 0, "allow"),
-		actions(Pending, 0, 0, "reject silent-drop disable-l7-retry wait-for-handshake"),
+		actions(Supported, 0, 0, "reject silent-drop"),
+		actions(Pending, 0, 0, "disable-l7-retry wait-for-handshake"),
 		actions(Unsupported, 1, -1, "set-bandwidth-limit ot-group lua"),
 	),
 	"http-response": merge(
@@ -84,8 +85,7 @@ var ruleActions = map[string]map[string]actionSpec{
 		actions(Supported, 0, -1, "capture set-var set-var-fmt unset-var"),
 		actions(Pending, 1, -1, "redirect track-sc0 track-sc1 track-sc2 add-acl del-acl set-map del-map cache-store sc-inc-gpc sc-inc-gpc0 sc-inc-gpc1 sc-set-gpt sc-set-gpt0 set-log-level set-nice set-mark set-tos wait-for-body strict-mode send-spoe-group"),
 		actions(Supported, 0, -1, "deny return"),
-		actions(Supported, 0, 0, "allow"),
-		actions(Pending, 0, 0, "silent-drop"),
+		actions(Supported, 0, 0, "allow silent-drop"),
 		actions(Unsupported, 1, -1, "set-bandwidth-limit ot-group lua"),
 	),
 	"http-after-response": merge(
@@ -143,6 +143,10 @@ func (c *ctx) parseRuleLine(family string, i int) {
 		j++
 	}
 	n := j - i - 1
+	if strings.HasPrefix(family, "http-") && spec.maxArgs == 0 && n > 0 {
+		c.tightAlertf("'%s %s' expects either 'if' or 'unless' followed by a condition but found '%s'.", family, action, c.arg(i+1))
+		return
+	}
 	if n < spec.minArgs || (spec.maxArgs >= 0 && n > spec.maxArgs) {
 		what := "exactly"
 		want := spec.minArgs

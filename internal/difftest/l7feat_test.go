@@ -321,6 +321,29 @@ backend none
 		{raw: get("/s/hang")},
 		{raw: get("/s/badstatus"), to: "2"},
 	}},
+	{name: "reject and silent-drop", cfg: `frontend f
+ bind %BIND
+ log-format "%ST %ts %b %s %TR %Tr %HP"
+ http-request set-var(txn.p) path
+ http-request reject if { path /rej }
+ http-request silent-drop if { path /sd }
+ http-response silent-drop if { var(txn.p) -m str /rsd }
+ default_backend b
+frontend f2
+ bind %BIND2
+ option httplog
+ default_backend b
+backend b
+ http-request reject if { path /berej }
+ server s1 %SRV
+`, conns: []l7Case{
+		{raw: get("/ok") + get("/rej") + get("/after"), reqs: 3},
+		{raw: "POST /rej HTTP/1.1\r\nHost: h\r\ncontent-length: 3\r\n\r\nabc"},
+		{raw: get("/sd")},
+		{raw: get("/rsd")},
+		{raw: get("/berej")},
+		{raw: get("/berej"), to: "2"},
+	}, mask: append([]string{`-- b s1 0 \d+`, `-- b s1 0 TR`}, httplogMask...)},
 	{name: "set-timeout server", cfg: `frontend f
  bind %BIND
  log-format "%ST %ts %Ta"

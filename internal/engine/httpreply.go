@@ -14,6 +14,9 @@ import (
 // open: a deny closes it, as do a request body not read yet and a client
 // that does not keep alive.
 func (s *stream) answer(cli *hconn, t *httpTxn, r *httpRule, response bool) outcome {
+	if r.act == haReject || r.act == haSilentDrop {
+		return s.dropClient(cli, t, r, response)
+	}
 	// A request side answer keeps the connection when no request body
 	// is left unread; a response side one (the request was sent whole)
 	// when it is a return: a deny closes it.
@@ -68,6 +71,31 @@ func (s *stream) answer(cli *hconn, t *httpTxn, r *httpRule, response bool) outc
 		return closeConn
 	}
 	return keepOpen
+}
+
+// dropClient ends the transaction of an http-request reject (the
+// connection is closed, nothing is sent) or a silent-drop (it vanishes
+// for the client: see silentDrop). HAProxy logs it PR, with no request
+// time on the request side, and no response time on the response side,
+// where the status stays the server's.
+func (s *stream) dropClient(cli *hconn, t *httpTxn, r *httpRule, response bool) outcome {
+	if r.act == haSilentDrop {
+		silentDrop(s.client)
+	}
+	t.cause, t.phase = logfmt.CauseProxy, logfmt.PhaseRequest
+	if response {
+		t.tData = logfmt.NotReached
+	} else {
+		t.status, t.tReq = -1, logfmt.NotReached
+		// What was received counts, a body's first bytes included
+		// (its head was copied out of the buffer).
+		t.bytesIn += int64(t.reqLen)
+		if t.reqLen == 0 {
+			t.bytesIn += int64(len(t.reqCopy) + len(cli.pending()))
+		}
+	}
+	s.logHTTP(t)
+	return closeConn
 }
 
 // clientWantsKeepAlive: HTTP/1.1 without close, or 1.0 with keep-alive,

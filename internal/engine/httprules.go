@@ -42,6 +42,8 @@ const (
 	haVar // set-var, set-var-fmt, unset-var
 	haTarpit
 	haSetTimeout
+	haReject     // close the client connection, no response
+	haSilentDrop // make the client connection vanish
 )
 
 var httpActs = map[string]httpAct{
@@ -54,6 +56,7 @@ var httpActs = map[string]httpAct{
 	"capture": haCapture,
 	"set-var": haVar, "set-var-fmt": haVar, "unset-var": haVar,
 	"tarpit": haTarpit, "set-timeout": haSetTimeout,
+	"reject": haReject, "silent-drop": haSilentDrop,
 }
 
 // httpRule is a compiled HTTP rule.
@@ -258,7 +261,7 @@ type httpVerdict int
 
 const (
 	vContinue httpVerdict = iota // every rule ran, or allow
-	vReply                       // a response was produced: deny, return, redirect
+	vReply                       // a rule ends the transaction: deny, return, redirect, reject...
 )
 
 // runReqRules runs http-request rules on t.req. It returns vReply with
@@ -284,7 +287,7 @@ func (s *stream) runHTTPRules(rules []httpRule, t *httpTxn, h *h1.Head) (httpVer
 				continue
 			}
 			return vReply, r
-		case haDeny, haReturn, haTarpit:
+		case haDeny, haReturn, haTarpit, haReject, haSilentDrop:
 			return vReply, r
 		case haCapture:
 			s.runCapture(r)

@@ -1,8 +1,12 @@
 package engine
 
 import (
+	"errors"
+	"io"
+	"net"
 	"strings"
 	"testing"
+	"time"
 )
 
 // An http-response return replaces the server's response: its log-format
@@ -51,5 +55,46 @@ backend be
 	resp = rawHTTP(t, addr, "GET /x HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
 	if !strings.HasPrefix(resp, "HTTP/1.1 503 Service Unavailable\r\n") || !strings.HasSuffix(resp, "\r\n\r\n[/x|be]") {
 		t.Errorf("503: %q", resp)
+	}
+}
+
+// http-request reject closes without a word; silent-drop leaves the
+// client with neither a response nor a FIN. Both log PR with status -1;
+// http-response silent-drop keeps the server's status and no Tr.
+func TestHTTPRejectAndSilentDrop(t *testing.T) {
+	addr, rx := startL7(t, `frontend fe
+ bind %[bind]
+ log-format "%ST %ts %s %TR %Tr"
+ http-request set-var(txn.p) path
+ http-request reject if { path /rej }
+ http-request silent-drop if { path /sd }
+ http-response silent-drop if { var(txn.p) -m str /rsd }
+ default_backend be
+backend be
+ server s %[echo]
+`)
+	for _, tc := range []struct{ path, end, log string }{
+		{"/rej", "EOF", "-1 PR <NOSRV> -1 -1"},
+		{"/sd", "silence", "-1 PR <NOSRV> -1 -1"},
+		{"/rsd", "silence", "200 PR s 0 -1"},
+	} {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.WriteString(c, "GET "+tc.path+" HTTP/1.1\r\nHost: a\r\n\r\n")
+		c.SetReadDeadline(time.Now().Add(500 * time.Millisecond))
+		n, err := c.Read(make([]byte, 100))
+		end := "silence" // a timeout, or a reset where TCP_REPAIR is not allowed
+		if errors.Is(err, io.EOF) {
+			end = "EOF"
+		}
+		c.Close()
+		if n != 0 || end != tc.end {
+			t.Errorf("%s: read %d bytes, then %v; want nothing, then %s", tc.path, n, err, tc.end)
+		}
+		if got := logMsg(rx.next(t)); got != tc.log {
+			t.Errorf("%s: log %q, want %q", tc.path, got, tc.log)
+		}
 	}
 }
