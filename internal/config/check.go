@@ -16,6 +16,7 @@ import (
 // proxy's mode or capabilities.
 func (l *loader) postParse() {
 	l.buildErrorPages()
+	l.resolveUserlists()
 	optSeen := map[Pos]bool{}
 	for _, p := range l.cfg.Proxies {
 		if p.Maxconn == 0 && p.Cap&CapFE != 0 {

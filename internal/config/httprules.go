@@ -31,6 +31,18 @@ func (c *ctx) validateHTTPRule(r *Rule) {
 		c.validateSetTimeout(r, fail)
 	case "deny", "return", "tarpit":
 		c.validateReply(r, fail)
+	case "auth":
+		rest := a
+		if len(a) > 0 && a[0] == "realm" {
+			if len(a) < 2 || a[1] == "" {
+				fail("missing realm value.\n.")
+				return
+			}
+			rest = a[2:]
+		}
+		if len(rest) > 0 {
+			c.tightAlertf("'%s %s' expects either 'if' or 'unless' followed by a condition but found '%s'.", r.Family, r.Action, rest[0])
+		}
 	case "set-header", "add-header":
 		c.validateValue(a[1], fail)
 	case "replace-header", "replace-value":

@@ -397,8 +397,50 @@ type Directive struct {
 type Userlist struct {
 	Pos    Pos
 	Name   string
-	Users  map[string]string // name -> password line words
-	Groups map[string][]string
+	Users  []*User
+	Groups []*Group
+}
+
+// User is a `user` line of a userlist.
+type User struct {
+	Pos  Pos
+	Name string
+	// Password is a crypt(3) hash, or the password itself when Insecure
+	// (insecure-password).
+	Password string
+	Insecure bool
+	// GroupNames is the groups argument as written (comma-separated);
+	// Groups the groups the user belongs to once resolved, from it and
+	// from the groups' users lists.
+	GroupNames string
+	Groups     []string
+}
+
+// Group is a `group` line of a userlist; UserNames its users argument.
+type Group struct {
+	Pos       Pos
+	Name      string
+	UserNames string
+}
+
+// User returns the userlist's user called name, nil if none.
+func (u *Userlist) User(name string) *User {
+	for _, x := range u.Users {
+		if x.Name == name {
+			return x
+		}
+	}
+	return nil
+}
+
+// InGroup reports whether the user belongs to group.
+func (u *User) InGroup(group string) bool {
+	for _, g := range u.Groups {
+		if g == group {
+			return true
+		}
+	}
+	return false
 }
 
 // HTTPErrors is an `http-errors` section.

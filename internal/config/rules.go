@@ -71,7 +71,7 @@ var ruleActions = map[string]map[string]actionSpec{
 		actions(Pending, 1, -1, "normalize-uri track-sc0 track-sc1 track-sc2 track-sc add-acl del-acl set-map del-map cache-use use-service sc-inc-gpc sc-inc-gpc0 sc-inc-gpc1 sc-set-gpt sc-set-gpt0 do-resolve set-priority-class set-priority-offset wait-for-body strict-mode send-spoe-group"),
 		actions(Supported, 0, -1, "deny return"),
 		actions(Supported, 0, -1, "tarpit"),
-		actions(Pending, 0, -1, "auth"),
+		actions(Supported, 0, -1, "auth"),
 		actions(Supported, 0, 0, "allow"),
 		actions(Supported, 0, 0, "reject silent-drop"),
 		actions(Pending, 0, 0, "disable-l7-retry wait-for-handshake"),

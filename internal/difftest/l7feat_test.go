@@ -344,6 +344,43 @@ backend b
 		{raw: get("/berej")},
 		{raw: get("/berej"), to: "2"},
 	}, mask: append([]string{`-- b s1 0 \d+`, `-- b s1 0 TR`}, httplogMask...)},
+	{name: "http-request auth and userlists", cfg: `userlist users
+ group admins users bob
+ group ops
+ user alice insecure-password s3cret groups ops
+ user bob password $6$rounds=1000$abcdefgh$4vx5kGeIzjvGCYUXMG/mCp/.D3/wUQecSBQUYNqqqXrpj9Epe5pvjBimdvAeuTAxBLO1IZHFsqxHXL5Tm1Dh3.
+ user carol password $5$saltsalt$zOFVkp0Kz29x0a6a4dSx8FZisA8Iwb0KzzvoRDFTN/8 groups ops,admins
+ user dave password $1$saltsalt$bIQc.PIdGyyoVvhKbQOAT/
+frontend f
+ bind %BIND
+ log-format "%ST %ts %b %s"
+ acl ok http_auth(users)
+ acl admin http_auth_group(users) admins
+ http-request auth realm "Sluice zone" if { path_beg /a } !ok
+ http-request auth if { path_beg /adm } !admin
+ http-request set-header X-User %[http_auth_group(users)] if ok
+ default_backend b
+frontend f2
+ bind %BIND2
+ log-format "%ST %ts %b %s"
+ http-error status 401 content-type text/plain string "who?" hdr WWW-Authenticate "Negotiate" hdr X-A y
+ default_backend b2
+backend b
+ server s1 %SRV
+backend b2
+ http-request auth unless { http_auth_group(users) ops }
+ server s1 %SRV
+`, conns: []l7Case{
+		{raw: get("/a") + get("/a", "Authorization: Basic YWxpY2U6czNjcmV0") + get("/a", "Authorization: Basic YWxpY2U6d3Jvbmc="), reqs: 3},
+		{raw: get("/a", "Authorization: Basic Ym9iOnB3Ng==") + get("/a", "Authorization: Basic Y2Fyb2w6cHc1") + get("/a", "Authorization: basic ZGF2ZTpwdzE="), reqs: 3},
+		{raw: get("/a", "Authorization: Bas ZGF2ZTpwdzE=") + get("/a", "Authorization: Basic   ZGF2ZTpwdzE=") + get("/a", "Authorization: Bearer ZGF2ZTpwdzE=") + get("/a", "Authorization: Basic Ym9iOnB3Njp4"), reqs: 4},
+		{raw: get("/a", "Authorization: Basic bm91c2VyOng=") + get("/a", "Authorization: Basic ZGF2ZTpwdzE") + get("/a", "Authorization: Basic ZGF2ZTpwdzE=, x"), reqs: 3},
+		{raw: get("/adm", "Authorization: Basic YWxpY2U6czNjcmV0") + get("/adm", "Authorization: Basic Y2Fyb2w6cHc1") + get("/adm", "Authorization: Basic Ym9iOnB3Ng=="), reqs: 3},
+		{raw: "HEAD /a HTTP/1.1\r\nHost: h\r\n\r\n", head: true},
+		{raw: "GET /a HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"},
+		{raw: "GET /a HTTP/1.0\r\n\r\n"},
+		{raw: get("/x") + get("/x", "Authorization: Basic Y2Fyb2w6cHc1"), reqs: 2, to: "2"},
+	}},
 	{name: "set-timeout server", cfg: `frontend f
  bind %BIND
  log-format "%ST %ts %Ta"

@@ -50,6 +50,7 @@ type Engine struct {
 
 	hostname  string
 	facts     *proxyFacts
+	userlists userlists
 	globalLog *logsink.Sink   // the global section's targets
 	sinks     []*logsink.Sink // proxies' own targets, closed by Close
 	stopping  atomic.Bool
@@ -115,6 +116,7 @@ func Open(cfg *config.Config, opt Options) (*Engine, error) {
 	e.global = listener.NewLimiter(GlobalMaxconn(cfg))
 	backends := map[string]*backend{}
 	e.facts = &proxyFacts{backends: backends, frontends: map[string]*frontend{}}
+	e.userlists = newUserlists(cfg)
 	ids := map[*config.Proxy]int{}
 	for i, p := range cfg.Proxies {
 		ids[p] = i + 1

@@ -34,6 +34,14 @@ func (s *stream) answer(cli *hconn, t *httpTxn, r *httpRule, response bool) outc
 	case r.act == haRedirect:
 		out = s.redirectResponse(t, r, keep)
 		t.cause, t.phase = logfmt.CauseLocal, logfmt.PhaseRequest
+	case r.act == haAuth:
+		// The proxy's 401 page, with the realm's WWW-Authenticate.
+		page, cs := s.pageFor(401), s.connState(t, !keep)
+		connHdr, closeAfter := page.ConnHeader(cs)
+		out, _ = s.appendPage(nil, t, page, cs)
+		out = withAuthenticate(out, connHdr != "", string(r.realm))
+		keep = keep && !closeAfter
+		t.status = 401
 	case r.reply.page:
 		var closeAfter bool
 		out, closeAfter = s.appendPage(nil, t, s.replyPage(r.reply, r.status), s.connState(t, !keep))

@@ -42,6 +42,7 @@ const (
 	haVar // set-var, set-var-fmt, unset-var
 	haTarpit
 	haSetTimeout
+	haAuth
 	haReject     // close the client connection, no response
 	haSilentDrop // make the client connection vanish
 )
@@ -56,7 +57,7 @@ var httpActs = map[string]httpAct{
 	"capture": haCapture,
 	"set-var": haVar, "set-var-fmt": haVar, "unset-var": haVar,
 	"tarpit": haTarpit, "set-timeout": haSetTimeout,
-	"reject": haReject, "silent-drop": haSilentDrop,
+	"reject": haReject, "silent-drop": haSilentDrop, "auth": haAuth,
 }
 
 // httpRule is a compiled HTTP rule.
@@ -89,6 +90,8 @@ type httpRule struct {
 	// tarpit is how long a tarpit rule holds the request: its proxy's
 	// timeout tarpit, else timeout connect.
 	tarpit time.Duration
+	// realm is an auth rule's realm: its own, else the proxy's name.
+	realm []byte
 	// set-timeout: the constant (or expr), and which timeout.
 	timeout  time.Duration
 	tunnelTO bool
@@ -180,6 +183,9 @@ func compileHTTPRules(p *config.Proxy, cc *condCompiler, family string) ([]httpR
 	var out []httpRule
 	for _, r := range p.Rules[family] {
 		hr, err := compileHTTPRule(r)
+		if hr.act == haAuth && hr.realm == nil {
+			hr.realm = []byte(p.Name)
+		}
 		hr.tarpit = p.Timeouts.Tarpit
 		if hr.tarpit == 0 {
 			hr.tarpit = p.Timeouts.Connect
@@ -245,6 +251,10 @@ func compileHTTPRule(r *config.Rule) (httpRule, error) {
 		hr.expr, err = sample.CompileExpr(a[0])
 	case haVar:
 		hr.v, err = compileVarAction(r, false)
+	case haAuth:
+		if len(a) >= 2 && a[0] == "realm" {
+			hr.realm = []byte(a[1])
+		}
 	case haSetTimeout:
 		hr.tunnelTO = a[0] == "tunnel"
 		if r.Timeout > 0 {
@@ -287,7 +297,7 @@ func (s *stream) runHTTPRules(rules []httpRule, t *httpTxn, h *h1.Head) (httpVer
 				continue
 			}
 			return vReply, r
-		case haDeny, haReturn, haTarpit, haReject, haSilentDrop:
+		case haDeny, haReturn, haTarpit, haReject, haSilentDrop, haAuth:
 			return vReply, r
 		case haCapture:
 			s.runCapture(r)

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"strings"
@@ -95,6 +96,46 @@ backend be
 		}
 		if got := logMsg(rx.next(t)); got != tc.log {
 			t.Errorf("%s: log %q, want %q", tc.path, got, tc.log)
+		}
+	}
+}
+
+// http-request auth answers HAProxy's 401 page with the realm (the
+// proxy's name by default); http_auth and http_auth_group check
+// insecure and crypt(3) passwords and groups.
+func TestHTTPRequestAuth(t *testing.T) {
+	addr, rx := startL7(t, `userlist L
+ group admins users bob
+ user alice insecure-password s3cret
+ user bob password $5$saltsalt$zOFVkp0Kz29x0a6a4dSx8FZisA8Iwb0KzzvoRDFTN/8
+frontend fe
+ bind %[bind]
+ log-format "%ST %ts"
+ http-request auth realm "R 1" if { path /a } !{ http_auth(L) }
+ http-request auth if { path /adm } !{ http_auth_group(L) admins }
+ default_backend be
+backend be
+ server s %[echo]
+`)
+	const page = "HTTP/1.1 401 Unauthorized\r\ncontent-length: 112\r\ncache-control: no-cache\r\ncontent-type: text/html\r\n" +
+		"www-authenticate: Basic realm=\"%s\"\r\nconnection: close\r\n\r\n" +
+		"<html><body><h1>401 Unauthorized</h1>\nYou need a valid user and password to access this content.\n</body></html>\n"
+	for _, tc := range []struct{ path, auth, want, log string }{
+		{"/a", "", fmt.Sprintf(page, "R 1"), "401 LR"},
+		{"/a", "YWxpY2U6d3Jvbmc=", fmt.Sprintf(page, "R 1"), "401 LR"}, // alice:wrong
+		{"/a", "YWxpY2U6czNjcmV0", "HTTP/1.1 200 OK", "200 --"},        // alice:s3cret
+		{"/adm", "YWxpY2U6czNjcmV0", fmt.Sprintf(page, "fe"), "401 LR"},
+		{"/adm", "Ym9iOnB3NQ==", "HTTP/1.1 200 OK", "200 --"}, // bob:pw5
+	} {
+		req := "GET " + tc.path + " HTTP/1.1\r\nHost: a\r\nConnection: close\r\n"
+		if tc.auth != "" {
+			req += "Authorization: Basic " + tc.auth + "\r\n"
+		}
+		if resp := rawHTTP(t, addr, req+"\r\n"); !strings.HasPrefix(resp, tc.want) {
+			t.Errorf("%s %s:\n got %q\nwant %q", tc.path, tc.auth, resp, tc.want)
+		}
+		if got := logMsg(rx.next(t)); got != tc.log {
+			t.Errorf("%s %s: log %q, want %q", tc.path, tc.auth, got, tc.log)
 		}
 	}
 }
