@@ -35,6 +35,11 @@ func (l *loader) postParse() {
 			l.checkLogFormat(p)
 		}
 		l.checkUserlistRefs(p)
+		// tune.http.cookielen is 64 bytes, the NUL included.
+		if cc := p.CaptureCookie; cc != nil && cc.Len >= 64 {
+			l.diags.global(SevWarning, cc.Pos, "truncating capture length to 63 bytes for %s '%s'.", proxyWord(p), p.Name)
+			cc.Len = 63
+		}
 		l.checkCaptureIDs(p)
 		l.checkVarRules(p)
 		l.checkHTTPOptions(p, optSeen)

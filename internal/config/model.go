@@ -172,6 +172,9 @@ type Proxy struct {
 	// declaration order (capture ... header, declare capture, and
 	// http-request capture ... len).
 	ReqCaptures, ResCaptures []CaptureSlot
+	// CaptureCookie is `capture cookie <name> len <n>` (nil: none), the
+	// last one given; the log shows it in %CC and %CS.
+	CaptureCookie *CookieCapture
 	// UniqueIDFormat and UniqueIDHeader are a frontend's unique-id-format
 	// and unique-id-header ("" when unset).
 	UniqueIDFormat, UniqueIDHeader string
@@ -457,4 +460,13 @@ type Section struct {
 	Pos        Pos
 	Kind, Name string
 	Directives []*Directive
+}
+
+// CookieCapture is a frontend's `capture cookie`: the first request cookie
+// and the first response Set-Cookie whose "name=value" starts with Name
+// are logged, cut to Len bytes.
+type CookieCapture struct {
+	Pos  Pos
+	Name string
+	Len  int
 }

@@ -72,7 +72,7 @@ func init() {
 		pk("tcp-check", dBL, Supported, parseTCPCheck, "TCP health-check script"),
 		pk("external-check", dBL, Unsupported, generic(0), "external check programs"),
 		pk("cookie", dBL, Supported, parseCookie, "cookie persistence: insert, rewrite, prefix"),
-		pk("capture", dFL, Supported, parseCapture, "header captures for the log (%hr, %hs); 'capture cookie' is not supported yet"),
+		pk("capture", dFL, Supported, parseCapture, "header and cookie captures for the log (%hr, %hs, %CC, %CS)"),
 		pk("declare", dFBL, Supported, parseDeclare, "capture slots for capture rules"),
 		pk("errorfile", dFBL, Supported, parseErrorfile, "replace an HAProxy error page with a file's raw response"),
 		pk("errorfiles", dFBL, Supported, parseErrorfiles, "error pages from an http-errors section"),

@@ -381,6 +381,25 @@ backend b2
 		{raw: "GET /a HTTP/1.0\r\n\r\n"},
 		{raw: get("/x") + get("/x", "Authorization: Basic Y2Fyb2w6cHc1"), reqs: 2, to: "2"},
 	}},
+	{name: "capture cookie", cfg: `frontend f
+ bind %BIND
+ option httplog
+ capture cookie SESS len 12
+ http-request deny if { path /deny }
+ http-response del-header set-cookie
+ default_backend b
+frontend f2
+ bind %BIND2
+ log-format "%ST [%CC] [%CS] %{+Q}CC"
+ capture cookie 'SESSx="' foo 100
+ default_backend b
+backend b
+ server s1 %SRV
+`, conns: []l7Case{
+		{raw: get("/s/setcookie", "Cookie: $Version=1; other=2; SESSIONID = abc,def ; SESS=x", "Cookie: SESS=second") + get("/x", "Cookie: a, SESS=0123456789abcdef") + get("/deny", "Cookie: SESS=1"), reqs: 3},
+		{raw: get("/x", "Cookie: nosess", "Cookie: SES=1; SESS"), reqs: 1},
+		{raw: get("/s/setcookie", "Cookie: SESSx=\"q;r\"") + get("/x"), reqs: 2, to: "2"},
+	}, mask: httplogMask},
 	{name: "set-timeout server", cfg: `frontend f
  bind %BIND
  log-format "%ST %ts %Ta"

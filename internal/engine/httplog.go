@@ -64,6 +64,7 @@ func (s *stream) logHTTP(t *httpTxn) {
 		SrvQueue: s.srvQueue, BackendQueue: s.bkQueue,
 		PID: l.pid, Hostname: s.e.hostname,
 		Status: t.status, RequestLine: bytesString(t.reqLine), BackendHTTP: true,
+		ClientCookie: bytesString(t.cliCookie), ServerCookie: bytesString(t.srvCookie),
 	}
 	f.UnixListener, f.ListenerID = s.unixListener()
 	s.tlsFields(f)

@@ -26,6 +26,9 @@ func (s *stream) answer(cli *hconn, t *httpTxn, r *httpRule, response bool) outc
 	} else {
 		keep = keep && t.req.Framing == h1.NoBody
 	}
+	if !response && (r.act == haDeny || r.act == haTarpit) {
+		s.captureReqCookie(t) // HAProxy logs the cookie of a denied request
+	}
 	if r.act == haTarpit {
 		s.tarpit(t, r)
 	}

@@ -47,6 +47,9 @@ type httpTxn struct {
 	// no longer holds it, so an error page's log-format finds no request
 	// samples.
 	reqSent bool
+	// cliCookie and srvCookie are the capture cookie values (%CC, %CS),
+	// in the arena; nil when none.
+	cliCookie, srvCookie []byte
 	// l7 is the state of captures, variables and the other Layer 7
 	// features (httpl7.go).
 	l7 l7txn
@@ -303,6 +306,10 @@ func (s *stream) httpTxn(cli *hconn, t *httpTxn, first bool) outcome {
 		if v, r := s.runHTTPRules(be.httpReq, t, &t.req); v == vReply {
 			return s.answer(cli, t, r, false)
 		}
+	}
+	s.captureReqCookie(t)
+	if s.fe.cfg.CaptureCookie != nil || be.cookie != nil {
+		stripCookieBlanks(t, t.req.Fields, "cookie", true)
 	}
 	s.requestDone(t)
 	if be.cookie != nil {
@@ -567,6 +574,10 @@ func (s *stream) sendResponse(cli *hconn, t *httpTxn, sc *srvConn, n int, server
 		if r := s.responseRules(t, res); r != nil {
 			s.dropResponse(t, sc, n, r.act == haReturn && serverKeep)
 			return s.answer(cli, t, r, true)
+		}
+		s.captureResCookie(t, res)
+		if s.fe.cfg.CaptureCookie != nil || s.be.cookie != nil {
+			stripCookieBlanks(t, res.Fields, "set-cookie", false)
 		}
 		if s.be.cookie != nil {
 			t.setCookieState = s.setCookie(t, res)

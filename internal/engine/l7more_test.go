@@ -8,6 +8,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"sluice/internal/config"
+	"sluice/internal/h1"
 )
 
 // An http-response return replaces the server's response: its log-format
@@ -138,4 +141,55 @@ backend be
 			t.Errorf("%s %s: log %q, want %q", tc.path, tc.auth, got, tc.log)
 		}
 	}
+}
+
+// capture cookie logs the first request cookie and the first Set-Cookie
+// whose "name=value" starts with the name, cut to the length, and drops
+// the blanks around '=' in the headers forwarded.
+func TestCaptureCookie(t *testing.T) {
+	addr, rx := startL7(t, `frontend fe
+ bind %[bind]
+ log-format "%ST %CC %CS"
+ capture cookie SID len 8
+ http-request deny if { path /deny }
+ default_backend be
+backend be
+ http-response add-header Set-Cookie "SIDE=12345678910; Path=/"
+ server s %[echo]
+`)
+	resp := rawHTTP(t, addr, "GET /a HTTP/1.1\r\nHost: a\r\nCookie: x=1; SID = abcdefgh ; y\r\n\r\nGET /deny HTTP/1.1\r\nHost: a\r\nCookie: SID=d\r\nConnection: close\r\n\r\n")
+	if !strings.Contains(resp, "cookie: x=1; SID=abcdefgh ; y\n") {
+		t.Errorf("the server did not get the cookie without blanks around '=':\n%s", resp)
+	}
+	for _, want := range []string{"200 SID=abcd SIDE=123", "403 SID=d -"} {
+		if got := logMsg(rx.next(t)); got != want {
+			t.Errorf("log %q, want %q", got, want)
+		}
+	}
+}
+
+// FuzzCookieWalk: the cookie walker of capture cookie stays inside the
+// header and moves forward, whatever the header holds.
+func FuzzCookieWalk(f *testing.F) {
+	f.Add("a=1; b = \"q;v\" ; $c=2, d", true)
+	f.Add("SID = x ; Path=/", false)
+	f.Add("=;=,\"", true)
+	f.Fuzz(func(t *testing.T, v string, list bool) {
+		b := []byte(v)
+		last := -1
+		walkCookies(b, list, func(c cookieSpan) bool {
+			if !(last < c.att && c.att <= c.attEnd && c.attEnd <= c.eq && c.eq < c.vb+1 && c.vb <= c.ve && c.ve <= c.next && c.next <= len(b)) {
+				t.Fatalf("%q: bad span %+v after %d", v, c, last)
+			}
+			last = c.next
+			return true
+		})
+		tx := &httpTxn{}
+		fields := []h1.Field{{Name: []byte("cookie"), Value: b}}
+		stripCookieBlanks(tx, fields, "cookie", list)
+		if len(fields[0].Value) > len(b) {
+			t.Fatalf("%q grew to %q", v, fields[0].Value)
+		}
+		captureCookie(tx, fields, "cookie", &config.CookieCapture{Name: "a", Len: 3}, list)
+	})
 }
