@@ -128,6 +128,19 @@ func (c *ctx) validateTCPRule(r *Rule) {
 	if isVarAction(actionStem(r.Action)) {
 		c.validateVarRule(r, fail)
 	}
+	if r.Action == "set-log-level" {
+		switch {
+		case len(r.Args) == 0 || !validLogLevel(r.Args[0]):
+			c.alertf("expects exactly 1 argument (log level name or 'silent')")
+		case len(r.Args) > 1:
+			c.alertf("'%s %s' expects either 'if' or 'unless' followed by a condition but found '%s'", r.Family, r.Action, r.Args[1])
+		case r.Family == "tcp-request content" && c.proxy.Mode == ModeHTTP:
+			// HAProxy runs these rules for each request of an http
+			// proxy; Sluice runs them once per connection.
+			c.alertf("'tcp-request content set-log-level' in an http proxy is not supported yet by Sluice.")
+			c.refused()
+		}
+	}
 }
 
 // checkVarRules refuses variable actions Sluice would run differently from

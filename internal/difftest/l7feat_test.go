@@ -24,7 +24,7 @@ import (
 type featCase struct {
 	name string
 	// cfg holds the proxies; %BIND is the frontend's address (%BIND2 a
-	// second one's), %SRV the backend's, %FILES the corpus's fixture
+	// second one's, %BIND3 a third), %SRV the backend's, %FILES the corpus's fixture
 	// directory. The global section logs to a UDP receiver and the
 	// defaults section sets mode http, log global, option dontlognull (the
 	// readiness probe's empty connection logs nothing) and short timeouts.
@@ -400,6 +400,37 @@ backend b
 		{raw: get("/x", "Cookie: nosess", "Cookie: SES=1; SESS"), reqs: 1},
 		{raw: get("/s/setcookie", "Cookie: SESSx=\"q;r\"") + get("/x"), reqs: 2, to: "2"},
 	}, mask: httplogMask},
+	{name: "set-log-level", cfg: `frontend f
+ bind %BIND
+ log-format "%ST %ts %{+Q}r"
+ http-request set-log-level err if { path /err }
+ http-request set-log-level silent if { path /silent }
+ http-request set-log-level debug if { path /debug }
+ http-request deny if { path /silent }
+ default_backend b
+frontend f2
+ bind %BIND2
+ log-format "%ST %ts %{+Q}r"
+ option log-separate-errors
+ http-request set-log-level notice if { path_beg /n }
+ http-request deny if { path /n/deny }
+ default_backend b
+backend b
+ http-response set-log-level alert if { status 404 }
+ server s1 %SRV
+listen t
+ bind %BIND3
+ mode tcp
+ log-format "tcp %ts"
+ tcp-request inspect-delay 1s
+ tcp-request content set-log-level warning if { req.len gt 0 }
+ tcp-request content accept if { req.len gt 0 }
+ server s1 %SRV
+`, conns: []l7Case{
+		{raw: get("/err") + get("/ok") + get("/silent") + get("/debug") + get("/s/404"), reqs: 5},
+		{raw: get("/n/1") + get("/n/deny") + get("/s/503") + get("/n/s/404"), reqs: 4, to: "2"},
+		{raw: "GET /t HTTP/1.1\r\nhost: a\r\nconnection: close\r\n\r\n", noProbe: true, to: "3"},
+	}},
 	{name: "set-timeout server", cfg: `frontend f
  bind %BIND
  log-format "%ST %ts %Ta"
@@ -534,9 +565,10 @@ func runFeatCase(t *testing.T, bin string, fc featCase) ([]l7Result, []string) {
 	rx := newSyslog(t)
 	bind := freeAddr(t)
 	bind2 := freeAddr(t)
+	bind3 := freeAddr(t)
 	cfg := "global\n log " + rx.pc.LocalAddr().String() + " local0 info\n" +
 		"defaults\n mode http\n log global\n option dontlognull\n timeout connect 1s\n timeout client 2s\n timeout server 1s\n timeout http-request 1s\n http-reuse never\n" +
-		strings.NewReplacer("%BIND2", bind2, "%BIND", bind, "%SRV", be.ln.Addr().String(), "%FILES", filesDir(t),
+		strings.NewReplacer("%BIND2", bind2, "%BIND3", bind3, "%BIND", bind, "%SRV", be.ln.Addr().String(), "%FILES", filesDir(t),
 			"%DEAD", freeAddr(t)).Replace(fc.cfg)
 	path := filepath.Join(t.TempDir(), "feat.cfg")
 	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
@@ -560,8 +592,11 @@ func runFeatCase(t *testing.T, bin string, fc featCase) ([]l7Result, []string) {
 	var logs []string
 	for _, c := range fc.conns {
 		addr := bind
-		if c.to == "2" {
+		switch c.to {
+		case "2":
 			addr = bind2
+		case "3":
+			addr = bind3
 		}
 		res = append(res, runL7Case(addr, be, c))
 		// A proxy logs after it answered: the lines of one connection

@@ -16,7 +16,7 @@ func (s *stream) logHTTP(t *httpTxn) {
 	if l == nil || l.format == nil || (l.dontNull && t.bytesIn == 0) {
 		return
 	}
-	level, ok := l.streamLevel(true, t.cause, t.status, s.retries, s.redispatched)
+	level, ok := l.streamLevel(true, t.cause, t.status, s.retries, s.redispatched, s.smp.LogLevel)
 	if !ok || !l.sink.Enabled(level) {
 		return
 	}

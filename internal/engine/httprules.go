@@ -43,6 +43,7 @@ const (
 	haTarpit
 	haSetTimeout
 	haAuth
+	haSetLogLevel
 	haReject     // close the client connection, no response
 	haSilentDrop // make the client connection vanish
 )
@@ -58,6 +59,7 @@ var httpActs = map[string]httpAct{
 	"set-var": haVar, "set-var-fmt": haVar, "unset-var": haVar,
 	"tarpit": haTarpit, "set-timeout": haSetTimeout,
 	"reject": haReject, "silent-drop": haSilentDrop, "auth": haAuth,
+	"set-log-level": haSetLogLevel,
 }
 
 // httpRule is a compiled HTTP rule.
@@ -69,7 +71,8 @@ type httpRule struct {
 	re   *regexp.Regexp
 	// del-header -m: how the name matches.
 	match string
-	// status: deny, return, set-status, redirect code; reason for set-status.
+	// status: deny, return, set-status, redirect code, set-log-level's
+	// level (as sample.Ctx.LogLevel); reason for set-status.
 	status int
 	reason []byte
 	// return and deny payloads.
@@ -251,6 +254,8 @@ func compileHTTPRule(r *config.Rule) (httpRule, error) {
 		hr.expr, err = sample.CompileExpr(a[0])
 	case haVar:
 		hr.v, err = compileVarAction(r, false)
+	case haSetLogLevel:
+		hr.status = logLevelArg(a[0])
 	case haAuth:
 		if len(a) >= 2 && a[0] == "realm" {
 			hr.realm = []byte(a[1])
@@ -305,6 +310,8 @@ func (s *stream) runHTTPRules(rules []httpRule, t *httpTxn, h *h1.Head) (httpVer
 			r.v.run(&s.smp)
 		case haSetTimeout:
 			s.setTimeout(t, r)
+		case haSetLogLevel:
+			s.smp.LogLevel = r.status
 		default:
 			s.applyEdit(r, t, h)
 		}

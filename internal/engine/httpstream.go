@@ -254,6 +254,7 @@ func (s *stream) readRequest(cli *hconn, t *httpTxn, first bool) bool {
 
 // httpTxn runs one transaction.
 func (s *stream) httpTxn(cli *hconn, t *httpTxn, first bool) outcome {
+	s.smp.LogLevel = 0 // each request is a stream of its own in HAProxy
 	if !s.readRequest(cli, t, first) {
 		return closeConn
 	}

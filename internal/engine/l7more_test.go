@@ -193,3 +193,25 @@ func FuzzCookieWalk(f *testing.F) {
 		captureCookie(tx, fields, "cookie", &config.CookieCapture{Name: "a", Len: 3}, list)
 	})
 }
+
+// set-log-level sets the syslog level of the request's log line, or
+// drops it (silent); each request of a connection starts afresh.
+func TestSetLogLevel(t *testing.T) {
+	addr, rx := startL7(t, `frontend fe
+ bind %[bind]
+ log-format "%HP"
+ http-request set-log-level err if { path /err }
+ http-request set-log-level silent if { path /silent }
+ default_backend be
+backend be
+ http-request set-var(txn.p) path
+ http-response set-log-level notice if { var(txn.p) -m str /notice } { res.hdr(server) echo }
+ server s %[echo]
+`)
+	rawHTTP(t, addr, "GET /err HTTP/1.1\r\nHost: a\r\n\r\nGET /silent HTTP/1.1\r\nHost: a\r\n\r\nGET /ok HTTP/1.1\r\nHost: a\r\n\r\nGET /notice HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+	for _, want := range []string{"<131>", "<134>", "<133>"} {
+		if got := rx.next(t); !strings.HasPrefix(got, want) {
+			t.Errorf("log %q, want priority %s", got, want)
+		}
+	}
+}
