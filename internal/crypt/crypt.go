@@ -169,24 +169,7 @@ func shaCrypt(pw []byte, salt string, rounds int, custom bool, prefix string, ne
 	ss := repeatTo(h.Sum(nil), len(s))
 	c := a
 	for i := 0; i < rounds; i++ {
-		h.Reset()
-		if i&1 != 0 {
-			h.Write(p)
-		} else {
-			h.Write(c)
-		}
-		if i%3 != 0 {
-			h.Write(ss)
-		}
-		if i%7 != 0 {
-			h.Write(p)
-		}
-		if i&1 != 0 {
-			h.Write(c)
-		} else {
-			h.Write(p)
-		}
-		c = h.Sum(c[:0])
+		c = round(h, i, p, c, ss)
 	}
 	out := []byte(prefix)
 	if custom {
@@ -203,6 +186,29 @@ func shaCrypt(pw []byte, salt string, rounds int, custom bool, prefix string, ne
 		out = b64(out, 0, c[31], c[30], 3)
 	}
 	return string(out)
+}
+
+// round is step i of the MD5 and SHA crypt loops: the digest c mixed
+// with the password bytes p and the salt bytes s, in an order i decides.
+func round(h hash.Hash, i int, p, c, s []byte) []byte {
+	h.Reset()
+	if i&1 != 0 {
+		h.Write(p)
+	} else {
+		h.Write(c)
+	}
+	if i%3 != 0 {
+		h.Write(s)
+	}
+	if i%7 != 0 {
+		h.Write(p)
+	}
+	if i&1 != 0 {
+		h.Write(c)
+	} else {
+		h.Write(p)
+	}
+	return h.Sum(c[:0])
 }
 
 // repeatTo is digest repeated to n bytes.
@@ -238,24 +244,7 @@ func md5Crypt(pw []byte, salt string) string {
 	}
 	fin = h.Sum(nil)
 	for i := 0; i < 1000; i++ {
-		h.Reset()
-		if i&1 != 0 {
-			h.Write(pw)
-		} else {
-			h.Write(fin)
-		}
-		if i%3 != 0 {
-			h.Write(s)
-		}
-		if i%7 != 0 {
-			h.Write(pw)
-		}
-		if i&1 != 0 {
-			h.Write(fin)
-		} else {
-			h.Write(pw)
-		}
-		fin = h.Sum(fin[:0])
+		fin = round(h, i, pw, fin, s)
 	}
 	out := append([]byte("$1$"), s...)
 	out = append(out, '$')

@@ -186,9 +186,10 @@ func stripCookieBlanks(t *httpTxn, fields []h1.Field, name string, list bool) {
 type cookieSpan struct{ att, attEnd, eq, vb, ve, next int }
 
 // walkCookies walks a Cookie value (list: cookies separated by ';' or
-// ',') or a Set-Cookie value (its first cookie) as HAProxy's
-// http_manage_client/server_side_cookies do: blanks around names and
-// values are not theirs, words without '=' are skipped. fn is called for
+// ',') or a Set-Cookie value (its first cookie; a ',' ends its value but
+// not its name) as HAProxy's http_manage_client/server_side_cookies do:
+// blanks around names and values are not theirs, words without '=' are
+// skipped. fn is called for
 // each cookie until it returns false.
 func walkCookies(v []byte, list bool, fn func(cookieSpan) bool) {
 	for pos := 0; pos < len(v); {
@@ -197,7 +198,7 @@ func walkCookies(v []byte, list bool, fn func(cookieSpan) bool) {
 			att++
 		}
 		eq, attEnd := att, att
-		for eq < len(v) && v[eq] != '=' && v[eq] != ';' && v[eq] != ',' {
+		for eq < len(v) && v[eq] != '=' && v[eq] != ';' && (!list || v[eq] != ',') {
 			if v[eq] != ' ' && v[eq] != '\t' {
 				attEnd = eq + 1
 			}
@@ -214,7 +215,7 @@ func walkCookies(v []byte, list bool, fn func(cookieSpan) bool) {
 		for vb < len(v) && (v[vb] == ' ' || v[vb] == '\t') {
 			vb++
 		}
-		next := vb + cookieValueEnd(v[vb:], list)
+		next := vb + sample.CookieValueEnd(v[vb:])
 		ve := next
 		for ve > vb && (v[ve-1] == ' ' || v[ve-1] == '\t') {
 			ve--
@@ -224,27 +225,4 @@ func walkCookies(v []byte, list bool, fn func(cookieSpan) bool) {
 		}
 		pos = next + 1
 	}
-}
-
-// cookieValueEnd is http_find_cookie_value_end: the first ';' (or ','
-// in a Cookie list) outside a quoted string.
-func cookieValueEnd(b []byte, list bool) int {
-	quoted, pair := false, false
-	for i, c := range b {
-		switch {
-		case pair:
-			pair = false
-		case quoted:
-			if c == '\\' {
-				pair = true
-			} else if c == '"' {
-				quoted = false
-			}
-		case c == '"':
-			quoted = true
-		case c == ';' || list && c == ',':
-			return i
-		}
-	}
-	return len(b)
 }
