@@ -312,12 +312,13 @@ backend b
  http-error status 504 content-type text/html lf-string "<p>%[path]</p>"
  server s1 %SRV
 backend none
+ retries 0
  server s1 %DEAD
 `, conns: []l7Case{
 		{raw: "GET /deny/a HTTP/1.1\r\nHost: h\r\nX-In: v\r\nX-Why: because\r\n\r\nGET /deny HTTP/1.1\r\nHost: h\r\n\r\n", reqs: 2},
 		{raw: "HEAD /deny HTTP/1.1\r\nHost: h\r\n\r\n", head: true},
 		{raw: "GET /deny HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"},
-		{raw: "GET /none HTTP/1.1\r\nHost: h\r\nX-In: w\r\n\r\n"},
+		{raw: "GET /none HTTP/1.1\r\nHost: h\r\nX-In: w\r\nConnection: close\r\n\r\n"},
 		{raw: get("/s/hang")},
 		{raw: get("/s/badstatus"), to: "2"},
 	}},
