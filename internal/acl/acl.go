@@ -55,6 +55,9 @@ func Compile(s Spec, opt Options) (*Expr, error) {
 	}
 	e := &Expr{smp: smp}
 	e.pat.match = defaultMatch(smp.Type)
+	if fetch == "http_auth_group" {
+		e.pat.match, e.pat.authList = MatchAuth, s.Args
+	}
 	if forced != "" {
 		m, ok := matchNames[forced]
 		if !ok {

@@ -35,6 +35,10 @@ const (
 	// method (GET, POST ...) only matches itself, exactly; another
 	// word compares as a string, -i applying.
 	MatchMeth
+	// MatchAuth is http_auth_group's matching (pat_match_auth): the
+	// user the sample names belongs to one of the pattern groups of the
+	// userlist the fetch names.
+	MatchAuth
 )
 
 var matchNames = map[string]Match{"found": MatchFound, "bool": MatchBool, "int": MatchInt,
@@ -62,10 +66,12 @@ func defaultMatch(t sample.Type) Match {
 type patterns struct {
 	match Match
 	icase bool
-	ints  []intRange
-	nets  []netip.Prefix
-	strs  [][]byte
-	regs  []*regexp.Regexp
+	// authList is the userlist of a MatchAuth expression.
+	authList string
+	ints     []intRange
+	nets     []netip.Prefix
+	strs     [][]byte
+	regs     []*regexp.Regexp
 }
 
 // intRange is an inclusive range; open ends are the extreme values.
@@ -214,6 +220,16 @@ func (p *patterns) matchValue(c *sample.Ctx, v *sample.Value) bool {
 	case MatchMeth:
 		for _, pat := range p.strs {
 			if matchMeth(v.Bytes, pat, p.icase) {
+				return true
+			}
+		}
+		return false
+	case MatchAuth:
+		if c.Userlists == nil {
+			return false
+		}
+		for _, g := range p.strs {
+			if c.Userlists.InGroup(p.authList, string(v.Bytes), string(g)) {
 				return true
 			}
 		}

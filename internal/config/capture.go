@@ -19,7 +19,6 @@ type CaptureSlot struct {
 }
 
 // parseCapture handles `capture cookie|request header|response header`.
-// The cookie form is validated, then refused (not built yet).
 func parseCapture(c *ctx) {
 	what := c.arg(1)
 	if c.proxy.Cap&CapDefaults != 0 && (what == "cookie" || what == "request" || what == "response") {
@@ -32,11 +31,18 @@ func parseCapture(c *ctx) {
 			c.alertf("'%s %s' cannot handle unexpected argument '%s'.", c.arg(0), what, c.arg(5))
 			return
 		}
-		if c.arg(2) == "" || c.arg(3) != "len" || c.arg(4) == "" {
+		// HAProxy checks only that a length is there: the word
+		// before it may be anything.
+		if c.arg(4) == "" {
 			c.alertf("'%s' expects 'cookie' <cookie_name> 'len' <len>.", c.arg(0))
 			return
 		}
-		c.judge("capture cookie", Pending)
+		n, _ := atoi(c.arg(4))
+		if n < 0 {
+			c.alertf("'%s %s' : length must be >= 0 (got '%s').", c.arg(0), what, c.arg(4))
+			return
+		}
+		c.proxy.CaptureCookie = &CookieCapture{Pos: c.pos, Name: c.arg(2), Len: n}
 	case (what == "request" || what == "response") && c.arg(2) == "header":
 		if c.nargs() > 5 {
 			c.alertf("'%s %s' cannot handle unexpected argument '%s'.", c.arg(0), what, c.arg(6))

@@ -16,6 +16,7 @@ import (
 // proxy's mode or capabilities.
 func (l *loader) postParse() {
 	l.buildErrorPages()
+	l.resolveUserlists()
 	optSeen := map[Pos]bool{}
 	for _, p := range l.cfg.Proxies {
 		if p.Maxconn == 0 && p.Cap&CapFE != 0 {
@@ -34,6 +35,11 @@ func (l *loader) postParse() {
 			l.checkLogFormat(p)
 		}
 		l.checkUserlistRefs(p)
+		// tune.http.cookielen is 64 bytes, the NUL included.
+		if cc := p.CaptureCookie; cc != nil && cc.Len >= 64 {
+			l.diags.global(SevWarning, cc.Pos, "truncating capture length to 63 bytes for %s '%s'.", proxyWord(p), p.Name)
+			cc.Len = 63
+		}
 		l.checkCaptureIDs(p)
 		l.checkVarRules(p)
 		l.checkHTTPOptions(p, optSeen)

@@ -1,10 +1,11 @@
 package config
 
 import (
-	"errors"
 	"strconv"
 
 	"sluice/internal/httperr"
+	"sluice/internal/logfmt"
+	"sluice/internal/sample"
 )
 
 // Error pages: errorfile, errorfiles, errorloc*, http-error in proxies and
@@ -104,15 +105,39 @@ func parseHTTPError(c *ctx) {
 	c.loaderWarnings(n)
 	if err != nil {
 		c.alertf("%v", err)
-		if errors.Is(err, httperr.ErrNotSupported) {
-			c.refused()
-		}
 		return
 	}
 	for _, w := range r.Warnings {
 		c.warnf("%s", w)
 	}
+	if r.Page != nil && r.Page.Reply != nil && !c.validHTTPErrorFormats(r.Page.Reply) {
+		return
+	}
 	c.addErrorDecl(httperr.ReplyDecl("", 0, r))
+}
+
+// validHTTPErrorFormats compiles the log-format parts of an http-error
+// reply. HAProxy checks only that their samples exist: an error page may
+// be sent at any point of a transaction.
+func (c *ctx) validHTTPErrorFormats(spec *httperr.ReplySpec) bool {
+	formats := make([]string, 0, len(spec.Hdrs)+1)
+	if spec.Kind == "lf-string" || spec.Kind == "lf-file" {
+		formats = append(formats, spec.Body)
+	}
+	for _, h := range spec.Hdrs {
+		formats = append(formats, h.Value)
+	}
+	check := func(e *logfmt.Expr) error {
+		_, err := sample.Compile(e.Fetch.Name, e.Fetch.Args, e.ConverterChain())
+		return err
+	}
+	for _, f := range formats {
+		if _, _, err := logfmt.CompileWith(f, logfmt.Options{Mode: logfmt.HTTP, CheckSample: check}); err != nil {
+			c.alertf("http-error : %v", err)
+			return false
+		}
+	}
+	return true
 }
 
 // parseHTTPErrorsErrorfile is `errorfile <code> <file>` in an http-errors

@@ -62,7 +62,9 @@ func TestErrorPagesDiagnostics(t *testing.T) {
 		{"missing file", timeouts + "frontend fe\n bind :1\n errorfile 503 /nonexistent\n", SevAlert, 7, "parsing ["},
 		{"unknown section", timeouts + "frontend fe\n bind :1\n errorfiles nope\n", SevAlert, 0, "proxy 'fe': unknown http-errors section 'nope' (at "},
 		{"code not in section", timeouts + "frontend fe\n bind :1\n errorfiles s 503\nhttp-errors s\n", SevWarning, 0, "status '503' not declared in http-errors section 's'"},
-		{"lf-string refused", timeouts + "frontend fe\n bind :1\n http-error status 503 content-type a/b lf-string %[src]\n", SevAlert, 7, "not supported yet by Sluice"},
+		{"lf-string unknown fetch", timeouts + "frontend fe\n bind :1\n http-error status 503 content-type a/b lf-string %[nosuch]\n", SevAlert, 7, "http-error : failed to parse sample expression <nosuch]> : unknown fetch method 'nosuch'"},
+		{"lf hdr unknown fetch", timeouts + "frontend fe\n bind :1\n http-error status 503 hdr X \"%[nosuch]\"\n", SevAlert, 7, "http-error : failed to parse sample expression <nosuch]> : unknown fetch method 'nosuch'"},
+		{"lf-string without content-type", timeouts + "frontend fe\n bind :1\n http-error status 503 lf-string x\n", SevAlert, 7, "http-error : a content type must be defined with a log-format payload"},
 		{"hdr ignored", timeouts + "frontend fe\n bind :1\n http-error status 503 hdr content-length 3\n", SevWarning, 7, "header 'content-length' always ignored by the http reply."},
 	}
 	for _, c := range cases {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"sluice/internal/logfmt"
+	"sluice/internal/logsink"
 	"sluice/internal/sample"
 )
 
@@ -31,6 +32,26 @@ func (c *ctx) validateHTTPRule(r *Rule) {
 		c.validateSetTimeout(r, fail)
 	case "deny", "return", "tarpit":
 		c.validateReply(r, fail)
+	case "set-log-level":
+		if len(a) == 0 || !validLogLevel(a[0]) {
+			fail("expects exactly 1 argument (log level name or 'silent').")
+			return
+		}
+		if len(a) > 1 {
+			c.tightAlertf("'%s %s' expects either 'if' or 'unless' followed by a condition but found '%s'.", r.Family, r.Action, a[1])
+		}
+	case "auth":
+		rest := a
+		if len(a) > 0 && a[0] == "realm" {
+			if len(a) < 2 || a[1] == "" {
+				fail("missing realm value.\n.")
+				return
+			}
+			rest = a[2:]
+		}
+		if len(rest) > 0 {
+			c.tightAlertf("'%s %s' expects either 'if' or 'unless' followed by a condition but found '%s'.", r.Family, r.Action, rest[0])
+		}
 	case "set-header", "add-header":
 		c.validateValue(a[1], fail)
 	case "replace-header", "replace-value":
@@ -149,4 +170,11 @@ func cookieAgeError(arg, kw string, err error) string {
 		return fmt.Sprintf("timer overflow in argument <%s> to <%s>, maximum value is 2147483647 s (~68 years).", arg, kw)
 	}
 	return fmt.Sprintf("%s in argument to <%s>.", msg, kw)
+}
+
+// validLogLevel is set-log-level's argument: a syslog level name or
+// "silent".
+func validLogLevel(s string) bool {
+	_, err := logsink.ParseLevel(s)
+	return s == "silent" || err == nil
 }

@@ -136,6 +136,11 @@ func (c *ctx) tightAlertf(format string, a ...any) {
 	c.l.diags.global(SevAlert, c.pos, "parsing [%s:%d]: %s", c.pos.File, c.pos.Line, fmt.Sprintf(format, a...))
 }
 
+// tightWarnf is tightAlertf's warning.
+func (c *ctx) tightWarnf(format string, a ...any) {
+	c.l.diags.global(SevWarning, c.pos, "parsing [%s:%d]: %s", c.pos.File, c.pos.Line, fmt.Sprintf(format, a...))
+}
+
 // placeAlertf reports in HAProxy's "[file:line] : ..." shape.
 func (c *ctx) placeAlertf(format string, a ...any) {
 	c.alerts++

@@ -114,6 +114,29 @@ func TestL7FeatureDiagnostics(t *testing.T) {
 		{" http-request return hdr content-length 3", "header 'content-length' always ignored by the http reply."},
 		{" http-request return status 204 string a content-type text/plain", "No body expected for 204 responses."},
 		{" http-request return deny_status 404", "'http-request return' expects either 'if' or 'unless' followed by a condition but found 'deny_status'."},
+		{"B: http-response return status 404 content-type text/plain lf-string %[status] hdr X %[var(txn.p)]", ""},
+		{"B: http-response return content-type text/plain lf-string %[path]", "error detected in backend 'be' while parsing 'http-response return' rule : sample fetch <path]> may not be reliably used here because it needs 'HTTP request headers' which is not available here."},
+		{" http-response return deny_status 404", "'http-response return' expects either 'if' or 'unless' followed by a condition but found 'deny_status'."},
+		{" http-response return status 600", "while parsing 'http-response return' rule : Unexpected status code '600'."},
+		{" http-request deny\n http-request set-header X y", "t.cfg:9]: previous 'http-request' action is final and has no condition attached, further entries are NOOP."},
+		{"B: http-response return\n http-response deny", "previous 'http-response' action is final and has no condition attached, further entries are NOOP."},
+		{" http-after-response allow\n http-after-response allow", "previous 'http-after-response' action is final"},
+		{" http-request deny if TRUE\n http-request deny", ""},
+		{" http-request set-header X y\n http-request deny", ""},
+		{" http-request reject foo", "t.cfg:8]: 'http-request reject' expects either 'if' or 'unless' followed by a condition but found 'foo'."},
+		{" http-request silent-drop if TRUE", ""},
+		{"B: http-response silent-drop x", "'http-response silent-drop' expects either 'if' or 'unless' followed by a condition but found 'x'."},
+		{" http-request auth realm", "error detected in frontend 'fe' while parsing 'http-request auth' rule : missing realm value.\n."},
+		{" http-request auth foo", "'http-request auth' expects either 'if' or 'unless' followed by a condition but found 'foo'."},
+		{" http-request auth realm a b", "'http-request auth' expects either 'if' or 'unless' followed by a condition but found 'b'."},
+		{" http-request auth realm \"a b\" if TRUE", ""},
+		{" http-request set-log-level", "error detected in frontend 'fe' while parsing 'http-request set-log-level' rule : expects exactly 1 argument (log level name or 'silent')."},
+		{" http-request set-log-level foo", "expects exactly 1 argument (log level name or 'silent')."},
+		{" http-request set-log-level err x", "'http-request set-log-level' expects either 'if' or 'unless' followed by a condition but found 'x'."},
+		{"B: http-response set-log-level silent if TRUE", ""},
+		{" tcp-request content set-log-level bogus", "t.cfg:8] : expects exactly 1 argument (log level name or 'silent')"},
+		{" tcp-request content set-log-level err", "'tcp-request content set-log-level' in an http proxy is not supported yet by Sluice."},
+		{" http-after-response set-log-level err", "'http-after-response' expects"},
 		{" http-request deny status 99", "while parsing 'http-request deny' rule : Unexpected status code '99'."},
 		{" http-request tarpit", ""},
 		{" http-request tarpit deny_status 404", ""},
@@ -211,5 +234,39 @@ func TestTCPVariablesWithLayer7Fetches(t *testing.T) {
 	}
 	if hasMsg(ds, SevAlert, 9, "") {
 		t.Errorf("src is fine in mode tcp: %v", ds)
+	}
+}
+
+// TestUserlistDiagnostics checks the userlist section's texts against
+// haproxy 2.6.12's, and Sluice's own refusal of hashes it cannot verify.
+func TestUserlistDiagnostics(t *testing.T) {
+	const proxies = "defaults\n mode http\n timeout client 1s\n timeout server 1s\n timeout connect 1s\n" +
+		"frontend fe\n bind :1\n acl ok http_auth(L)\n http-request auth if !ok\n default_backend be\nbackend be\n server s 127.0.0.1:1\n"
+	for _, tc := range []struct{ lines, want string }{
+		{" user a insecure-password x groups g\n group g users b\n user b password $1$saltsalt$bIQc.PIdGyyoVvhKbQOAT/", ""},
+		{" user a password $y$j9T$abc$def", "t.cfg:2]: the encrypted password used for user 'a' uses a crypt(3) scheme Sluice cannot verify (it supports $1$, $5$ and $6$): unsupported crypt(3) scheme '$y$'."},
+		{" user a password abJnggxhB/yWI", "unsupported crypt(3) scheme 'DES'"},
+		{" user a password $6$rounds=10$x$y", "is not a valid crypt(3) hash: no password would match it"},
+		{" user a insecure-password x\n user a insecure-password y", "t.cfg:3]: ignoring duplicated user 'a' in userlist 'L'."},
+		{" group g\n group g", "t.cfg:3]: ignoring duplicated group 'g' in userlist 'L'."},
+		{" user a foo bar", "t.cfg:2]: 'user' only supports 'password', 'insecure-password' and 'groups' options."},
+		{" group g members a", "t.cfg:2]: 'group' only supports 'users' option."},
+		{" group g/x", "t.cfg:2]: character '/' is not permitted in 'group' name 'g/x'."},
+		{" user", "t.cfg:2]: 'user' expects <name> as arguments."},
+		{" user a insecure-password x groups nope", "userlist 'L': no such group 'nope' specified in user 'a'"},
+		{" group g users a,nobody\n user a insecure-password x", "userlist 'L': no such user 'nobody' specified in group 'g'"},
+		{"\nuserlist L", "t.cfg:3]: ignoring duplicated userlist 'L'."},
+	} {
+		_, ds := load(t, "userlist L\n"+tc.lines+"\n"+proxies)
+		found := false
+		for _, d := range ds {
+			if tc.want == "" && d.Sev == SevAlert {
+				t.Errorf("%q: unexpected alert %q", tc.lines, d.Msg)
+			}
+			found = found || tc.want != "" && strings.Contains(d.Msg, tc.want)
+		}
+		if tc.want != "" && !found {
+			t.Errorf("%q: want %q, got %v", tc.lines, tc.want, ds)
+		}
 	}
 }

@@ -172,6 +172,9 @@ type Proxy struct {
 	// declaration order (capture ... header, declare capture, and
 	// http-request capture ... len).
 	ReqCaptures, ResCaptures []CaptureSlot
+	// CaptureCookie is `capture cookie <name> len <n>` (nil: none), the
+	// last one given; the log shows it in %CC and %CS.
+	CaptureCookie *CookieCapture
 	// UniqueIDFormat and UniqueIDHeader are a frontend's unique-id-format
 	// and unique-id-header ("" when unset).
 	UniqueIDFormat, UniqueIDHeader string
@@ -397,8 +400,50 @@ type Directive struct {
 type Userlist struct {
 	Pos    Pos
 	Name   string
-	Users  map[string]string // name -> password line words
-	Groups map[string][]string
+	Users  []*User
+	Groups []*Group
+}
+
+// User is a `user` line of a userlist.
+type User struct {
+	Pos  Pos
+	Name string
+	// Password is a crypt(3) hash, or the password itself when Insecure
+	// (insecure-password).
+	Password string
+	Insecure bool
+	// GroupNames is the groups argument as written (comma-separated);
+	// Groups the groups the user belongs to once resolved, from it and
+	// from the groups' users lists.
+	GroupNames string
+	Groups     []string
+}
+
+// Group is a `group` line of a userlist; UserNames its users argument.
+type Group struct {
+	Pos       Pos
+	Name      string
+	UserNames string
+}
+
+// User returns the userlist's user called name, nil if none.
+func (u *Userlist) User(name string) *User {
+	for _, x := range u.Users {
+		if x.Name == name {
+			return x
+		}
+	}
+	return nil
+}
+
+// InGroup reports whether the user belongs to group.
+func (u *User) InGroup(group string) bool {
+	for _, g := range u.Groups {
+		if g == group {
+			return true
+		}
+	}
+	return false
 }
 
 // HTTPErrors is an `http-errors` section.
@@ -415,4 +460,13 @@ type Section struct {
 	Pos        Pos
 	Kind, Name string
 	Directives []*Directive
+}
+
+// CookieCapture is a frontend's `capture cookie`: the first request cookie
+// and the first response Set-Cookie whose "name=value" starts with Name
+// are logged, cut to Len bytes.
+type CookieCapture struct {
+	Pos  Pos
+	Name string
+	Len  int
 }

@@ -1,20 +1,8 @@
 package config
 
 var userlistKeywords = table{}.add(
-	&keyword{name: "user", doc: "a user with password, insecure-password and groups", parse: func(c *ctx) {
-		if c.nargs() < 1 {
-			c.alertf("'user' expects <user_name> as arguments.")
-			return
-		}
-		c.l.userlist.Users[c.arg(1)] = joinArgs(c.args(2))
-	}},
-	&keyword{name: "group", doc: "a group of users", parse: func(c *ctx) {
-		if c.nargs() < 1 {
-			c.alertf("'group' expects <group_name> as arguments.")
-			return
-		}
-		c.l.userlist.Groups[c.arg(1)] = c.args(2)
-	}},
+	&keyword{name: "user", doc: "a user with password (crypt(3): $1$, $5$, $6$), insecure-password and groups", parse: parseUserlistUser},
+	&keyword{name: "group", doc: "a group of users", parse: parseUserlistGroup},
 )
 
 var httpErrorsKeywords = table{}.add(

@@ -51,8 +51,8 @@ var ruleActions = map[string]map[string]actionSpec{
 	"tcp-request content": merge(
 		actions(Supported, 0, 0, "accept reject silent-drop"),
 		actions(Pending, 2, 2, "switch-mode"),
-		actions(Supported, 0, -1, "set-var set-var-fmt unset-var"),
-		actions(Unsupported, 1, -1, "capture do-resolve use-service track-sc0 track-sc1 track-sc2 sc-inc-gpc sc-inc-gpc0 sc-inc-gpc1 sc-set-gpt sc-set-gpt0 set-priority-class set-priority-offset set-log-level set-nice set-src set-src-port set-dst set-dst-port set-mark set-tos send-spoe-group set-bandwidth-limit"),
+		actions(Supported, 0, -1, "set-var set-var-fmt unset-var set-log-level"),
+		actions(Unsupported, 1, -1, "capture do-resolve use-service track-sc0 track-sc1 track-sc2 sc-inc-gpc sc-inc-gpc0 sc-inc-gpc1 sc-set-gpt sc-set-gpt0 set-priority-class set-priority-offset set-nice set-src set-src-port set-dst set-dst-port set-mark set-tos send-spoe-group set-bandwidth-limit"),
 	),
 	"tcp-response content": merge(
 		actions(Pending, 0, 0, "accept reject close silent-drop"),
@@ -63,7 +63,8 @@ var ruleActions = map[string]map[string]actionSpec{
 		actions(Supported, 1, 3, "del-header"),
 		actions(Supported, 3, 3, "replace-header replace-value"),
 		actions(Supported, 1, 1, "set-path set-pathq set-query set-uri set-method"),
-		actions(Pending, 1, 1, "set-log-level set-nice set-mark set-tos early-hint set-src set-src-port set-dst set-dst-port"),
+		actions(Supported, 0, -1, "set-log-level"),
+		actions(Pending, 1, 1, "set-nice set-mark set-tos early-hint set-src set-src-port set-dst set-dst-port"),
 		actions(Supported, 2, 2, "replace-path replace-pathq replace-uri"),
 		actions(Supported, 0, -1, "set-timeout"),
 		actions(Supported, 0, -1, "redirect"),
@@ -71,9 +72,10 @@ var ruleActions = map[string]map[string]actionSpec{
 		actions(Pending, 1, -1, "normalize-uri track-sc0 track-sc1 track-sc2 track-sc add-acl del-acl set-map del-map cache-use use-service sc-inc-gpc sc-inc-gpc0 sc-inc-gpc1 sc-set-gpt sc-set-gpt0 do-resolve set-priority-class set-priority-offset wait-for-body strict-mode send-spoe-group"),
 		actions(Supported, 0, -1, "deny return"),
 		actions(Supported, 0, -1, "tarpit"),
-		actions(Pending, 0, -1, "auth"),
+		actions(Supported, 0, -1, "auth"),
 		actions(Supported, 0, 0, "allow"),
-		actions(Pending, 0, 0, "reject silent-drop disable-l7-retry wait-for-handshake"),
+		actions(Supported, 0, 0, "reject silent-drop"),
+		actions(Pending, 0, 0, "disable-l7-retry wait-for-handshake"),
 		actions(Unsupported, 1, -1, "set-bandwidth-limit ot-group lua"),
 	),
 	"http-response": merge(
@@ -82,11 +84,10 @@ var ruleActions = map[string]map[string]actionSpec{
 		actions(Supported, 3, 3, "replace-header replace-value"),
 		actions(Supported, 1, 3, "set-status"),
 		actions(Supported, 0, -1, "capture set-var set-var-fmt unset-var"),
-		actions(Pending, 1, -1, "redirect track-sc0 track-sc1 track-sc2 add-acl del-acl set-map del-map cache-store sc-inc-gpc sc-inc-gpc0 sc-inc-gpc1 sc-set-gpt sc-set-gpt0 set-log-level set-nice set-mark set-tos wait-for-body strict-mode send-spoe-group"),
-		actions(Supported, 0, -1, "deny"),
-		actions(Pending, 0, -1, "return"),
-		actions(Supported, 0, 0, "allow"),
-		actions(Pending, 0, 0, "silent-drop"),
+		actions(Supported, 0, -1, "set-log-level"),
+		actions(Pending, 1, -1, "redirect track-sc0 track-sc1 track-sc2 add-acl del-acl set-map del-map cache-store sc-inc-gpc sc-inc-gpc0 sc-inc-gpc1 sc-set-gpt sc-set-gpt0 set-nice set-mark set-tos wait-for-body strict-mode send-spoe-group"),
+		actions(Supported, 0, -1, "deny return"),
+		actions(Supported, 0, 0, "allow silent-drop"),
 		actions(Unsupported, 1, -1, "set-bandwidth-limit ot-group lua"),
 	),
 	"http-after-response": merge(
@@ -95,7 +96,7 @@ var ruleActions = map[string]map[string]actionSpec{
 		actions(Supported, 3, 3, "replace-header replace-value"),
 		actions(Supported, 1, 3, "set-status"),
 		actions(Supported, 0, -1, "set-var set-var-fmt unset-var"),
-		actions(Pending, 1, -1, "capture set-map del-map del-acl add-acl strict-mode set-log-level sc-inc-gpc sc-inc-gpc0 sc-inc-gpc1 sc-set-gpt sc-set-gpt0"),
+		actions(Pending, 1, -1, "capture set-map del-map del-acl add-acl strict-mode sc-inc-gpc sc-inc-gpc0 sc-inc-gpc1 sc-set-gpt sc-set-gpt0"),
 		actions(Supported, 0, 0, "allow"),
 	),
 }
@@ -108,8 +109,26 @@ func actionStem(a string) string {
 	return a
 }
 
+// finalHTTPActions end an HTTP rule list (HAProxy's ACT_FLAG_FINAL).
+var finalHTTPActions = map[string]bool{"allow": true, "auth": true, "deny": true, "tarpit": true, "redirect": true, "return": true}
+
+// warnAfterFinalRule is HAProxy's warning for an HTTP rule that follows
+// one of the proxy's own rules that always ends the list.
+func (c *ctx) warnAfterFinalRule(family string) {
+	rules := c.proxy.Rules[family]
+	if !strings.HasPrefix(family, "http-") || len(rules) == 0 {
+		return
+	}
+	last := rules[len(rules)-1]
+	own := last.Pos.File == c.proxy.Pos.File && last.Pos.Line > c.proxy.Pos.Line
+	if own && last.Cond == nil && finalHTTPActions[last.Action] {
+		c.tightWarnf("previous '%s' action is final and has no condition attached, further entries are NOOP.", family)
+	}
+}
+
 // parseRuleLine parses "<action> [args] [if|unless cond]" from word i.
 func (c *ctx) parseRuleLine(family string, i int) {
+	c.warnAfterFinalRule(family)
 	specs := ruleActions[family]
 	action := c.arg(i)
 	spec, ok := specs[actionStem(action)]
@@ -126,6 +145,10 @@ func (c *ctx) parseRuleLine(family string, i int) {
 		j++
 	}
 	n := j - i - 1
+	if strings.HasPrefix(family, "http-") && spec.maxArgs == 0 && n > 0 {
+		c.tightAlertf("'%s %s' expects either 'if' or 'unless' followed by a condition but found '%s'.", family, action, c.arg(i+1))
+		return
+	}
 	if n < spec.minArgs || (spec.maxArgs >= 0 && n > spec.maxArgs) {
 		what := "exactly"
 		want := spec.minArgs

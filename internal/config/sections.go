@@ -59,8 +59,7 @@ func (l *loader) header(s section, ln *cfgsyntax.Line) {
 			l.sec = secNone
 			return
 		}
-		l.userlist = &Userlist{Pos: ln.Pos, Name: c.arg(1), Users: map[string]string{}, Groups: map[string][]string{}}
-		l.cfg.Userlists = append(l.cfg.Userlists, l.userlist)
+		l.userlistHeader(c)
 	case secHTTPErrors:
 		if !l.needName(c, kind) {
 			l.sec = secNone

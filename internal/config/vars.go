@@ -128,13 +128,22 @@ func (c *ctx) validateTCPRule(r *Rule) {
 	if isVarAction(actionStem(r.Action)) {
 		c.validateVarRule(r, fail)
 	}
+	if r.Action == "set-log-level" {
+		switch {
+		case len(r.Args) == 0 || !validLogLevel(r.Args[0]):
+			c.alertf("expects exactly 1 argument (log level name or 'silent')")
+		case len(r.Args) > 1:
+			c.alertf("'%s %s' expects either 'if' or 'unless' followed by a condition but found '%s'", r.Family, r.Action, r.Args[1])
+		}
+	}
 }
 
-// checkVarRules refuses variable actions Sluice would run differently from
-// HAProxy: in an http proxy, HAProxy runs tcp-request content rules again
-// for each request of a connection, which Sluice does not (it runs them
-// once, before the first request), so their txn, req and res variables
-// would be missing from later requests.
+// checkVarRules refuses variable and set-log-level actions Sluice would
+// run differently from HAProxy: in an http proxy, HAProxy runs
+// tcp-request content rules again for each request of a connection,
+// which Sluice does not (it runs them once, before the first request), so
+// their txn, req and res variables would be missing from later requests,
+// and so would their log level.
 //
 // In a tcp proxy, HAProxy reads HTTP out of the payload for Layer 7
 // fetches; Sluice has no HTTP message there, so a variable rule using
@@ -157,6 +166,13 @@ func (l *loader) checkVarRules(p *Proxy) {
 		return
 	}
 	for _, r := range p.Rules["tcp-request content"] {
+		if r.Action == "set-log-level" {
+			// HAProxy runs these rules for each request of an http
+			// proxy; Sluice runs them once per connection.
+			l.diags.parsing(SevAlert, r.Pos, "'tcp-request content set-log-level' in an http proxy is not supported yet by Sluice.")
+			l.diags[len(l.diags)-1].Refusal = true
+			continue
+		}
 		if !isVarAction(actionStem(r.Action)) {
 			continue
 		}

@@ -279,7 +279,8 @@ var l7Scripts = map[string]string{
 	"hang":       "hang",
 	"503":        "HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\n\r\n",
 	// Response headers for the capture cases (l7feat_test.go).
-	"caphdrs": "HTTP/1.1 200 OK\r\nX-Resp: hello world\r\nLocation: /a/very/long/location/path\r\ncontent-length: 2\r\n\r\nok",
+	"setcookie": "HTTP/1.1 200 OK\r\nSet-Cookie: other=1; Path=/\r\nSet-Cookie: SESSx = \"a;b\" c ; Path=/; Expires=Thu, 01 Jan 2030 00:00:00 GMT\r\nSet-Cookie: SESSy=2\r\ncontent-length: 2\r\n\r\nok",
+	"caphdrs":   "HTTP/1.1 200 OK\r\nX-Resp: hello world\r\nLocation: /a/very/long/location/path\r\ncontent-length: 2\r\n\r\nok",
 }
 
 // closeAfter lists the scripts after which the backend closes.

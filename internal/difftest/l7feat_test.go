@@ -24,7 +24,7 @@ import (
 type featCase struct {
 	name string
 	// cfg holds the proxies; %BIND is the frontend's address (%BIND2 a
-	// second one's), %SRV the backend's, %FILES the corpus's fixture
+	// second one's, %BIND3 a third), %SRV the backend's, %FILES the corpus's fixture
 	// directory. The global section logs to a UDP receiver and the
 	// defaults section sets mode http, log global, option dontlognull (the
 	// readiness probe's empty connection logs nothing) and short timeouts.
@@ -261,6 +261,177 @@ http-errors myerrs
 		{raw: "GET /r4 HTTP/1.1\r\nHost: h\r\n\r\nGET /r5 HTTP/1.1\r\nHost: h\r\n\r\n", reqs: 2},
 		{raw: "GET /r6 HTTP/1.1\r\nHost: h\r\n\r\nGET /r7 HTTP/1.1\r\nHost: h\r\n\r\nGET /r8 HTTP/1.1\r\nHost: h\r\n\r\n", reqs: 3},
 	}},
+	{name: "http-response return", cfg: `frontend f
+ bind %BIND
+ log-format "%ST %ts %b %s"
+ http-request set-var(txn.p) path
+ http-request set-var(txn.in) req.hdr(x-in)
+ http-response return status 200 content-type text/plain string "fe\n" hdr X-Fe yes if { var(txn.p) -m str /fe }
+ default_backend b
+frontend f2
+ bind %BIND2
+ option httplog
+ http-request set-var(txn.p) path
+ default_backend b
+backend b
+ http-response return if { var(txn.p) -m str /empty }
+ http-response return status 404 content-type text/plain lf-string "[%[status]|%[var(txn.in)]|%[res.hdr(content-type)]]" hdr X-Path %[var(txn.p)] if { var(txn.p) -m beg /lf }
+ http-response return status 503 errorfile %FILES/errors/503.http if { var(txn.p) -m str /ef }
+ http-response return status 429 default-errorfiles if { var(txn.p) -m str /def }
+ http-response return status 200 errorfiles myerrs if { var(txn.p) -m str /sec }
+ http-response set-header X-After yes
+ server s1 %SRV
+http-errors myerrs
+ errorfile 200 %FILES/errors/200.http
+`, conns: []l7Case{
+		{raw: get("/fe") + get("/x"), reqs: 2},
+		{raw: get("/empty")},
+		{raw: "GET /lf HTTP/1.1\r\nHost: h\r\nX-In: v\r\n\r\n"},
+		{raw: "HEAD /lf HTTP/1.1\r\nHost: h\r\n\r\n", head: true},
+		{raw: get("/ef")},
+		{raw: get("/def")},
+		{raw: get("/sec")},
+		{raw: "GET /lf/1.0 HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"},
+		{raw: "POST /fe HTTP/1.1\r\nHost: h\r\ncontent-length: 3\r\n\r\nabc"},
+		{raw: get("/empty"), to: "2"},
+	}, mask: httplogMask},
+	{name: "http-error with log-format payloads and headers", cfg: `frontend f
+ bind %BIND
+ log-format "%ST %ts"
+ http-error status 403 content-type text/plain lf-string "denied %[path] [%[req.hdr(x-in)]|%[status]]" hdr X-Why "%[req.hdr(x-why)]" hdr X-Fixed yes
+ http-error status 503 content-type text/plain lf-file %FILES/reply-lf.txt hdr X-B %b
+ http-request deny if { path_beg /deny }
+ use_backend none if { path /none }
+ default_backend b
+frontend f2
+ bind %BIND2
+ log-format "%ST %ts"
+ http-error status 502 hdr X-Err "%[req.hdr(host)]" hdr X-Empty "%[req.hdr(nope)]"
+ default_backend b
+backend b
+ http-error status 504 content-type text/html lf-string "<p>%[path]</p>"
+ server s1 %SRV
+backend none
+ retries 0
+ server s1 %DEAD
+`, conns: []l7Case{
+		{raw: "GET /deny/a HTTP/1.1\r\nHost: h\r\nX-In: v\r\nX-Why: because\r\n\r\nGET /deny HTTP/1.1\r\nHost: h\r\n\r\n", reqs: 2},
+		{raw: "HEAD /deny HTTP/1.1\r\nHost: h\r\n\r\n", head: true},
+		{raw: "GET /deny HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"},
+		{raw: "GET /none HTTP/1.1\r\nHost: h\r\nX-In: w\r\nConnection: close\r\n\r\n"},
+		{raw: get("/s/hang")},
+		{raw: get("/s/badstatus"), to: "2"},
+	}},
+	{name: "reject and silent-drop", cfg: `frontend f
+ bind %BIND
+ log-format "%ST %ts %b %s %TR %Tr %HP"
+ http-request set-var(txn.p) path
+ http-request reject if { path /rej }
+ http-request silent-drop if { path /sd }
+ http-response silent-drop if { var(txn.p) -m str /rsd }
+ default_backend b
+frontend f2
+ bind %BIND2
+ option httplog
+ default_backend b
+backend b
+ http-request reject if { path /berej }
+ server s1 %SRV
+`, conns: []l7Case{
+		{raw: get("/ok") + get("/rej") + get("/after"), reqs: 3},
+		{raw: "POST /rej HTTP/1.1\r\nHost: h\r\ncontent-length: 3\r\n\r\nabc"},
+		{raw: get("/sd")},
+		{raw: get("/rsd")},
+		{raw: get("/berej")},
+		{raw: get("/berej"), to: "2"},
+	}, mask: append([]string{`-- b s1 0 \d+`, `-- b s1 0 TR`}, httplogMask...)},
+	{name: "http-request auth and userlists", cfg: `userlist users
+ group admins users bob
+ group ops
+ user alice insecure-password s3cret groups ops
+ user bob password $6$rounds=1000$abcdefgh$4vx5kGeIzjvGCYUXMG/mCp/.D3/wUQecSBQUYNqqqXrpj9Epe5pvjBimdvAeuTAxBLO1IZHFsqxHXL5Tm1Dh3.
+ user carol password $5$saltsalt$zOFVkp0Kz29x0a6a4dSx8FZisA8Iwb0KzzvoRDFTN/8 groups ops,admins
+ user dave password $1$saltsalt$bIQc.PIdGyyoVvhKbQOAT/
+frontend f
+ bind %BIND
+ log-format "%ST %ts %b %s"
+ acl ok http_auth(users)
+ acl admin http_auth_group(users) admins
+ http-request auth realm "Sluice zone" if { path_beg /a } !ok
+ http-request auth if { path_beg /adm } !admin
+ http-request set-header X-User %[http_auth_group(users)] if ok
+ default_backend b
+frontend f2
+ bind %BIND2
+ log-format "%ST %ts %b %s"
+ http-error status 401 content-type text/plain string "who?" hdr WWW-Authenticate "Negotiate" hdr X-A y
+ default_backend b2
+backend b
+ server s1 %SRV
+backend b2
+ http-request auth unless { http_auth_group(users) ops }
+ server s1 %SRV
+`, conns: []l7Case{
+		{raw: get("/a") + get("/a", "Authorization: Basic YWxpY2U6czNjcmV0") + get("/a", "Authorization: Basic YWxpY2U6d3Jvbmc="), reqs: 3},
+		{raw: get("/a", "Authorization: Basic Ym9iOnB3Ng==") + get("/a", "Authorization: Basic Y2Fyb2w6cHc1") + get("/a", "Authorization: basic ZGF2ZTpwdzE="), reqs: 3},
+		{raw: get("/a", "Authorization: Bas ZGF2ZTpwdzE=") + get("/a", "Authorization: Basic   ZGF2ZTpwdzE=") + get("/a", "Authorization: Bearer ZGF2ZTpwdzE=") + get("/a", "Authorization: Basic Ym9iOnB3Njp4"), reqs: 4},
+		{raw: get("/a", "Authorization: Basic bm91c2VyOng=") + get("/a", "Authorization: Basic ZGF2ZTpwdzE") + get("/a", "Authorization: Basic ZGF2ZTpwdzE=, x"), reqs: 3},
+		{raw: get("/adm", "Authorization: Basic YWxpY2U6czNjcmV0") + get("/adm", "Authorization: Basic Y2Fyb2w6cHc1") + get("/adm", "Authorization: Basic Ym9iOnB3Ng=="), reqs: 3},
+		{raw: "HEAD /a HTTP/1.1\r\nHost: h\r\n\r\n", head: true},
+		{raw: "GET /a HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"},
+		{raw: "GET /a HTTP/1.0\r\n\r\n"},
+		{raw: get("/x") + get("/x", "Authorization: Basic Y2Fyb2w6cHc1"), reqs: 2, to: "2"},
+	}},
+	{name: "capture cookie", cfg: `frontend f
+ bind %BIND
+ option httplog
+ capture cookie SESS len 12
+ http-request deny if { path /deny }
+ http-response del-header set-cookie
+ default_backend b
+frontend f2
+ bind %BIND2
+ log-format "%ST [%CC] [%CS] %{+Q}CC"
+ capture cookie 'SESSx="' foo 100
+ default_backend b
+backend b
+ server s1 %SRV
+`, conns: []l7Case{
+		{raw: get("/s/setcookie", "Cookie: $Version=1; other=2; SESSIONID = abc,def ; SESS=x", "Cookie: SESS=second") + get("/x", "Cookie: a, SESS=0123456789abcdef") + get("/deny", "Cookie: SESS=1"), reqs: 3},
+		{raw: get("/x", "Cookie: nosess", "Cookie: SES=1; SESS"), reqs: 1},
+		{raw: get("/s/setcookie", "Cookie: SESSx=\"q;r\"") + get("/x"), reqs: 2, to: "2"},
+	}, mask: httplogMask},
+	{name: "set-log-level", cfg: `frontend f
+ bind %BIND
+ log-format "%ST %ts %{+Q}r"
+ http-request set-log-level err if { path /err }
+ http-request set-log-level silent if { path /silent }
+ http-request set-log-level debug if { path /debug }
+ http-request deny if { path /silent }
+ default_backend b
+frontend f2
+ bind %BIND2
+ log-format "%ST %ts %{+Q}r"
+ option log-separate-errors
+ http-request set-log-level notice if { path_beg /n }
+ http-request deny if { path /n/deny }
+ default_backend b
+backend b
+ http-response set-log-level alert if { status 404 }
+ server s1 %SRV
+listen t
+ bind %BIND3
+ mode tcp
+ log-format "tcp %ts"
+ tcp-request inspect-delay 1s
+ tcp-request content set-log-level warning if { req.len gt 0 }
+ tcp-request content accept if { req.len gt 0 }
+ server s1 %SRV
+`, conns: []l7Case{
+		{raw: get("/err") + get("/ok") + get("/silent") + get("/debug") + get("/s/404"), reqs: 5},
+		{raw: get("/n/1") + get("/n/deny") + get("/s/503") + get("/n/s/404"), reqs: 4, to: "2"},
+		{raw: "GET /t HTTP/1.1\r\nhost: a\r\nconnection: close\r\n\r\n", noProbe: true, to: "3"},
+	}},
 	{name: "set-timeout server", cfg: `frontend f
  bind %BIND
  log-format "%ST %ts %Ta"
@@ -395,9 +566,10 @@ func runFeatCase(t *testing.T, bin string, fc featCase) ([]l7Result, []string) {
 	rx := newSyslog(t)
 	bind := freeAddr(t)
 	bind2 := freeAddr(t)
+	bind3 := freeAddr(t)
 	cfg := "global\n log " + rx.pc.LocalAddr().String() + " local0 info\n" +
 		"defaults\n mode http\n log global\n option dontlognull\n timeout connect 1s\n timeout client 2s\n timeout server 1s\n timeout http-request 1s\n http-reuse never\n" +
-		strings.NewReplacer("%BIND2", bind2, "%BIND", bind, "%SRV", be.ln.Addr().String(), "%FILES", filesDir(t),
+		strings.NewReplacer("%BIND2", bind2, "%BIND3", bind3, "%BIND", bind, "%SRV", be.ln.Addr().String(), "%FILES", filesDir(t),
 			"%DEAD", freeAddr(t)).Replace(fc.cfg)
 	path := filepath.Join(t.TempDir(), "feat.cfg")
 	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
@@ -421,8 +593,11 @@ func runFeatCase(t *testing.T, bin string, fc featCase) ([]l7Result, []string) {
 	var logs []string
 	for _, c := range fc.conns {
 		addr := bind
-		if c.to == "2" {
+		switch c.to {
+		case "2":
 			addr = bind2
+		case "3":
+			addr = bind3
 		}
 		res = append(res, runL7Case(addr, be, c))
 		// A proxy logs after it answered: the lines of one connection

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"sluice/internal/config"
+	"sluice/internal/httperr"
 	"sluice/internal/lb"
 	"sluice/internal/logsink"
 	"sluice/internal/netaddr"
@@ -56,9 +57,11 @@ type backend struct {
 	reuse reuseMode
 	// HTTP rules and option forwardfor.
 	httpReq, httpRes, httpAfter []httpRule
-	forwardFor                  *forwardFor
-	originalTo                  *originalTo
-	cookie                      *persistCookie
+	// errReplies are the log-format http-error pages.
+	errReplies map[*httperr.Page]*reply
+	forwardFor *forwardFor
+	originalTo *originalTo
+	cookie     *persistCookie
 }
 
 // reuseMode is http-reuse.
@@ -186,6 +189,9 @@ func newBackend(p *config.Proxy, id int) (*backend, error) {
 		}
 		b.forwardFor = newForwardFor(p)
 		b.originalTo = newOriginalTo(p)
+		if b.errReplies, err = errorReplies(p.ErrorPages); err != nil {
+			return nil, fmt.Errorf("backend '%s': %w", p.Name, err)
+		}
 		if b.cookie, err = newPersistCookie(p); err != nil {
 			return nil, fmt.Errorf("backend '%s': %w", p.Name, err)
 		}

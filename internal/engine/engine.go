@@ -21,6 +21,7 @@ import (
 
 	"sluice/internal/config"
 	"sluice/internal/h1"
+	"sluice/internal/httperr"
 	"sluice/internal/listener"
 	"sluice/internal/logsink"
 )
@@ -49,6 +50,7 @@ type Engine struct {
 
 	hostname  string
 	facts     *proxyFacts
+	userlists userlists
 	globalLog *logsink.Sink   // the global section's targets
 	sinks     []*logsink.Sink // proxies' own targets, closed by Close
 	stopping  atomic.Bool
@@ -120,6 +122,7 @@ func Open(cfg *config.Config, opt Options) (*Engine, error) {
 	e.global = listener.NewLimiter(GlobalMaxconn(cfg))
 	backends := map[string]*backend{}
 	e.facts = &proxyFacts{backends: backends, frontends: map[string]*frontend{}}
+	e.userlists = newUserlists(cfg)
 	ids := map[*config.Proxy]int{}
 	for i, p := range cfg.Proxies {
 		ids[p] = i + 1
@@ -256,6 +259,8 @@ type frontend struct {
 	// carries it to servers.
 	uid       *valueFmt
 	uidHeader []byte
+	// errReplies are the log-format http-error pages.
+	errReplies map[*httperr.Page]*reply
 	// monitorURI is monitor-uri (nil: none); monitorFail its conditions.
 	monitorURI  []byte
 	monitorFail []*acl.Cond
@@ -282,6 +287,9 @@ func newFrontend(p *config.Proxy, id int, backends map[string]*backend) (*fronte
 		fe.forwardFor = newForwardFor(p)
 		fe.originalTo = newOriginalTo(p)
 		fe.reqCaps, fe.resCaps = captureSlots(p.ReqCaptures), captureSlots(p.ResCaptures)
+		if fe.errReplies, err = errorReplies(p.ErrorPages); err != nil {
+			return nil, fmt.Errorf("%s '%s': %w", p.Kind, p.Name, err)
+		}
 		if p.UniqueIDHeader != "" {
 			fe.uidHeader = []byte(p.UniqueIDHeader)
 		}

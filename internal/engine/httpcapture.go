@@ -98,3 +98,131 @@ func logCaptures(t *httpTxn, caps *sample.Captures, f *logfmt.Fields) {
 	}
 	f.ReqCaptures, f.RespCaptures = out[:len(caps.Req):len(caps.Req)], out[len(caps.Req):]
 }
+
+// captureReqCookie is `capture cookie` on the request: the first
+// cookie of the Cookie headers whose "name=value" starts with the
+// configured name, cut to the configured length (%CC). HAProxy looks
+// once the request rules of both proxies ran, or when a deny or a tarpit
+// ends them.
+func (s *stream) captureReqCookie(t *httpTxn) {
+	if cc := s.fe.cfg.CaptureCookie; cc != nil && t.cliCookie == nil {
+		t.cliCookie = captureCookie(t, t.req.Fields, "cookie", cc, true)
+	}
+}
+
+// captureResCookie is `capture cookie` on the response's Set-Cookie
+// headers (%CS), once the response rules ran.
+func (s *stream) captureResCookie(t *httpTxn, res *h1.Head) {
+	if cc := s.fe.cfg.CaptureCookie; cc != nil && t.srvCookie == nil {
+		t.srvCookie = captureCookie(t, res.Fields, "set-cookie", cc, false)
+	}
+}
+
+// captureCookie finds the capture among the headers called name. The
+// capture, in t's arena, is "name=value" cut to the configured length;
+// nil when no cookie matches.
+func captureCookie(t *httpTxn, fields []h1.Field, name string, cc *config.CookieCapture, list bool) []byte {
+	var out []byte
+	for _, f := range fields {
+		if !h1.EqualFold(f.Name, name) {
+			continue
+		}
+		v := f.Value
+		walkCookies(v, list, func(c cookieSpan) bool {
+			if v[c.att] == '$' {
+				return true
+			}
+			start := len(t.arena)
+			t.arena = append(t.arena, v[c.att:c.attEnd]...)
+			t.arena = append(t.arena, '=')
+			t.arena = append(t.arena, v[c.vb:c.ve]...)
+			full := t.arenaFrom(start)
+			if len(full) >= len(cc.Name) && string(full[:len(cc.Name)]) == cc.Name {
+				n := min(len(full), cc.Len)
+				out = full[:n:n]
+				return false
+			}
+			t.arena = t.arena[:start]
+			return true
+		})
+		if out != nil {
+			return out
+		}
+	}
+	return nil
+}
+
+// stripCookieBlanks removes the blanks around the '=' of each cookie of
+// the headers called name (the first cookie of a Set-Cookie), as HAProxy
+// does to the headers it forwards when it manages cookies.
+func stripCookieBlanks(t *httpTxn, fields []h1.Field, name string, list bool) {
+	for i := range fields {
+		f := &fields[i]
+		if !h1.EqualFold(f.Name, name) {
+			continue
+		}
+		v, start, from := f.Value, -1, 0
+		walkCookies(v, list, func(c cookieSpan) bool {
+			if v[c.att] == '$' || c.attEnd == c.eq && c.vb == c.eq+1 {
+				return true
+			}
+			if start < 0 {
+				start = len(t.arena)
+			}
+			t.arena = append(t.arena, v[from:c.attEnd]...)
+			t.arena = append(t.arena, '=')
+			from = c.vb
+			return true
+		})
+		if start >= 0 {
+			t.arena = append(t.arena, v[from:]...)
+			f.Value = t.arenaFrom(start)
+		}
+	}
+}
+
+// cookieSpan is one cookie of a header value: the name v[att:attEnd],
+// '=' at eq, the value v[vb:ve], the delimiter after it at next.
+type cookieSpan struct{ att, attEnd, eq, vb, ve, next int }
+
+// walkCookies walks a Cookie value (list: cookies separated by ';' or
+// ',') or a Set-Cookie value (its first cookie; a ',' ends its value but
+// not its name) as HAProxy's http_manage_client/server_side_cookies do:
+// blanks around names and values are not theirs, words without '=' are
+// skipped. fn is called for
+// each cookie until it returns false.
+func walkCookies(v []byte, list bool, fn func(cookieSpan) bool) {
+	for pos := 0; pos < len(v); {
+		att := pos
+		for att < len(v) && (v[att] == ' ' || v[att] == '\t') {
+			att++
+		}
+		eq, attEnd := att, att
+		for eq < len(v) && v[eq] != '=' && v[eq] != ';' && (!list || v[eq] != ',') {
+			if v[eq] != ' ' && v[eq] != '\t' {
+				attEnd = eq + 1
+			}
+			eq++
+		}
+		if eq >= len(v) || v[eq] != '=' {
+			if !list {
+				return
+			}
+			pos = eq + 1
+			continue
+		}
+		vb := eq + 1
+		for vb < len(v) && (v[vb] == ' ' || v[vb] == '\t') {
+			vb++
+		}
+		next := vb + sample.CookieValueEnd(v[vb:])
+		ve := next
+		for ve > vb && (v[ve-1] == ' ' || v[ve-1] == '\t') {
+			ve--
+		}
+		if !fn(cookieSpan{att, attEnd, eq, vb, ve, next}) || !list {
+			return
+		}
+		pos = next + 1
+	}
+}

@@ -46,7 +46,7 @@ func (s *stream) httpError(cli *hconn, t *httpTxn, status int, cause logfmt.Caus
 		page = httperr.Builtin(status)
 	}
 	if page == nil {
-		page, _ = s.pageFor(status).AppendWire(nil, s.connState(t, true))
+		page, _ = s.appendPage(nil, t, s.pageFor(status), s.connState(t, true))
 		t.status = status
 		page = s.afterRules(t, page)
 		status = t.status // http-after-response may set it
@@ -58,7 +58,7 @@ func (s *stream) httpError(cli *hconn, t *httpTxn, status int, cause logfmt.Caus
 // connection may stay open, as HAProxy keeps it after a 502 or 504 once
 // the request was wholly received. It says what becomes of it.
 func (s *stream) httpErrorKeep(cli *hconn, t *httpTxn, status int, cause logfmt.Cause, phase logfmt.Phase) outcome {
-	page, closeAfter := s.pageFor(status).AppendWire(nil, s.connState(t, !s.clientWantsKeepAlive(t)))
+	page, closeAfter := s.appendPage(nil, t, s.pageFor(status), s.connState(t, !s.clientWantsKeepAlive(t)))
 	t.status = status
 	page = s.afterRules(t, page)
 	s.sendError(cli, t, page, t.status, cause, phase)

@@ -16,7 +16,7 @@ func (s *stream) logHTTP(t *httpTxn) {
 	if l == nil || l.format == nil || (l.dontNull && t.bytesIn == 0) {
 		return
 	}
-	level, ok := l.streamLevel(true, t.cause, t.status, s.retries, s.redispatched)
+	level, ok := l.streamLevel(true, t.cause, t.status, s.retries, s.redispatched, s.smp.LogLevel)
 	if !ok || !l.sink.Enabled(level) {
 		return
 	}
@@ -64,6 +64,7 @@ func (s *stream) logHTTP(t *httpTxn) {
 		SrvQueue: s.srvQueue, BackendQueue: s.bkQueue,
 		PID: l.pid, Hostname: s.e.hostname,
 		Status: t.status, RequestLine: bytesString(t.reqLine), BackendHTTP: true,
+		ClientCookie: bytesString(t.cliCookie), ServerCookie: bytesString(t.srvCookie),
 	}
 	f.UnixListener, f.ListenerID = s.unixListener()
 	s.tlsFields(f)

@@ -14,7 +14,21 @@ import (
 // open: a deny closes it, as do a request body not read yet and a client
 // that does not keep alive.
 func (s *stream) answer(cli *hconn, t *httpTxn, r *httpRule, response bool) outcome {
-	keep := t.req.Framing == h1.NoBody && s.clientWantsKeepAlive(t) && !response
+	if r.act == haReject || r.act == haSilentDrop {
+		return s.dropClient(cli, t, r, response)
+	}
+	// A request side answer keeps the connection when no request body
+	// is left unread; a response side one (the request was sent whole)
+	// when it is a return: a deny closes it.
+	keep := s.clientWantsKeepAlive(t)
+	if response {
+		keep = keep && r.act == haReturn
+	} else {
+		keep = keep && t.req.Framing == h1.NoBody
+	}
+	if !response && (r.act == haDeny || r.act == haTarpit) {
+		s.captureReqCookie(t) // HAProxy logs the cookie of a denied request
+	}
 	if r.act == haTarpit {
 		s.tarpit(t, r)
 	}
@@ -23,9 +37,17 @@ func (s *stream) answer(cli *hconn, t *httpTxn, r *httpRule, response bool) outc
 	case r.act == haRedirect:
 		out = s.redirectResponse(t, r, keep)
 		t.cause, t.phase = logfmt.CauseLocal, logfmt.PhaseRequest
+	case r.act == haAuth:
+		// The proxy's 401 page, with the realm's WWW-Authenticate.
+		page, cs := s.pageFor(401), s.connState(t, !keep)
+		connHdr, closeAfter := page.ConnHeader(cs)
+		out, _ = s.appendPage(nil, t, page, cs)
+		out = withAuthenticate(out, connHdr != "", string(r.realm))
+		keep = keep && !closeAfter
+		t.status = 401
 	case r.reply.page:
 		var closeAfter bool
-		out, closeAfter = s.replyPage(r.reply, r.status).AppendWire(nil, s.connState(t, !keep))
+		out, closeAfter = s.appendPage(nil, t, s.replyPage(r.reply, r.status), s.connState(t, !keep))
 		keep = keep && !closeAfter
 		t.status = r.status
 	default:
@@ -38,6 +60,10 @@ func (s *stream) answer(cli *hconn, t *httpTxn, r *httpRule, response bool) outc
 			t.cause, t.phase = logfmt.CauseProxy, logfmt.PhaseTarpit
 		case r.act == haDeny && response:
 			t.cause, t.phase = logfmt.CauseProxy, logfmt.PhaseHeaders
+		case response:
+			// http-response return: a local answer in place of the
+			// server's, logged LH.
+			t.phase = logfmt.PhaseHeaders
 		case r.act == haDeny:
 			t.cause = logfmt.CauseProxy
 		}
@@ -56,6 +82,31 @@ func (s *stream) answer(cli *hconn, t *httpTxn, r *httpRule, response bool) outc
 		return closeConn
 	}
 	return keepOpen
+}
+
+// dropClient ends the transaction of an http-request reject (the
+// connection is closed, nothing is sent) or a silent-drop (it vanishes
+// for the client: see silentDrop). HAProxy logs it PR, with no request
+// time on the request side, and no response time on the response side,
+// where the status stays the server's.
+func (s *stream) dropClient(cli *hconn, t *httpTxn, r *httpRule, response bool) outcome {
+	if r.act == haSilentDrop {
+		silentDrop(s.client)
+	}
+	t.cause, t.phase = logfmt.CauseProxy, logfmt.PhaseRequest
+	if response {
+		t.tData = logfmt.NotReached
+	} else {
+		t.status, t.tReq = -1, logfmt.NotReached
+		// What was received counts, a body's first bytes included
+		// (its head was copied out of the buffer).
+		t.bytesIn += int64(t.reqLen)
+		if t.reqLen == 0 {
+			t.bytesIn += int64(len(t.reqCopy) + len(cli.pending()))
+		}
+	}
+	s.logHTTP(t)
+	return closeConn
 }
 
 // clientWantsKeepAlive: HTTP/1.1 without close, or 1.0 with keep-alive,

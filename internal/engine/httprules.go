@@ -42,6 +42,10 @@ const (
 	haVar // set-var, set-var-fmt, unset-var
 	haTarpit
 	haSetTimeout
+	haAuth
+	haSetLogLevel
+	haReject     // close the client connection, no response
+	haSilentDrop // make the client connection vanish
 )
 
 var httpActs = map[string]httpAct{
@@ -54,6 +58,8 @@ var httpActs = map[string]httpAct{
 	"capture": haCapture,
 	"set-var": haVar, "set-var-fmt": haVar, "unset-var": haVar,
 	"tarpit": haTarpit, "set-timeout": haSetTimeout,
+	"reject": haReject, "silent-drop": haSilentDrop, "auth": haAuth,
+	"set-log-level": haSetLogLevel,
 }
 
 // httpRule is a compiled HTTP rule.
@@ -65,7 +71,8 @@ type httpRule struct {
 	re   *regexp.Regexp
 	// del-header -m: how the name matches.
 	match string
-	// status: deny, return, set-status, redirect code; reason for set-status.
+	// status: deny, return, set-status, redirect code, set-log-level's
+	// level (as sample.Ctx.LogLevel); reason for set-status.
 	status int
 	reason []byte
 	// return and deny payloads.
@@ -86,6 +93,8 @@ type httpRule struct {
 	// tarpit is how long a tarpit rule holds the request: its proxy's
 	// timeout tarpit, else timeout connect.
 	tarpit time.Duration
+	// realm is an auth rule's realm: its own, else the proxy's name.
+	realm []byte
 	// set-timeout: the constant (or expr), and which timeout.
 	timeout  time.Duration
 	tunnelTO bool
@@ -177,6 +186,9 @@ func compileHTTPRules(p *config.Proxy, cc *condCompiler, family string) ([]httpR
 	var out []httpRule
 	for _, r := range p.Rules[family] {
 		hr, err := compileHTTPRule(r)
+		if hr.act == haAuth && hr.realm == nil {
+			hr.realm = []byte(p.Name)
+		}
 		hr.tarpit = p.Timeouts.Tarpit
 		if hr.tarpit == 0 {
 			hr.tarpit = p.Timeouts.Connect
@@ -242,6 +254,12 @@ func compileHTTPRule(r *config.Rule) (httpRule, error) {
 		hr.expr, err = sample.CompileExpr(a[0])
 	case haVar:
 		hr.v, err = compileVarAction(r, false)
+	case haSetLogLevel:
+		hr.status = logLevelArg(a[0])
+	case haAuth:
+		if len(a) >= 2 && a[0] == "realm" {
+			hr.realm = []byte(a[1])
+		}
 	case haSetTimeout:
 		hr.tunnelTO = a[0] == "tunnel"
 		if r.Timeout > 0 {
@@ -258,7 +276,7 @@ type httpVerdict int
 
 const (
 	vContinue httpVerdict = iota // every rule ran, or allow
-	vReply                       // a response was produced: deny, return, redirect
+	vReply                       // a rule ends the transaction: deny, return, redirect, reject...
 )
 
 // runReqRules runs http-request rules on t.req. It returns vReply with
@@ -284,7 +302,7 @@ func (s *stream) runHTTPRules(rules []httpRule, t *httpTxn, h *h1.Head) (httpVer
 				continue
 			}
 			return vReply, r
-		case haDeny, haReturn, haTarpit:
+		case haDeny, haReturn, haTarpit, haReject, haSilentDrop, haAuth:
 			return vReply, r
 		case haCapture:
 			s.runCapture(r)
@@ -292,6 +310,8 @@ func (s *stream) runHTTPRules(rules []httpRule, t *httpTxn, h *h1.Head) (httpVer
 			r.v.run(&s.smp)
 		case haSetTimeout:
 			s.setTimeout(t, r)
+		case haSetLogLevel:
+			s.smp.LogLevel = r.status
 		default:
 			s.applyEdit(r, t, h)
 		}

@@ -43,6 +43,13 @@ type httpTxn struct {
 	// reusedConn: the request went over an idle connection, which a
 	// server may have closed meanwhile: it is retried once on a new one.
 	reusedConn bool
+	// reqSent: the request went to a server; HAProxy's request channel
+	// no longer holds it, so an error page's log-format finds no request
+	// samples.
+	reqSent bool
+	// cliCookie and srvCookie are the capture cookie values (%CC, %CS),
+	// in the arena; nil when none.
+	cliCookie, srvCookie []byte
 	// l7 is the state of captures, variables and the other Layer 7
 	// features (httpl7.go).
 	l7 l7txn
@@ -247,6 +254,7 @@ func (s *stream) readRequest(cli *hconn, t *httpTxn, first bool) bool {
 
 // httpTxn runs one transaction.
 func (s *stream) httpTxn(cli *hconn, t *httpTxn, first bool) outcome {
+	s.smp.LogLevel = 0 // each request is a stream of its own in HAProxy
 	if !s.readRequest(cli, t, first) {
 		return closeConn
 	}
@@ -299,6 +307,10 @@ func (s *stream) httpTxn(cli *hconn, t *httpTxn, first bool) outcome {
 		if v, r := s.runHTTPRules(be.httpReq, t, &t.req); v == vReply {
 			return s.answer(cli, t, r, false)
 		}
+	}
+	s.captureReqCookie(t)
+	if s.fe.cfg.CaptureCookie != nil || be.cookie != nil {
+		stripCookieBlanks(t, t.req.Fields, "cookie", true)
 	}
 	s.requestDone(t)
 	if be.cookie != nil {
@@ -439,6 +451,7 @@ func (s *stream) forwardTxn(cli *hconn, t *httpTxn, sc *srvConn) (out outcome, r
 	out0 := (*wb)[:0]
 	out0 = s.requestHead(out0, t, serverClose)
 	w := &bodyWriter{dst: &sc.hconn, buf: out0, timeout: beT.Server}
+	t.reqSent = true
 	if t.req.Framing == h1.NoBody {
 		err := w.flush()
 		t.bytesIn += w.total
@@ -560,9 +573,12 @@ func (s *stream) sendResponse(cli *hconn, t *httpTxn, sc *srvConn, n int, server
 		(res.Is11() || res.Conn&h1.ConnKeepAlive != 0)
 	if !upgrade {
 		if r := s.responseRules(t, res); r != nil {
-			sc.c.Close()
-			t.sc = nil
+			s.dropResponse(t, sc, n, r.act == haReturn && serverKeep)
 			return s.answer(cli, t, r, true)
+		}
+		s.captureResCookie(t, res)
+		if s.fe.cfg.CaptureCookie != nil || s.be.cookie != nil {
+			stripCookieBlanks(t, res.Fields, "set-cookie", false)
 		}
 		if s.be.cookie != nil {
 			t.setCookieState = s.setCookie(t, res)
@@ -601,20 +617,48 @@ func (s *stream) sendResponse(cli *hconn, t *httpTxn, sc *srvConn, n int, server
 	if upgrade {
 		return s.tunnelUpgrade(cli, t, sc)
 	}
-	if serverKeep && !sc.eof && len(sc.pending()) == 0 && sc.srv.pool != nil {
-		sc.reused++
-		if !sc.srv.pool.put(sc, !s.smp.FirstRequest, s.be.reuse == reuseNever) {
-			t.sc = nil // the server has the idle connections it needs
-		}
-	} else {
-		sc.c.Close()
-		t.sc = nil
-	}
+	s.releaseServerConn(t, sc, serverKeep)
 	s.logHTTP(t)
 	if !clientKeep {
 		return closeConn
 	}
 	return keepOpen
+}
+
+// releaseServerConn puts a server connection whose response was read
+// whole back in its server's idle pool when it may be reused, and closes
+// it otherwise.
+func (s *stream) releaseServerConn(t *httpTxn, sc *srvConn, keep bool) {
+	if keep && !sc.eof && len(sc.pending()) == 0 && sc.srv.pool != nil {
+		sc.reused++
+		if !sc.srv.pool.put(sc, !s.smp.FirstRequest, s.be.reuse == reuseNever) {
+			t.sc = nil // the server has the idle connections it needs
+		}
+		return
+	}
+	sc.c.Close()
+	t.sc = nil
+}
+
+// dropResponse discards the server's response (head of n bytes) that a
+// response rule replaced. After an http-response return, HAProxy keeps
+// the server connection when the response was already received whole;
+// otherwise it is closed. The rule's reply no longer sees the response:
+// HAProxy empties the channel before building it.
+func (s *stream) dropResponse(t *httpTxn, sc *srvConn, n int, keep bool) {
+	res := &sc.head
+	switch {
+	case res.Framing == h1.NoBody:
+	case res.Framing == h1.Length && int64(len(sc.pending())-n) >= res.ContentLength:
+		n += int(res.ContentLength)
+	default:
+		keep = false
+	}
+	s.smp.Res = nil
+	if keep {
+		sc.consume(n)
+	}
+	s.releaseServerConn(t, sc, keep)
 }
 
 // responseRules runs the backend's then the frontend's http-response

@@ -45,7 +45,7 @@ func (s *stream) monitor(cli *hconn, t *httpTxn) (outcome, bool) {
 			return closeConn, true
 		}
 	}
-	out, closeAfter := s.pageFor(code).AppendWire(nil, s.connState(t, !keep))
+	out, closeAfter := s.appendPage(nil, t, s.pageFor(code), s.connState(t, !keep))
 	if _, err := cli.send(out, fe.cfg.Timeouts.Client); err != nil || !keep || closeAfter {
 		return closeConn, true
 	}

@@ -57,6 +57,19 @@ func (hr *httpRule) compileReply(r *config.Rule) error {
 			// answers with an empty reply.
 			rp.page = false
 		}
+	default:
+		if err := rp.compilePayload(spec); err != nil {
+			return err
+		}
+	}
+	hr.reply = rp
+	return nil
+}
+
+// compilePayload compiles a reply of Sluice's making: its payload and
+// its headers.
+func (rp *reply) compilePayload(spec *httperr.ReplySpec) error {
+	switch spec.Kind {
 	case "lf-string", "lf-file":
 		f, err := compileValue(spec.Body)
 		if err != nil {
@@ -73,8 +86,48 @@ func (hr *httpRule) compileReply(r *config.Rule) error {
 		}
 		rp.hdrs = append(rp.hdrs, replyHdr{[]byte(strings.ToLower(h.Name)), v})
 	}
-	hr.reply = rp
 	return nil
+}
+
+// errorReplies compiles the log-format http-error pages of a proxy's
+// error set, keyed by page.
+func errorReplies(set *httperr.Set) (map[*httperr.Page]*reply, error) {
+	var out map[*httperr.Page]*reply
+	for _, code := range set.Codes() {
+		p := set.Own(code)
+		if p.Reply == nil {
+			continue
+		}
+		rp := &reply{ctype: p.Reply.CType}
+		if err := rp.compilePayload(p.Reply); err != nil {
+			return nil, fmt.Errorf("http-error status %d: %w", code, err)
+		}
+		if out == nil {
+			out = map[*httperr.Page]*reply{}
+		}
+		out[p] = rp
+	}
+	return out, nil
+}
+
+// appendPage appends the wire form of an error page in state cs and says
+// whether the connection closes after it. A log-format http-error page
+// is rendered for this transaction.
+func (s *stream) appendPage(dst []byte, t *httpTxn, p *httperr.Page, cs httperr.ConnState) ([]byte, bool) {
+	rp := s.fe.errReplies[p]
+	if s.be != nil && s.be.errReplies[p] != nil {
+		rp = s.be.errReplies[p]
+	}
+	if rp == nil {
+		return p.AppendWire(dst, cs)
+	}
+	_, closeAfter := p.ConnHeader(cs)
+	if t.reqSent {
+		req := s.smp.Req
+		s.smp.Req = nil
+		defer func() { s.smp.Req = req }()
+	}
+	return s.appendReply(dst, t, rp, p.Code, !closeAfter), closeAfter
 }
 
 // replyPage is the error page a page reply answers with.
@@ -92,14 +145,18 @@ func (s *stream) replyPage(rp *reply, code int) *httperr.Page {
 // http_reply_to_htx does: the hdr headers (those that render empty are
 // left out), content-length, then content-type when there is a payload.
 func (s *stream) replyResponse(t *httpTxn, r *httpRule, keep bool) []byte {
-	rp := r.reply
+	return s.appendReply(nil, t, r.reply, r.status, keep)
+}
+
+// appendReply appends a reply of Sluice's making with status code.
+func (s *stream) appendReply(dst []byte, t *httpTxn, rp *reply, code int, keep bool) []byte {
 	body := rp.body
 	if rp.bodyFmt != nil {
 		start := len(t.arena)
 		t.arena = rp.bodyFmt.render(t.arena, s)
 		body = t.arenaFrom(start)
 	}
-	b := appendStatusLine(nil, r.status, statusReason(r.status))
+	b := appendStatusLine(dst, code, statusReason(code))
 	for _, h := range rp.hdrs {
 		start := len(t.arena)
 		t.arena = h.val.render(t.arena, s)
@@ -123,7 +180,7 @@ func (s *stream) replyResponse(t *httpTxn, r *httpRule, keep bool) []byte {
 	if string(t.req.Method()) != "HEAD" {
 		b = append(b, body...)
 	}
-	t.status = r.status
+	t.status = code
 	return b
 }
 

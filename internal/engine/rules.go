@@ -18,11 +18,13 @@ const (
 	actSilentDrop                   // vanish without telling the client
 	actExpectProxy                  // read a PROXY header, then go on evaluating
 	actSetVar                       // set-var, set-var-fmt, unset-var: go on
+	actSetLogLevel                  // set-log-level: go on
 )
 
 var tcpActions = map[string]tcpAction{"accept": actAccept, "reject": actReject,
 	"silent-drop": actSilentDrop, "expect-proxy": actExpectProxy,
-	"set-var": actSetVar, "set-var-fmt": actSetVar, "unset-var": actSetVar}
+	"set-var": actSetVar, "set-var-fmt": actSetVar, "unset-var": actSetVar,
+	"set-log-level": actSetLogLevel}
 
 // tcpRule is a compiled tcp-request rule.
 type tcpRule struct {
@@ -30,6 +32,8 @@ type tcpRule struct {
 	cond   *acl.Cond
 	// v is a variable action's compiled form.
 	v *varAction
+	// level is set-log-level's, as sample.Ctx.LogLevel holds it.
+	level int
 }
 
 // switchRule is a compiled use_backend rule.
@@ -137,6 +141,9 @@ func compileRules(p *config.Proxy, cc *condCompiler) (ruleSet, error) {
 				return rs, err
 			}
 			tr := tcpRule{action: act, cond: cond}
+			if act == actSetLogLevel {
+				tr.level = logLevelArg(r.Args[0])
+			}
 			if act == actSetVar {
 				// Connection and session rules run before a stream
 				// exists: only sess and proc variables can be set there.
@@ -185,6 +192,8 @@ func run(rules []tcpRule, c *sample.Ctx, proxy *bool) verdict {
 			}
 		case actSetVar:
 			rules[i].v.run(c)
+		case actSetLogLevel:
+			c.LogLevel = rules[i].level
 		}
 	}
 	return verdictAccept

@@ -80,7 +80,7 @@ func (e *Engine) handle(fe *frontend, bind *config.Bind, c net.Conn, done func()
 		FrontendName: fe.cfg.Name, FrontendID: fe.id,
 		Final: true, Stopping: e.stopping.Load(),
 		LookupEnv: os.LookupEnv, Hostname: e.hostname,
-		Proxies: e.facts, ConnInfo: connInfo(client),
+		Proxies: e.facts, ConnInfo: connInfo(client), Userlists: e.userlists,
 	}
 	// Connection and session rules run before the stream exists: a
 	// connection they reject is not logged, as in HAProxy.

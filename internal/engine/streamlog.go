@@ -138,7 +138,7 @@ func (fe *frontend) logStream(s *stream) {
 	if l == nil || l.format == nil || (l.dontNull && s.bytesIn == 0) {
 		return
 	}
-	level, ok := l.streamLevel(false, s.cause, 0, s.retries, s.redispatched)
+	level, ok := l.streamLevel(false, s.cause, 0, s.retries, s.redispatched, s.smp.LogLevel)
 	if !ok || !l.sink.Enabled(level) {
 		return
 	}

@@ -1,18 +1,12 @@
 package httperr
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"os"
 	"strconv"
 	"strings"
 )
-
-// ErrNotSupported marks http-error forms Sluice refuses for now: lf-file,
-// lf-string and hdr values holding log-format tags need log-format
-// evaluation at response time.
-var ErrNotSupported = errors.New("not supported yet by Sluice")
 
 // Loader reads errorfiles the way HAProxy does: each path once (later uses
 // share the page), within tune.bufsize. Warnings collects HAProxy's
@@ -174,14 +168,6 @@ func (l *Loader) httpError(args []string) (*Reply, error) {
 	if err != nil {
 		return nil, err
 	}
-	if spec.Kind == "lf-file" || spec.Kind == "lf-string" {
-		return nil, fmt.Errorf("'%s' is %w.", spec.Kind, ErrNotSupported)
-	}
-	for _, h := range spec.Hdrs {
-		if strings.Contains(h.Value, "%") {
-			return nil, fmt.Errorf("'hdr %s' with a log-format value is %w.", h.Name, ErrNotSupported)
-		}
-	}
 	r := &Reply{Code: spec.Code, Page: spec.Page, Section: spec.Section, Warnings: spec.Warnings}
 	if r.Code == 0 {
 		return nil, fmt.Errorf("expects at least a <status> as arguments.")
@@ -194,6 +180,12 @@ func (l *Loader) httpError(args []string) (*Reply, error) {
 	}
 	if r.Page != nil {
 		r.Page = withCode(r.Page, r.Code)
+	}
+	if spec.LogFormat() {
+		// Rendered for each response by the engine, as HAProxy's
+		// http_reply_to_htx does.
+		r.Page = &Page{Code: r.Code, Status: r.Code, Ver11: true, KnownLength: true, Reply: spec}
+		return r, nil
 	}
 	if k := spec.Kind; k == "" || k == "file" || k == "string" {
 		hs := make([]header, 0, len(spec.Hdrs)+2)

@@ -68,6 +68,9 @@ type Page struct {
 	// Empty marks a zero-byte errorfile: nothing is sent, the connection
 	// is closed.
 	Empty bool
+	// Reply, when set, is an http-error reply with log-format parts: the
+	// engine renders it for each response, and Raw is empty.
+	Reply *ReplySpec
 	// htxFree is the room left in HAProxy's buffer, for its maxrewrite
 	// warning.
 	htxFree int

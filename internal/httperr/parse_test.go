@@ -147,14 +147,24 @@ func TestHTTPErrorMessages(t *testing.T) {
 		{"status 503 string a string b", "http-error : unexpected 'string' argument, 'string' already defined"},
 		{"status 418 errorfiles x", "http-error : status code '418' not handled by default with 'errorfiles' argument."},
 		{"status 503 foo", "http-error : unknown keyword 'foo'."},
-		{"status 503 lf-string x content-type a/b", "http-error : 'lf-string' is not supported yet by Sluice."},
-		{"status 503 hdr X %[src]", "http-error : 'hdr X' with a log-format value is not supported yet by Sluice."},
+		{"status 503 lf-string x", "http-error : a content type must be defined with a log-format payload"},
+		{"status 418 lf-string x content-type a/b", "http-error: status code '418' not handled."},
 	}
 	for _, c := range cases {
 		_, err := (&Loader{}).HTTPError(strings.Fields(c.args))
 		if err == nil || err.Error() != c.want {
 			t.Errorf("%q: got %v, want %q", c.args, err, c.want)
 		}
+	}
+	// Log-format replies are left to the engine to render.
+	for _, args := range []string{"status 503 lf-string x content-type a/b", "status 503 hdr X %[src]"} {
+		r, err := (&Loader{}).HTTPError(strings.Fields(args))
+		if err != nil || r.Page == nil || r.Page.Reply == nil || len(r.Page.Raw) != 0 || r.Page.Code != 503 {
+			t.Errorf("%q: %+v %v", args, r, err)
+		}
+	}
+	if r, _ := (&Loader{}).HTTPError(strings.Fields("status 503 hdr X y")); r.Page.Reply != nil {
+		t.Errorf("a static http-error reply left to the engine")
 	}
 	r, err := (&Loader{}).HTTPError(strings.Fields("status 503 content-type text/plain"))
 	if err != nil || len(r.Warnings) != 1 || string(r.Page.Raw) != "HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\n\r\n" {

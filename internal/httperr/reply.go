@@ -36,6 +36,20 @@ type ReplySpec struct {
 	Rest []string
 }
 
+// LogFormat reports whether the reply is built anew for each response: a
+// log-format payload (lf-string, lf-file) or a header value holding '%'.
+func (r *ReplySpec) LogFormat() bool {
+	if r.Kind == "lf-string" || r.Kind == "lf-file" {
+		return true
+	}
+	for _, h := range r.Hdrs {
+		if strings.Contains(h.Value, "%") {
+			return true
+		}
+	}
+	return false
+}
+
 // ReplyHeader is one hdr argument.
 type ReplyHeader struct {
 	Name, Value string

@@ -178,9 +178,9 @@ func cutAt(b []byte, c byte) []byte {
 	return b
 }
 
-// cookieValueEnd is http_find_cookie_value_end: the first ',' or ';'
+// CookieValueEnd is http_find_cookie_value_end: the first ',' or ';'
 // outside a quoted string.
-func cookieValueEnd(v []byte) int {
+func CookieValueEnd(v []byte) int {
 	quoted, qdpair := false, false
 	for i, c := range v {
 		switch {
@@ -229,7 +229,7 @@ func extractCookie(hdr []byte, at int, name string, list bool) (val []byte, next
 			for valBeg < end && isSPHT(hdr[valBeg]) {
 				valBeg++
 			}
-			next = valBeg + cookieValueEnd(hdr[valBeg:])
+			next = valBeg + CookieValueEnd(hdr[valBeg:])
 			valEnd = next
 			for valEnd > valBeg && isSPHT(hdr[valEnd-1]) {
 				valEnd--

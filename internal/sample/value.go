@@ -55,6 +55,11 @@ type Ctx struct {
 	ConnInfo func() (ConnInfo, bool)
 	// Proxies answers nbsrv, be_conn, fe_conn and queue; nil when none.
 	Proxies Proxies
+	// Userlists answers http_auth and http_auth_group; nil when none.
+	Userlists Userlists
+	// LogLevel is what set-log-level rules chose for the stream's log
+	// line: 0 none, -1 silent, else the syslog level plus one.
+	LogLevel int
 
 	// Req and Res are the HTTP request and response of an http proxy's
 	// transaction; nil in mode tcp, and Res nil until a response arrived.
