@@ -70,8 +70,7 @@ func Serve(ln net.Listener, limits []*Limiter, handle func(net.Conn)) *Loop {
 // Wait waits for every done.
 func ServeAsync(ln net.Listener, limits []*Limiter, handle func(c net.Conn, done func())) *Loop {
 	ctx, cancel := context.WithCancel(context.Background())
-	l := &Loop{ln: ln, limits: limits, handle: handle, ctx: ctx, cancel: cancel, rawKA: keepAliveOn(ln, false),
-		work: make(chan net.Conn)}
+	l := &Loop{ln: ln, limits: limits, handle: handle, ctx: ctx, cancel: cancel, rawKA: keepAliveOn(ln, false)}
 	l.wg.Add(1)
 	go l.run()
 	return l
@@ -137,7 +136,7 @@ func (l *Loop) run() {
 			}
 		}
 		l.wg.Add(1)
-		l.dispatch(conn)
+		go l.serve(conn)
 	}
 }
 
@@ -149,9 +148,10 @@ const maxIdleWorkers = 64
 // connection and waits for the next, or to a new one. A reused goroutine
 // has already grown its stack to what handling a connection takes; a new
 // one starts small and copies its stack as it grows, once or twice per
-// connection. At most maxIdleWorkers wait: a mode http connection parked
-// while idle, or a mode tcp one that is relayed, leaves no goroutine of
-// its own behind.
+// connection. Event-driven loops (mode tcp) use it: their handlers return
+// once the relay runs. A loop of mode http, whose handlers wait for the
+// next request, starts a goroutine per connection, so that an idle
+// connection parked without one leaves none behind.
 func (l *Loop) dispatch(conn net.Conn) {
 	select {
 	case l.work <- conn:
