@@ -46,11 +46,8 @@ func (s *stream) answer(cli *hconn, t *httpTxn, r *httpRule, response bool) outc
 		t.status = r.status
 	}
 	out = s.afterRules(t, out)
-	n, err := writeAll(cli.c, out, s.fe.cfg.Timeouts.Client)
-	t.bytesOut += int64(n)
-	if !response {
-		t.bytesIn += int64(t.reqLen)
-	}
+	_, err := writeAll(cli.c, out, s.fe.cfg.Timeouts.Client)
+	t.bytesOut += h1.ReplyHTXSize(out)
 	s.logHTTP(t)
 	if err != nil || !keep {
 		return closeConn

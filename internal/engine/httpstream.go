@@ -33,9 +33,16 @@ type httpTxn struct {
 	// Offsets from start.
 	tIdle, tReq, tQueue, tConnect, tData time.Duration
 	status                               int
-	bytesIn, bytesOut                    int64
-	cause                                logfmt.Cause
-	phase                                logfmt.Phase
+	// bytesIn and bytesOut are %U and %B: HAProxy counts the messages
+	// that entered the stream in their HTX form (h1.HTXSize), the
+	// request as received and the response as the server sent it,
+	// before any rule changed them.
+	bytesIn, bytesOut int64
+	// rcvd: the client sent bytes of this request (option dontlognull
+	// logs nothing otherwise).
+	rcvd  bool
+	cause logfmt.Cause
+	phase logfmt.Phase
 	// reqLine is the request line as received, for %r: a copy the
 	// transaction keeps from one request to the next.
 	reqLine []byte
@@ -177,12 +184,13 @@ func (s *stream) readRequest(cli *hconn, t *httpTxn, first bool) bool {
 	got := len(cli.pending()) > 0
 	if got {
 		t.tIdle = 0
+		t.rcvd = true
 	}
 	for {
 		buf := cli.pending()
 		if len(buf) > 0 {
 			if !got {
-				got = true
+				got, t.rcvd = true, true
 				t.tIdle = time.Since(t.start)
 				if !first {
 					dl = deadline(time.Now(), reqT)
@@ -197,6 +205,7 @@ func (s *stream) readRequest(cli *hconn, t *httpTxn, first bool) bool {
 			if err == nil {
 				t.reqLen = n
 				t.tReq = time.Since(t.start)
+				t.bytesIn = t.req.HTXSize()
 				return true
 			}
 			if !errors.Is(err, h1.ErrIncomplete) {
@@ -236,8 +245,7 @@ func (s *stream) readRequest(cli *hconn, t *httpTxn, first bool) bool {
 			if got || !s.fe.dontNull() {
 				t.cause, t.phase, t.status = logfmt.CauseClientAbort, logfmt.PhaseRequest, -1
 				if got {
-					t.bytesIn = int64(len(cli.pending()))
-					s.logHTTP(t)
+					s.logHTTP(t) // no %U: HAProxy had no request yet
 				}
 			}
 		}
@@ -349,9 +357,8 @@ func (s *stream) exchange(cli *hconn, t *httpTxn) outcome {
 				srv = sc.srv
 			}
 			be.release(srv)
-			c, p := connectFailure(err)
-			s.httpError(cli, t, 503, c, p)
-			return closeConn
+			s.srv = srv // the log names the server that failed
+			return s.connectError(cli, t, err)
 		}
 		srv = sc.srv
 		s.srv = srv
@@ -368,6 +375,54 @@ func (s *stream) exchange(cli *hconn, t *httpTxn) outcome {
 		t.sc = nil
 		t.bytesIn = in // the request is sent again: its bytes count once
 	}
+}
+
+// connectError answers 503 when no connection to a server could be made.
+// As HAProxy, it keeps the client connection for the next request when
+// the request, body included, was wholly received: its body is skipped.
+func (s *stream) connectError(cli *hconn, t *httpTxn, err error) outcome {
+	c, p := connectFailure(err)
+	if c != logfmt.CauseServerAbort || !s.skipRequestBody(cli, t) {
+		s.httpError(cli, t, 503, c, p)
+		return closeConn
+	}
+	return s.httpErrorKeep(cli, t, 503, c, p)
+}
+
+// skipRequestBody consumes the request's body when the client buffer
+// holds all of it, counting it as received (%U), and reports whether it
+// did.
+func (s *stream) skipRequestBody(cli *hconn, t *httpTxn) bool {
+	buf := cli.pending()[t.reqLen:]
+	switch t.req.Framing {
+	case h1.NoBody:
+		return true
+	case h1.Length:
+		if int64(len(buf)) < t.req.ContentLength {
+			return false
+		}
+		cli.consume(t.reqLen + int(t.req.ContentLength))
+		t.reqLen = 0
+		t.bytesIn += t.req.ContentLength
+		return true
+	case h1.Chunked:
+		var st chunkState
+		var data int64
+		n, last, err := decodeChunks(buf, &st, nil, &data)
+		if err != nil || !last {
+			return false
+		}
+		var fields []h1.Field
+		m, err := h1.ParseTrailers(buf[n:], &fields, h1.Limits{})
+		if err != nil {
+			return false
+		}
+		cli.consume(t.reqLen + n + m)
+		t.reqLen = 0
+		t.bytesIn += data + h1.TrailersHTXSize(fields)
+		return true
+	}
+	return false
 }
 
 // serverConn finds the connection the request goes over: the one this
@@ -441,7 +496,6 @@ func (s *stream) forwardTxn(cli *hconn, t *httpTxn, sc *srvConn) (out outcome, r
 	w := &bodyWriter{c: sc.c, buf: out0, timeout: beT.Server}
 	if t.req.Framing == h1.NoBody {
 		err := w.flush()
-		t.bytesIn += w.total
 		if err != nil {
 			if t.reusedConn {
 				return closeConn, true
@@ -458,7 +512,7 @@ func (s *stream) forwardTxn(cli *hconn, t *httpTxn, sc *srvConn) (out outcome, r
 			}
 		}
 		err := copyBody(cli, w, &t.req, feT.Client, false)
-		t.bytesIn += w.total
+		t.bytesIn += w.htx
 		if err != nil {
 			var se *sideError
 			var he *h1.Error
@@ -504,6 +558,7 @@ func (s *stream) relayResponse(cli *hconn, t *httpTxn, sc *srvConn, serverClose 
 					// Interim response (100 Continue): forward it and wait
 					// for the final one.
 					wb := sc.head.AppendResponse(make([]byte, 0, n+16))
+					t.bytesOut += sc.head.HTXSize()
 					sc.consume(n)
 					if _, err := writeAll(cli.c, wb, feT.Client); err != nil {
 						sc.c.Close()
@@ -512,7 +567,6 @@ func (s *stream) relayResponse(cli *hconn, t *httpTxn, sc *srvConn, serverClose 
 						s.logHTTP(t)
 						return closeConn, false
 					}
-					t.bytesOut += int64(len(wb))
 					continue
 				}
 				if sc.head.Status() == 101 && t.req.Conn&h1.ConnUpgrade == 0 {
@@ -556,17 +610,17 @@ func (s *stream) sendResponse(cli *hconn, t *httpTxn, sc *srvConn, n int, server
 	upgrade := res.Status() == 101
 	s.captureResponse(res)
 	clientKeep := !upgrade && s.clientKeepAlive(t, res)
+	t.bytesOut += res.HTXSize() // as received: rules change it after
 	serverKeep := !upgrade && !serverClose && res.Framing != h1.UntilClose && res.Conn&h1.ConnClose == 0 &&
 		(res.Is11() || res.Conn&h1.ConnKeepAlive != 0)
-	if !upgrade {
-		if r := s.responseRules(t, res); r != nil {
-			sc.c.Close()
-			t.sc = nil
-			return s.answer(cli, t, r, true)
-		}
-		if s.be.cookie != nil {
-			t.setCookieState = s.setCookie(t, res)
-		}
+	// HAProxy runs the response rules on a 101 as on any final response.
+	if r := s.responseRules(t, res); r != nil {
+		sc.c.Close()
+		t.sc = nil
+		return s.answer(cli, t, r, true)
+	}
+	if !upgrade && s.be.cookie != nil {
+		t.setCookieState = s.setCookie(t, res)
 	}
 	wb := bufPool.Get().(*[]byte)
 	defer bufPool.Put(wb)
@@ -580,7 +634,7 @@ func (s *stream) sendResponse(cli *hconn, t *httpTxn, sc *srvConn, n int, server
 	} else {
 		err = copyBody(&sc.hconn, w, res, beT.Server, true)
 	}
-	t.bytesOut += w.total
+	t.bytesOut += w.htx
 	if err != nil {
 		var se *sideError
 		errors.As(err, &se)
