@@ -63,6 +63,20 @@ func (s *stream) awaitContinue(cli *hconn, t *httpTxn, sc *srvConn, w *bodyWrite
 	return out, true, retry
 }
 
+// clearTextWaiting reports whether a TLS client's clear text is at hand
+// already: records crypto/tls read off the socket but did not decode
+// yet, which poll(2) on the socket cannot see. What it finds waits in
+// the connection for the stream's next read.
+func clearTextWaiting(c net.Conn) bool {
+	tc, ok := c.(*tlsClient)
+	if !ok {
+		return false
+	}
+	// A deadline already past reads only what is buffered.
+	b, _ := tc.readAhead(time.Now(), 4096)
+	return len(b) > 0
+}
+
 // waitServerFirst waits until the server or the client has something to
 // read, up to timeout; it reports whether the server spoke (or failed)
 // while the client had sent nothing.

@@ -504,7 +504,7 @@ func (s *stream) forwardTxn(cli *hconn, t *httpTxn, sc *srvConn) (out outcome, r
 			return closeConn, false
 		}
 	} else {
-		if _, tls := s.client.(*tlsClient); t.req.Expect100 && len(cli.pending()) == t.reqLen && !tls {
+		if t.req.Expect100 && len(cli.pending()) == t.reqLen && !clearTextWaiting(s.client) {
 			// The client waits for 100 Continue before its body.
 			out, done, retry := s.awaitContinue(cli, t, sc, w)
 			if done {
