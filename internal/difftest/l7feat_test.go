@@ -341,6 +341,8 @@ backend b
 		{raw: get("/a")},
 		{raw: get("/a") + get("/b"), reqs: 2},
 		{raw: "POST /p HTTP/1.1\r\nhost: a\r\ncontent-length: 5\r\n\r\nhello"},
+		{raw: "POST /c HTTP/1.1\r\nhost: a\r\ntransfer-encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\nX-T: 1\r\n\r\n"},
+		{raw: "POST /part HTTP/1.1\r\nhost: a\r\ncontent-length: 10\r\n\r\nabc", noProbe: true},
 		{raw: get("/a"), to: "2"},
 	}, mask: httplogMask},
 	{name: "byte counts: %B and %U", cfg: `frontend f
@@ -373,6 +375,7 @@ backend b
 		{raw: get("/s/noclen")},
 		{raw: get("/s/http10")},
 		{raw: get("/deny") + get("/return") + get("/redir") + get("/rw", "X-Gone: abc", "Connection: keep-alive"), reqs: 4},
+		{raw: "POST /deny HTTP/1.1\r\nhost: a\r\ncontent-length: 5\r\n\r\nhello"},
 		{raw: get("/tarpit")},
 		{raw: "GET / HTTP/1.0\r\n\r\n"},
 		{raw: get("/s/closenow")},

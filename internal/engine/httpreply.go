@@ -11,10 +11,10 @@ import (
 
 // answer sends the response a deny, return or redirect rule produced and
 // logs the transaction. It reports whether the client connection stays
-// open: a deny closes it, as do a request body not read yet and a client
-// that does not keep alive.
+// open: a request body not wholly received yet closes it, as do a reply
+// to a response and a client that does not keep alive.
 func (s *stream) answer(cli *hconn, t *httpTxn, r *httpRule, response bool) outcome {
-	keep := t.req.Framing == h1.NoBody && s.clientWantsKeepAlive(t) && !response
+	keep := !response && s.skipRequestBody(cli, t) && s.clientWantsKeepAlive(t)
 	if r.act == haTarpit {
 		s.tarpit(t, r)
 	}

@@ -382,16 +382,18 @@ func (s *stream) exchange(cli *hconn, t *httpTxn) outcome {
 // the request, body included, was wholly received: its body is skipped.
 func (s *stream) connectError(cli *hconn, t *httpTxn, err error) outcome {
 	c, p := connectFailure(err)
-	if c != logfmt.CauseServerAbort || !s.skipRequestBody(cli, t) {
+	if !s.skipRequestBody(cli, t) || c != logfmt.CauseServerAbort {
 		s.httpError(cli, t, 503, c, p)
 		return closeConn
 	}
 	return s.httpErrorKeep(cli, t, 503, c, p)
 }
 
-// skipRequestBody consumes the request's body when the client buffer
-// holds all of it, counting it as received (%U), and reports whether it
-// did.
+// skipRequestBody is for a request answered without its body being
+// forwarded: what the client buffer holds of the body counts as received
+// (%U, as HAProxy had it in its buffer), and when that is all of it, it
+// is consumed so that the connection can carry the next request. It
+// reports whether it was all there.
 func (s *stream) skipRequestBody(cli *hconn, t *httpTxn) bool {
 	buf := cli.pending()[t.reqLen:]
 	switch t.req.Framing {
@@ -399,6 +401,7 @@ func (s *stream) skipRequestBody(cli *hconn, t *httpTxn) bool {
 		return true
 	case h1.Length:
 		if int64(len(buf)) < t.req.ContentLength {
+			t.bytesIn += int64(len(buf))
 			return false
 		}
 		cli.consume(t.reqLen + int(t.req.ContentLength))
@@ -409,6 +412,7 @@ func (s *stream) skipRequestBody(cli *hconn, t *httpTxn) bool {
 		var st chunkState
 		var data int64
 		n, last, err := decodeChunks(buf, &st, nil, &data)
+		t.bytesIn += data
 		if err != nil || !last {
 			return false
 		}
@@ -419,7 +423,7 @@ func (s *stream) skipRequestBody(cli *hconn, t *httpTxn) bool {
 		}
 		cli.consume(t.reqLen + n + m)
 		t.reqLen = 0
-		t.bytesIn += data + h1.TrailersHTXSize(fields)
+		t.bytesIn += h1.TrailersHTXSize(fields)
 		return true
 	}
 	return false
