@@ -190,6 +190,7 @@ listen li
  timeout connect 1s
  timeout client 5s
  timeout server 5s
+ timeout check 2s
  default-server inter 200ms rise 1 fall 1%LHC
 backend dflt from hc
  option httpchk
@@ -226,6 +227,7 @@ backend notstr from hc
  timeout connect 1s
  timeout client 5s
  timeout server 5s
+ timeout check 2s
  default-server inter 200ms rise 1 fall 1%LHC
 backend rd from pc
  option redis-check
@@ -259,6 +261,7 @@ backend my from pc
  timeout connect 1s
  timeout client 5s
  timeout server 5s
+ timeout check 2s
  default-server inter 200ms rise 2 fall 1%LHC
 backend my from pc
  option mysql-check
@@ -408,7 +411,8 @@ type hcRun struct {
 	bin   string
 	cfg   string
 	bind  string
-	lhc   bool // the log-health-checks variant
+	lhc   bool   // the log-health-checks variant
+	idle  string // the idle frontend's address
 	fakes map[string]*fakeSrv
 	out   testkit.SyncBuffer
 	err   error
@@ -445,8 +449,12 @@ func newHCRun(t *testing.T, bin string, sc hcScenario, lhc string) *hcRun {
 		body = strings.ReplaceAll(body, "%PORT["+name+"]", port)
 	}
 	// haproxy refuses to run without a listener: give it an idle one.
-	r.cfg = "global\ndefaults\n mode tcp\n timeout connect 1s\n timeout client 5s\n timeout server 5s\n" +
-		"frontend idle\n bind " + freeAddr(t) + "\n" + body
+	// timeout check is wider than the checks' intervals: a loaded
+	// machine answering a check late must not turn it into a timeout; a
+	// backend that hangs still times out, later.
+	r.idle = freeAddr(t)
+	r.cfg = "global\ndefaults\n mode tcp\n timeout connect 1s\n timeout client 5s\n timeout server 5s\n timeout check 2s\n" +
+		"frontend idle\n bind " + r.idle + "\n" + body
 	dir := t.TempDir()
 	path := filepath.Join(dir, "hc.cfg")
 	if err := os.WriteFile(path, []byte(r.cfg), 0o644); err != nil {
@@ -470,15 +478,24 @@ func (r *hcRun) play(sc hcScenario) error {
 		cmd.Process.Kill()
 		<-exited
 	}()
+	// The steps start once the proxy listens: its checks start with it,
+	// however long a loaded machine takes to get there.
+	if !waitListening(r.idle) {
+		return fmt.Errorf("never listened on %s", r.idle)
+	}
 	for i, st := range sc.steps {
 		waits := st.wait
 		if r.lhc {
 			waits = append(slices.Clone(waits), st.lhcWait...)
 		}
 		// lhcWait's lines, at the end, may have come already: they are
-		// waited for once in all.
+		// waited for once in all. So are the first step's, which may
+		// have come while the proxy was starting.
 		before := make([]int, len(waits))
 		for j, w := range st.wait {
+			if i == 0 {
+				break
+			}
 			before[j] = strings.Count(r.out.String(), w)
 		}
 		for _, kv := range st.set {
