@@ -211,6 +211,9 @@ backend b
 		{raw: "GET /ok HTTP/1.1\r\nHost: e\r\n\r\nGET /deny HTTP/1.1\r\nHost: e\r\n\r\n", reqs: 2, to: "2"},
 		{raw: "GET /s/503 HTTP/1.1\r\nHost: e\r\n\r\n", to: "2"},
 	}},
+	// A tarpit's 300ms show as ~300 whatever a loaded machine adds (up to
+	// 599ms): a tarpit held for its timeout, not for none or for the
+	// client's.
 	{name: "tarpit", cfg: `frontend f
  bind %BIND
  log-format "%ST %ts %TR %Tq %Tc %Tr %Tw %Ta %s"
@@ -233,7 +236,7 @@ backend b
 		{raw: "GET /tstr HTTP/1.1\r\nHost: h\r\n\r\n"},
 		{raw: "HEAD /t HTTP/1.0\r\n\r\n", head: true},
 		{raw: "GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n", to: "2"},
-	}, mask: []string{`-- [\d ]+ s1$`, `-- TIMERS s1`, ` (29\d|3[0-4]\d) `, ` ~300 `, ` (29\d|3[0-4]\d) `, ` ~300 `, ` (29\d|3[0-4]\d)$`, ` ~300`}},
+	}, mask: []string{`-- [\d ]+ s1$`, `-- TIMERS s1`, ` (29\d|[3-5]\d\d) `, ` ~300 `, ` (29\d|[3-5]\d\d) `, ` ~300 `, ` (29\d|[3-5]\d\d)$`, ` ~300`}},
 	{name: "return and deny payloads", cfg: `frontend f
  bind %BIND
  log-format "%ST %ts"
