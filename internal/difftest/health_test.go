@@ -61,12 +61,28 @@ type hcStep struct {
 	clients int           // connections to %BIND, one after the other
 	wait    []string      // each must appear on stderr once more than before the step
 	sleep   time.Duration // for steps with no visible consequence
+	// lhcWait lines must have appeared at least once, in the
+	// log-health-checks variant only: there the first checks' successes
+	// are logged, and a proxy slow to start must have made them before
+	// the next step changes what its checks find.
+	lhcWait []string
 }
 
 func set(kv ...string) []string        { return kv }
 func wait(s ...string) []string        { return s }
 func waitFor(s string) []string        { return []string{s} }
 func sleepStep(d time.Duration) hcStep { return hcStep{sleep: d} }
+
+// startupStep lets the first checks of the servers named (be/srv, or
+// "backup be/srv") pass before the faults begin: it sleeps d, and in the
+// log-health-checks variant waits for each success to be logged.
+func startupStep(d time.Duration, servers ...string) hcStep {
+	st := hcStep{sleep: d}
+	for _, sv := range servers {
+		st.lhcWait = append(st.lhcWait, "Health check for "+strings.Replace("server "+sv, "server backup ", "backup server ", 1)+" succeeded")
+	}
+	return st
+}
 
 var hcScenarios = []hcScenario{
 	{
@@ -96,7 +112,7 @@ var hcScenarios = []hcScenario{
  server b1 %[b1] check backup
 `,
 		steps: []hcStep{
-			sleepStep(500 * time.Millisecond),
+			startupStep(500*time.Millisecond, "be/a1", "be/a2", "backup be/b1"),
 			{set: set("a1=refuse"), wait: waitFor("Server be/a1 is DOWN")},
 			{set: set("a2=refuse"), wait: waitFor("Server be/a2 is DOWN")},
 			{set: set("b1=refuse"), wait: waitFor("has no server available")},
@@ -130,7 +146,7 @@ listen li
  server s1 %[r] check inter 200ms rise 1 fall 1
 `,
 		steps: []hcStep{
-			sleepStep(500 * time.Millisecond),
+			startupStep(500*time.Millisecond, "tc/s1"),
 			{set: set("r=err"), wait: waitFor("Server tc/s1 is DOWN")},
 			{set: set("r=ok"), wait: waitFor("Server tc/s1 is UP")},
 			{set: set("r=hang"), wait: waitFor("Server tc/s1 is DOWN")},
@@ -155,7 +171,7 @@ listen li
  server s1 %[dead] check inter 200ms rise 1 fall 1
 `,
 		steps: []hcStep{
-			sleepStep(500 * time.Millisecond),
+			startupStep(500*time.Millisecond, "tc/s1"),
 			{set: set("x=refuse"), wait: waitFor("Server tc/s1 is DOWN")},
 			{set: set("x=ok"), wait: waitFor("Server tc/s1 is UP")},
 			{set: set("r=err"), wait: waitFor("Server tc/s1 is DOWN")},
@@ -174,6 +190,7 @@ listen li
  timeout connect 1s
  timeout client 5s
  timeout server 5s
+ timeout check 2s
  default-server inter 200ms rise 1 fall 1%LHC
 backend dflt from hc
  option httpchk
@@ -193,7 +210,7 @@ backend notstr from hc
  server s1 %[h4] check
 `,
 		steps: []hcStep{
-			sleepStep(500 * time.Millisecond),
+			startupStep(500*time.Millisecond, "dflt/s1", "get11/s1", "str/s1", "notstr/s1"),
 			{set: set("h1=503", "h2=503", "h3=503", "h4=503"), wait: wait("Server dflt/s1 is DOWN", "Server get11/s1 is DOWN", "Server str/s1 is DOWN", "Server notstr/s1 is DOWN")},
 			{set: set("h1=ok", "h2=ok", "h3=ok", "h4=ok"), wait: wait("Server dflt/s1 is UP", "Server get11/s1 is UP", "Server str/s1 is UP", "Server notstr/s1 is UP")},
 			{set: set("h1=hang", "h2=hang", "h3=hang", "h4=hang"), wait: wait("Server dflt/s1 is DOWN", "Server get11/s1 is DOWN", "Server str/s1 is DOWN", "Server notstr/s1 is DOWN")},
@@ -210,6 +227,7 @@ backend notstr from hc
  timeout connect 1s
  timeout client 5s
  timeout server 5s
+ timeout check 2s
  default-server inter 200ms rise 1 fall 1%LHC
 backend rd from pc
  option redis-check
@@ -225,7 +243,7 @@ backend my from pc
  server s1 %[my] check
 `,
 		steps: []hcStep{
-			sleepStep(500 * time.Millisecond),
+			startupStep(500*time.Millisecond, "rd/s1", "sm/s1", "pg/s1", "my/s1"),
 			{set: set("r=err", "sm=err", "pg=err", "my=err"), wait: wait("Server rd/s1 is DOWN", "Server sm/s1 is DOWN", "Server pg/s1 is DOWN", "Server my/s1 is DOWN")},
 			{set: set("r=ok", "sm=ok", "pg=ok", "my=ok"), wait: wait("Server rd/s1 is UP", "Server sm/s1 is UP", "Server pg/s1 is UP", "Server my/s1 is UP")},
 			{set: set("r=refuse", "sm=refuse", "pg=refuse", "my=refuse"), wait: wait("Server rd/s1 is DOWN", "Server sm/s1 is DOWN", "Server pg/s1 is DOWN", "Server my/s1 is DOWN")},
@@ -243,6 +261,7 @@ backend my from pc
  timeout connect 1s
  timeout client 5s
  timeout server 5s
+ timeout check 2s
  default-server inter 200ms rise 2 fall 1%LHC
 backend my from pc
  option mysql-check
@@ -252,7 +271,7 @@ backend ld from pc
  server s1 %[ld] check
 `,
 		steps: []hcStep{
-			sleepStep(500 * time.Millisecond),
+			startupStep(500*time.Millisecond, "my/s1", "ld/s1"),
 			{set: set("my=err", "ld=err"), wait: wait("Server my/s1 is DOWN", "Server ld/s1 is DOWN")},
 			{set: set("my=ok", "ld=ok"), wait: wait("Server my/s1 is UP", "Server ld/s1 is UP")},
 		},
@@ -308,7 +327,7 @@ backend tc
  server s1 %[dead] check port %PORT[a] inter 2s fastinter 100ms downinter 200ms observe layer4 error-limit 2 on-error mark-down
 `,
 		steps: []hcStep{
-			sleepStep(300 * time.Millisecond),
+			startupStep(300*time.Millisecond, "md/s1"),
 			{clients: 2, wait: waitFor("Server md/s1 is DOWN")},
 			{wait: waitFor("Server md/s1 is UP")},
 		},
@@ -392,6 +411,8 @@ type hcRun struct {
 	bin   string
 	cfg   string
 	bind  string
+	lhc   bool   // the log-health-checks variant
+	idle  string // the idle frontend's address
 	fakes map[string]*fakeSrv
 	out   testkit.SyncBuffer
 	err   error
@@ -400,7 +421,7 @@ type hcRun struct {
 // newHCRun starts the fakes in their initial modes and writes the
 // configuration; play runs it.
 func newHCRun(t *testing.T, bin string, sc hcScenario, lhc string) *hcRun {
-	r := &hcRun{bin: bin, fakes: map[string]*fakeSrv{}, bind: freeAddr(t)}
+	r := &hcRun{bin: bin, fakes: map[string]*fakeSrv{}, bind: freeAddr(t), lhc: lhc != ""}
 	for name, kind := range sc.fakes {
 		f := &fakeSrv{kind: kind, addr: freeAddr(t), conns: map[net.Conn]struct{}{}, got: map[string]bool{}}
 		t.Cleanup(f.stop)
@@ -428,8 +449,12 @@ func newHCRun(t *testing.T, bin string, sc hcScenario, lhc string) *hcRun {
 		body = strings.ReplaceAll(body, "%PORT["+name+"]", port)
 	}
 	// haproxy refuses to run without a listener: give it an idle one.
-	r.cfg = "global\ndefaults\n mode tcp\n timeout connect 1s\n timeout client 5s\n timeout server 5s\n" +
-		"frontend idle\n bind " + freeAddr(t) + "\n" + body
+	// timeout check is wider than the checks' intervals: a loaded
+	// machine answering a check late must not turn it into a timeout; a
+	// backend that hangs still times out, later.
+	r.idle = freeAddr(t)
+	r.cfg = "global\ndefaults\n mode tcp\n timeout connect 1s\n timeout client 5s\n timeout server 5s\n timeout check 2s\n" +
+		"frontend idle\n bind " + r.idle + "\n" + body
 	dir := t.TempDir()
 	path := filepath.Join(dir, "hc.cfg")
 	if err := os.WriteFile(path, []byte(r.cfg), 0o644); err != nil {
@@ -453,9 +478,24 @@ func (r *hcRun) play(sc hcScenario) error {
 		cmd.Process.Kill()
 		<-exited
 	}()
+	// The steps start once the proxy listens: its checks start with it,
+	// however long a loaded machine takes to get there.
+	if !waitListening(r.idle) {
+		return fmt.Errorf("never listened on %s", r.idle)
+	}
 	for i, st := range sc.steps {
-		before := make([]int, len(st.wait))
+		waits := st.wait
+		if r.lhc {
+			waits = append(slices.Clone(waits), st.lhcWait...)
+		}
+		// lhcWait's lines, at the end, may have come already: they are
+		// waited for once in all. So are the first step's, which may
+		// have come while the proxy was starting.
+		before := make([]int, len(waits))
 		for j, w := range st.wait {
+			if i == 0 {
+				break
+			}
 			before[j] = strings.Count(r.out.String(), w)
 		}
 		for _, kv := range st.set {
@@ -470,7 +510,7 @@ func (r *hcRun) play(sc hcScenario) error {
 			}
 		}
 		deadline := time.Now().Add(10 * time.Second)
-		for j, w := range st.wait {
+		for j, w := range waits {
 			for strings.Count(r.out.String(), w) <= before[j] {
 				select {
 				case <-exited:

@@ -447,31 +447,11 @@ func delimit(b []byte) (n int, script string, ok bool) {
 		}
 	}
 	if chunked {
-		for {
-			le := bytes.Index(b[n:], []byte("\r\n"))
-			if le < 0 {
-				return 0, "", false
-			}
-			size, err := strconv.ParseInt(strings.SplitN(string(b[n:n+le]), ";", 2)[0], 16, 64)
-			if err != nil {
-				return -1, "", false
-			}
-			n += le + 2
-			if size == 0 {
-				te := bytes.Index(b[n:], []byte("\r\n\r\n"))
-				if bytes.HasPrefix(b[n:], []byte("\r\n")) {
-					return n + 2, script, true
-				}
-				if te < 0 {
-					return 0, "", false
-				}
-				return n + te + 4, script, true
-			}
-			if int64(len(b)-n) < size+2 {
-				return 0, "", false
-			}
-			n += int(size) + 2
+		m, ok := chunkedLen(b[n:])
+		if m < 0 {
+			return -1, "", false
 		}
+		return n + m, script, ok
 	}
 	if int64(len(b)-n) < cl {
 		return 0, "", false
@@ -607,17 +587,16 @@ func (r *respReader) next(head bool) {
 			for r.fill() {
 			}
 		case chunked:
-			for !bytes.Contains(r.buf, []byte("\r\n0\r\n")) && !bytes.HasPrefix(r.buf, []byte("0\r\n")) {
-				if !r.fill() {
+			// Exactly the chunked body: pipelined responses may follow
+			// it in the same read.
+			n, ok := chunkedLen(r.buf)
+			for !ok {
+				if n < 0 || !r.fill() {
 					return
 				}
+				n, ok = chunkedLen(r.buf)
 			}
-			for !bytes.HasSuffix(r.buf, []byte("\r\n\r\n")) {
-				if !r.fill() {
-					return
-				}
-			}
-			r.buf = nil
+			r.buf = r.buf[n:]
 		default:
 			for int64(len(r.buf)) < cl {
 				if !r.fill() {
@@ -627,6 +606,37 @@ func (r *respReader) next(head bool) {
 			r.buf = r.buf[cl:]
 		}
 		return
+	}
+}
+
+// chunkedLen is the length of the chunked body, trailers included, at
+// the start of b; ok is false while b does not hold all of it, and n is
+// -1 when a chunk size is not one.
+func chunkedLen(b []byte) (n int, ok bool) {
+	for {
+		le := bytes.Index(b[n:], []byte("\r\n"))
+		if le < 0 {
+			return 0, false
+		}
+		size, err := strconv.ParseInt(strings.SplitN(string(b[n:n+le]), ";", 2)[0], 16, 64)
+		if err != nil {
+			return -1, false
+		}
+		n += le + 2
+		if size == 0 {
+			if bytes.HasPrefix(b[n:], []byte("\r\n")) {
+				return n + 2, true
+			}
+			te := bytes.Index(b[n:], []byte("\r\n\r\n"))
+			if te < 0 {
+				return 0, false
+			}
+			return n + te + 4, true
+		}
+		if int64(len(b)-n) < size+2 {
+			return 0, false
+		}
+		n += int(size) + 2
 	}
 }
 

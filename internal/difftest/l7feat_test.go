@@ -211,6 +211,9 @@ backend b
 		{raw: "GET /ok HTTP/1.1\r\nHost: e\r\n\r\nGET /deny HTTP/1.1\r\nHost: e\r\n\r\n", reqs: 2, to: "2"},
 		{raw: "GET /s/503 HTTP/1.1\r\nHost: e\r\n\r\n", to: "2"},
 	}},
+	// A tarpit's 300ms show as ~300 whatever a loaded machine adds (up to
+	// 599ms): a tarpit held for its timeout, not for none or for the
+	// client's.
 	{name: "tarpit", cfg: `frontend f
  bind %BIND
  log-format "%ST %ts %TR %Tq %Tc %Tr %Tw %Ta %s"
@@ -233,7 +236,7 @@ backend b
 		{raw: "GET /tstr HTTP/1.1\r\nHost: h\r\n\r\n"},
 		{raw: "HEAD /t HTTP/1.0\r\n\r\n", head: true},
 		{raw: "GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n", to: "2"},
-	}, mask: []string{`-- [\d ]+ s1$`, `-- TIMERS s1`, ` (29\d|3[0-4]\d) `, ` ~300 `, ` (29\d|3[0-4]\d) `, ` ~300 `, ` (29\d|3[0-4]\d)$`, ` ~300`}},
+	}, mask: []string{`-- [\d ]+ s1$`, `-- TIMERS s1`, ` (29\d|[3-5]\d\d) `, ` ~300 `, ` (29\d|[3-5]\d\d) `, ` ~300 `, ` (29\d|[3-5]\d\d)$`, ` ~300`}},
 	{name: "return and deny payloads", cfg: `frontend f
  bind %BIND
  log-format "%ST %ts"
@@ -497,15 +500,71 @@ backend b
 		{raw: "GET /as HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"},
 		{raw: "GET http://h:8080/sc?q HTTP/1.1\r\nHost: h:8080\r\n\r\n"},
 	}},
+	{name: "server refuses: 503, the client connection stays open, the log names the server", cfg: `frontend f
+ bind %BIND
+ log-format "%ST %ts %b/%s %rc %B %U"
+ default_backend b
+frontend f2
+ bind %BIND2
+ option httplog
+ default_backend b
+backend b
+ retries 1
+ server s1 %DEAD
+`, conns: []l7Case{
+		{raw: get("/a")},
+		{raw: get("/a") + get("/b"), reqs: 2},
+		{raw: "POST /p HTTP/1.1\r\nhost: a\r\ncontent-length: 5\r\n\r\nhello"},
+		{raw: "POST /c HTTP/1.1\r\nhost: a\r\ntransfer-encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\nX-T: 1\r\n\r\n"},
+		{raw: "POST /part HTTP/1.1\r\nhost: a\r\ncontent-length: 10\r\n\r\nabc", noProbe: true},
+		{raw: get("/a"), to: "2"},
+	}, mask: httplogMask},
+	{name: "byte counts: %B and %U", cfg: `frontend f
+ bind %BIND
+ log-format "%ST %ts %B %U %r"
+ http-request deny if { path /deny }
+ http-request return status 200 content-type text/plain string hello if { path /return }
+ http-request redirect location /there if { path /redir }
+ http-request set-header X-Added twelve if { path /rw }
+ http-request del-header x-gone if { path /rw }
+ http-response set-header X-Resp-Added yes
+ http-request tarpit if { path /tarpit }
+ default_backend b
+frontend f2
+ bind %BIND2
+ option httplog
+ log-format "%ST %ts %B %U %r"
+ default_backend b
+backend b
+ timeout tarpit 10ms
+ server s1 %SRV
+`, conns: []l7Case{
+		{raw: get("/") + get("/2", "X-Long: "+strings.Repeat("v", 40)) + get("/3", "Connection: close"), reqs: 3},
+		{raw: "POST /p HTTP/1.1\r\nhost: a\r\ncontent-length: 5\r\n\r\nhello" + "POST /c HTTP/1.1\r\nhost: a\r\ntransfer-encoding: chunked\r\n\r\n5;x=y\r\nhello\r\n6\r\n world\r\n0\r\nX-Trailer: v\r\n\r\n", reqs: 2},
+		{raw: "POST /p HTTP/1.1\r\nhost: a\r\ncontent-length: 5\r\nexpect: 100-continue\r\n\r\nhello"},
+		{raw: "POST /c2 HTTP/1.1\r\nhost: a\r\ntransfer-encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"},
+		{raw: "POST /s/100 HTTP/1.1\r\nhost: a\r\ncontent-length: 2\r\nconnection: keep-alive, x-a\r\n\r\nhi"},
+		{raw: get("/s/chunked") + get("/s/204") + get("/s/304") + get("/s/noreason") + get("/s/fold") + get("/s/103"), reqs: 6},
+		{raw: "HEAD /s/headcl HTTP/1.1\r\nhost: a\r\n\r\n", head: true},
+		{raw: get("/s/noclen")},
+		{raw: get("/s/http10")},
+		{raw: get("/deny") + get("/return") + get("/redir") + get("/rw", "X-Gone: abc", "Connection: keep-alive"), reqs: 4},
+		{raw: "POST /deny HTTP/1.1\r\nhost: a\r\ncontent-length: 5\r\n\r\nhello"},
+		{raw: get("/tarpit")},
+		{raw: "GET / HTTP/1.0\r\n\r\n"},
+		{raw: get("/s/closenow")},
+		{raw: get("/", "Host: b")},
+		{raw: get("/s/hang")},
+		{raw: "GET /s/upgrade HTTP/1.1\r\nhost: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n", noProbe: true},
+		{raw: get("/") + get("/2"), reqs: 2, to: "2"},
+	}},
 }
 
 // httplogMask hides what varies between two runs of option httplog: the
-// client's port, the dates, the timers, the byte count (HAProxy counts
-// the response as its internal HTX message, not as sent) and the
-// connection counts.
+// client's port, the dates, the timers and the connection counts.
 var httplogMask = []string{
 	`^(<\d+>) \S+:\d+ \[[^\]]+\] `, `$1 CLIENT [DATE] `,
-	` -?\d+/-?\d+/-?\d+/-?\d+/\+?-?\d+ (\d+) \+?\d+ `, ` T $1 B `,
+	` -?\d+/-?\d+/-?\d+/-?\d+/\+?-?\d+ (\d+) (\+?\d+) `, ` T $1 $2 `,
 	` \d+/\d+/\d+/\d+/(\+?\d+) `, ` CONNS/$1 `,
 }
 

@@ -279,13 +279,26 @@ func TestHTTPErrorfile(t *testing.T) {
 // Expect: 100-continue: a server that refuses before the body gets its
 // final answer to the client at once (and the client connection closes,
 // its body unread); a server that waits for the body without a 100 gets
-// it when the client sends it anyway.
+// it when the client sends it anyway, later or at once.
 func TestHTTPExpectContinueEarlyAnswer(t *testing.T) {
+	_, addr := startEngine(t, httpDefaults+"frontend fe\n bind %s\n default_backend be\nbackend be\n server s1 "+startExpectServer(t)+"\n")
+	expectContinueCases(t, func() net.Conn {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	})
+}
+
+// startExpectServer answers /refuse with a 417 without reading the body,
+// and anything else, once it has the body, with a 200 echoing it.
+func startExpectServer(t *testing.T) string {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close()
+	t.Cleanup(func() { ln.Close() })
 	go func() {
 		for {
 			c, err := ln.Accept()
@@ -308,11 +321,14 @@ func TestHTTPExpectContinueEarlyAnswer(t *testing.T) {
 			}()
 		}
 	}()
-	_, addr := startEngine(t, httpDefaults+"frontend fe\n bind %s\n default_backend be\nbackend be\n server s1 "+ln.Addr().String()+"\n")
-	c, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
+	return ln.Addr().String()
+}
+
+// expectContinueCases runs TestHTTPExpectContinueEarlyAnswer's cases
+// over connections dial opens to a proxy in front of startExpectServer.
+func expectContinueCases(t *testing.T, dial func() net.Conn) {
+	t.Helper()
+	c := dial()
 	defer c.Close()
 	c.SetDeadline(time.Now().Add(3 * time.Second))
 	io.WriteString(c, "PUT /refuse HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n")
@@ -320,22 +336,22 @@ func TestHTTPExpectContinueEarlyAnswer(t *testing.T) {
 	if !strings.HasPrefix(string(got), "HTTP/1.1 417 Expectation Failed\r\n") || !strings.Contains(string(got), "\r\nconnection: close\r\n") {
 		t.Errorf("early refusal: %q, want the 417 with connection: close, before the body was sent", got)
 	}
-
-	c2, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c2.Close()
-	c2.SetDeadline(time.Now().Add(3 * time.Second))
-	io.WriteString(c2, "PUT /wait HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n")
-	time.Sleep(200 * time.Millisecond)
-	io.WriteString(c2, "hello")
-	res, err := http.ReadResponse(bufio.NewReader(c2), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := io.ReadAll(res.Body)
-	if res.StatusCode != 200 || string(b) != "hello" {
-		t.Errorf("a server that waits for the body: %d %q, want 200 \"hello\"", res.StatusCode, b)
+	for _, pause := range []time.Duration{200 * time.Millisecond, 0} {
+		c2 := dial()
+		defer c2.Close()
+		c2.SetDeadline(time.Now().Add(3 * time.Second))
+		// Head and body in two writes (two TLS records on a TLS
+		// connection), the body at once or a moment later.
+		io.WriteString(c2, "PUT /wait HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n")
+		time.Sleep(pause)
+		io.WriteString(c2, "hello")
+		res, err := http.ReadResponse(bufio.NewReader(c2), nil)
+		if err != nil {
+			t.Fatalf("body sent after %v: %v", pause, err)
+		}
+		b, _ := io.ReadAll(res.Body)
+		if res.StatusCode != 200 || string(b) != "hello" {
+			t.Errorf("a server that waits for the body, sent after %v: %d %q, want 200 \"hello\"", pause, res.StatusCode, b)
+		}
 	}
 }

@@ -15,6 +15,9 @@ type bodyWriter struct {
 	buf     []byte
 	timeout time.Duration
 	total   int64 // bytes written to c
+	// htx counts the body as HAProxy's %B and %U do (h1.HTXSize): its
+	// data, and its trailers with their end.
+	htx int64
 }
 
 // flushAt is how much is gathered before writing.
@@ -91,6 +94,7 @@ func relayBody(src *hconn, w *bodyWriter, h *h1.Head, readTimeout time.Duration)
 				if err := w.write(p); err != nil {
 					return err
 				}
+				w.htx += int64(len(p))
 				src.consume(len(p))
 			}
 			if err := w.flush(); err != nil {
@@ -120,6 +124,7 @@ func relayLength(src *hconn, w *bodyWriter, n int64, readTimeout time.Duration) 
 				return err
 			}
 			src.consume(len(p))
+			w.htx += int64(len(p))
 			n -= int64(len(p))
 			continue
 		}
@@ -160,6 +165,7 @@ func decodeChunks(buf []byte, st *chunkState, w *bodyWriter, total *int64) (n in
 				if err := w.write(buf[n : n+k]); err != nil {
 					return n, false, err
 				}
+				w.htx += int64(k)
 			} else if total != nil {
 				*total += int64(k)
 			}
@@ -256,6 +262,7 @@ func relayTrailers(src *hconn, w *bodyWriter, readTimeout time.Duration) error {
 			return err
 		}
 		w.buf = h1.AppendTrailers(w.buf, fields)
+		w.htx += h1.TrailersHTXSize(fields)
 		src.consume(n)
 		return nil
 	}

@@ -22,8 +22,6 @@ func (s *stream) awaitContinue(cli *hconn, t *httpTxn, sc *srvConn, w *bodyWrite
 	feT := s.fe.cfg.Timeouts
 	err := w.flush()
 	if err != nil {
-		t.bytesIn += w.total
-		w.total = 0
 		sc.c.Close()
 		t.sc = nil
 		if t.reusedConn {
@@ -46,6 +44,7 @@ func (s *stream) awaitContinue(cli *hconn, t *httpTxn, sc *srvConn, w *bodyWrite
 		return 0, false, false
 	case head.Status() >= 100 && head.Status() < 200 && head.Status() != 101:
 		wb := head.AppendResponse(make([]byte, 0, n+16))
+		t.bytesOut += head.HTXSize()
 		sc.consume(n)
 		if _, err := cli.send(wb, feT.Client); err != nil {
 			sc.c.Close()
@@ -54,17 +53,28 @@ func (s *stream) awaitContinue(cli *hconn, t *httpTxn, sc *srvConn, w *bodyWrite
 			s.logHTTP(t)
 			return closeConn, true, false
 		}
-		t.bytesOut += int64(len(wb))
 		return 0, false, false
 	}
 	// A final answer before the body (417, 413, a redirect...): the body
 	// will not follow on this server connection, nor, unread, on the
 	// client's.
-	t.bytesIn += w.total
-	w.total = 0
 	t.req.Conn |= h1.ConnClose
 	out, retry = s.relayResponse(cli, t, sc, true)
 	return out, true, retry
+}
+
+// clearTextWaiting reports whether a TLS client's clear text is at hand
+// already: records crypto/tls read off the socket but did not decode
+// yet, which poll(2) on the socket cannot see. What it finds waits in
+// the connection for the stream's next read.
+func clearTextWaiting(c net.Conn) bool {
+	tc, ok := c.(*tlsClient)
+	if !ok {
+		return false
+	}
+	// A deadline already past reads only what is buffered.
+	b, _ := tc.readAhead(time.Now(), 4096)
+	return len(b) > 0
 }
 
 // waitServerFirst waits until the server or the client has something to

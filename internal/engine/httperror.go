@@ -41,17 +41,18 @@ func (s *stream) connState(t *httpTxn, forceClose bool) httperr.ConnState {
 // malformed or late request) get HAProxy's raw built-in message, as its
 // HTTP/1 layer sends them before any proxy rule applies.
 func (s *stream) httpError(cli *hconn, t *httpTxn, status int, cause logfmt.Cause, phase logfmt.Phase) {
-	var page []byte
 	if phase == logfmt.PhaseRequest && (status == 400 || status == 408 || status == 413 || status == 422) {
-		page = httperr.Builtin(status)
+		// HAProxy's HTTP/1 layer sends these itself: no request and no
+		// response entered a stream, %U and %B stay 0.
+		cli.send(httperr.Builtin(status), s.fe.cfg.Timeouts.Client)
+		t.bytesIn = 0
+		s.logError(t, status, cause, phase)
+		return
 	}
-	if page == nil {
-		page, _ = s.appendPage(nil, t, s.pageFor(status), s.connState(t, true))
-		t.status = status
-		page = s.afterRules(t, page)
-		status = t.status // http-after-response may set it
-	}
-	s.sendError(cli, t, page, status, cause, phase)
+	page, _ := s.appendPage(nil, t, s.pageFor(status), s.connState(t, true))
+	t.status = status
+	page = s.afterRules(t, page)
+	s.sendError(cli, t, page, t.status, cause, phase) // http-after-response may set the status
 }
 
 // httpErrorKeep answers with an error page after which the client
@@ -69,12 +70,13 @@ func (s *stream) httpErrorKeep(cli *hconn, t *httpTxn, status int, cause logfmt.
 }
 
 func (s *stream) sendError(cli *hconn, t *httpTxn, page []byte, status int, cause logfmt.Cause, phase logfmt.Phase) {
-	n, _ := cli.send(page, s.fe.cfg.Timeouts.Client)
-	t.bytesOut += int64(n)
+	cli.send(page, s.fe.cfg.Timeouts.Client)
+	t.bytesOut += h1.ReplyHTXSize(page)
+	s.logError(t, status, cause, phase)
+}
+
+func (s *stream) logError(t *httpTxn, status int, cause logfmt.Cause, phase logfmt.Phase) {
 	t.status = status
 	t.cause, t.phase = cause, phase
-	if t.bytesIn == 0 {
-		t.bytesIn = int64(len(cli.pending()))
-	}
 	s.logHTTP(t)
 }

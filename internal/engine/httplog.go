@@ -13,7 +13,7 @@ import (
 func (s *stream) logHTTP(t *httpTxn) {
 	fe := s.fe
 	l := fe.log
-	if l == nil || l.format == nil || (l.dontNull && t.bytesIn == 0) {
+	if l == nil || l.format == nil || (l.dontNull && !t.rcvd) {
 		return
 	}
 	level, ok := l.streamLevel(true, t.cause, t.status, s.retries, s.redispatched, s.smp.LogLevel)

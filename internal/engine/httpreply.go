@@ -11,20 +11,20 @@ import (
 
 // answer sends the response a deny, return or redirect rule produced and
 // logs the transaction. It reports whether the client connection stays
-// open: a deny closes it, as do a request body not read yet and a client
-// that does not keep alive.
+// open: a request body not wholly received yet closes it, as do a reply
+// to a response and a client that does not keep alive.
 func (s *stream) answer(cli *hconn, t *httpTxn, r *httpRule, response bool) outcome {
 	if r.act == haReject || r.act == haSilentDrop {
 		return s.dropClient(cli, t, r, response)
 	}
-	// A request side answer keeps the connection when no request body
-	// is left unread; a response side one (the request was sent whole)
-	// when it is a return: a deny closes it.
-	keep := s.clientWantsKeepAlive(t)
+	// A request side answer keeps the connection when the request body,
+	// if any, was wholly received (it is skipped); a response side one
+	// (the request was sent whole) when it is a return: a deny closes it.
+	var keep bool
 	if response {
-		keep = keep && r.act == haReturn
+		keep = r.act == haReturn && s.clientWantsKeepAlive(t)
 	} else {
-		keep = keep && t.req.Framing == h1.NoBody
+		keep = s.skipRequestBody(cli, t) && s.clientWantsKeepAlive(t)
 	}
 	if !response && (r.act == haDeny || r.act == haTarpit) {
 		s.captureReqCookie(t) // HAProxy logs the cookie of a denied request
@@ -72,11 +72,8 @@ func (s *stream) answer(cli *hconn, t *httpTxn, r *httpRule, response bool) outc
 		t.status = r.status
 	}
 	out = s.afterRules(t, out)
-	n, err := cli.send(out, s.fe.cfg.Timeouts.Client)
-	t.bytesOut += int64(n)
-	if !response {
-		t.bytesIn += int64(t.reqLen)
-	}
+	_, err := cli.send(out, s.fe.cfg.Timeouts.Client)
+	t.bytesOut += h1.ReplyHTXSize(out)
 	s.logHTTP(t)
 	if err != nil || !keep {
 		return closeConn
@@ -98,12 +95,9 @@ func (s *stream) dropClient(cli *hconn, t *httpTxn, r *httpRule, response bool) 
 		t.tData = logfmt.NotReached
 	} else {
 		t.status, t.tReq = -1, logfmt.NotReached
-		// What was received counts, a body's first bytes included
-		// (its head was copied out of the buffer).
-		t.bytesIn += int64(t.reqLen)
-		if t.reqLen == 0 {
-			t.bytesIn += int64(len(t.reqCopy) + len(cli.pending()))
-		}
+		// What was received counts: the head (counted when it was read)
+		// and the body's first bytes.
+		s.skipRequestBody(cli, t)
 	}
 	s.logHTTP(t)
 	return closeConn

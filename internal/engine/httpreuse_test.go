@@ -14,8 +14,9 @@ import (
 // oneShotServer answers one request per connection (its head, and a body
 // of Content-Length bytes) with a keep-alive 200, then closes: the
 // connection Sluice parks is dead by the time the next request wants it,
-// as with a server whose keep-alive timeout has just fired.
-func oneShotServer(t *testing.T) (addr string, conns *atomic.Int64) {
+// as with a server whose keep-alive timeout has just fired. closed
+// receives a value once the server has closed each connection.
+func oneShotServer(t *testing.T) (addr string, conns *atomic.Int64, closed <-chan struct{}) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -23,6 +24,7 @@ func oneShotServer(t *testing.T) (addr string, conns *atomic.Int64) {
 	}
 	t.Cleanup(func() { ln.Close() })
 	conns = new(atomic.Int64)
+	done := make(chan struct{}, 100)
 	go func() {
 		for {
 			c, err := ln.Accept()
@@ -31,7 +33,10 @@ func oneShotServer(t *testing.T) (addr string, conns *atomic.Int64) {
 			}
 			conns.Add(1)
 			go func() {
-				defer c.Close()
+				defer func() {
+					c.Close()
+					done <- struct{}{}
+				}()
 				c.SetDeadline(time.Now().Add(10 * time.Second))
 				var buf []byte
 				tmp := make([]byte, 4096)
@@ -55,7 +60,7 @@ func oneShotServer(t *testing.T) (addr string, conns *atomic.Int64) {
 			}()
 		}
 	}()
-	return ln.Addr().String(), conns
+	return ln.Addr().String(), conns, done
 }
 
 // A request that finds its parked server connection closed is sent again
@@ -64,7 +69,7 @@ func oneShotServer(t *testing.T) (addr string, conns *atomic.Int64) {
 // it does for one with a body), and its bytes from the client count once.
 func TestHTTPReuseOfClosedServerConnection(t *testing.T) {
 	rx := startSyslog(t)
-	srv, conns := oneShotServer(t)
+	srv, conns, closed := oneShotServer(t)
 	p := freeAddr(t)
 	startLogged(t, rx, httpDefaults+fmt.Sprintf(" log global\n log-format \"%%ST %%U\"\n http-reuse safe\n"+
 		"frontend fe\n bind %s\n default_backend be\nbackend be\n server s1 %s\n", p, srv))
@@ -77,11 +82,25 @@ func TestHTTPReuseOfClosedServerConnection(t *testing.T) {
 	k := &allocClient{c: c, buf: make([]byte, 4096)}
 	get := "GET /a HTTP/1.1\r\nHost: x\r\n\r\n"
 	post := "POST /b HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello"
+	// %U counts a request once, as HAProxy's HTX holds it (h1.HTXSize):
+	// 39 for the GET, 55 and 5 of body for the POST.
+	sizes := []int{39, 39, 60, 39}
 	for i, req := range []string{get, get, post, get} {
+		if i > 0 {
+			// The connection Sluice parked must be closed before the
+			// request that would reuse it comes: a request with a body
+			// is sent again only when its connection is seen closed
+			// before it is sent.
+			select {
+			case <-closed:
+			case <-time.After(10 * time.Second):
+				t.Fatalf("request %d: the server did not close its connection", i)
+			}
+		}
 		if err := k.roundTrip([]byte(req)); err != nil {
 			t.Fatalf("request %d: %v", i, err)
 		}
-		want := fmt.Sprintf("200 %d", len(req))
+		want := fmt.Sprintf("200 %d", sizes[i])
 		if l := rx.next(t); !regexp.MustCompile(want + `\s*$`).MatchString(l) {
 			t.Fatalf("request %d logged %q, want %q at the end", i, l, want)
 		}

@@ -33,9 +33,16 @@ type httpTxn struct {
 	// Offsets from start.
 	tIdle, tReq, tQueue, tConnect, tData time.Duration
 	status                               int
-	bytesIn, bytesOut                    int64
-	cause                                logfmt.Cause
-	phase                                logfmt.Phase
+	// bytesIn and bytesOut are %U and %B: HAProxy counts the messages
+	// that entered the stream in their HTX form (h1.HTXSize), the
+	// request as received and the response as the server sent it,
+	// before any rule changed them.
+	bytesIn, bytesOut int64
+	// rcvd: the client sent bytes of this request (option dontlognull
+	// logs nothing otherwise).
+	rcvd  bool
+	cause logfmt.Cause
+	phase logfmt.Phase
 	// reqLine is the request line as received, for %r: a copy the
 	// transaction keeps from one request to the next.
 	reqLine []byte
@@ -184,12 +191,13 @@ func (s *stream) readRequest(cli *hconn, t *httpTxn, first bool) bool {
 	got := len(cli.pending()) > 0
 	if got {
 		t.tIdle = 0
+		t.rcvd = true
 	}
 	for {
 		buf := cli.pending()
 		if len(buf) > 0 {
 			if !got {
-				got = true
+				got, t.rcvd = true, true
 				t.tIdle = time.Since(t.start)
 				if !first {
 					dl = deadline(time.Now(), reqT)
@@ -204,6 +212,7 @@ func (s *stream) readRequest(cli *hconn, t *httpTxn, first bool) bool {
 			if err == nil {
 				t.reqLen = n
 				t.tReq = time.Since(t.start)
+				t.bytesIn = t.req.HTXSize()
 				return true
 			}
 			if !errors.Is(err, h1.ErrIncomplete) {
@@ -243,8 +252,7 @@ func (s *stream) readRequest(cli *hconn, t *httpTxn, first bool) bool {
 			if got || !s.fe.dontNull() {
 				t.cause, t.phase, t.status = logfmt.CauseClientAbort, logfmt.PhaseRequest, -1
 				if got {
-					t.bytesIn = int64(len(cli.pending()))
-					s.logHTTP(t)
+					s.logHTTP(t) // no %U: HAProxy had no request yet
 				}
 			}
 		}
@@ -361,9 +369,8 @@ func (s *stream) exchange(cli *hconn, t *httpTxn) outcome {
 				srv = sc.srv
 			}
 			be.release(srv)
-			c, p := connectFailure(err)
-			s.httpError(cli, t, 503, c, p)
-			return closeConn
+			s.srv = srv // the log names the server that failed
+			return s.connectError(cli, t, err)
 		}
 		srv = sc.srv
 		s.srv = srv
@@ -380,6 +387,58 @@ func (s *stream) exchange(cli *hconn, t *httpTxn) outcome {
 		t.sc = nil
 		t.bytesIn = in // the request is sent again: its bytes count once
 	}
+}
+
+// connectError answers 503 when no connection to a server could be made.
+// As HAProxy, it keeps the client connection for the next request when
+// the request, body included, was wholly received: its body is skipped.
+func (s *stream) connectError(cli *hconn, t *httpTxn, err error) outcome {
+	c, p := connectFailure(err)
+	if !s.skipRequestBody(cli, t) || c != logfmt.CauseServerAbort {
+		s.httpError(cli, t, 503, c, p)
+		return closeConn
+	}
+	return s.httpErrorKeep(cli, t, 503, c, p)
+}
+
+// skipRequestBody is for a request answered without its body being
+// forwarded: what the client buffer holds of the body counts as received
+// (%U, as HAProxy had it in its buffer), and when that is all of it, it
+// is consumed so that the connection can carry the next request. It
+// reports whether it was all there.
+func (s *stream) skipRequestBody(cli *hconn, t *httpTxn) bool {
+	buf := cli.pending()[t.reqLen:]
+	switch t.req.Framing {
+	case h1.NoBody:
+		return true
+	case h1.Length:
+		if int64(len(buf)) < t.req.ContentLength {
+			t.bytesIn += int64(len(buf))
+			return false
+		}
+		cli.consume(t.reqLen + int(t.req.ContentLength))
+		t.reqLen = 0
+		t.bytesIn += t.req.ContentLength
+		return true
+	case h1.Chunked:
+		var st chunkState
+		var data int64
+		n, last, err := decodeChunks(buf, &st, nil, &data)
+		t.bytesIn += data
+		if err != nil || !last {
+			return false
+		}
+		var fields []h1.Field
+		m, err := h1.ParseTrailers(buf[n:], &fields, h1.Limits{})
+		if err != nil {
+			return false
+		}
+		cli.consume(t.reqLen + n + m)
+		t.reqLen = 0
+		t.bytesIn += h1.TrailersHTXSize(fields)
+		return true
+	}
+	return false
 }
 
 // serverConn finds the connection the request goes over: the one this
@@ -454,7 +513,6 @@ func (s *stream) forwardTxn(cli *hconn, t *httpTxn, sc *srvConn) (out outcome, r
 	t.reqSent = true
 	if t.req.Framing == h1.NoBody {
 		err := w.flush()
-		t.bytesIn += w.total
 		if err != nil {
 			if t.reusedConn {
 				return closeConn, true
@@ -463,7 +521,7 @@ func (s *stream) forwardTxn(cli *hconn, t *httpTxn, sc *srvConn) (out outcome, r
 			return closeConn, false
 		}
 	} else {
-		if _, tls := s.client.(*tlsClient); t.req.Expect100 && len(cli.pending()) == t.reqLen && !tls {
+		if t.req.Expect100 && len(cli.pending()) == t.reqLen && !clearTextWaiting(s.client) {
 			// The client waits for 100 Continue before its body.
 			out, done, retry := s.awaitContinue(cli, t, sc, w)
 			if done {
@@ -471,7 +529,7 @@ func (s *stream) forwardTxn(cli *hconn, t *httpTxn, sc *srvConn) (out outcome, r
 			}
 		}
 		err := copyBody(cli, w, &t.req, feT.Client, false)
-		t.bytesIn += w.total
+		t.bytesIn += w.htx
 		if err != nil {
 			var se *sideError
 			var he *h1.Error
@@ -517,6 +575,7 @@ func (s *stream) relayResponse(cli *hconn, t *httpTxn, sc *srvConn, serverClose 
 					// Interim response (100 Continue): forward it and wait
 					// for the final one.
 					wb := sc.head.AppendResponse(make([]byte, 0, n+16))
+					t.bytesOut += sc.head.HTXSize()
 					sc.consume(n)
 					if _, err := cli.send(wb, feT.Client); err != nil {
 						sc.c.Close()
@@ -525,7 +584,6 @@ func (s *stream) relayResponse(cli *hconn, t *httpTxn, sc *srvConn, serverClose 
 						s.logHTTP(t)
 						return closeConn, false
 					}
-					t.bytesOut += int64(len(wb))
 					continue
 				}
 				if sc.head.Status() == 101 && t.req.Conn&h1.ConnUpgrade == 0 {
@@ -569,13 +627,15 @@ func (s *stream) sendResponse(cli *hconn, t *httpTxn, sc *srvConn, n int, server
 	upgrade := res.Status() == 101
 	s.captureResponse(res)
 	clientKeep := !upgrade && s.clientKeepAlive(t, res)
+	t.bytesOut += res.HTXSize() // as received: rules change it after
 	serverKeep := !upgrade && !serverClose && res.Framing != h1.UntilClose && res.Conn&h1.ConnClose == 0 &&
 		(res.Is11() || res.Conn&h1.ConnKeepAlive != 0)
+	// HAProxy runs the response rules on a 101 as on any final response.
+	if r := s.responseRules(t, res); r != nil {
+		s.dropResponse(t, sc, n, r.act == haReturn && serverKeep)
+		return s.answer(cli, t, r, true)
+	}
 	if !upgrade {
-		if r := s.responseRules(t, res); r != nil {
-			s.dropResponse(t, sc, n, r.act == haReturn && serverKeep)
-			return s.answer(cli, t, r, true)
-		}
 		s.captureResCookie(t, res)
 		if s.fe.cfg.CaptureCookie != nil || s.be.cookie != nil {
 			stripCookieBlanks(t, res.Fields, "set-cookie", false)
@@ -596,7 +656,7 @@ func (s *stream) sendResponse(cli *hconn, t *httpTxn, sc *srvConn, n int, server
 	} else {
 		err = copyBody(&sc.hconn, w, res, beT.Server, true)
 	}
-	t.bytesOut += w.total
+	t.bytesOut += w.htx
 	if err != nil {
 		var se *sideError
 		errors.As(err, &se)
@@ -647,9 +707,23 @@ func (s *stream) releaseServerConn(t *httpTxn, sc *srvConn, keep bool) {
 // HAProxy empties the channel before building it.
 func (s *stream) dropResponse(t *httpTxn, sc *srvConn, n int, keep bool) {
 	res := &sc.head
+	avail := sc.pending()[n:]
+	// The body received with the head counts in %B, as in HAProxy,
+	// which had taken it in before the rules ran.
+	switch res.Framing {
+	case h1.Length:
+		t.bytesOut += min(int64(len(avail)), res.ContentLength)
+	case h1.Chunked:
+		var st chunkState
+		var data int64
+		decodeChunks(avail, &st, nil, &data)
+		t.bytesOut += data
+	case h1.UntilClose:
+		t.bytesOut += int64(len(avail))
+	}
 	switch {
 	case res.Framing == h1.NoBody:
-	case res.Framing == h1.Length && int64(len(sc.pending())-n) >= res.ContentLength:
+	case res.Framing == h1.Length && int64(len(avail)) >= res.ContentLength:
 		n += int(res.ContentLength)
 	default:
 		keep = false

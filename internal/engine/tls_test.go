@@ -246,6 +246,15 @@ func TestTLSContentInspection(t *testing.T) {
 	}
 }
 
+// A TLS client gets the same Expect: 100-continue handling as a plain
+// one: a server's early answer reaches it before it sent its body.
+func TestTLSExpectContinue(t *testing.T) {
+	f := newTLSFixture(t)
+	p := freeAddr(t)
+	startCfg(t, httpDefaults+fmt.Sprintf("frontend fe\n bind %s ssl crt %s\n default_backend be\nbackend be\n server s1 %s\n", p, f.www, startExpectServer(t)))
+	expectContinueCases(t, func() net.Conn { return dialTLS(t, p, f.client("www.example.test")) })
+}
+
 // A WebSocket upgrade over TLS becomes a tunnel that still speaks TLS to
 // the client.
 func TestTLSUpgradeTunnel(t *testing.T) {
