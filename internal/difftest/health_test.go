@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -680,6 +681,36 @@ type fakeSrv struct {
 	got        map[string]bool // what connections received, in full
 	proc       *exec.Cmd       // redis-server
 	stopped    bool
+	// hold is a socket bound to addr, not listening, while the fake
+	// refuses: connections are refused, and no other test's listener
+	// gets the port meanwhile (its checks would reach that test's fake).
+	hold    int
+	holding bool
+}
+
+// holdPort binds the hold socket; without it (the port still has
+// connections in TIME_WAIT, say) the port is merely closed.
+func (f *fakeSrv) holdPort() {
+	ap, err := netip.ParseAddrPort(f.addr)
+	if f.holding || err != nil || !ap.Addr().Is4() {
+		return
+	}
+	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return
+	}
+	if err := syscall.Bind(fd, &syscall.SockaddrInet4{Port: int(ap.Port()), Addr: ap.Addr().As4()}); err != nil {
+		syscall.Close(fd)
+		return
+	}
+	f.hold, f.holding = fd, true
+}
+
+func (f *fakeSrv) releasePort() {
+	if f.holding {
+		syscall.Close(f.hold)
+		f.holding = false
+	}
 }
 
 func (f *fakeSrv) setMode(mode string) error {
@@ -704,11 +735,15 @@ func (f *fakeSrv) setMode(mode string) error {
 			c.Close()
 		}
 		f.mu.Lock()
+		if !f.stopped {
+			f.holdPort()
+		}
 		return nil
 	}
 	if f.ln != nil {
 		return nil
 	}
+	f.releasePort()
 	var ln net.Listener
 	var err error
 	for range 100 {
@@ -771,6 +806,7 @@ func (f *fakeSrv) stop() {
 	f.setMode("refuse")
 	f.mu.Lock()
 	f.stopped = true
+	f.releasePort()
 	f.mu.Unlock()
 }
 
