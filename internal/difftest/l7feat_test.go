@@ -500,6 +500,26 @@ backend b
 		{raw: "GET /as HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"},
 		{raw: "GET http://h:8080/sc?q HTTP/1.1\r\nHost: h:8080\r\n\r\n"},
 	}},
+	{name: "http-response conditions on the request's headers never match", cfg: `frontend f
+ bind %BIND
+ log-format "%ST %ts %b %s"
+ acl p path_beg /
+ http-response set-header X-Path yes if { path_beg / }
+ http-response set-header X-Method yes if METH_GET
+ http-response set-header X-Named yes if p
+ http-response set-header X-Not yes if !p
+ http-response set-header X-Unless yes unless { req.hdr(host) -m found }
+ http-response set-header X-Or yes if { url_param(a) -m found } || { status 200 }
+ http-response set-header X-Hdr yes if { hdr(host) -m found }
+ http-response set-header X-Urlp yes if HTTP_URL_SLASH
+ default_backend b
+backend b
+ http-response set-header X-Be yes if { query -m found }
+ server s1 %SRV
+`, conns: []l7Case{
+		{raw: get("/x?a=1")},
+		{raw: "POST /y HTTP/1.1\r\nHost: h\r\ncontent-length: 2\r\n\r\nab"},
+	}},
 	{name: "server refuses: 503, the client connection stays open, the log names the server", cfg: `frontend f
  bind %BIND
  log-format "%ST %ts %b/%s %rc %B %U"

@@ -21,6 +21,9 @@ type Expr struct {
 	convs []conv
 	// Type is the output type once every converter has run.
 	Type Type
+	// reqOnly: the fetch reads the request's headers, which HAProxy no
+	// longer has while response rules run.
+	reqOnly bool
 }
 
 // Arg is one parsed argument of a fetch or converter.
@@ -57,7 +60,7 @@ func Compile(name, args, convs string) (*Expr, error) {
 	if len(words) < ev.minArgs || len(words) > ev.maxArgs {
 		return nil, argCountError(name, len(words), ev.minArgs, ev.maxArgs)
 	}
-	e := &Expr{Name: name, fetch: ev, Type: ev.typ}
+	e := &Expr{Name: name, fetch: ev, Type: ev.typ, reqOnly: reqHdrOnly[name]}
 	var err error
 	if ev.parse != nil {
 		if e.args, err = ev.parse(words); err != nil {
@@ -176,6 +179,12 @@ func (e *Expr) eval(c *Ctx, v *Value) (found, mayChange bool) {
 	c.mayChange, c.more = false, false
 	if !c.iterate {
 		c.cur = cursor{}
+	}
+	if e.reqOnly && c.InResponse {
+		// The request was forwarded: in HAProxy such a fetch finds
+		// nothing in an http-response rule's condition (and its
+		// configuration check warns that the ACL will never match).
+		return false, false
 	}
 	if !e.fetch.fn(c, e.args, v) {
 		return false, c.mayChange
