@@ -56,7 +56,8 @@ func TestHTTPRules(t *testing.T) {
  http-response set-status 418 reason "Short And Stout" if { res.hdr(x-never) -m found }
  default_backend be
 backend be
- http-response deny if { req.hdr(x-resp-deny) -m found }
+ http-request set-var(txn.deny) req.hdr(x-resp-deny)
+ http-response deny if { var(txn.deny) -m found }
  server s1 `+echo+"\n")
 	cases := []struct {
 		req, want string
