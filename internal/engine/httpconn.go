@@ -14,6 +14,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"sluice/internal/h1"
+	"sluice/internal/tunnel"
 )
 
 // defaultBufSize is HAProxy's tune.bufsize: a message head must fit in
@@ -105,7 +106,7 @@ func (h *hconn) send(b []byte, timeout time.Duration) (int, error) {
 // false to wait until the socket can take more.
 func (h *hconn) writeRaw(fd uintptr) bool {
 	for h.wn < len(h.wbuf) {
-		n, err := rawSyscallIO(unix.SYS_WRITE, fd, h.wbuf[h.wn:])
+		n, err := tunnel.RawIO(unix.SYS_WRITE, fd, h.wbuf[h.wn:])
 		switch {
 		case err == unix.EAGAIN:
 			return false
@@ -116,24 +117,6 @@ func (h *hconn) writeRaw(fd uintptr) bool {
 		h.wn += n
 	}
 	return true
-}
-
-// rawSyscallIO is read(2) or write(2) of b on a non-blocking socket.
-func rawSyscallIO(trap, fd uintptr, b []byte) (int, error) {
-	var p unsafe.Pointer
-	if len(b) > 0 {
-		p = unsafe.Pointer(&b[0])
-	}
-	for {
-		n, _, e := unix.RawSyscall(trap, fd, uintptr(p), uintptr(len(b)))
-		switch e {
-		case 0:
-			return int(n), nil
-		case unix.EINTR:
-			continue
-		}
-		return 0, e
-	}
 }
 
 func (h *hconn) buf() []byte {
@@ -224,7 +207,7 @@ func (h *hconn) fillRaw(deadline time.Time) (int, error) {
 func (h *hconn) readRaw(fd uintptr) bool {
 	b := h.buf()
 	for {
-		n, err := rawSyscallIO(unix.SYS_READ, fd, b[h.w:])
+		n, err := tunnel.RawIO(unix.SYS_READ, fd, b[h.w:])
 		switch {
 		case err == unix.EAGAIN:
 			h.releaseIfEmpty()

@@ -330,13 +330,15 @@ func (d *evDir) write(b []byte) (int, error) {
 // The sockets are non-blocking, so these calls return at once: they are
 // made as raw system calls, which spares the scheduler's bookkeeping for
 // blocking calls (and a hand-off of the thread's P).
-func (d *evDir) doRead(fd uintptr) { d.n, d.err = rawIO(unix.SYS_READ, fd, d.buf) }
+func (d *evDir) doRead(fd uintptr) { d.n, d.err = RawIO(unix.SYS_READ, fd, d.buf) }
 func (d *evDir) doWrite(fd uintptr) {
-	d.n, d.err = rawIO(unix.SYS_WRITE, fd, d.buf)
+	d.n, d.err = RawIO(unix.SYS_WRITE, fd, d.buf)
 	d.buf = nil
 }
 
-func rawIO(trap, fd uintptr, b []byte) (int, error) {
+// RawIO is read(2) or write(2) (trap) of b on a non-blocking socket, as
+// a raw system call: unix.EAGAIN when the socket is not ready.
+func RawIO(trap, fd uintptr, b []byte) (int, error) {
 	var p unsafe.Pointer
 	if len(b) > 0 {
 		p = unsafe.Pointer(&b[0])
