@@ -26,24 +26,7 @@ import (
 // server runs handle for every connection accepted on 127.0.0.1.
 func server(t *testing.T, handle func(c net.Conn)) netip.AddrPort {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				handle(c)
-			}()
-		}
-	}()
-	return ln.Addr().(*net.TCPAddr).AddrPort()
+	return netip.MustParseAddrPort(testkit.Serve(t, handle))
 }
 
 // reply answers each connection with resp after reading what the check

@@ -14,6 +14,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"sluice/internal/testkit"
 )
 
 // httpBackend is a Go HTTP server on 127.0.0.1 that names itself, echoes
@@ -294,34 +296,19 @@ func TestHTTPExpectContinueEarlyAnswer(t *testing.T) {
 // startExpectServer answers /refuse with a 417 without reading the body,
 // and anything else, once it has the body, with a 200 echoing it.
 func startExpectServer(t *testing.T) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				r := bufio.NewReader(c)
-				req, err := http.ReadRequest(r)
-				if err != nil {
-					return
-				}
-				if req.URL.Path == "/refuse" {
-					io.WriteString(c, "HTTP/1.1 417 Expectation Failed\r\nContent-Length: 0\r\n\r\n")
-					return
-				}
-				b, _ := io.ReadAll(req.Body) // no 100: it waits for the body
-				fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s", len(b), b)
-			}()
+	return testkit.Serve(t, func(c net.Conn) {
+		r := bufio.NewReader(c)
+		req, err := http.ReadRequest(r)
+		if err != nil {
+			return
 		}
-	}()
-	return ln.Addr().String()
+		if req.URL.Path == "/refuse" {
+			io.WriteString(c, "HTTP/1.1 417 Expectation Failed\r\nContent-Length: 0\r\n\r\n")
+			return
+		}
+		b, _ := io.ReadAll(req.Body) // no 100: it waits for the body
+		fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s", len(b), b)
+	})
 }
 
 // expectContinueCases runs TestHTTPExpectContinueEarlyAnswer's cases
