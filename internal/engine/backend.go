@@ -577,13 +577,21 @@ func (b *backend) connect(ctx context.Context, a assignment, client, dst netip.A
 	return res, err
 }
 
-// dial connects to a server. Without keep-alive, a numeric address is
-// dialed by the relay's own poller (tunnel.Dial: fewer system calls than
-// the net package); otherwise, or where that is unavailable, by net.
+// dial connects to a server. Without TCP keep-alive, a numeric address
+// is dialed by Sluice itself, with fewer system calls than the net
+// package: for mode tcp by the relay's own poller (tunnel.DialNear), for
+// mode http into Go's poller (tunnel.DialPolled), where the engine's
+// goroutines wait on it. Otherwise, or where that is unavailable, by net.
 func (b *backend) dial(ctx context.Context, addr string, timeout time.Duration, near tunnel.Conn) (tunnel.Conn, error) {
-	if b.keepAlive < 0 && !b.http {
+	if b.keepAlive < 0 {
 		if ap, perr := netip.ParseAddrPort(addr); perr == nil {
-			c, err := tunnel.DialNear(ctx, ap, timeout, near)
+			var c tunnel.Conn
+			var err error
+			if b.http {
+				c, err = tunnel.DialPolled(ctx, ap, timeout)
+			} else {
+				c, err = tunnel.DialNear(ctx, ap, timeout, near)
+			}
 			if !errors.Is(err, errors.ErrUnsupported) {
 				return c, err
 			}

@@ -72,7 +72,7 @@ func newClientConn(c net.Conn) *hconn {
 // only when a write has to wait.
 func (h *hconn) setRaw() {
 	switch sc := h.c.(type) {
-	case *net.TCPConn, *net.UnixConn:
+	case *net.TCPConn, *net.UnixConn, *tunnel.Polled:
 		if raw, err := sc.(syscall.Conn).SyscallConn(); err == nil {
 			h.raw = raw
 			h.readFn = h.readRaw

@@ -45,19 +45,24 @@ func pair(tb testing.TB) (dialed, accepted *net.TCPConn) {
 	return d, a
 }
 
-// dialSock makes backPair dial with Dial (a Sock) instead of net.
-var dialSock bool
+// dialSock makes backPair dial with Dial (a Sock) instead of net, and
+// dialPolled with DialPolled.
+var dialSock, dialPolled bool
 
 // backPair is pair for the proxy's server side: the proxy's end is a
 // Sock when dialSock is set.
 func backPair(tb testing.TB) (dialed Conn, accepted *net.TCPConn) {
 	tb.Helper()
-	if !dialSock {
+	if !dialSock && !dialPolled {
 		return pair(tb)
 	}
 	ln := listen(tb)
 	defer ln.Close()
-	d, err := Dial(context.Background(), ln.Addr().(*net.TCPAddr).AddrPort(), 5*time.Second)
+	dial := Dial
+	if dialPolled {
+		dial = DialPolled
+	}
+	d, err := dial(context.Background(), ln.Addr().(*net.TCPAddr).AddrPort(), 5*time.Second)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -30,6 +30,11 @@ func DialNear(context.Context, netip.AddrPort, time.Duration, Conn) (Conn, error
 	return nil, errors.ErrUnsupported
 }
 
+// DialPolled is only available on Linux, for the same reason.
+func DialPolled(context.Context, netip.AddrPort, time.Duration) (Conn, error) {
+	return nil, errors.ErrUnsupported
+}
+
 // Listening is only available on Linux.
 type Listening struct{}
 
@@ -44,3 +49,6 @@ func (*Listening) Accept() (Conn, error) { return nil, errors.ErrUnsupported }
 func (*Listening) Close() {}
 
 func copyBulk(dst, src Conn) (int64, error) { return io.Copy(dst, src) }
+
+// Polled is only made on Linux.
+type Polled struct{ *net.TCPConn }

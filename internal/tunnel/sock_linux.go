@@ -334,19 +334,12 @@ func (s *Sock) LocalAddr() net.Addr {
 	s.laddrMu.Lock()
 	defer s.laddrMu.Unlock()
 	if s.laddr == nil {
-		_ = s.control(func(fd int) error {
-			sa, err := unix.Getsockname(fd)
-			switch a := sa.(type) {
-			case *unix.SockaddrInet4:
-				s.laddr = &net.TCPAddr{IP: append(net.IP(nil), a.Addr[:]...), Port: a.Port}
-			case *unix.SockaddrInet6:
-				s.laddr = &net.TCPAddr{IP: append(net.IP(nil), a.Addr[:]...), Port: a.Port}
-			}
-			return err
-		})
-		if s.laddr == nil {
+		var a *net.TCPAddr
+		_ = s.control(func(fd int) error { a = sockname(fd); return nil })
+		if a == nil {
 			return &net.TCPAddr{}
 		}
+		s.laddr = a
 	}
 	return s.laddr
 }
