@@ -91,7 +91,7 @@ func (e *Engine) Serve() {
 	for _, o := range e.pending {
 		fe := o.fe
 		bind := o.bind
-		serve := listener.ServeAsync
+		serve := listener.ServePolled
 		if !fe.http {
 			// A mode tcp connection is relayed by a poller: it is
 			// accepted straight into one.

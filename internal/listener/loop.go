@@ -41,6 +41,9 @@ type Loop struct {
 
 	work        chan net.Conn // to a goroutine waiting for its next connection
 	idleWorkers atomic.Int32
+
+	// polled, when set, accepts in place of ln.Accept (ServePolled).
+	polled *tunnel.PolledListener
 }
 
 // Serve starts accepting connections from ln in a new goroutine. For each
@@ -76,6 +79,24 @@ func ServeAsync(ln net.Listener, limits []*Limiter, handle func(c net.Conn, done
 	return l
 }
 
+// ServePolled is ServeAsync for handlers that wait on their connections
+// in Go's poller (mode http): a TCP connection is accepted with
+// accept4(2) straight into a tunnel.Polled, which skips the net
+// package's getsockname(2) and bookkeeping. Other listeners, and systems
+// without it, accept with ln.Accept.
+func ServePolled(ln net.Listener, limits []*Limiter, handle func(c net.Conn, done func())) *Loop {
+	ctx, cancel := context.WithCancel(context.Background())
+	l := &Loop{ln: ln, limits: limits, handle: handle, ctx: ctx, cancel: cancel, rawKA: keepAliveOn(ln, false)}
+	if tl, ok := ln.(*net.TCPListener); ok {
+		if pl, err := tunnel.ListenPolled(tl); err == nil {
+			l.polled, l.rawKA = pl, false
+		}
+	}
+	l.wg.Add(1)
+	go l.run()
+	return l
+}
+
 // Stop stops accepting and closes the listener; connections being handled
 // carry on (HAProxy's soft stop). It may be called several times and from
 // any goroutine.
@@ -87,6 +108,9 @@ func (l *Loop) Stop() {
 			return
 		}
 		l.ln.Close()
+		if l.polled != nil {
+			l.polled.Close()
+		}
 		keepAliveOn(l.ln, true)
 	})
 }
@@ -114,7 +138,7 @@ func (l *Loop) run() {
 		if !l.acquire() {
 			return
 		}
-		conn, err := l.ln.Accept()
+		conn, err := l.accept()
 		if err != nil {
 			l.release()
 			if l.ctx.Err() != nil {
@@ -138,6 +162,14 @@ func (l *Loop) run() {
 		l.wg.Add(1)
 		go l.serve(conn)
 	}
+}
+
+// accept takes the next connection.
+func (l *Loop) accept() (net.Conn, error) {
+	if l.polled != nil {
+		return l.polled.Accept()
+	}
+	return l.ln.Accept()
 }
 
 // maxIdleWorkers bounds the goroutines a loop keeps waiting for the next

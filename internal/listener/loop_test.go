@@ -17,6 +17,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"sluice/internal/netaddr"
+	"sluice/internal/tunnel"
 )
 
 func TestLimiterBasics(t *testing.T) {
@@ -100,12 +101,13 @@ type server struct {
 }
 
 func startServer(t *testing.T, limits ...*Limiter) *server {
-	return startServerMode(t, false, limits...)
+	return startServerMode(t, "net", limits...)
 }
 
 // startServerMode starts a server whose loop accepts with Go's net
-// package, or, with events, in a relay poller (ServeEvents).
-func startServerMode(t *testing.T, events bool, limits ...*Limiter) *server {
+// package (mode "net"), in a relay poller ("events": ServeEvents), or
+// into Go's poller ("polled": ServePolled).
+func startServerMode(t *testing.T, mode string, limits ...*Limiter) *server {
 	t.Helper()
 	ln := openOne(t, ephemeral("127.0.0.1"), DefaultOptions())
 	s := &server{addr: ln.Addr().String(), handled: make(chan net.Conn, 16), release: make(chan struct{})}
@@ -113,18 +115,27 @@ func startServerMode(t *testing.T, events bool, limits ...*Limiter) *server {
 		defer done()
 		defer s.returned.Add(1)
 		defer c.Close()
-		if _, ok := c.(*net.TCPConn); !ok && !events {
+		if _, ok := c.(*net.TCPConn); !ok && mode == "net" {
 			t.Errorf("handler got %T, want *net.TCPConn", c)
+		}
+		if _, ok := c.(*tunnel.Polled); !ok && mode == "polled" {
+			t.Errorf("handler got %T, want *tunnel.Polled", c)
 		}
 		s.handled <- c
 		<-s.release
 	}
-	if events {
+	switch mode {
+	case "events":
 		s.loop = ServeEvents(ln, limits, func(c net.Conn, done func()) { go handle(c, done) })
 		if !s.loop.events {
 			t.Fatal("ServeEvents fell back to accepting with the net package")
 		}
-	} else {
+	case "polled":
+		s.loop = ServePolled(ln, limits, handle)
+		if s.loop.polled == nil {
+			t.Fatal("ServePolled fell back to accepting with the net package")
+		}
+	default:
 		s.loop = ServeAsync(ln, limits, handle)
 	}
 	t.Cleanup(func() {
@@ -156,19 +167,21 @@ func (s *server) nextHandled(t *testing.T) net.Conn {
 	}
 }
 
-// forBothLoops runs f with a loop that accepts with the net package and
-// with one that accepts in a relay poller.
-func forBothLoops(t *testing.T, f func(t *testing.T, events bool)) {
-	t.Run("net", func(t *testing.T) { f(t, false) })
-	t.Run("events", func(t *testing.T) { f(t, true) })
+// forBothLoops runs f with a loop that accepts with the net package,
+// one that accepts in a relay poller and one that accepts into Go's
+// poller.
+func forBothLoops(t *testing.T, f func(t *testing.T, mode string)) {
+	for _, mode := range []string{"net", "events", "polled"} {
+		t.Run(mode, func(t *testing.T) { f(t, mode) })
+	}
 }
 
 func TestLoopLimit(t *testing.T) { forBothLoops(t, testLoopLimit) }
 
-func testLoopLimit(t *testing.T, events bool) {
+func testLoopLimit(t *testing.T, mode string) {
 	noLeaks(t)
 	bind, frontend, global := NewLimiter(2), NewLimiter(10), NewLimiter(0)
-	s := startServerMode(t, events, bind, frontend, global)
+	s := startServerMode(t, mode, bind, frontend, global)
 	dial(t, s.addr)
 	dial(t, s.addr)
 	s.nextHandled(t)
@@ -192,10 +205,10 @@ func testLoopLimit(t *testing.T, events bool) {
 
 func TestLoopStopWait(t *testing.T) { forBothLoops(t, testLoopStopWait) }
 
-func testLoopStopWait(t *testing.T, events bool) {
+func testLoopStopWait(t *testing.T, mode string) {
 	noLeaks(t)
 	limit := NewLimiter(1)
-	s := startServerMode(t, events, limit)
+	s := startServerMode(t, mode, limit)
 	client := dial(t, s.addr)
 	s.nextHandled(t)
 	dial(t, s.addr) // queued behind the limit: Stop must interrupt that wait
@@ -379,15 +392,35 @@ func TestServeKeepAliveOff(t *testing.T) {
 		t.Fatal(err)
 	}
 	closeAll(t, fdLns)
+	fdLn := fdLns[0].(*net.TCPListener)
+	fdFile, err := fdLn.File() // a second listener on the inherited socket, for ServePolled
+	if err != nil {
+		t.Fatal(err)
+	}
+	fdLn2, err := net.FileListener(fdFile)
+	fdFile.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rawListeners.Store(fdLn2.(*net.TCPListener), struct{}{}) // as fileListener does
 	for name, ln := range map[string]net.Listener{
-		"address": openOne(t, ephemeral("127.0.0.1"), DefaultOptions()),
-		"fd@":     fdLns[0],
+		"address":        openOne(t, ephemeral("127.0.0.1"), DefaultOptions()),
+		"fd@":            fdLn,
+		"polled address": openOne(t, ephemeral("127.0.0.1"), DefaultOptions()),
+		"polled fd@":     fdLn2,
 	} {
 		got := make(chan int, 1)
-		loop := Serve(ln, nil, func(c net.Conn) {
+		handle := func(c net.Conn, done func()) {
 			got <- connOpt(t, c, unix.SOL_SOCKET, unix.SO_KEEPALIVE)
 			c.Close()
-		})
+			done()
+		}
+		var loop *Loop
+		if strings.HasPrefix(name, "polled") {
+			loop = ServePolled(ln, nil, handle)
+		} else {
+			loop = ServeAsync(ln, nil, handle)
+		}
 		client := dial(t, ln.Addr().String())
 		select {
 		case v := <-got:
@@ -403,12 +436,18 @@ func TestServeKeepAliveOff(t *testing.T) {
 	}
 }
 
-// An event-driven loop hands over sockets that carry data both ways and
-// know both addresses without asking the kernel, keep-alive off as
-// HAProxy's accepted sockets.
+// An event-driven loop, and a polled one, hand over sockets that carry
+// data both ways and know both addresses without asking the kernel,
+// keep-alive off as HAProxy's accepted sockets.
 func TestServeEventsConn(t *testing.T) {
+	for _, mode := range []string{"events", "polled"} {
+		t.Run(mode, func(t *testing.T) { testServeConn(t, mode) })
+	}
+}
+
+func testServeConn(t *testing.T, mode string) {
 	noLeaks(t)
-	s := startServerMode(t, true)
+	s := startServerMode(t, mode)
 	var clients []net.Conn
 	for i := 0; i < 20; i++ { // more than one batch of the poller
 		clients = append(clients, dial(t, s.addr))

@@ -3,6 +3,7 @@ package tunnel
 import (
 	"context"
 	"errors"
+	"io"
 	"net"
 	"net/netip"
 	"os"
@@ -124,9 +125,39 @@ func DialPolled(ctx context.Context, addr netip.AddrPort, timeout time.Duration)
 	return nil, dialErr(raddr, os.NewSyscallError("connect", soerr))
 }
 
-// Read and Write are the file's, waiting in Go's poller.
-func (p *Polled) Read(b []byte) (int, error)  { return p.f.Read(b) }
-func (p *Polled) Write(b []byte) (int, error) { return p.f.Write(b) }
+// Read and Write are the file's, waiting in Go's poller, with errors as
+// the net package reports them.
+func (p *Polled) Read(b []byte) (int, error) {
+	n, err := p.f.Read(b)
+	return n, p.opErr("read", err)
+}
+
+func (p *Polled) Write(b []byte) (int, error) {
+	n, err := p.f.Write(b)
+	return n, p.opErr("write", err)
+}
+
+// opErr turns the file's error into the net package's form, which code
+// above relies on: crypto/tls, for one, gives up on a connection whose
+// read failed unless the error is a net.Error that says it is temporary,
+// as a deadline's is.
+func (p *Polled) opErr(op string, err error) error {
+	if err == nil || err == io.EOF {
+		return err
+	}
+	if pe, ok := err.(*os.PathError); ok {
+		err = pe.Err
+	}
+	switch e := err.(type) {
+	case syscall.Errno:
+		err = os.NewSyscallError(op, e)
+	default:
+		if errors.Is(err, os.ErrClosed) {
+			err = net.ErrClosed
+		}
+	}
+	return &net.OpError{Op: op, Net: "tcp", Addr: p.raddr, Err: err}
+}
 
 // Close closes the socket and takes it out of Go's poller.
 func (p *Polled) Close() error { return p.f.Close() }
@@ -213,3 +244,117 @@ func (p *Polled) SetWriteDeadline(t time.Time) error { return p.f.SetWriteDeadli
 
 // SyscallConn gives raw access; its Read and Write wait in Go's poller.
 func (p *Polled) SyscallConn() (syscall.RawConn, error) { return p.raw, nil }
+
+// SetKeepAlive turns TCP keep-alive probes on or off with the system's
+// timings, as net.TCPConn's SetKeepAlive.
+func (p *Polled) SetKeepAlive(on bool) error {
+	var err error
+	if cerr := p.raw.Control(func(fd uintptr) {
+		err = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_KEEPALIVE, boolInt(on))
+	}); cerr != nil {
+		return cerr
+	}
+	return err
+}
+
+// PolledListener accepts connections from a listening TCP socket the way
+// the HTTP engine wants them: accept4(2) straight into a non-blocking
+// socket with TCP_NODELAY that joins Go's poller (a Polled), waiting in
+// Go's poller while none is waiting. Go's net package would also ask
+// getsockname(2) and allocate its own descriptor bookkeeping; here the
+// local address is the listener's when it is bound to one address, and
+// is asked of the kernel only when needed for a wildcard bind.
+//
+// It waits on a duplicate of the listener's descriptor (the net
+// package's listener does not let a raw read wait on its own), which
+// Close closes.
+type PolledListener struct {
+	f     *os.File
+	raw   syscall.RawConn
+	laddr *net.TCPAddr
+	// Accept's state, for the poller's callback bound once: Accept is
+	// called by one goroutine at a time.
+	acceptFn func(fd uintptr) bool
+	rsa      unix.RawSockaddrAny
+	nfd      int
+	err      error
+}
+
+// ListenPolled accepts from ln's socket. The caller closes both ln and
+// the PolledListener; Close ends a waiting Accept.
+func ListenPolled(ln *net.TCPListener) (*PolledListener, error) {
+	rc, err := ln.SyscallConn()
+	if err != nil {
+		return nil, err
+	}
+	dup := -1
+	var derr error
+	if err := rc.Control(func(fd uintptr) { dup, derr = unix.FcntlInt(fd, unix.F_DUPFD_CLOEXEC, 0) }); err != nil {
+		return nil, err
+	}
+	if derr != nil {
+		return nil, os.NewSyscallError("fcntl", derr)
+	}
+	f := os.NewFile(uintptr(dup), "listener")
+	raw, err := f.SyscallConn()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	l := &PolledListener{f: f, raw: raw}
+	if a, ok := ln.Addr().(*net.TCPAddr); ok && !a.IP.IsUnspecified() && a.IP != nil {
+		l.laddr = a
+	}
+	l.acceptFn = l.accept
+	return l, nil
+}
+
+// Close closes the duplicate descriptor; a waiting Accept returns an
+// error.
+func (l *PolledListener) Close() error { return l.f.Close() }
+
+// Accept waits for a connection. Its errors are accept4's (EMFILE,
+// ECONNABORTED ...), as syscall.Errno, or the listener's being closed.
+func (l *PolledListener) Accept() (Conn, error) {
+	l.nfd, l.err = -1, nil
+	if err := l.raw.Read(l.acceptFn); err != nil {
+		return nil, err
+	}
+	if l.err != nil {
+		return nil, l.err
+	}
+	fd := l.nfd
+	_ = rawSetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
+	f := os.NewFile(uintptr(fd), "tcp")
+	raw, err := f.SyscallConn()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	p := &Polled{f: f, raw: raw, raddr: sockaddrTCP(&l.rsa)}
+	if l.laddr != nil {
+		p.laddr = l.laddr
+	}
+	return p, nil
+}
+
+// accept is Accept's accept4, called with the listening socket: false
+// to wait for a connection.
+func (l *PolledListener) accept(fd uintptr) bool {
+	for {
+		n := uint32(unix.SizeofSockaddrAny)
+		r, _, e := unix.RawSyscall6(unix.SYS_ACCEPT4, fd, uintptr(unsafe.Pointer(&l.rsa)),
+			uintptr(unsafe.Pointer(&n)), unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0, 0)
+		switch e {
+		case 0:
+			l.nfd = int(r)
+		case unix.EINTR:
+			continue
+		case unix.EAGAIN:
+			return false
+		default:
+			l.err = e
+		}
+		return true
+	}
+}

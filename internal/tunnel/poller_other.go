@@ -52,3 +52,16 @@ func copyBulk(dst, src Conn) (int64, error) { return io.Copy(dst, src) }
 
 // Polled is only made on Linux.
 type Polled struct{ *net.TCPConn }
+
+// PolledListener is only available on Linux.
+type PolledListener struct{}
+
+// ListenPolled is only available on Linux: errors.ErrUnsupported says to
+// accept with the net package.
+func ListenPolled(*net.TCPListener) (*PolledListener, error) { return nil, errors.ErrUnsupported }
+
+// Accept is never called: ListenPolled fails.
+func (*PolledListener) Accept() (Conn, error) { return nil, errors.ErrUnsupported }
+
+// Close is never called: ListenPolled fails.
+func (*PolledListener) Close() error { return nil }
