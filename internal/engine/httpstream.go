@@ -312,6 +312,9 @@ func (s *stream) httpTxn(cli *hconn, t *httpTxn, first bool) outcome {
 		return closeConn
 	}
 	if be.cfg != s.fe.cfg {
+		if len(be.rules.content) > 0 && !s.httpInspect(cli, t, &be.rules, false) {
+			return closeConn
+		}
 		if v, r := s.runHTTPRules(be.httpReq, t, &t.req); v == vReply {
 			return s.answer(cli, t, r, false)
 		}

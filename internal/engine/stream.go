@@ -50,7 +50,8 @@ type stream struct {
 // handle owns one accepted connection through its whole life, in
 // HAProxy's order: tcp-request connection rules, tcp-request session
 // rules, the frontend's content rules (waiting up to inspect-delay for
-// data), switching rules, the backend's content rules, then a server is
+// data; in an http frontend, for each request), switching rules, the
+// backend's content rules, then a server is
 // picked, connected and bytes relayed until both sides are done, and the
 // stream is logged. A connection rejected by a rule or with nowhere to go
 // (no backend, no usable server, every attempt refused) is closed at
@@ -93,12 +94,7 @@ func (e *Engine) handle(fe *frontend, bind *config.Bind, c net.Conn, done func()
 	}
 	fe.logConnect(s)
 	if fe.http {
-		if len(fe.rules.content) > 0 && !s.inspect(fe.rules.content, fe.rules.inspectDelay) {
-			s.peek.release()
-			s.end()
-			return
-		}
-		s.peek.release()
+		// Content rules run for each request there (httpInspect).
 		s.serveHTTP()
 		return
 	}
