@@ -305,3 +305,22 @@ func TestL6FetchWarning(t *testing.T) {
 		}
 	}
 }
+
+// A negative capture length is refused at load. haproxy 2.6.12 accepts
+// it, then copies captured values untruncated into a slot sized for
+// nothing: a long header corrupts its heap, a captured cookie crashes it.
+// declare capture and http-request capture refuse it in HAProxy too.
+func TestNegativeCaptureLength(t *testing.T) {
+	for _, tc := range []struct{ line, want string }{
+		{" capture request header X-A len -1", "t.cfg:8] : 'capture request header' : length must be >= 0 (got '-1'); haproxy 2.6 accepts a negative length"},
+		{" capture response header X-B len -5x", "'capture response header' : length must be >= 0 (got '-5x'); haproxy 2.6 accepts"},
+		{" capture cookie SID len -1", "'capture cookie' : length must be >= 0 (got '-1'); haproxy 2.6 accepts"},
+		{" declare capture request len -1", "t.cfg:8] : length must be > 0"},
+		{" http-request capture req.hdr(x) len -1", "while parsing 'http-request capture' rule : length must be > 0."},
+	} {
+		ds := l7Line(t, tc.line)
+		if !ds.HasAlerts() || !strings.Contains(ds.String(), tc.want) {
+			t.Errorf("%q: want an alert with %q, got %v", tc.line, tc.want, ds)
+		}
+	}
+}
