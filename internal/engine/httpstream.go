@@ -153,6 +153,7 @@ func (s *stream) endHTTP(ss *httpSession) {
 	if cli.bp != nil {
 		bufPool.Put(cli.bp)
 	}
+	drainInput(s.client) // a FIN, not a reset, after a response cut short
 	s.close()
 }
 
@@ -542,7 +543,8 @@ func (s *stream) forwardTxn(cli *hconn, t *httpTxn, sc *srvConn) (out outcome, r
 				// A malformed chunked body: HAProxy answers 400.
 				s.httpError(cli, t, 400, logfmt.CauseProxy, logfmt.PhaseRequest)
 			} else {
-				t.cause, t.phase = clientCause(err), logfmt.PhaseData
+				// No response yet: HAProxy logs status -1.
+				t.status, t.cause, t.phase = -1, clientCause(err), logfmt.PhaseData
 				s.logHTTP(t)
 			}
 			sc.c.Close()

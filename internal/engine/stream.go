@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"errors"
+	"math"
 	"net"
 	"net/netip"
 	"os"
@@ -120,6 +121,9 @@ func (s *stream) end() {
 		s.bytesIn = int64(pendingBytes(s.client))
 	}
 	s.fe.logStream(s)
+	if !s.relayed {
+		drainInput(s.client)
+	}
 	s.close()
 }
 
@@ -393,6 +397,32 @@ func silentDrop(c tunnel.Conn) {
 		unix.SetsockoptInt(int(fd), unix.IPPROTO_IP, unix.IP_TTL, 1)
 		unix.SetsockoptInt(int(fd), unix.IPPROTO_IPV6, unix.IPV6_UNICAST_HOPS, 1)
 		unix.SetsockoptLinger(int(fd), unix.SOL_SOCKET, unix.SO_LINGER, &unix.Linger{Onoff: 1, Linger: 0})
+	})
+}
+
+// drainInput discards what the client sent and Sluice did not read,
+// just before its connection closes: with unread data in its receive
+// queue, Linux answers close(2) with a reset rather than a FIN, and a
+// client that had not yet read the response (a 503 sent while its
+// request body was still arriving) may then lose it. HAProxy's sock_drain
+// does the same before closing (recv with MSG_TRUNC, twice at most): its
+// clients see the response and a FIN; what they send after the close
+// still meets a reset.
+func drainInput(c tunnel.Conn) {
+	rc, err := c.SyscallConn()
+	if err != nil {
+		return
+	}
+	rc.Control(func(fd uintptr) {
+		for range 2 {
+			// MSG_TRUNC on a TCP socket discards up to len bytes
+			// without copying them (tcp(7)); no buffer is needed.
+			n, _, errno := unix.RawSyscall6(unix.SYS_RECVFROM, fd, 0, math.MaxInt32,
+				unix.MSG_DONTWAIT|unix.MSG_TRUNC, 0, 0)
+			if errno != 0 || n == 0 {
+				return
+			}
+		}
 	})
 }
 
