@@ -18,6 +18,15 @@ type CaptureSlot struct {
 	Len    int
 }
 
+// negativeCapture ends Sluice's refusal of a negative capture length.
+// haproxy 2.6.12 accepts one (`haproxy -c` says the file is valid), sizes
+// the slot's memory pool from it (len+1: nothing) and copies values
+// without truncating them: a header value of a few kilobytes corrupts its
+// heap ("malloc(): corrupted top size") and a captured cookie crashes it
+// at the end of the request. No configuration works that way, so Sluice
+// refuses it at load rather than guess at a meaning.
+const negativeCapture = "; haproxy 2.6 accepts a negative length, then writes captured values past its buffer and may crash."
+
 // parseCapture handles `capture cookie|request header|response header`.
 func parseCapture(c *ctx) {
 	what := c.arg(1)
@@ -39,7 +48,7 @@ func parseCapture(c *ctx) {
 		}
 		n, _ := atoi(c.arg(4))
 		if n < 0 {
-			c.alertf("'%s %s' : length must be >= 0 (got '%s').", c.arg(0), what, c.arg(4))
+			c.alertf("'%s %s' : length must be >= 0 (got '%s')%s", c.arg(0), what, c.arg(4), negativeCapture)
 			return
 		}
 		c.proxy.CaptureCookie = &CookieCapture{Pos: c.pos, Name: c.arg(2), Len: n}
@@ -53,10 +62,9 @@ func parseCapture(c *ctx) {
 			return
 		}
 		// HAProxy reads the length with atol: "10x" is 10, "abc" is 0.
-		// A negative length would overrun HAProxy's slot; Sluice refuses it.
 		n, _ := atoi(c.arg(5))
 		if n < 0 {
-			c.alertf("'%s %s header' : length must be >= 0 (got '%s').", c.arg(0), what, c.arg(5))
+			c.alertf("'%s %s header' : length must be >= 0 (got '%s')%s", c.arg(0), what, c.arg(5), negativeCapture)
 			return
 		}
 		c.addCaptureSlot(what == "response", c.arg(3), n)

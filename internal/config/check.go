@@ -38,6 +38,9 @@ func (l *loader) postParse() {
 			l.warnResponseConds(p)
 		}
 		l.checkUserlistRefs(p)
+		if p.Mode == ModeHTTP {
+			l.warnL6Conds(p)
+		}
 		// tune.http.cookielen is 64 bytes, the NUL included.
 		if cc := p.CaptureCookie; cc != nil && cc.Len >= 64 {
 			l.diags.global(SevWarning, cc.Pos, "truncating capture length to 63 bytes for %s '%s'.", proxyWord(p), p.Name)
@@ -315,6 +318,61 @@ func requestOnly(crit string) bool {
 		crit = k.Fetch
 	}
 	return sample.Unavailable(crit, true) != ""
+}
+
+// warnL6Conds warns, as HAProxy's warnif_tcp_http_cond, about each rule
+// of an http proxy whose condition reads buffered payload (req.len,
+// req.payload, req.ssl_sni...): the request is held in HTX form there,
+// where those fetches find nothing or count something else. HAProxy
+// checks the switching rules first, then each rule family in turn.
+func (l *loader) warnL6Conds(p *Proxy) {
+	var conds []*Cond
+	for _, r := range p.UseBackends {
+		conds = append(conds, r.Cond)
+	}
+	for _, fam := range []string{"tcp-request connection", "tcp-request session", "tcp-request content",
+		"tcp-response content", "http-request", "http-response", "http-after-response"} {
+		for _, r := range p.Rules[fam] {
+			conds = append(conds, r.Cond)
+		}
+	}
+	for _, c := range conds {
+		if c != nil && p.condReadsPayload(c) {
+			l.diags.global(SevWarning, c.Pos, "Proxy '%s': L6 sample fetches ignored on HTTP proxies (declared at %s:%d).", p.Name, c.Pos.File, c.Pos.Line)
+		}
+	}
+}
+
+// condReadsPayload reports whether any ACL of a condition reads buffered
+// payload (a Layer 6 fetch).
+func (p *Proxy) condReadsPayload(c *Cond) bool {
+	for _, suite := range c.Terms {
+		for _, t := range suite {
+			if def, ok := sample.Predefined[t.Name]; ok && t.Anon == nil {
+				if isL6(strings.Fields(def)[0]) {
+					return true
+				}
+				continue
+			}
+			for _, a := range p.termACLs(t) {
+				if isL6(a.Criterion) {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// isL6 reports whether an ACL criterion (fetch or ACL keyword) reads
+// buffered payload.
+func isL6(crit string) bool {
+	crit, _, _ = strings.Cut(crit, "(")
+	if k, ok := sample.LookupACLKeyword(crit); ok {
+		crit = k.Fetch
+	}
+	f, ok := sample.LookupFetch(crit)
+	return ok && f.Layer == sample.L6
 }
 
 // isL7 reports whether an ACL criterion (fetch or ACL keyword) reads an

@@ -83,7 +83,13 @@ func TestL7FeatureDiagnostics(t *testing.T) {
 		{" tcp-request content set-var(x) src", "invalid variable name 'x'."},
 		{" tcp-request content set-var(txn.x) src foo", "'tcp-request content set-var(txn.x)' only accepts 'if' or 'unless', in frontend 'fe' (got 'foo')"},
 		{" tcp-request content set-var(sess.x) src", ""},
-		{" tcp-request content set-var(txn.x) src", "'tcp-request content set-var' with a txn, req or res variable in an http proxy is not supported yet by Sluice."},
+		// HAProxy runs content rules for each request of an http proxy,
+		// with its head parsed; so does Sluice.
+		{" tcp-request content set-var(txn.x) src", ""},
+		{" tcp-request content set-var(req.x) req.hdr(host)", ""},
+		{" tcp-request content set-var-fmt(res.x) %[path]", ""},
+		{" tcp-request content unset-var(txn.x)", ""},
+		{"B: tcp-request content set-var(txn.x) path", ""},
 		// Unique ids.
 		{" unique-id-format %{+X}o\\ %ci:%cp_%fi:%fp_%Ts_%rt:%pid", ""},
 		{" unique-id-format", "unique-id-format expects an argument."},
@@ -135,7 +141,8 @@ func TestL7FeatureDiagnostics(t *testing.T) {
 		{" http-request set-log-level err x", "'http-request set-log-level' expects either 'if' or 'unless' followed by a condition but found 'x'."},
 		{"B: http-response set-log-level silent if TRUE", ""},
 		{" tcp-request content set-log-level bogus", "t.cfg:8] : expects exactly 1 argument (log level name or 'silent')"},
-		{" tcp-request content set-log-level err", "'tcp-request content set-log-level' in an http proxy is not supported yet by Sluice."},
+		{" tcp-request content set-log-level err", ""},
+		{"B: tcp-request content set-log-level silent if { path /x }", ""},
 		{" http-after-response set-log-level err", "'http-after-response' expects"},
 		{" http-request deny status 99", "while parsing 'http-request deny' rule : Unexpected status code '99'."},
 		{" http-request tarpit", ""},
@@ -267,6 +274,53 @@ func TestUserlistDiagnostics(t *testing.T) {
 		}
 		if tc.want != "" && !found {
 			t.Errorf("%q: want %q, got %v", tc.lines, tc.want, ds)
+		}
+	}
+}
+
+// TestL6FetchWarning: as haproxy 2.6.12, a rule of an http proxy whose
+// condition reads buffered payload is warned about (the request is in
+// HTX form there), whatever the rule family; a set-var expression or a
+// condition of a tcp proxy is not.
+func TestL6FetchWarning(t *testing.T) {
+	for _, tc := range []struct{ line, want string }{
+		{" tcp-request content accept if { req.len gt 0 }", "Proxy 'fe': L6 sample fetches ignored on HTTP proxies (declared at t.cfg:8)."},
+		{" acl p req.payload(0,3) -m str GET\n http-request deny if p", "Proxy 'fe': L6 sample fetches ignored on HTTP proxies (declared at t.cfg:9)."},
+		{" use_backend be if REQ_CONTENT", "Proxy 'fe': L6 sample fetches ignored on HTTP proxies (declared at t.cfg:8)."},
+		{" tcp-request content reject if { req.ssl_sni -m found } || { path /x }", "Proxy 'fe': L6 sample fetches ignored on HTTP proxies (declared at t.cfg:8)."},
+		{"B: http-response deny if { res.len gt 0 }", "Proxy 'be': L6 sample fetches ignored on HTTP proxies (declared at t.cfg:11)."},
+		{" tcp-request content set-var(txn.l) req.len", ""},
+		{" tcp-request content accept if WAIT_END", ""},
+	} {
+		got := ""
+		for _, d := range l7Line(t, tc.line) {
+			if d.Sev == SevWarning && strings.Contains(d.Msg, "L6 sample fetches") {
+				// The test's file lies in a temporary directory.
+				dir := d.Msg[strings.Index(d.Msg, "declared at ")+len("declared at ") : strings.LastIndex(d.Msg, "t.cfg")]
+				got += strings.Replace(d.Msg, dir, "", 1)
+			}
+		}
+		if got != tc.want {
+			t.Errorf("%q: got %q, want %q", tc.line, got, tc.want)
+		}
+	}
+}
+
+// A negative capture length is refused at load. haproxy 2.6.12 accepts
+// it, then copies captured values untruncated into a slot sized for
+// nothing: a long header corrupts its heap, a captured cookie crashes it.
+// declare capture and http-request capture refuse it in HAProxy too.
+func TestNegativeCaptureLength(t *testing.T) {
+	for _, tc := range []struct{ line, want string }{
+		{" capture request header X-A len -1", "t.cfg:8] : 'capture request header' : length must be >= 0 (got '-1'); haproxy 2.6 accepts a negative length"},
+		{" capture response header X-B len -5x", "'capture response header' : length must be >= 0 (got '-5x'); haproxy 2.6 accepts"},
+		{" capture cookie SID len -1", "'capture cookie' : length must be >= 0 (got '-1'); haproxy 2.6 accepts"},
+		{" declare capture request len -1", "t.cfg:8] : length must be > 0"},
+		{" http-request capture req.hdr(x) len -1", "while parsing 'http-request capture' rule : length must be > 0."},
+	} {
+		ds := l7Line(t, tc.line)
+		if !ds.HasAlerts() || !strings.Contains(ds.String(), tc.want) {
+			t.Errorf("%q: want an alert with %q, got %v", tc.line, tc.want, ds)
 		}
 	}
 }

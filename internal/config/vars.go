@@ -138,48 +138,27 @@ func (c *ctx) validateTCPRule(r *Rule) {
 	}
 }
 
-// checkVarRules refuses variable and set-log-level actions Sluice would
-// run differently from HAProxy: in an http proxy, HAProxy runs
-// tcp-request content rules again for each request of a connection,
-// which Sluice does not (it runs them once, before the first request), so
-// their txn, req and res variables would be missing from later requests,
-// and so would their log level.
-//
-// In a tcp proxy, HAProxy reads HTTP out of the payload for Layer 7
-// fetches; Sluice has no HTTP message there, so a variable rule using
-// one is refused, as conditions using one are.
+// checkVarRules refuses variable rules Sluice would run differently from
+// HAProxy. In a tcp proxy, HAProxy reads HTTP out of the payload for
+// Layer 7 fetches; Sluice has no HTTP message there, so a variable rule
+// using one is refused, as conditions using one are. (In an http proxy,
+// tcp-request content rules run for each request, with its head parsed,
+// as in HAProxy.)
 func (l *loader) checkVarRules(p *Proxy) {
-	if p.Mode != ModeHTTP {
-		for _, fam := range []string{"tcp-request connection", "tcp-request session", "tcp-request content"} {
-			for _, r := range p.Rules[fam] {
-				if !isVarAction(actionStem(r.Action)) || len(r.Args) == 0 {
-					continue
-				}
-				for _, name := range exprFetches(actionStem(r.Action), r.Args[0]) {
-					if isL7(name) {
-						l.diags.parsing(SevAlert, r.Pos, "'%s %s' : fetch method '%s' in mode tcp is not supported yet by Sluice.", fam, actionStem(r.Action), name)
-						l.diags[len(l.diags)-1].Refusal = true
-					}
-				}
-			}
-		}
+	if p.Mode == ModeHTTP {
 		return
 	}
-	for _, r := range p.Rules["tcp-request content"] {
-		if r.Action == "set-log-level" {
-			// HAProxy runs these rules for each request of an http
-			// proxy; Sluice runs them once per connection.
-			l.diags.parsing(SevAlert, r.Pos, "'tcp-request content set-log-level' in an http proxy is not supported yet by Sluice.")
-			l.diags[len(l.diags)-1].Refusal = true
-			continue
-		}
-		if !isVarAction(actionStem(r.Action)) {
-			continue
-		}
-		switch r.Var.Scope {
-		case sample.ScopeTxn, sample.ScopeReq, sample.ScopeRes:
-			l.diags.parsing(SevAlert, r.Pos, "'tcp-request content %s' with a txn, req or res variable in an http proxy is not supported yet by Sluice.", actionStem(r.Action))
-			l.diags[len(l.diags)-1].Refusal = true
+	for _, fam := range []string{"tcp-request connection", "tcp-request session", "tcp-request content"} {
+		for _, r := range p.Rules[fam] {
+			if !isVarAction(actionStem(r.Action)) || len(r.Args) == 0 {
+				continue
+			}
+			for _, name := range exprFetches(actionStem(r.Action), r.Args[0]) {
+				if isL7(name) {
+					l.diags.parsing(SevAlert, r.Pos, "'%s %s' : fetch method '%s' in mode tcp is not supported yet by Sluice.", fam, actionStem(r.Action), name)
+					l.diags[len(l.diags)-1].Refusal = true
+				}
+			}
 		}
 	}
 }

@@ -124,6 +124,58 @@ backend b
  tcp-request content accept if { req.len gt 0 }
  server s1 %SRV
 `, conns: []l7Case{{raw: "GET / HTTP/1.1\r\nhost: a\r\nconnection: close\r\n\r\n", noProbe: true}}},
+	{name: "tcp-request content rules per request in http", cfg: `frontend f
+ bind %BIND
+ log-format "%ST %ts %TR %b %s %{+Q}r %hr U=%U n=%[var(txn.n)] s=%[var(sess.s)] r=%[var(req.r)] len=%[var(txn.len)] b=%[var(txn.b)] ID=%ID"
+ capture request header Host len 5
+ unique-id-format "%[var(txn.n)]-id"
+ tcp-request content set-var-fmt(txn.n) "%[var(txn.n)]x"
+ tcp-request content set-var-fmt(sess.s) "%[var(sess.s)]y"
+ tcp-request content set-var(req.r) str(r)
+ tcp-request content set-var(txn.len) req.len
+ tcp-request content set-var(txn.pl) req.payload(0,3)
+ tcp-request content set-log-level err if { path /err }
+ tcp-request content set-log-level silent if { path /silent }
+ tcp-request content reject if { path /rej }
+ tcp-request content accept if { path /acc }
+ tcp-request content set-var-fmt(txn.n) "%[var(txn.n)]z"
+ http-request set-header X-N "%[var(txn.n)]|%[var(req.r)]|%[var(sess.s)]|%[var(txn.len)]|%[var(txn.pl)]"
+ default_backend b
+backend b
+ tcp-request content set-var-fmt(txn.b) "%[var(txn.b)]b-%[var(txn.n)]"
+ tcp-request content reject if { path /brej }
+ http-request set-header X-B %[var(txn.b)]
+ server s1 %SRV
+listen l
+ bind %BIND2
+ log-format "%ST n=%[var(txn.n)]"
+ tcp-request content set-var-fmt(txn.n) "%[var(txn.n)]x"
+ server s1 %SRV
+`, conns: []l7Case{
+		{raw: get("/a") + get("/err") + get("/silent") + get("/acc"), reqs: 4},
+		{raw: get("/a") + get("/rej")},
+		{raw: get("/a") + get("/brej")},
+		{raw: "POST /rej HTTP/1.1\r\nhost: a\r\ncontent-length: 10\r\n\r\nabc", noProbe: true},
+		{raw: get("/a") + get("/b"), reqs: 2, to: "2"},
+	}},
+	{name: "req variables in the log of a request dropped unanswered", cfg: `frontend f
+ bind %BIND
+ log-format "%ST %ts r=%[var(req.r)]"
+ http-request set-var(req.r) str(r)
+ http-request reject if { path /rej }
+ http-request deny if { path /deny }
+ http-request return status 200 if { path /ret }
+ default_backend b
+backend b
+ http-request reject if { path /brej }
+ server s1 %SRV
+`, conns: []l7Case{
+		{raw: get("/rej"), noProbe: true},
+		{raw: get("/brej"), noProbe: true},
+		{raw: get("/deny")},
+		{raw: get("/ret")},
+		{raw: get("/a")},
+	}},
 	{name: "unique-id generated on first use", cfg: `frontend f
  bind %BIND
  log-format "%ST id=%ID rt=%rt u=%[unique-id]"

@@ -15,6 +15,10 @@ type l7txn struct {
 	// server and tunnel are http-request set-timeout's overrides of the
 	// backend's timeouts for this transaction (0: none).
 	server, tunnel time.Duration
+	// dropped: a reject or silent-drop ended the request before it was
+	// answered or forwarded; HAProxy's log line still sees its req
+	// variables then.
+	dropped bool
 }
 
 // beTimeouts are the backend's timeouts as this transaction uses them.
@@ -50,13 +54,14 @@ func (s *stream) setTimeout(t *httpTxn, r *httpRule) {
 	}
 }
 
-// beginRequest starts a transaction once its request head is parsed,
-// before any http-request rule: HAProxy gives each request a stream of
-// its own, so the transaction's variables and captures start empty and no
-// backend is known yet. The first request shares its stream with the
-// tcp-request content rules that ran before it, and keeps what they set.
+// beginRequest starts a transaction once its request head is parsed:
+// HAProxy gives each request a stream of its own, so the transaction's
+// variables and captures start empty and no backend is known yet. The
+// frontend's tcp-request content rules run then, as the stream's first
+// analyser, before the captures and any http-request rule.
 //
-// A request for the monitor-uri is answered there (done set).
+// A request they reject, or one for the monitor-uri, is done there
+// (done set).
 func (s *stream) beginRequest(cli *hconn, t *httpTxn) (out outcome, done bool) {
 	if !s.smp.FirstRequest {
 		s.smp.ResetTxnVars()
@@ -71,6 +76,10 @@ func (s *stream) beginRequest(cli *hconn, t *httpTxn) (out outcome, done bool) {
 	s.smp.UniqueIDFormat = nil
 	if s.fe.uid != nil {
 		s.smp.UniqueIDFormat = s.fe.uid
+	}
+	s.smp.HTXLen = t.bytesIn // req.len: the head (httpInspect adds the body)
+	if len(s.fe.rules.content) > 0 && !s.httpInspect(cli, t, &s.fe.rules, true) {
+		return closeConn, true
 	}
 	s.captureRequest(t)
 	return s.monitor(cli, t)

@@ -100,8 +100,10 @@ func (s *stream) logHTTP(t *httpTxn) {
 	}
 	if len(l.exprs) > 0 {
 		// By the end, the request's variables are gone (HAProxy drops them
-		// when the stream connects or answers).
-		s.smp.ResponseVars()
+		// when the stream connects or answers), unless it did neither.
+		if !t.l7.dropped {
+			s.smp.ResponseVars()
+		}
 		f.Sample = func(dst []byte, x *logfmt.Expr) ([]byte, bool) {
 			v := s.smp.Value()
 			if found, _ := l.exprs[x.Index].Eval(&s.smp, v); !found {

@@ -95,6 +95,7 @@ func (s *stream) dropClient(cli *hconn, t *httpTxn, r *httpRule, response bool) 
 		t.tData = logfmt.NotReached
 	} else {
 		t.status, t.tReq = -1, logfmt.NotReached
+		t.l7.dropped = true
 		// What was received counts: the head (counted when it was read)
 		// and the body's first bytes.
 		s.skipRequestBody(cli, t)

@@ -153,6 +153,7 @@ func (s *stream) endHTTP(ss *httpSession) {
 	if cli.bp != nil {
 		bufPool.Put(cli.bp)
 	}
+	drainInput(s.client) // a FIN, not a reset, after a response cut short
 	s.close()
 }
 
@@ -312,6 +313,9 @@ func (s *stream) httpTxn(cli *hconn, t *httpTxn, first bool) outcome {
 		return closeConn
 	}
 	if be.cfg != s.fe.cfg {
+		if len(be.rules.content) > 0 && !s.httpInspect(cli, t, &be.rules, false) {
+			return closeConn
+		}
 		if v, r := s.runHTTPRules(be.httpReq, t, &t.req); v == vReply {
 			return s.answer(cli, t, r, false)
 		}
@@ -539,7 +543,8 @@ func (s *stream) forwardTxn(cli *hconn, t *httpTxn, sc *srvConn) (out outcome, r
 				// A malformed chunked body: HAProxy answers 400.
 				s.httpError(cli, t, 400, logfmt.CauseProxy, logfmt.PhaseRequest)
 			} else {
-				t.cause, t.phase = clientCause(err), logfmt.PhaseData
+				// No response yet: HAProxy logs status -1.
+				t.status, t.cause, t.phase = -1, clientCause(err), logfmt.PhaseData
 				s.logHTTP(t)
 			}
 			sc.c.Close()

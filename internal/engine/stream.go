@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"errors"
+	"math"
 	"net"
 	"net/netip"
 	"os"
@@ -50,7 +51,8 @@ type stream struct {
 // handle owns one accepted connection through its whole life, in
 // HAProxy's order: tcp-request connection rules, tcp-request session
 // rules, the frontend's content rules (waiting up to inspect-delay for
-// data), switching rules, the backend's content rules, then a server is
+// data; in an http frontend, for each request), switching rules, the
+// backend's content rules, then a server is
 // picked, connected and bytes relayed until both sides are done, and the
 // stream is logged. A connection rejected by a rule or with nowhere to go
 // (no backend, no usable server, every attempt refused) is closed at
@@ -93,12 +95,7 @@ func (e *Engine) handle(fe *frontend, bind *config.Bind, c net.Conn, done func()
 	}
 	fe.logConnect(s)
 	if fe.http {
-		if len(fe.rules.content) > 0 && !s.inspect(fe.rules.content, fe.rules.inspectDelay) {
-			s.peek.release()
-			s.end()
-			return
-		}
-		s.peek.release()
+		// Content rules run for each request there (httpInspect).
 		s.serveHTTP()
 		return
 	}
@@ -124,6 +121,9 @@ func (s *stream) end() {
 		s.bytesIn = int64(pendingBytes(s.client))
 	}
 	s.fe.logStream(s)
+	if !s.relayed {
+		drainInput(s.client)
+	}
 	s.close()
 }
 
@@ -397,6 +397,32 @@ func silentDrop(c tunnel.Conn) {
 		unix.SetsockoptInt(int(fd), unix.IPPROTO_IP, unix.IP_TTL, 1)
 		unix.SetsockoptInt(int(fd), unix.IPPROTO_IPV6, unix.IPV6_UNICAST_HOPS, 1)
 		unix.SetsockoptLinger(int(fd), unix.SOL_SOCKET, unix.SO_LINGER, &unix.Linger{Onoff: 1, Linger: 0})
+	})
+}
+
+// drainInput discards what the client sent and Sluice did not read,
+// just before its connection closes: with unread data in its receive
+// queue, Linux answers close(2) with a reset rather than a FIN, and a
+// client that had not yet read the response (a 503 sent while its
+// request body was still arriving) may then lose it. HAProxy's sock_drain
+// does the same before closing (recv with MSG_TRUNC, twice at most): its
+// clients see the response and a FIN; what they send after the close
+// still meets a reset.
+func drainInput(c tunnel.Conn) {
+	rc, err := c.SyscallConn()
+	if err != nil {
+		return
+	}
+	rc.Control(func(fd uintptr) {
+		for range 2 {
+			// MSG_TRUNC on a TCP socket discards up to len bytes
+			// without copying them (tcp(7)); no buffer is needed.
+			n, _, errno := unix.RawSyscall6(unix.SYS_RECVFROM, fd, 0, math.MaxInt32,
+				unix.MSG_DONTWAIT|unix.MSG_TRUNC, 0, 0)
+			if errno != 0 || n == 0 {
+				return
+			}
+		}
 	})
 }
 

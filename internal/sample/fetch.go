@@ -123,9 +123,13 @@ func fetchWaitEnd(c *Ctx, _ []Arg, v *Value) bool {
 	return setBool(v, true)
 }
 
-// fetchReqLen is the amount of request data buffered; it may grow.
+// fetchReqLen is the amount of request data buffered; it may grow. In an
+// http proxy it is the HTX size, as HAProxy's smp_fetch_len reports it.
 func fetchReqLen(c *Ctx, _ []Arg, v *Value) bool {
 	c.waitMore()
+	if c.Req != nil {
+		return setInt(v, c.HTXLen)
+	}
 	return setInt(v, int64(len(c.Payload)))
 }
 
@@ -136,6 +140,9 @@ const maxPayload = 16384
 // fetchPayload is req.payload(offset,length); length 0 means everything
 // from offset on, which may still grow.
 func fetchPayload(c *Ctx, a []Arg, v *Value) bool {
+	if c.Req != nil {
+		return false // "meaningless for HTX buffers" (HAProxy's smp_fetch_payload)
+	}
 	off, n := a[0].Int, a[1].Int
 	if off < 0 || n < 0 || off > maxPayload || n > maxPayload || off+n > maxPayload {
 		return false
@@ -185,6 +192,9 @@ func payloadLVArgs(w []string) ([]Arg, error) {
 // fetchPayloadLV reads a length field at (offset,size), big-endian, then
 // that many bytes after it or at the given offset.
 func fetchPayloadLV(c *Ctx, a []Arg, v *Value) bool {
+	if c.Req != nil {
+		return false // as req.payload: nothing in an HTX buffer
+	}
 	lenOff, lenSize := a[0].Int, a[1].Int
 	if lenOff < 0 || lenOff > maxPayload || lenSize < 1 || lenSize > maxPayload {
 		return false

@@ -135,3 +135,18 @@ func FuzzPayload(f *testing.F) {
 		}
 	})
 }
+
+// In an http proxy (a request at hand), req.len is the request's HTX size
+// and the payload fetches find nothing, as in HAProxy 2.6, whatever raw
+// bytes the context holds.
+func TestPayloadFetchesInHTTP(t *testing.T) {
+	c := &Ctx{Req: parseTestMsg("GET / HTTP/1.1\r\nHost: a\r\n\r\n"), HTXLen: 39, Payload: []byte("GET /"), Final: true}
+	if v, found, _ := evalExpr(t, c, "req.len", "", ""); !found || v.Int != 39 {
+		t.Errorf("req.len = %d (found %v), want 39", v.Int, found)
+	}
+	for _, tc := range []struct{ fetch, args string }{{"req.payload", "0,3"}, {"req.payload", "0,0"}, {"req.payload_lv", "0,1"}} {
+		if _, found, may := evalExpr(t, c, tc.fetch, tc.args, ""); found || may {
+			t.Errorf("%s(%s): found=%v may=%v, want nothing", tc.fetch, tc.args, found, may)
+		}
+	}
+}

@@ -39,6 +39,11 @@ type Ctx struct {
 	// Final is true when no more data will come before a decision: the
 	// inspect delay expired, the buffer is full or the client closed.
 	Final bool
+	// HTXLen is req.len in an http proxy (Req set): HAProxy 2.6 holds the
+	// request in its HTX form there and counts that, the head as
+	// h1.Head.HTXSize and the body data buffered so far, not the bytes
+	// received; the payload fetches find nothing in it.
+	HTXLen int64
 
 	// ReceivedProxy is true when the client sent a PROXY protocol header.
 	ReceivedProxy bool
