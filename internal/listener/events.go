@@ -32,7 +32,7 @@ func ServeEvents(ln net.Listener, limits []*Limiter, handle func(c net.Conn, don
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	l := &Loop{ln: ln, limits: limits, handle: handle, ctx: ctx, cancel: cancel, events: true,
-		work: make(chan net.Conn)}
+		work: make(chan net.Conn), maxIdle: maxIdleEvents}
 	l.wg.Add(1) // the loop itself, until Stop
 	l.acceptMu.Lock()
 	w, err := tunnel.Watch(tln, l.kick)

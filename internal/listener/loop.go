@@ -44,6 +44,9 @@ type Loop struct {
 
 	// polled, when set, accepts in place of ln.Accept (ServePolled).
 	polled *tunnel.PolledListener
+	// maxIdle bounds the goroutines waiting for their next connection
+	// (dispatch); 0 starts a goroutine per connection.
+	maxIdle int32
 }
 
 // Serve starts accepting connections from ln in a new goroutine. For each
@@ -92,6 +95,7 @@ func ServePolled(ln net.Listener, limits []*Limiter, handle func(c net.Conn, don
 			l.polled, l.rawKA = pl, false
 		}
 	}
+	l.work, l.maxIdle = make(chan net.Conn), maxIdlePolled
 	l.wg.Add(1)
 	go l.run()
 	return l
@@ -160,7 +164,11 @@ func (l *Loop) run() {
 			}
 		}
 		l.wg.Add(1)
-		go l.serve(conn)
+		if l.maxIdle > 0 {
+			l.dispatch(conn)
+		} else {
+			go l.serve(conn)
+		}
 	}
 }
 
@@ -172,19 +180,24 @@ func (l *Loop) accept() (net.Conn, error) {
 	return l.ln.Accept()
 }
 
-// maxIdleWorkers bounds the goroutines a loop keeps waiting for the next
-// connection.
-const maxIdleWorkers = 64
+// maxIdleEvents and maxIdlePolled bound the goroutines a loop keeps
+// waiting for the next connection (dispatch): an event-driven loop's
+// (mode tcp), whose handlers return once the relay runs, and a polled
+// loop's (mode http), whose handlers grow larger stacks and serve the
+// connection to its end or until it parks: 64 of those kept waiting cost
+// more idle memory (0.1 to 0.5 KiB per parked client in the idle
+// benchmark) than they saved, a few cost little and still serve most new
+// connections when clients come and go.
+const (
+	maxIdleEvents = 64
+	maxIdlePolled = 8
+)
 
 // dispatch hands conn to a goroutine that has served an earlier
 // connection and waits for the next, or to a new one. A reused goroutine
 // has already grown its stack to what handling a connection takes; a new
 // one starts small and copies its stack as it grows, once or twice per
-// connection. Event-driven loops (mode tcp) use it: their handlers return
-// once the relay runs. A loop of mode http starts a goroutine per
-// connection: its handlers grow much larger stacks, and 64 of them kept
-// waiting cost more idle memory (0.1 to 0.5 KiB per parked client in the
-// idle benchmark) than they saved.
+// connection.
 func (l *Loop) dispatch(conn net.Conn) {
 	select {
 	case l.work <- conn:
@@ -198,7 +211,7 @@ func (l *Loop) dispatch(conn net.Conn) {
 func (l *Loop) worker(conn net.Conn) {
 	for {
 		l.serve(conn)
-		if l.idleWorkers.Add(1) > maxIdleWorkers {
+		if l.idleWorkers.Add(1) > l.maxIdle {
 			l.idleWorkers.Add(-1)
 			return
 		}

@@ -498,16 +498,22 @@ func goroutineID() string {
 	return f[1]
 }
 
-// An event-driven loop serves connections with goroutines that wait for
-// the next one, at most maxIdleWorkers of them, and none after Stop.
+// An event-driven loop, and a polled one, serve connections with
+// goroutines that wait for the next one, at most maxIdleEvents or
+// maxIdlePolled of them, and none after Stop.
 func TestServeEventsWorkers(t *testing.T) {
+	t.Run("events", func(t *testing.T) { testServeWorkers(t, ServeEvents, maxIdleEvents) })
+	t.Run("polled", func(t *testing.T) { testServeWorkers(t, ServePolled, maxIdlePolled) })
+}
+
+func testServeWorkers(t *testing.T, serve func(net.Listener, []*Limiter, func(net.Conn, func())) *Loop, maxIdle int32) {
 	noLeaks(t)
 	ln := openOne(t, ephemeral("127.0.0.1"), DefaultOptions())
 	ids := make(chan string, 1)
 	hold := make(chan struct{})
 	var holding atomic.Bool
 	var held atomic.Int32
-	loop := ServeEvents(ln, nil, func(c net.Conn, done func()) {
+	loop := serve(ln, nil, func(c net.Conn, done func()) {
 		if holding.Load() {
 			held.Add(1)
 			<-hold
@@ -537,9 +543,9 @@ func TestServeEventsWorkers(t *testing.T) {
 	}
 
 	// A burst of connections held at once needs many goroutines; once
-	// they are done only maxIdleWorkers stay.
+	// they are done only maxIdle stay.
 	holding.Store(true)
-	const burst = maxIdleWorkers + 36
+	burst := int(maxIdle) + 36
 	var conns []net.Conn
 	for i := 0; i < burst; i++ {
 		c, err := net.DialTimeout("tcp", addr, testDeadline)
@@ -548,10 +554,10 @@ func TestServeEventsWorkers(t *testing.T) {
 		}
 		conns = append(conns, c)
 	}
-	waitFor(t, "every connection to reach a handler", func() bool { return held.Load() == burst })
+	waitFor(t, "every connection to reach a handler", func() bool { return int(held.Load()) == burst })
 	close(hold)
 	for _, c := range conns {
 		c.Close()
 	}
-	waitFor(t, "the workers to settle", func() bool { return loop.idleWorkers.Load() == maxIdleWorkers })
+	waitFor(t, "the workers to settle", func() bool { return loop.idleWorkers.Load() == maxIdle })
 }
