@@ -13,13 +13,16 @@ import (
 // http-keep-alive` passes or Sluice stops. It reports whether the
 // connection parked; its goroutine must then return, and a new one runs
 // the session on when the connection wakes. A client with bytes already
-// buffered, or on TLS (whose records the socket's readiness does not
-// tell), is not parked.
+// buffered is not parked.
+//
+// A TLS client parks on its socket too. The grace read below goes
+// through crypto/tls, which decrypts every whole record it holds before
+// it reads the socket: a read that times out leaves at most part of a
+// record in crypto/tls, whose rest, like any next record, can only come
+// from the socket, so the socket's readiness tells all. (The timeout
+// leaves the TLS connection usable: it is a temporary net.Error.)
 func (s *stream) park(ss *httpSession) bool {
 	if len(ss.cli.pending()) > 0 || s.e.stopping.Load() {
-		return false
-	}
-	if _, ok := s.client.(*tlsClient); ok {
 		return false
 	}
 	sc, ok := s.client.(syscall.Conn)

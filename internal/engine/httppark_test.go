@@ -42,6 +42,7 @@ backend be
 	const n = 50
 	conns := make([]net.Conn, n)
 	readers := make([]*bufio.Reader, n)
+	before := runtime.NumGoroutine()
 	for i := range conns {
 		c, err := net.Dial("tcp", addr)
 		if err != nil {
@@ -51,14 +52,15 @@ backend be
 		c.SetDeadline(time.Now().Add(10 * time.Second))
 		conns[i], readers[i] = c, bufio.NewReader(c)
 	}
-	before := runtime.NumGoroutine()
 	for i, c := range conns {
 		if got := ask(c, readers[i], "/one"); got != "a GET /one" {
 			t.Fatalf("conn %d: %q", i, got)
 		}
 	}
 	time.Sleep(300 * time.Millisecond) // past parkGrace
-	if d := runtime.NumGoroutine() - before; d > 10 {
+	// What is left is the few goroutines the accept loop keeps for new
+	// connections (at most 8).
+	if d := runtime.NumGoroutine() - before; d > 15 {
 		t.Errorf("%d idle keep-alive clients hold %d more goroutines, want them parked", n, d)
 	}
 	for i, c := range conns[:10] {
@@ -202,5 +204,90 @@ func TestHTTPBusyClientsKeepServerConnections(t *testing.T) {
 	}
 	if n := be.conns.Load(); n > 2*clients {
 		t.Errorf("%d clients making %d requests each opened %d server connections, want about one each", clients, requests, n)
+	}
+}
+
+// Idle keep-alive TLS clients park as plain ones do: they hold no
+// goroutine between two requests, the next request on each is served
+// over the same TLS session, and `timeout http-keep-alive` closes one
+// that stays idle.
+func TestHTTPIdleKeepAliveParksTLS(t *testing.T) {
+	f := newTLSFixture(t)
+	be := startHTTPBackend(t, "a")
+	cfg := `defaults
+ mode http
+ timeout connect 1s
+ timeout client 30s
+ timeout server 5s
+ timeout http-keep-alive %s
+frontend fe
+ bind %%s ssl crt ` + f.www + `
+ default_backend be
+backend be
+ server s1 ` + be.hostPort() + "\n"
+	_, addr := startEngine(t, fmt.Sprintf(cfg, "10s"))
+	ask := func(c net.Conn, r *bufio.Reader, path string) string {
+		t.Helper()
+		fmt.Fprintf(c, "GET %s HTTP/1.1\r\nHost: a\r\n\r\n", path)
+		res, err := http.ReadResponse(r, nil)
+		if err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		b, _ := io.ReadAll(res.Body)
+		return string(b)
+	}
+	const n = 40
+	conns := make([]net.Conn, n)
+	readers := make([]*bufio.Reader, n)
+	before := runtime.NumGoroutine()
+	for i := range conns {
+		c := dialTLS(t, addr, f.client("www.example.test"))
+		defer c.Close()
+		conns[i], readers[i] = c, bufio.NewReader(c)
+	}
+	for i, c := range conns {
+		if got := ask(c, readers[i], "/one"); got != "a GET /one" {
+			t.Fatalf("conn %d: %q", i, got)
+		}
+	}
+	time.Sleep(300 * time.Millisecond) // past parkGrace
+	// Parked, the clients hold no goroutine: what is left is the few
+	// goroutines the accept loop keeps for new connections (at most 8)
+	// and the pollers and backend ones.
+	if d := runtime.NumGoroutine() - before; d > n/2 {
+		t.Errorf("%d idle keep-alive TLS clients hold %d more goroutines, want them parked", n, d)
+	}
+	for i, c := range conns {
+		if got := ask(c, readers[i], "/two"); got != "a GET /two" {
+			t.Fatalf("conn %d after parking: %q", i, got)
+		}
+	}
+	// Half a request, then a pause past parkGrace, then the rest: the
+	// connection parks with part of a TLS record or none, and the rest
+	// wakes it.
+	c := conns[0]
+	io.WriteString(c, "GET /three HTTP/1.1\r\n")
+	time.Sleep(150 * time.Millisecond)
+	io.WriteString(c, "Host: a\r\n\r\n")
+	res, err := http.ReadResponse(readers[0], nil)
+	if err != nil {
+		t.Fatalf("request sent in two parts: %v", err)
+	}
+	if b, _ := io.ReadAll(res.Body); string(b) != "a GET /three" {
+		t.Errorf("request sent in two parts: %q", b)
+	}
+
+	// Idle past timeout http-keep-alive: closed.
+	_, addr1 := startEngine(t, fmt.Sprintf(cfg, "300ms"))
+	c1 := dialTLS(t, addr1, f.client("www.example.test"))
+	defer c1.Close()
+	r1 := bufio.NewReader(c1)
+	ask(c1, r1, "/idle")
+	start := time.Now()
+	if b, err := r1.ReadByte(); err == nil {
+		t.Errorf("after the keep-alive timeout: read %q, want the connection closed", b)
+	}
+	if d := time.Since(start); d > 3*time.Second {
+		t.Errorf("the idle TLS client was closed after %v, want about 300ms", d)
 	}
 }
