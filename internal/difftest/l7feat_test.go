@@ -237,6 +237,19 @@ backend b
 		{raw: "GET /health HTTP/1.1\r\nHost: e\r\n\r\n", to: "2"},
 		{raw: "GET /health HTTP/1.1\r\nHost: e\r\nX-OK: 1\r\n\r\n", to: "2"},
 	}, mask: httplogMask},
+	{name: "connection counts in the log line: the request is out of %bc and %sc", cfg: `frontend f
+ bind %BIND
+ log-format "%ST %ts %ac %fc %bc %sc %rc"
+ http-request deny if { path /deny }
+ default_backend b
+backend b
+ server s1 %SRV
+`, conns: []l7Case{
+		{raw: get("/a") + get("/b"), reqs: 2},
+		{raw: get("/deny")},
+		{raw: get("/s/503")},
+		{raw: get("/c", "Connection: close")},
+	}},
 	{name: "dontlog-normal and log-separate-errors", cfg: `frontend f
  bind %BIND
  log-format "%ST %ts %s %rc"

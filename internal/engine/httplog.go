@@ -92,11 +92,11 @@ func (s *stream) logHTTP(t *httpTxn) {
 	}
 	if s.be != nil {
 		f.BackendName = s.be.name
-		f.BeConn = int(s.be.conns.Load())
+		f.BeConn = int(s.be.conns.Load()) - boolInt(t.inBe)
 	}
 	if s.srv != nil {
 		f.ServerName = s.srv.cfg.Name
-		f.SrvConn = int(s.srv.cur.Load())
+		f.SrvConn = int(s.srv.cur.Load()) - boolInt(t.inSrv)
 	}
 	if len(l.exprs) > 0 {
 		// By the end, the request's variables are gone (HAProxy drops them
@@ -127,3 +127,10 @@ var fieldsPool = sync.Pool{New: func() any { return new(logfmt.Fields) }}
 // the log line copies before b changes: the transaction's request line,
 // rewritten only by its connection's next transaction.
 func bytesString(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}

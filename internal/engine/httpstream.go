@@ -40,9 +40,14 @@ type httpTxn struct {
 	bytesIn, bytesOut int64
 	// rcvd: the client sent bytes of this request (option dontlognull
 	// logs nothing otherwise).
-	rcvd  bool
-	cause logfmt.Cause
-	phase logfmt.Phase
+	rcvd bool
+	// inBe and inSrv: the transaction is counted in its backend's and its
+	// server's current connections. HAProxy's log line comes after its
+	// stream left both (%bc and %sc do not count it); Sluice logs first
+	// and leaves it out of the counts it logs.
+	inBe, inSrv bool
+	cause       logfmt.Cause
+	phase       logfmt.Phase
 	// reqLine is the request line as received, for %r: a copy the
 	// transaction keeps from one request to the next.
 	reqLine []byte
@@ -329,9 +334,11 @@ func (s *stream) httpTxn(cli *hconn, t *httpTxn, first bool) outcome {
 		t.cookieSrv, t.cookieState = s.cookieServer(t)
 	}
 	be.conns.Add(1)
+	t.inBe = true
 	out := s.exchange(cli, t)
 	if out != handedOff {
 		be.conns.Add(-1) // a tunnel gives it back when it ends
+		t.inBe = false
 	}
 	return out
 }
@@ -367,12 +374,14 @@ func (s *stream) exchange(cli *hconn, t *httpTxn) outcome {
 	t.tQueue = time.Since(t.start)
 	srv := a.srv
 	for attempt := 0; ; attempt++ {
+		t.inSrv = true
 		sc, err := s.serverConn(t, srv, attempt > 0)
 		if err != nil {
 			if sc != nil {
 				srv = sc.srv
 			}
 			be.release(srv)
+			t.inSrv = false
 			s.srv = srv // the log names the server that failed
 			return s.connectError(cli, t, err)
 		}
@@ -384,6 +393,7 @@ func (s *stream) exchange(cli *hconn, t *httpTxn) outcome {
 		if !retry {
 			if out != handedOff {
 				be.release(srv) // a tunnel releases its slot when it ends
+				t.inSrv = false
 			}
 			return out
 		}
@@ -798,6 +808,7 @@ func (s *stream) tunnelUpgrade(cli *hconn, t *httpTxn, sc *srvConn) outcome {
 		s.e.untrack(up)
 		s.be.release(sc.srv)
 		s.be.conns.Add(-1)
+		t.inBe, t.inSrv = false, false
 		t.bytesIn += r.ClientToServer
 		t.bytesOut += r.ServerToClient
 		t.cause, t.phase = relayEnd(r, s.e.ctx.Err() != nil)
