@@ -1,6 +1,8 @@
 package config
 
 import (
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -170,6 +172,13 @@ func TestL7FeatureDiagnostics(t *testing.T) {
 		{" http-request redirect", "while parsing 'http-request redirect' rule : redirection type expected ('prefix', 'location', or 'scheme')."},
 		{" redirect prefix /x\n http-request deny", "a 'http-request' rule placed after a 'redirect' rule will still be processed before."},
 		{" use_backend be if TRUE\n redirect prefix /x", "a 'redirect' rule placed after a 'use_backend' rule will still be processed before."},
+		{" tcp-request content accept\n tcp-request connection accept", "a 'tcp-request' rule placed after a 'tcp-request content' rule will still be processed before."},
+		{" tcp-request session accept\n tcp-request connection accept", "a 'tcp-request' rule placed after a 'tcp-request session' rule will still be processed before."},
+		{" http-request deny if FALSE\n tcp-request content accept", "a 'tcp-request' rule placed after an 'http-request' rule will still be processed before."},
+		{" monitor fail if FALSE\n tcp-request session accept", "a 'tcp-request' rule placed after a 'monitor fail' rule will still be processed before."},
+		{" redirect prefix /x if FALSE\n monitor fail if FALSE", "a 'monitor fail' rule placed after a 'redirect' rule will still be processed before."},
+		{" use_backend be if TRUE\n http-request deny if FALSE", "a 'http-request' rule placed after a 'use_backend' rule will still be processed before."},
+		{"B: http-request deny if FALSE\n tcp-request content accept", "a 'tcp-request' rule placed after an 'http-request' rule will still be processed before."},
 		{"B: http-request set-timeout server 5s 6s", "'http-request set-timeout' expects either 'if' or 'unless' followed by a condition but found '6s'."},
 	} {
 		ds := l7Line(t, tc.line)
@@ -188,6 +197,37 @@ func TestL7FeatureDiagnostics(t *testing.T) {
 		if !found {
 			t.Errorf("%q: want %q, got %v", tc.line, tc.want, ds)
 		}
+	}
+}
+
+// Rules written in the order HAProxy processes them draw no warning; one
+// written after a later kind names the first later kind present, as
+// haproxy's warnif_misplaced_* checks do (each case was run through
+// haproxy -c).
+func TestMisplacedRuleWarnings(t *testing.T) {
+	inOrder := " tcp-request connection accept\n tcp-request session accept\n tcp-request content accept\n" +
+		" monitor fail if FALSE\n http-request deny if FALSE\n redirect prefix /x if FALSE\n use_backend be if FALSE"
+	for _, d := range l7Line(t, inOrder) {
+		if strings.Contains(d.Msg, "placed after") {
+			t.Errorf("rules in processing order: %s", d.Msg)
+		}
+	}
+	// After use_backend, redirect and http-request rules, a tcp-request
+	// rule names the first of them in processing order, once.
+	var got []string
+	for _, d := range l7Line(t, " use_backend be if FALSE\n redirect prefix /x if FALSE\n http-request deny if FALSE\n tcp-request content accept") {
+		if strings.Contains(d.Msg, "placed after") {
+			_, msg, _ := strings.Cut(d.Msg, "] : ")
+			got = append(got, fmt.Sprintf("%d: %s", d.Pos.Line, msg))
+		}
+	}
+	want := []string{
+		"9: a 'redirect' rule placed after a 'use_backend' rule will still be processed before.",
+		"10: a 'http-request' rule placed after a 'redirect' rule will still be processed before.",
+		"11: a 'tcp-request' rule placed after an 'http-request' rule will still be processed before.",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("warnings\n got %q\nwant %q", got, want)
 	}
 }
 

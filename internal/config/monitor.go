@@ -26,11 +26,13 @@ func parseMonitor(c *ctx) {
 		return
 	}
 	if c.nargs() == 2 {
+		c.warnMisplaced(rankMonitorFail, "monitor fail")
 		c.proxy.MonitorFail = append(c.proxy.MonitorFail, &Cond{Pos: c.pos, Unless: kw == "unless"})
 		return
 	}
 	cond, ok := c.parseCond(2, "a 'monitor fail' condition")
 	if ok {
+		c.warnMisplaced(rankMonitorFail, "monitor fail")
 		c.proxy.MonitorFail = append(c.proxy.MonitorFail, cond)
 	}
 }

@@ -30,16 +30,52 @@ func parseRedirect(c *ctx) {
 			r.Cond = cond
 		}
 	}
-	if len(p.UseBackends) > 0 {
-		c.warnf("a 'redirect' rule placed after a 'use_backend' rule will still be processed before.")
-	}
+	c.warnMisplaced(rankRedirect, "redirect")
 	p.Rules["redirect"] = append(p.Rules["redirect"], r)
 }
 
-// warnHTTPRuleAfterRedirect is HAProxy's warning for an http-request rule
-// written after a legacy redirect, which still runs before it.
-func (c *ctx) warnHTTPRuleAfterRedirect(family string) {
-	if family == "http-request" && len(c.proxy.Rules["redirect"]) > 0 {
-		c.warnf("a 'http-request' rule placed after a 'redirect' rule will still be processed before.")
+// The kinds of request rule in the order HAProxy processes them, whatever
+// their order in the file.
+const (
+	rankTCPConnection = iota
+	rankTCPSession
+	rankTCPContent
+	rankMonitorFail
+	rankHTTPRequest
+	rankRedirect
+	rankUseBackend
+)
+
+// warnMisplaced is HAProxy's warning (its warnif_misplaced_* checks) for
+// a rule of kind rank, named label, written after a rule of a kind that
+// is processed later: it names the first such kind in processing order.
+// Only the proxy's own rules count, not those a defaults section gave it.
+func (c *ctx) warnMisplaced(rank int, label string) {
+	p := c.proxy
+	own := func(family string) bool {
+		for _, r := range p.Rules[family] {
+			if r.Pos.File == p.Pos.File && r.Pos.Line > p.Pos.Line {
+				return true
+			}
+		}
+		return false
+	}
+	later := []struct {
+		rank int
+		name string
+		has  bool
+	}{
+		{rankTCPSession, "a 'tcp-request session'", own("tcp-request session")},
+		{rankTCPContent, "a 'tcp-request content'", own("tcp-request content")},
+		{rankMonitorFail, "a 'monitor fail'", len(p.MonitorFail) > 0},
+		{rankHTTPRequest, "an 'http-request'", own("http-request")},
+		{rankRedirect, "a 'redirect'", own("redirect")},
+		{rankUseBackend, "a 'use_backend'", len(p.UseBackends) > 0},
+	}
+	for _, k := range later {
+		if k.rank > rank && k.has {
+			c.warnf("a '%s' rule placed after %s rule will still be processed before.", label, k.name)
+			return
+		}
 	}
 }

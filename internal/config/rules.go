@@ -162,13 +162,22 @@ func (c *ctx) parseRuleLine(family string, i int) {
 		return
 	}
 	r := &Rule{Pos: c.pos, Family: family, Action: action, Args: c.args(i + 1)[:n]}
-	c.warnHTTPRuleAfterRedirect(family)
 	if j < len(c.words) {
 		cond, ok := c.parseCond(j, "'"+family+" "+action+"' rule")
 		if !ok {
 			return
 		}
 		r.Cond = cond
+	}
+	switch family {
+	case "tcp-request connection":
+		c.warnMisplaced(rankTCPConnection, "tcp-request")
+	case "tcp-request session":
+		c.warnMisplaced(rankTCPSession, "tcp-request")
+	case "tcp-request content":
+		c.warnMisplaced(rankTCPContent, "tcp-request")
+	case "http-request":
+		c.warnMisplaced(rankHTTPRequest, "http-request")
 	}
 	c.proxy.Rules[family] = append(c.proxy.Rules[family], r)
 	// HTTP rule families are ignored with HAProxy's warning in tcp proxies;
