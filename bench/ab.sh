@@ -10,9 +10,11 @@
 #   bench/ab.sh l4|l7 SCENARIO ROUNDS BINARY...
 #
 # SCENARIO: l4: exchange, connect, bulk-down, bulk-both, idle; l7:
-# keepalive, close, idle. BINARY: haproxy, or the path of a Sluice binary
-# (build them first, e.g. from two worktrees). The settings of lib.sh
-# (DURATION, CONNS, ...) apply.
+# keepalive, close, latency (at LAT_RATE requests/s, default 10000), idle.
+# BINARY: haproxy, or the path of a Sluice binary (build them first, e.g.
+# from two worktrees). The settings of lib.sh (DURATION, CONNS, ...)
+# apply; BACKEND_KIND=nginx puts nginx behind the proxies, as http.sh
+# does by default.
 set -euo pipefail
 [ $# -ge 4 ] || { sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 LAYER=$1 SCEN=$2 ROUNDS=$3
@@ -22,7 +24,9 @@ if [ "$LAYER" = l7 ]; then
   CONNS=${CONNS:-64}
   IDLE_CONNS=${IDLE_CONNS:-5000}
   LOADTOOL=l7load
-  BACKEND_KIND=go
+  BACKEND_KIND=${BACKEND_KIND:-go}
+  NGINX=${NGINX:-/usr/sbin/nginx}
+  LAT_RATE=${LAT_RATE:-10000}
 fi
 . bench/lib.sh
 [ "$LAYER" = l4 ] || . bench/httplib.sh
@@ -48,6 +52,6 @@ for r in $(seq "$ROUNDS"); do
     fi
     res=$("$BIN/$LOADTOOL" "${args[@]}" 2>"$WORK/load.log") || cat "$WORK/load.log" >&2
     stop_proxy
-    echo "$r $bin $(grep -o '"rate":[0-9.]*\|"cpu_us_per_op":[0-9.]*\|"kib_per_conn":[0-9.]*' <<<"$res" | tr '\n' ' ')"
+    echo "$r $bin $(grep -o '"rate":[0-9.]*\|"cpu_us_per_op":[0-9.]*\|"p50_us":[0-9.]*\|"p99_us":[0-9.]*\|"kib_per_conn":[0-9.]*' <<<"$res" | tr '\n' ' ')"
   done
 done
