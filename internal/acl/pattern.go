@@ -225,11 +225,11 @@ func (p *patterns) matchValue(c *sample.Ctx, v *sample.Value) bool {
 		}
 		return false
 	case MatchAuth:
-		if c.Userlists == nil {
+		if c.Env == nil || c.Env.Userlists == nil {
 			return false
 		}
 		for _, g := range p.strs {
-			if c.Userlists.InGroup(p.authList, string(v.Bytes), string(g)) {
+			if c.Env.Userlists.InGroup(p.authList, string(v.Bytes), string(g)) {
 				return true
 			}
 		}

@@ -10,8 +10,6 @@ import (
 	"net"
 	"net/netip"
 	"os"
-	"sluice/internal/acl"
-	"sluice/internal/tunnel"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -19,11 +17,14 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"sluice/internal/acl"
 	"sluice/internal/config"
 	"sluice/internal/h1"
 	"sluice/internal/httperr"
 	"sluice/internal/listener"
 	"sluice/internal/logsink"
+	"sluice/internal/sample"
+	"sluice/internal/tunnel"
 )
 
 // Options are the process-level settings the command line adds.
@@ -51,6 +52,8 @@ type Engine struct {
 	hostname  string
 	facts     *proxyFacts
 	userlists userlists
+	// smpEnv is what every stream's fetches share (sample.Ctx.Env).
+	smpEnv    *sample.Env
 	globalLog *logsink.Sink   // the global section's targets
 	sinks     []*logsink.Sink // proxies' own targets, closed by Close
 	stopping  atomic.Bool
@@ -123,6 +126,7 @@ func Open(cfg *config.Config, opt Options) (*Engine, error) {
 	backends := map[string]*backend{}
 	e.facts = &proxyFacts{backends: backends, frontends: map[string]*frontend{}}
 	e.userlists = newUserlists(cfg)
+	e.smpEnv = &sample.Env{Proxies: e.facts, Userlists: e.userlists, LookupEnv: os.LookupEnv, Hostname: e.hostname}
 	ids := map[*config.Proxy]int{}
 	for i, p := range cfg.Proxies {
 		ids[p] = i + 1

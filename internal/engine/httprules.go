@@ -143,7 +143,7 @@ func (v *valueFmt) renderCtx(dst []byte, c *sample.Ctx) []byte {
 	if v.f == nil {
 		return append(dst, v.lit...)
 	}
-	f := logfmt.Fields{Client: c.Src, Frontend: c.Dst, FrontendName: c.FrontendName, Hostname: c.Hostname,
+	f := logfmt.Fields{Client: c.Src, Frontend: c.Dst, FrontendName: c.FrontendName, Hostname: c.Hostname(),
 		ReqCounter: c.StreamID, ServerName: c.ServerName}
 	// %b is the frontend's name until a backend is chosen, as in HAProxy.
 	f.BackendName = c.FrontendName

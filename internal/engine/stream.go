@@ -6,7 +6,6 @@ import (
 	"math"
 	"net"
 	"net/netip"
-	"os"
 	"sync/atomic"
 	"time"
 
@@ -81,8 +80,7 @@ func (e *Engine) handle(fe *frontend, bind *config.Bind, c net.Conn, done func()
 		Src: addrPort(c.RemoteAddr()), Dst: addrPort(c.LocalAddr()),
 		FrontendName: fe.cfg.Name, FrontendID: fe.id,
 		Final: true, Stopping: e.stopping.Load(),
-		LookupEnv: os.LookupEnv, Hostname: e.hostname,
-		Proxies: e.facts, ConnInfo: connInfo(client), Userlists: e.userlists,
+		Env: e.smpEnv, ConnInfo: connInfo(client),
 	}
 	// Connection and session rules run before the stream exists: a
 	// connection they reject is not logged, as in HAProxy.

@@ -18,16 +18,16 @@ type Userlists interface {
 func init() {
 	eval("http_auth", Bool, 1, 1, nil, func(c *Ctx, a []Arg, v *Value) bool {
 		user, pass, ok := basicAuth(c)
-		if !ok || c.Userlists == nil {
+		if !ok || c.Env == nil || c.Env.Userlists == nil {
 			return false
 		}
-		return setBool(v, c.Userlists.Check(a[0].Str, user, pass))
+		return setBool(v, c.Env.Userlists.Check(a[0].Str, user, pass))
 	})
 	// http_auth_group gives the user's name when its credentials are
 	// valid; its ACL matches the user's groups (HAProxy's pat_match_auth).
 	eval("http_auth_group", Str, 1, 1, nil, func(c *Ctx, a []Arg, v *Value) bool {
 		user, pass, ok := basicAuth(c)
-		if !ok || c.Userlists == nil || !c.Userlists.Check(a[0].Str, user, pass) {
+		if !ok || c.Env == nil || c.Env.Userlists == nil || !c.Env.Userlists.Check(a[0].Str, user, pass) {
 			return false
 		}
 		return setStr(c, v, user)

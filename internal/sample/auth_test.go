@@ -52,7 +52,7 @@ func TestBasicAuth(t *testing.T) {
 		if tc.hdr != "" {
 			req += "Authorization: " + tc.hdr + "\r\n"
 		}
-		c := &Ctx{Req: parseTestMsg(req + "\r\n"), Userlists: users, Final: true}
+		c := &Ctx{Req: parseTestMsg(req + "\r\n"), Env: &Env{Userlists: users}, Final: true}
 		var v Value
 		got := "none"
 		if found, _ := compileText(t, "http_auth(L)").Eval(c, &v); found {

@@ -79,7 +79,7 @@ func connFetch(c *Ctx, v *Value, get func(*ConnInfo) int64) bool {
 // current frontend's or backend's.
 func proxyFetch(get func(Proxies, string) (int, bool), frontend bool) func(*Ctx, []Arg, *Value) bool {
 	return func(c *Ctx, a []Arg, v *Value) bool {
-		if c.Proxies == nil {
+		if c.Env == nil || c.Env.Proxies == nil {
 			return false
 		}
 		name := c.BackendName
@@ -92,7 +92,7 @@ func proxyFetch(get func(Proxies, string) (int, bool), frontend bool) func(*Ctx,
 		if name == "" {
 			return false
 		}
-		n, ok := get(c.Proxies, name)
+		n, ok := get(c.Env.Proxies, name)
 		return ok && setInt(v, int64(n))
 	}
 }

@@ -36,7 +36,7 @@ func init() {
 	})
 	eval("fc_rcvd_proxy", Bool, 0, 0, nil, func(c *Ctx, _ []Arg, v *Value) bool { return setBool(v, c.ReceivedProxy) })
 	eval("stopping", Bool, 0, 0, nil, func(c *Ctx, _ []Arg, v *Value) bool { return setBool(v, c.Stopping) })
-	eval("hostname", Str, 0, 0, nil, func(c *Ctx, _ []Arg, v *Value) bool { return setStr(c, v, c.Hostname) })
+	eval("hostname", Str, 0, 0, nil, func(c *Ctx, _ []Arg, v *Value) bool { return setStr(c, v, c.Hostname()) })
 	eval("env", Str, 1, 1, nil, fetchEnv)
 	eval("str", Str, 1, 1, nil, func(c *Ctx, a []Arg, v *Value) bool { return setStr(c, v, a[0].Str) })
 	eval("int", Int, 1, 1, intArgs, func(c *Ctx, a []Arg, v *Value) bool { return setInt(v, a[0].Int) })
@@ -90,10 +90,10 @@ func setBytes(v *Value, t Type, b []byte) bool {
 }
 
 func fetchEnv(c *Ctx, a []Arg, v *Value) bool {
-	if c.LookupEnv == nil {
+	if c.Env == nil || c.Env.LookupEnv == nil {
 		return false
 	}
-	s, ok := c.LookupEnv(a[0].Str)
+	s, ok := c.Env.LookupEnv(a[0].Str)
 	return ok && setStr(c, v, s)
 }
 

@@ -28,40 +28,44 @@ const (
 	MayChange
 )
 
+// Env is what every stream of a process shares, for the fetches that
+// read the process and its configuration rather than the stream. The
+// engine makes one; each stream's Ctx points to it.
+type Env struct {
+	// Proxies answers nbsrv, be_conn, fe_conn and queue; nil when none.
+	Proxies Proxies
+	// Userlists answers http_auth and http_auth_group; nil when none.
+	Userlists Userlists
+	// LookupEnv reads the process environment for env(); nil uses none.
+	LookupEnv func(string) (string, bool)
+	// Hostname is the local host name for hostname.
+	Hostname string
+}
+
 // Ctx is what fetches read: the facts of one stream. The engine fills it;
 // fetches never do I/O.
 type Ctx struct {
+	// Env is the process's (nil: none of it).
+	Env *Env
 	// Src and Dst are the client's address and the address it connected
 	// to, as a PROXY protocol header stated them when one was received.
 	Src, Dst netip.AddrPort
 	// Payload is the request data received so far and not yet forwarded.
 	Payload []byte
-	// Final is true when no more data will come before a decision: the
-	// inspect delay expired, the buffer is full or the client closed.
-	Final bool
 	// HTXLen is req.len in an http proxy (Req set): HAProxy 2.6 holds the
 	// request in its HTX form there and counts that, the head as
 	// h1.Head.HTXSize and the body data buffered so far, not the bytes
 	// received; the payload fetches find nothing in it.
 	HTXLen int64
 
-	// ReceivedProxy is true when the client sent a PROXY protocol header.
-	ReceivedProxy bool
-
 	FrontendName string
 	FrontendID   int
 	BackendName  string
 	BackendID    int
-	// Stopping is true during a soft stop.
-	Stopping bool
 
 	// ConnInfo reads the client connection's TCP_INFO for fc_* fetches;
 	// nil when unavailable.
 	ConnInfo func() (ConnInfo, bool)
-	// Proxies answers nbsrv, be_conn, fe_conn and queue; nil when none.
-	Proxies Proxies
-	// Userlists answers http_auth and http_auth_group; nil when none.
-	Userlists Userlists
 	// LogLevel is what set-log-level rules chose for the stream's log
 	// line: 0 none, -1 silent, else the syslog level plus one.
 	LogLevel int
@@ -77,15 +81,19 @@ type Ctx struct {
 	// FirstRequest is true for the first request of a client connection
 	// (http_first_req).
 	FirstRequest bool
+	// Final is true when no more data will come before a decision: the
+	// inspect delay expired, the buffer is full or the client closed.
+	Final bool
+	// ReceivedProxy is true when the client sent a PROXY protocol header.
+	ReceivedProxy bool
+	// Stopping is true during a soft stop.
+	Stopping bool
+	// StreamID is HAProxy's stream counter (%rt) for the transaction.
+	StreamID uint32
 	// TLS describes the client connection's TLS session when the bind
 	// terminates TLS (ssl_fc, ssl_fc_sni, ssl_fc_protocol ...); nil for
 	// plain connections.
 	TLS *tls.ConnectionState
-
-	// LookupEnv reads the process environment for env(); nil uses none.
-	LookupEnv func(string) (string, bool)
-	// Hostname is the local host name for hostname.
-	Hostname string
 
 	// Caps are the HTTP transaction's capture slots (capture.req.hdr,
 	// capture.res.hdr); the engine fills them.
@@ -99,8 +107,6 @@ type Ctx struct {
 	// ServerName is the server a Layer 4 stream went to, for its log
 	// line's unique id; empty until then.
 	ServerName string
-	// StreamID is HAProxy's stream counter (%rt) for the transaction.
-	StreamID uint32
 	// UniqueIDFormat is the frontend's unique-id-format; nil when it has
 	// none (unique-id then finds nothing).
 	UniqueIDFormat Renderer
@@ -243,4 +249,12 @@ type HTTPMessage interface {
 	// Field is the i-th header field in received order; names keep the
 	// case they arrived with and compare case-insensitively.
 	Field(i int) (name, value []byte)
+}
+
+// Hostname is the local host name, "" without an Env.
+func (c *Ctx) Hostname() string {
+	if c.Env == nil {
+		return ""
+	}
+	return c.Env.Hostname
 }
