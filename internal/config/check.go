@@ -145,7 +145,7 @@ func (l *loader) checkModeDependent(p *Proxy) {
 	if o := p.Options["httplog"]; o != nil && !o.Disabled && p.Cap&CapFE != 0 {
 		l.diags.parsing(SevWarning, o.Pos, "'option httplog' not usable with %s '%s' (needs 'mode http'). Falling back to 'option tcplog'.", w, p.Name)
 	}
-	for _, fam := range []string{"http-request", "http-response", "http-after-response"} {
+	for _, fam := range []string{"http-request", "http-response", "http-after-response", "redirect"} {
 		if len(p.Rules[fam]) > 0 {
 			l.diags.global(SevWarning, p.Rules[fam][0].Pos, "'%s' rules ignored for %s '%s' as they require HTTP mode.", fam, w, p.Name)
 		}

@@ -64,6 +64,7 @@ func TestCondConflictWarnings(t *testing.T) {
 		{"L", "http", "tcp-request connection reject if { srv_id 1 }", []string{"parsing [t.cfg:8] : anonymous acl will never match in 'tcp-request connection' because it uses keyword 'srv_id' which is incompatible with 'frontend tcp-request connection rule'"}},
 		{"F", "tcp", "tcp-request content reject if { status 200 }", []string{"parsing [t.cfg:8] : anonymous acl will never match in 'tcp-request content' because it uses keyword 'status' which is incompatible with 'frontend tcp-request content rule'"}},
 		{"F", "tcp", "tcp-request content reject if { req.ssl_sni x }\ntcp-request connection reject if { src 127.0.0.1 }", []string{"parsing [t.cfg:9] : a 'tcp-request' rule placed after a 'tcp-request content' rule will still be processed before."}},
+		{"F", "tcp", "redirect prefix /x if { status 200 }", []string{"parsing [t.cfg:8] : anonymous acl will never match because it uses keyword 'status' which is incompatible with 'frontend http-request header rule'", "'redirect' rules ignored for frontend 'fe' as they require HTTP mode."}},
 		{"B", "tcp", "tcp-response content close if { req.len 1 }", []string{"parsing [t.cfg:7] : anonymous acl will never match in 'tcp-response content' because it uses keyword 'req.len' which is incompatible with 'backend tcp-response content rule'"}},
 	} {
 		src := "defaults\n mode " + tc.mode + "\n timeout client 1s\n timeout server 1s\n timeout connect 1s\n"
