@@ -34,9 +34,6 @@ func (l *loader) postParse() {
 			l.checkConds(p)
 			l.checkLogFormat(p)
 		}
-		if p.Mode == ModeHTTP {
-			l.warnResponseConds(p)
-		}
 		l.checkUserlistRefs(p)
 		if p.Mode == ModeHTTP {
 			l.warnL6Conds(p)
@@ -148,7 +145,7 @@ func (l *loader) checkModeDependent(p *Proxy) {
 	if o := p.Options["httplog"]; o != nil && !o.Disabled && p.Cap&CapFE != 0 {
 		l.diags.parsing(SevWarning, o.Pos, "'option httplog' not usable with %s '%s' (needs 'mode http'). Falling back to 'option tcplog'.", w, p.Name)
 	}
-	for _, fam := range []string{"http-request", "http-response", "http-after-response"} {
+	for _, fam := range []string{"http-request", "http-response", "http-after-response", "redirect"} {
 		if len(p.Rules[fam]) > 0 {
 			l.diags.global(SevWarning, p.Rules[fam][0].Pos, "'%s' rules ignored for %s '%s' as they require HTTP mode.", fam, w, p.Name)
 		}
@@ -255,69 +252,6 @@ func (l *loader) checkConds(p *Proxy) {
 			}
 		}
 	}
-}
-
-// warnResponseConds warns, as HAProxy does, about a condition of an
-// http-response or http-after-response rule whose ACL reads only the
-// request's headers: the request is gone by the time those rules run,
-// so the ACL never matches (the fetches find nothing there). As in
-// HAProxy, one warning per condition, for its first such ACL.
-func (l *loader) warnResponseConds(p *Proxy) {
-	where := "backend http-response header rule"
-	if p.Cap&CapFE != 0 {
-		where = "frontend http-response header rule"
-	}
-	for _, fam := range []string{"http-response", "http-after-response"} {
-		for _, r := range p.Rules[fam] {
-			if r.Cond == nil {
-				continue
-			}
-		suites:
-			for _, suite := range r.Cond.Terms {
-				for _, t := range suite {
-					if msg := p.neverInResponse(t, where); msg != "" {
-						l.diags.parsing(SevWarning, r.Cond.Pos, "%s", msg)
-						break suites
-					}
-				}
-			}
-		}
-	}
-}
-
-// neverInResponse words HAProxy's warning for a term whose ACL only reads
-// the request's headers, "" for any other.
-func (p *Proxy) neverInResponse(t CondTerm, where string) string {
-	if def, ok := sample.Predefined[t.Name]; ok && t.Anon == nil {
-		if requestOnly(strings.Fields(def)[0]) {
-			return fmt.Sprintf("acl '%s' will never match because it only involves keywords that are incompatible with '%s'", t.Name, where)
-		}
-		return ""
-	}
-	acls := p.termACLs(t)
-	if len(acls) == 0 {
-		return ""
-	}
-	for _, a := range acls {
-		if !requestOnly(a.Criterion) {
-			return ""
-		}
-	}
-	if t.Anon != nil {
-		kw, _, _ := strings.Cut(t.Anon.Criterion, "(")
-		return fmt.Sprintf("anonymous acl will never match because it uses keyword '%s' which is incompatible with '%s'", kw, where)
-	}
-	return fmt.Sprintf("acl '%s' will never match because it only involves keywords that are incompatible with '%s'", t.Name, where)
-}
-
-// requestOnly reports whether an ACL criterion reads the request's
-// headers only.
-func requestOnly(crit string) bool {
-	crit, _, _ = strings.Cut(crit, "(")
-	if k, ok := sample.LookupACLKeyword(crit); ok {
-		crit = k.Fetch
-	}
-	return sample.Unavailable(crit, true) != ""
 }
 
 // warnL6Conds warns, as HAProxy's warnif_tcp_http_cond, about each rule

@@ -212,6 +212,7 @@ func parseUseBackend(c *ctx) {
 			return
 		}
 		ref.Cond = cond
+		c.warnCondConflicts(cond, "use_backend")
 	}
 	c.proxy.UseBackends = append(c.proxy.UseBackends, ref)
 }

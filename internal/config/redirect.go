@@ -31,6 +31,7 @@ func parseRedirect(c *ctx) {
 		}
 	}
 	c.warnMisplaced(rankRedirect, "redirect")
+	c.warnCondConflicts(r.Cond, "redirect")
 	p.Rules["redirect"] = append(p.Rules["redirect"], r)
 }
 

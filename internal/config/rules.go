@@ -179,6 +179,7 @@ func (c *ctx) parseRuleLine(family string, i int) {
 	case "http-request":
 		c.warnMisplaced(rankHTTPRequest, "http-request")
 	}
+	c.warnCondConflicts(r.Cond, family)
 	c.proxy.Rules[family] = append(c.proxy.Rules[family], r)
 	// HTTP rule families are ignored with HAProxy's warning in tcp proxies;
 	// in an http proxy each rule is refused at its own line until the HTTP
