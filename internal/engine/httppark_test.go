@@ -13,6 +13,18 @@ import (
 	"unsafe"
 )
 
+// askPath sends GET path on c and returns the response's body.
+func askPath(t *testing.T, c net.Conn, r *bufio.Reader, path string) string {
+	t.Helper()
+	fmt.Fprintf(c, "GET %s HTTP/1.1\r\nHost: a\r\n\r\n", path)
+	res, err := http.ReadResponse(r, nil)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	b, _ := io.ReadAll(res.Body)
+	return string(b)
+}
+
 // Idle keep-alive clients wait parked: fifty of them between two requests
 // hold no goroutine each, the next request on each is served as before,
 // `timeout http-keep-alive` closes one that stays idle, and a stop closes
@@ -30,16 +42,6 @@ frontend fe
  default_backend be
 backend be
  server s1 `+be.hostPort()+"\n")
-	ask := func(c net.Conn, r *bufio.Reader, path string) string {
-		t.Helper()
-		fmt.Fprintf(c, "GET %s HTTP/1.1\r\nHost: a\r\n\r\n", path)
-		res, err := http.ReadResponse(r, nil)
-		if err != nil {
-			t.Fatalf("%s: %v", path, err)
-		}
-		b, _ := io.ReadAll(res.Body)
-		return string(b)
-	}
 	const n = 50
 	conns := make([]net.Conn, n)
 	readers := make([]*bufio.Reader, n)
@@ -54,7 +56,7 @@ backend be
 		conns[i], readers[i] = c, bufio.NewReader(c)
 	}
 	for i, c := range conns {
-		if got := ask(c, readers[i], "/one"); got != "a GET /one" {
+		if got := askPath(t, c, readers[i], "/one"); got != "a GET /one" {
 			t.Fatalf("conn %d: %q", i, got)
 		}
 	}
@@ -65,7 +67,7 @@ backend be
 		t.Errorf("%d idle keep-alive clients hold %d more goroutines, want them parked", n, d)
 	}
 	for i, c := range conns[:10] {
-		if got := ask(c, readers[i], "/two"); got != "a GET /two" {
+		if got := askPath(t, c, readers[i], "/two"); got != "a GET /two" {
 			t.Fatalf("conn %d after parking: %q", i, got)
 		}
 	}
@@ -88,7 +90,7 @@ backend be
 	defer c1.Close()
 	c1.SetDeadline(time.Now().Add(10 * time.Second))
 	r1 := bufio.NewReader(c1)
-	ask(c1, r1, "/idle")
+	askPath(t, c1, r1, "/idle")
 	if b, err := r1.ReadByte(); err != io.EOF {
 		t.Errorf("after the keep-alive timeout: read %q %v, want EOF", b, err)
 	}
@@ -113,7 +115,7 @@ backend be
 	defer c.Close()
 	r := bufio.NewReader(c)
 	c.SetDeadline(time.Now().Add(20 * time.Second))
-	ask(c, r, "/three")
+	askPath(t, c, r, "/three")
 	time.Sleep(20 * time.Millisecond)
 	e2.SoftStop()
 	if _, err := r.ReadByte(); err != io.EOF {
@@ -227,16 +229,6 @@ frontend fe
 backend be
  server s1 ` + be.hostPort() + "\n"
 	_, addr := startEngine(t, fmt.Sprintf(cfg, "10s"))
-	ask := func(c net.Conn, r *bufio.Reader, path string) string {
-		t.Helper()
-		fmt.Fprintf(c, "GET %s HTTP/1.1\r\nHost: a\r\n\r\n", path)
-		res, err := http.ReadResponse(r, nil)
-		if err != nil {
-			t.Fatalf("%s: %v", path, err)
-		}
-		b, _ := io.ReadAll(res.Body)
-		return string(b)
-	}
 	const n = 40
 	conns := make([]net.Conn, n)
 	readers := make([]*bufio.Reader, n)
@@ -247,7 +239,7 @@ backend be
 		conns[i], readers[i] = c, bufio.NewReader(c)
 	}
 	for i, c := range conns {
-		if got := ask(c, readers[i], "/one"); got != "a GET /one" {
+		if got := askPath(t, c, readers[i], "/one"); got != "a GET /one" {
 			t.Fatalf("conn %d: %q", i, got)
 		}
 	}
@@ -259,7 +251,7 @@ backend be
 		t.Errorf("%d idle keep-alive TLS clients hold %d more goroutines, want them parked", n, d)
 	}
 	for i, c := range conns {
-		if got := ask(c, readers[i], "/two"); got != "a GET /two" {
+		if got := askPath(t, c, readers[i], "/two"); got != "a GET /two" {
 			t.Fatalf("conn %d after parking: %q", i, got)
 		}
 	}
@@ -283,7 +275,7 @@ backend be
 	c1 := dialTLS(t, addr1, f.client("www.example.test"))
 	defer c1.Close()
 	r1 := bufio.NewReader(c1)
-	ask(c1, r1, "/idle")
+	askPath(t, c1, r1, "/idle")
 	start := time.Now()
 	if b, err := r1.ReadByte(); err == nil {
 		t.Errorf("after the keep-alive timeout: read %q, want the connection closed", b)

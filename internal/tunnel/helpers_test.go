@@ -49,6 +49,19 @@ func pair(tb testing.TB) (dialed, accepted *net.TCPConn) {
 // dialPolled with DialPolled.
 var dialSock, dialPolled bool
 
+// relayCases are the relay tests a server side of another kind runs
+// again (TestSockRelay, TestPolledRelay).
+func relayCases() map[string]func(*testing.T) {
+	return map[string]func(*testing.T){
+		"BulkBothWays": TestBulkBothWays, "HalfCloseClientFirst": TestHalfCloseClientFirst,
+		"HalfCloseServerFirst": TestHalfCloseServerFirst,
+		"ServerResetMidStream": TestServerResetMidStream, "ClientGoneMidStream": TestClientGoneMidStream,
+		"ClientTimeout": TestClientTimeout, "ServerTimeout": TestServerTimeout,
+		"ActivityKeepsAlive": TestActivityKeepsAlive, "SlowReader": TestSlowReader,
+		"ResetWhileIdle": TestResetWhileIdle, "ContextEndsIdleRelay": TestContextEndsIdleRelay,
+	}
+}
+
 // backPair is pair for the proxy's server side: the proxy's end is a
 // Sock when dialSock is set.
 func backPair(tb testing.TB) (dialed Conn, accepted *net.TCPConn) {

@@ -159,11 +159,7 @@ func sockaddrTCP(rsa *unix.RawSockaddrAny) *net.TCPAddr {
 
 // SetKeepAlive turns TCP keep-alive probes on or off with the system's
 // timings, as net.TCPConn's SetKeepAlive.
-func (s *Sock) SetKeepAlive(on bool) error {
-	return s.control(func(fd int) error {
-		return unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_KEEPALIVE, boolInt(on))
-	})
-}
+func (s *Sock) SetKeepAlive(on bool) error { return setKeepAlive(s.control, on) }
 
 func boolInt(b bool) int {
 	if b {

@@ -29,7 +29,7 @@ type Polled struct {
 	raddr *net.TCPAddr
 
 	laddrMu sync.Mutex
-	laddr   net.Addr
+	laddr   *net.TCPAddr
 }
 
 // DialPolled connects to addr within timeout (0: no limit) or until ctx
@@ -162,44 +162,59 @@ func (p *Polled) opErr(op string, err error) error {
 // Close closes the socket and takes it out of Go's poller.
 func (p *Polled) Close() error { return p.f.Close() }
 
-// CloseWrite shuts the sending side down (a FIN).
-func (p *Polled) CloseWrite() error {
+// control runs f with the descriptor, as Sock's control does.
+func (p *Polled) control(f func(fd int) error) error {
 	var err error
-	if cerr := p.raw.Control(func(fd uintptr) { err = rawShutdown(int(fd), unix.SHUT_WR) }); cerr != nil {
+	if cerr := p.raw.Control(func(fd uintptr) { err = f(int(fd)) }); cerr != nil {
 		return cerr
 	}
 	return err
 }
 
+// CloseWrite shuts the sending side down (a FIN).
+func (p *Polled) CloseWrite() error {
+	return p.control(func(fd int) error { return rawShutdown(fd, unix.SHUT_WR) })
+}
+
 // SetLinger sets SO_LINGER like net.TCPConn's SetLinger.
-func (p *Polled) SetLinger(sec int) error {
+func (p *Polled) SetLinger(sec int) error { return setLinger(p.control, sec) }
+
+// RemoteAddr is the address dialed, or the peer's as accept4 gave it.
+func (p *Polled) RemoteAddr() net.Addr { return p.raddr }
+
+// LocalAddr asks the kernel for the local address the first time.
+func (p *Polled) LocalAddr() net.Addr { return localAddr(&p.laddrMu, &p.laddr, p.control) }
+
+// setLinger sets SO_LINGER like net.TCPConn's SetLinger, through control.
+func setLinger(control func(func(fd int) error) error, sec int) error {
 	l := unix.Linger{}
 	if sec >= 0 {
 		l.Onoff, l.Linger = 1, int32(sec)
 	}
-	var err error
-	if cerr := p.raw.Control(func(fd uintptr) { err = unix.SetsockoptLinger(int(fd), unix.SOL_SOCKET, unix.SO_LINGER, &l) }); cerr != nil {
-		return cerr
-	}
-	return err
+	return control(func(fd int) error { return unix.SetsockoptLinger(fd, unix.SOL_SOCKET, unix.SO_LINGER, &l) })
 }
 
-// RemoteAddr is the address dialed.
-func (p *Polled) RemoteAddr() net.Addr { return p.raddr }
+// setKeepAlive turns TCP keep-alive probes on or off with the system's
+// timings, as net.TCPConn's SetKeepAlive does.
+func setKeepAlive(control func(func(fd int) error) error, on bool) error {
+	return control(func(fd int) error {
+		return unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_KEEPALIVE, boolInt(on))
+	})
+}
 
-// LocalAddr asks the kernel for the local address the first time.
-func (p *Polled) LocalAddr() net.Addr {
-	p.laddrMu.Lock()
-	defer p.laddrMu.Unlock()
-	if p.laddr == nil {
+// localAddr is *cached, asked of the kernel the first time (under mu).
+func localAddr(mu *sync.Mutex, cached **net.TCPAddr, control func(func(fd int) error) error) net.Addr {
+	mu.Lock()
+	defer mu.Unlock()
+	if *cached == nil {
 		var a *net.TCPAddr
-		p.raw.Control(func(fd uintptr) { a = sockname(int(fd)) })
+		_ = control(func(fd int) error { a = sockname(fd); return nil })
 		if a == nil {
 			return &net.TCPAddr{}
 		}
-		p.laddr = a
+		*cached = a
 	}
-	return p.laddr
+	return *cached
 }
 
 // TCP states, as tcpi_state gives them (the kernel's TCP_SYN_SENT and
@@ -247,15 +262,7 @@ func (p *Polled) SyscallConn() (syscall.RawConn, error) { return p.raw, nil }
 
 // SetKeepAlive turns TCP keep-alive probes on or off with the system's
 // timings, as net.TCPConn's SetKeepAlive.
-func (p *Polled) SetKeepAlive(on bool) error {
-	var err error
-	if cerr := p.raw.Control(func(fd uintptr) {
-		err = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_KEEPALIVE, boolInt(on))
-	}); cerr != nil {
-		return cerr
-	}
-	return err
-}
+func (p *Polled) SetKeepAlive(on bool) error { return setKeepAlive(p.control, on) }
 
 // PolledListener accepts connections from a listening TCP socket the way
 // the HTTP engine wants them: accept4(2) straight into a non-blocking

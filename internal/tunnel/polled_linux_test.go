@@ -19,15 +19,7 @@ import (
 func TestPolledRelay(t *testing.T) {
 	dialPolled = true
 	defer func() { dialPolled = false }()
-	cases := map[string]func(*testing.T){
-		"BulkBothWays": TestBulkBothWays, "HalfCloseClientFirst": TestHalfCloseClientFirst,
-		"HalfCloseServerFirst": TestHalfCloseServerFirst,
-		"ServerResetMidStream": TestServerResetMidStream, "ClientGoneMidStream": TestClientGoneMidStream,
-		"ClientTimeout": TestClientTimeout, "ServerTimeout": TestServerTimeout,
-		"ActivityKeepsAlive": TestActivityKeepsAlive, "SlowReader": TestSlowReader,
-		"ResetWhileIdle": TestResetWhileIdle, "ContextEndsIdleRelay": TestContextEndsIdleRelay,
-	}
-	for name, f := range cases {
+	for name, f := range relayCases() {
 		t.Run(name, f)
 	}
 }

@@ -318,31 +318,13 @@ func (s *Sock) CloseWrite() error {
 }
 
 // SetLinger sets SO_LINGER like net.TCPConn's SetLinger.
-func (s *Sock) SetLinger(sec int) error {
-	l := unix.Linger{}
-	if sec >= 0 {
-		l.Onoff, l.Linger = 1, int32(sec)
-	}
-	return s.control(func(fd int) error { return unix.SetsockoptLinger(fd, unix.SOL_SOCKET, unix.SO_LINGER, &l) })
-}
+func (s *Sock) SetLinger(sec int) error { return setLinger(s.control, sec) }
 
 // RemoteAddr is the address dialed.
 func (s *Sock) RemoteAddr() net.Addr { return s.raddr }
 
 // LocalAddr asks the kernel for the local address the first time.
-func (s *Sock) LocalAddr() net.Addr {
-	s.laddrMu.Lock()
-	defer s.laddrMu.Unlock()
-	if s.laddr == nil {
-		var a *net.TCPAddr
-		_ = s.control(func(fd int) error { a = sockname(fd); return nil })
-		if a == nil {
-			return &net.TCPAddr{}
-		}
-		s.laddr = a
-	}
-	return s.laddr
-}
+func (s *Sock) LocalAddr() net.Addr { return localAddr(&s.laddrMu, &s.laddr, s.control) }
 
 func deadline(t time.Time) int64 {
 	if t.IsZero() {

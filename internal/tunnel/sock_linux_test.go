@@ -17,15 +17,8 @@ import (
 func TestSockRelay(t *testing.T) {
 	dialSock = true
 	defer func() { dialSock = false }()
-	cases := map[string]func(*testing.T){
-		"BulkBothWays": TestBulkBothWays, "HalfCloseClientFirst": TestHalfCloseClientFirst,
-		"HalfCloseServerFirst": TestHalfCloseServerFirst,
-		"ServerResetMidStream": TestServerResetMidStream, "ClientGoneMidStream": TestClientGoneMidStream,
-		"ClientTimeout": TestClientTimeout, "ServerTimeout": TestServerTimeout,
-		"ActivityKeepsAlive": TestActivityKeepsAlive, "SpliceUsed": TestSpliceUsed,
-		"SlowReader": TestSlowReader, "ResetWhileIdle": TestResetWhileIdle,
-		"ContextEndsIdleRelay": TestContextEndsIdleRelay, "SmallMessages": TestSmallMessages,
-	}
+	cases := relayCases()
+	cases["SpliceUsed"], cases["SmallMessages"] = TestSpliceUsed, TestSmallMessages
 	for name, f := range cases {
 		t.Run(name, f)
 	}
