@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"net/netip"
 	"syscall"
 	"testing"
 	"time"
@@ -32,20 +33,26 @@ func TestSockRelay(t *testing.T) {
 }
 
 // TestDialRefused: a refused connection is reported as such and leaves
-// no socket behind.
+// no socket behind, whether Dial or DialPolled made it.
 func TestDialRefused(t *testing.T) {
-	checkLeaks(t)
-	ln := listen(t)
-	addr := ln.Addr().(*net.TCPAddr).AddrPort()
-	ln.Close()
-	c, err := Dial(context.Background(), addr, 5*time.Second)
-	if err == nil {
-		c.Close()
-		t.Fatal("dial to a closed port succeeded")
-	}
-	var ne net.Error
-	if !errors.Is(err, syscall.ECONNREFUSED) || !errors.As(err, &ne) || ne.Timeout() {
-		t.Fatalf("error %v, want a refusal", err)
+	for name, dial := range map[string]func(context.Context, netip.AddrPort, time.Duration) (Conn, error){
+		"Dial": Dial, "DialPolled": DialPolled,
+	} {
+		t.Run(name, func(t *testing.T) {
+			checkLeaks(t)
+			ln := listen(t)
+			addr := ln.Addr().(*net.TCPAddr).AddrPort()
+			ln.Close()
+			c, err := dial(context.Background(), addr, 5*time.Second)
+			if err == nil {
+				c.Close()
+				t.Fatal("dial to a closed port succeeded")
+			}
+			var ne net.Error
+			if !errors.Is(err, syscall.ECONNREFUSED) || !errors.As(err, &ne) || ne.Timeout() {
+				t.Fatalf("error %v, want a refusal", err)
+			}
+		})
 	}
 }
 
