@@ -15,14 +15,15 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Polled is a TCP connection to a server that Sluice opened itself, with
-// fewer system calls and less work than the net package's dialer, and
-// then handed to Go's network poller (through os.File) rather than to a
-// relay poller: a goroutine that waits on it is woken by the runtime
-// directly, as the HTTP engine's goroutines want. Compared with a
-// net.Dialer, it skips the name resolution, the cancellation goroutine
-// and the getpeername and getsockname calls; the peer's address is the one
-// dialed, the local one is asked of the kernel only if LocalAddr is called.
+// Polled is a TCP connection that Sluice opened (DialPolled) or accepted
+// (PolledListener) itself, with fewer system calls and less work than the
+// net package's, and then handed to Go's network poller (through
+// os.File) rather than to a relay poller: a goroutine that waits on it is
+// woken by the runtime directly, as the HTTP engine's goroutines want.
+// Compared with a net.Dialer, dialing skips the name resolution, the
+// cancellation goroutine and the getpeername and getsockname calls; the
+// peer's address is the one dialed, the local one is asked of the kernel
+// only if LocalAddr is called.
 type Polled struct {
 	f     *os.File
 	raw   syscall.RawConn
@@ -76,9 +77,9 @@ func DialPolled(ctx context.Context, addr netip.AddrPort, timeout time.Duration)
 	if timeout > 0 {
 		f.SetWriteDeadline(time.Now().Add(timeout))
 	}
+	var stop func() bool
 	if ctx.Done() != nil {
-		stop := context.AfterFunc(ctx, func() { f.SetWriteDeadline(time.Unix(1, 0)) })
-		defer stop()
+		stop = context.AfterFunc(ctx, func() { f.SetWriteDeadline(time.Unix(1, 0)) })
 	}
 	// The socket's TCP state says whether the connection is made (often
 	// already, on loopback), still being made (wait until it turns
@@ -106,6 +107,12 @@ func DialPolled(ctx context.Context, addr netip.AddrPort, timeout time.Duration)
 		}
 		return true
 	})
+	if stop != nil && !stop() {
+		// The context ended: its deadline in the past is set, or being
+		// set, whatever the outcome, so the socket is of no use.
+		f.Close()
+		return nil, dialErr(raddr, ctx.Err())
+	}
 	if werr == nil && soerr == nil {
 		if timeout > 0 {
 			f.SetWriteDeadline(time.Time{})
@@ -114,9 +121,6 @@ func DialPolled(ctx context.Context, addr netip.AddrPort, timeout time.Duration)
 	}
 	f.Close()
 	if werr != nil {
-		if ctx.Err() != nil {
-			return nil, dialErr(raddr, ctx.Err())
-		}
 		if errors.Is(werr, os.ErrDeadlineExceeded) {
 			return nil, dialErr(raddr, os.ErrDeadlineExceeded)
 		}
