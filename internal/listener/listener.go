@@ -10,8 +10,10 @@
 // socket names. TCP sockets are made by net.ListenConfig with those
 // options applied in its Control hook (and keep-alive left off on accepted
 // sockets); the others are handed to the net package (net.FileListener).
-// Either way TCP listeners are plain *net.TCPListener values whose
-// connections are *net.TCPConn and keep splice(2) available.
+// Either way TCP listeners are plain *net.TCPListener values. The accept
+// loops take connections from them as *net.TCPConn (Serve, ServeAsync),
+// or accept below the net package: into a relay poller (ServeEvents, mode
+// tcp) or into Go's poller (ServePolled, mode http).
 //
 // Error messages follow HAProxy's ("cannot bind socket (Address already in
 // use) for [127.0.0.1:80]") so that Sluice can print them after
