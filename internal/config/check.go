@@ -300,24 +300,23 @@ func (p *Proxy) condReadsPayload(c *Cond) bool {
 
 // isL6 reports whether an ACL criterion (fetch or ACL keyword) reads
 // buffered payload.
-func isL6(crit string) bool {
-	crit, _, _ = strings.Cut(crit, "(")
-	if k, ok := sample.LookupACLKeyword(crit); ok {
-		crit = k.Fetch
-	}
-	f, ok := sample.LookupFetch(crit)
-	return ok && f.Layer == sample.L6
-}
+func isL6(crit string) bool { return critLayer(crit) == sample.L6 }
 
 // isL7 reports whether an ACL criterion (fetch or ACL keyword) reads an
 // HTTP message.
-func isL7(crit string) bool {
+func isL7(crit string) bool { return critLayer(crit) == sample.L7 }
+
+// critLayer is the layer of the fetch an ACL criterion reads, through its
+// ACL keyword if it is one; -1 for an unknown name.
+func critLayer(crit string) sample.Layer {
 	crit, _, _ = strings.Cut(crit, "(")
 	if k, ok := sample.LookupACLKeyword(crit); ok {
 		crit = k.Fetch
 	}
-	f, ok := sample.LookupFetch(crit)
-	return ok && f.Layer == sample.L7
+	if f, ok := sample.LookupFetch(crit); ok {
+		return f.Layer
+	}
+	return -1
 }
 
 // termACLs is every ACL line a condition term refers to: a named ACL is
