@@ -106,7 +106,7 @@ func (h *hconn) send(b []byte, timeout time.Duration) (int, error) {
 // false to wait until the socket can take more.
 func (h *hconn) writeRaw(fd uintptr) bool {
 	for h.wn < len(h.wbuf) {
-		n, err := tunnel.RawIO(unix.SYS_WRITE, fd, h.wbuf[h.wn:])
+		n, err := tunnel.RawWrite(fd, h.wbuf[h.wn:])
 		switch {
 		case err == unix.EAGAIN:
 			return false
@@ -207,7 +207,7 @@ func (h *hconn) fillRaw(deadline time.Time) (int, error) {
 func (h *hconn) readRaw(fd uintptr) bool {
 	b := h.buf()
 	for {
-		n, err := tunnel.RawIO(unix.SYS_READ, fd, b[h.w:])
+		n, err := tunnel.RawRead(fd, b[h.w:])
 		switch {
 		case err == unix.EAGAIN:
 			h.releaseIfEmpty()

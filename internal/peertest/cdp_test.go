@@ -169,8 +169,21 @@ func (c *cdp) openPage(url string) string {
 	if nav.ErrorText != "" {
 		c.t.Fatalf("navigating to %s: %s", url, nav.ErrorText)
 	}
-	c.waitEvent(att.SessionID, "Page.loadEventFired")
-	return att.SessionID
+	// The load event of the blank tab can come after Page.enable and be
+	// taken for the page's: wait until the document is the one asked for
+	// and loaded.
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		c.waitEvent(att.SessionID, "Page.loadEventFired")
+		var loaded bool
+		c.eval(att.SessionID, `location.href !== "about:blank" && document.readyState === "complete"`, &loaded)
+		if loaded {
+			return att.SessionID
+		}
+		if time.Now().After(deadline) {
+			c.t.Fatalf("%s did not load within 30s", url)
+		}
+	}
 }
 
 // eval evaluates expr in the page, awaiting it if it is a promise, and

@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"os"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 	"unsafe"
@@ -17,17 +18,34 @@ import (
 
 // Polled is a TCP connection that Sluice opened (DialPolled) or accepted
 // (PolledListener) itself, with fewer system calls and less work than the
-// net package's, and then handed to Go's network poller (through
-// os.File) rather than to a relay poller: a goroutine that waits on it is
-// woken by the runtime directly, as the HTTP engine's goroutines want.
-// Compared with a net.Dialer, dialing skips the name resolution, the
-// cancellation goroutine and the getpeername and getsockname calls; the
-// peer's address is the one dialed, the local one is asked of the kernel
-// only if LocalAddr is called.
+// net package's, whose waits happen in Go's network poller rather than
+// in a relay poller: a goroutine that waits on it is woken by the runtime
+// directly, as the HTTP engine's goroutines want. Compared with a
+// net.Dialer, dialing skips the name resolution, the cancellation
+// goroutine and the getpeername and getsockname calls; the peer's address
+// is the one dialed, the local one is asked of the kernel only if
+// LocalAddr is called.
+//
+// An accepted connection joins Go's poller (through an os.File) only
+// when a read or write first has to wait. Until then its reads and
+// writes are system calls on the descriptor and its deadlines are only
+// noted. A client whose request is there when it is accepted and that
+// takes its whole reply at once (a connection per request, the common
+// case on a fast network) costs no poller registration, no fcntl, no
+// finalizer and no removal from the poller's epoll set at close, as with
+// HAProxy.
 type Polled struct {
-	f     *os.File
-	raw   syscall.RawConn
+	fd    int
+	f     atomic.Pointer[os.File] // set once the socket has joined Go's poller
+	raw   syscall.RawConn         // f's, set before f
 	raddr *net.TCPAddr
+
+	// Until f is set: mu is read-locked while a system call uses fd, and
+	// locked to close it or to hand it to Go's poller, so that the
+	// descriptor is never closed or registered under a call.
+	mu       sync.RWMutex
+	closed   atomic.Bool
+	rdl, wdl atomic.Int64 // deadlines noted before f exists, Unix nanoseconds; 0: none
 
 	laddrMu sync.Mutex
 	laddr   *net.TCPAddr
@@ -63,17 +81,17 @@ func DialPolled(ctx context.Context, addr netip.AddrPort, timeout time.Duration)
 		rawClose(fd)
 		return nil, dialErr(raddr, os.NewSyscallError("connect", err))
 	}
-	// A non-blocking descriptor joins Go's poller.
-	f := os.NewFile(uintptr(fd), "tcp")
-	raw, rerr := f.SyscallConn()
-	if rerr != nil {
-		f.Close()
+	// A connection being made is waited for: the descriptor joins Go's
+	// poller at once.
+	p := &Polled{fd: fd, raddr: raddr}
+	if rerr := p.register(); rerr != nil {
+		p.Close()
 		return nil, dialErr(raddr, rerr)
 	}
-	p := &Polled{f: f, raw: raw, raddr: raddr}
 	if err == nil {
 		return p, nil
 	}
+	f, raw := p.f.Load(), p.raw
 	if timeout > 0 {
 		f.SetWriteDeadline(time.Now().Add(timeout))
 	}
@@ -110,7 +128,7 @@ func DialPolled(ctx context.Context, addr netip.AddrPort, timeout time.Duration)
 	if stop != nil && !stop() {
 		// The context ended: its deadline in the past is set, or being
 		// set, whatever the outcome, so the socket is of no use.
-		f.Close()
+		p.Close()
 		return nil, dialErr(raddr, ctx.Err())
 	}
 	if werr == nil && soerr == nil {
@@ -119,7 +137,7 @@ func DialPolled(ctx context.Context, addr netip.AddrPort, timeout time.Duration)
 		}
 		return p, nil
 	}
-	f.Close()
+	p.Close()
 	if werr != nil {
 		if errors.Is(werr, os.ErrDeadlineExceeded) {
 			return nil, dialErr(raddr, os.ErrDeadlineExceeded)
@@ -129,16 +147,102 @@ func DialPolled(ctx context.Context, addr netip.AddrPort, timeout time.Duration)
 	return nil, dialErr(raddr, os.NewSyscallError("connect", soerr))
 }
 
-// Read and Write are the file's, waiting in Go's poller, with errors as
-// the net package reports them.
+// register hands the socket to Go's poller, once, with the deadlines
+// noted so far.
+func (p *Polled) register() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed.Load() {
+		return net.ErrClosed
+	}
+	if p.f.Load() != nil {
+		return nil
+	}
+	f := os.NewFile(uintptr(p.fd), "tcp")
+	raw, err := f.SyscallConn()
+	if err != nil {
+		return err // not reached: a descriptor os.NewFile took has one
+	}
+	if dl := p.rdl.Load(); dl != 0 {
+		f.SetReadDeadline(time.Unix(0, dl))
+	}
+	if dl := p.wdl.Load(); dl != 0 {
+		f.SetWriteDeadline(time.Unix(0, dl))
+	}
+	p.raw = raw
+	p.f.Store(f)
+	return nil
+}
+
+// direct runs the non-blocking call f on the descriptor while the socket
+// is not in Go's poller: false (and nothing run) once it is.
+func (p *Polled) direct(f func(fd int)) (bool, error) {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	if p.f.Load() != nil {
+		return false, nil
+	}
+	if p.closed.Load() {
+		return true, net.ErrClosed
+	}
+	f(p.fd)
+	return true, nil
+}
+
+// Read and Write wait in Go's poller, with errors as the net package
+// reports them.
 func (p *Polled) Read(b []byte) (int, error) {
-	n, err := p.f.Read(b)
+	if p.f.Load() == nil {
+		var n int
+		var err error
+		if ok, cerr := p.direct(func(fd int) { n, err = RawRead(uintptr(fd), b) }); ok {
+			switch {
+			case cerr != nil:
+				return 0, p.opErr("read", cerr)
+			case err == nil && n == 0 && len(b) > 0:
+				return 0, io.EOF
+			case err == nil:
+				return n, nil
+			case err != unix.EAGAIN:
+				return 0, p.opErr("read", err)
+			}
+			if err := p.register(); err != nil {
+				return 0, p.opErr("read", err)
+			}
+		}
+	}
+	n, err := p.f.Load().Read(b)
 	return n, p.opErr("read", err)
 }
 
 func (p *Polled) Write(b []byte) (int, error) {
-	n, err := p.f.Write(b)
-	return n, p.opErr("write", err)
+	total := 0
+	if p.f.Load() == nil {
+		var err error
+		if ok, cerr := p.direct(func(fd int) {
+			for total < len(b) {
+				var n int
+				if n, err = RawWrite(uintptr(fd), b[total:]); err != nil {
+					return
+				}
+				total += n
+			}
+		}); ok {
+			switch {
+			case cerr != nil:
+				return total, p.opErr("write", cerr)
+			case err == nil:
+				return total, nil
+			case err != unix.EAGAIN:
+				return total, p.opErr("write", err)
+			}
+			if err := p.register(); err != nil {
+				return total, p.opErr("write", err)
+			}
+		}
+	}
+	n, err := p.f.Load().Write(b[total:])
+	return total + n, p.opErr("write", err)
 }
 
 // opErr turns the file's error into the net package's form, which code
@@ -163,12 +267,33 @@ func (p *Polled) opErr(op string, err error) error {
 	return &net.OpError{Op: op, Net: "tcp", Addr: p.raddr, Err: err}
 }
 
-// Close closes the socket and takes it out of Go's poller.
-func (p *Polled) Close() error { return p.f.Close() }
+// Close closes the socket, taking it out of Go's poller if it joined it.
+func (p *Polled) Close() error {
+	if p.closed.Swap(true) {
+		return p.opErr("close", net.ErrClosed)
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if f := p.f.Load(); f != nil {
+		return p.opErr("close", f.Close())
+	}
+	if err := rawClose(p.fd); err != nil {
+		return p.opErr("close", err)
+	}
+	return nil
+}
 
 // control runs f with the descriptor, as Sock's control does.
 func (p *Polled) control(f func(fd int) error) error {
 	var err error
+	if p.f.Load() == nil {
+		if ok, cerr := p.direct(func(fd int) { err = f(fd) }); ok {
+			if cerr != nil {
+				return cerr
+			}
+			return err
+		}
+	}
 	if cerr := p.raw.Control(func(fd uintptr) { err = f(int(fd)) }); cerr != nil {
 		return cerr
 	}
@@ -256,13 +381,72 @@ func sockname(fd int) *net.TCPAddr {
 	return nil
 }
 
-// SetDeadline and the others bound the waits of Read and Write.
-func (p *Polled) SetDeadline(t time.Time) error      { return p.f.SetDeadline(t) }
-func (p *Polled) SetReadDeadline(t time.Time) error  { return p.f.SetReadDeadline(t) }
-func (p *Polled) SetWriteDeadline(t time.Time) error { return p.f.SetWriteDeadline(t) }
+// SetDeadline and the others bound the waits of Read and Write: the
+// file's deadlines once the socket is in Go's poller, noted until then.
+func (p *Polled) SetDeadline(t time.Time) error {
+	if err := p.SetReadDeadline(t); err != nil {
+		return err
+	}
+	return p.SetWriteDeadline(t)
+}
+
+func (p *Polled) SetReadDeadline(t time.Time) error {
+	return p.setDeadline(t, &p.rdl, (*os.File).SetReadDeadline)
+}
+
+func (p *Polled) SetWriteDeadline(t time.Time) error {
+	return p.setDeadline(t, &p.wdl, (*os.File).SetWriteDeadline)
+}
+
+func (p *Polled) setDeadline(t time.Time, dl *atomic.Int64, set func(*os.File, time.Time) error) error {
+	if f := p.f.Load(); f != nil {
+		return set(f, t)
+	}
+	if ok, err := p.direct(func(int) { dl.Store(deadline(t)) }); ok {
+		return err
+	}
+	return set(p.f.Load(), t)
+}
 
 // SyscallConn gives raw access; its Read and Write wait in Go's poller.
-func (p *Polled) SyscallConn() (syscall.RawConn, error) { return p.raw, nil }
+func (p *Polled) SyscallConn() (syscall.RawConn, error) { return polledRaw{p}, nil }
+
+// polledRaw is a Polled's syscall.RawConn: calls on the descriptor
+// directly until a wait hands the socket to Go's poller, the file's
+// RawConn from then on.
+type polledRaw struct{ p *Polled }
+
+func (r polledRaw) Control(f func(fd uintptr)) error {
+	return r.p.control(func(fd int) error { f(uintptr(fd)); return nil })
+}
+
+func (r polledRaw) Read(f func(fd uintptr) bool) error {
+	if done, err := r.first(f); done || err != nil {
+		return err
+	}
+	return r.p.raw.Read(f)
+}
+
+func (r polledRaw) Write(f func(fd uintptr) bool) error {
+	if done, err := r.first(f); done || err != nil {
+		return err
+	}
+	return r.p.raw.Write(f)
+}
+
+// first tries f once on the descriptor while the socket is not in Go's
+// poller (done: f needs no wait), and hands the socket to the poller if
+// f has to wait.
+func (r polledRaw) first(f func(fd uintptr) bool) (done bool, err error) {
+	if r.p.f.Load() != nil {
+		return false, nil
+	}
+	ok, err := r.p.direct(func(fd int) { done = f(uintptr(fd)) })
+	if !ok || done || err != nil {
+		return done, err
+	}
+	return false, r.p.register()
+}
 
 // SetKeepAlive turns TCP keep-alive probes on or off with the system's
 // timings, as net.TCPConn's SetKeepAlive.
@@ -270,8 +454,8 @@ func (p *Polled) SetKeepAlive(on bool) error { return setKeepAlive(p.control, on
 
 // PolledListener accepts connections from a listening TCP socket the way
 // the HTTP engine wants them: accept4(2) straight into a non-blocking
-// socket with TCP_NODELAY that joins Go's poller (a Polled), waiting in
-// Go's poller while none is waiting. Go's net package would also ask
+// socket with TCP_NODELAY (a Polled, which joins Go's poller when it
+// first has to wait), waiting in Go's poller while none is waiting. Go's net package would also ask
 // getsockname(2) and allocate its own descriptor bookkeeping; here the
 // local address is the listener's when it is bound to one address, and
 // is asked of the kernel only when needed for a wildcard bind.
@@ -336,13 +520,7 @@ func (l *PolledListener) Accept() (Conn, error) {
 	}
 	fd := l.nfd
 	_ = rawSetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
-	f := os.NewFile(uintptr(fd), "tcp")
-	raw, err := f.SyscallConn()
-	if err != nil {
-		f.Close()
-		return nil, err
-	}
-	p := &Polled{f: f, raw: raw, raddr: sockaddrTCP(&l.rsa)}
+	p := &Polled{fd: fd, raddr: sockaddrTCP(&l.rsa)}
 	if l.laddr != nil {
 		p.laddr = l.laddr
 	}

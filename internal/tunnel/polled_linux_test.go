@@ -142,3 +142,169 @@ func TestDialPolledWaits(t *testing.T) {
 		t.Fatalf("dial with a canceled context: %v after %v, want context.Canceled", err, time.Since(start))
 	}
 }
+
+// acceptPolled connects a client to a PolledListener and returns both
+// ends, the accepted one a *Polled.
+func acceptPolled(t *testing.T) (*Polled, *net.TCPConn) {
+	t.Helper()
+	ln := listen(t)
+	t.Cleanup(func() { ln.Close() })
+	pl, err := ListenPolled(ln)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pl.Close() })
+	client, err := net.DialTCP("tcp", nil, ln.Addr().(*net.TCPAddr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { client.Close() })
+	c, err := pl.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c.(*Polled), client
+}
+
+// TestPolledJoinsPollerOnWait: an accepted connection reads what is
+// there and writes what fits without joining Go's poller, keeps the
+// deadlines set meanwhile, and joins the poller on its first wait, after
+// which reads, writes, deadlines and the RawConn work as before.
+func TestPolledJoinsPollerOnWait(t *testing.T) {
+	checkLeaks(t)
+	p, client := acceptPolled(t)
+	if _, err := client.Write([]byte("GET")); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 16)
+	// The bytes may take a moment to show on loopback: read until they do
+	// through the RawConn, never waiting.
+	var n int
+	for n == 0 {
+		rc, _ := p.SyscallConn()
+		if err := rc.Control(func(fd uintptr) { n, _ = RawRead(fd, buf) }); err != nil {
+			t.Fatal(err)
+		}
+		if n < 0 {
+			n = 0
+			time.Sleep(time.Millisecond)
+		}
+	}
+	if string(buf[:n]) != "GET" {
+		t.Fatalf("read %q", buf[:n])
+	}
+	if _, err := p.Write([]byte("200")); err != nil {
+		t.Fatal(err)
+	}
+	if p.f.Load() != nil {
+		t.Fatal("the socket joined Go's poller without waiting")
+	}
+	if _, err := io.ReadFull(client, buf[:3]); err != nil || string(buf[:3]) != "200" {
+		t.Fatalf("client read %q, %v", buf[:3], err)
+	}
+	// A deadline noted before the first wait ends that wait.
+	p.SetReadDeadline(time.Now().Add(30 * time.Millisecond))
+	start := time.Now()
+	_, err := p.Read(buf)
+	var ne net.Error
+	if !errors.As(err, &ne) || !ne.Timeout() {
+		t.Fatalf("read with nothing to read: %v, want a timeout", err)
+	}
+	if time.Since(start) < 20*time.Millisecond {
+		t.Errorf("the read gave up after %v, before its deadline", time.Since(start))
+	}
+	if p.f.Load() == nil {
+		t.Fatal("a read that waited did not join Go's poller")
+	}
+	// From then on the poller's waits are used.
+	p.SetReadDeadline(time.Time{})
+	go func() {
+		time.Sleep(10 * time.Millisecond)
+		client.Write([]byte("next"))
+	}()
+	if n, err := p.Read(buf); err != nil || string(buf[:n]) != "next" {
+		t.Fatalf("read %q, %v", buf[:n], err)
+	}
+	if err := p.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := client.Read(buf); err != io.EOF {
+		t.Errorf("client read after close: %v, want EOF", err)
+	}
+	if _, err := p.Read(buf); !errors.Is(err, net.ErrClosed) {
+		t.Errorf("read after close: %v, want net.ErrClosed", err)
+	}
+}
+
+// TestPolledRawConnWaits: a RawConn read whose function must wait
+// joins the poller and is called again when bytes come; a write that
+// fills the socket's buffer waits for the peer to read.
+func TestPolledRawConnWaits(t *testing.T) {
+	checkLeaks(t)
+	p, client := acceptPolled(t)
+	rc, _ := p.SyscallConn()
+	go func() {
+		time.Sleep(20 * time.Millisecond)
+		client.Write([]byte("late"))
+	}()
+	buf := make([]byte, 16)
+	var n int
+	calls := 0
+	err := rc.Read(func(fd uintptr) bool {
+		calls++
+		var rerr error
+		n, rerr = RawRead(fd, buf)
+		return rerr != unix.EAGAIN
+	})
+	if err != nil || n != 4 || string(buf[:n]) != "late" {
+		t.Fatalf("raw read %q (%d), %v", buf[:max(n, 0)], n, err)
+	}
+	if calls < 2 {
+		t.Errorf("read function called %d times, want a call before and after the wait", calls)
+	}
+	// A write larger than the socket buffers completes once the client
+	// reads it all.
+	big := make([]byte, 8<<20)
+	got := make(chan int, 1)
+	go func() {
+		n, _ := io.Copy(io.Discard, io.LimitReader(client, int64(len(big))))
+		got <- int(n)
+	}()
+	if n, err := p.Write(big); err != nil || n != len(big) {
+		t.Fatalf("write %d, %v", n, err)
+	}
+	if n := <-got; n != len(big) {
+		t.Errorf("client read %d bytes of %d", n, len(big))
+	}
+}
+
+// TestPolledCloseBeforeWait: a connection closed before it ever waited
+// closes its descriptor (the peer sees the end) and refuses further use;
+// a deadline in the past noted before the first wait fails it at once.
+func TestPolledCloseBeforeWait(t *testing.T) {
+	checkLeaks(t)
+	p, client := acceptPolled(t)
+	p.SetReadDeadline(time.Unix(1, 0))
+	if _, err := p.Read(make([]byte, 1)); !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("read past its deadline: %v", err)
+	}
+	p2, client2 := acceptPolled(t)
+	if err := p2.Close(); err != nil {
+		t.Fatal(err)
+	}
+	client2.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := client2.Read(make([]byte, 1)); err != io.EOF {
+		t.Errorf("peer read after close: %v, want EOF", err)
+	}
+	if err := p2.Close(); err == nil {
+		t.Error("a second Close succeeded")
+	}
+	if _, err := p2.Write([]byte("x")); !errors.Is(err, net.ErrClosed) {
+		t.Errorf("write after close: %v", err)
+	}
+	if err := p2.SetReadDeadline(time.Now()); !errors.Is(err, net.ErrClosed) {
+		t.Errorf("deadline after close: %v", err)
+	}
+	_ = client
+}
