@@ -417,7 +417,12 @@ func (p *Polled) SyscallConn() (syscall.RawConn, error) { return polledRaw{p}, n
 type polledRaw struct{ p *Polled }
 
 func (r polledRaw) Control(f func(fd uintptr)) error {
-	return r.p.control(func(fd int) error { f(uintptr(fd)); return nil })
+	if r.p.f.Load() == nil {
+		if ok, err := r.p.direct(func(fd int) { f(uintptr(fd)) }); ok {
+			return err
+		}
+	}
+	return r.p.raw.Control(f)
 }
 
 func (r polledRaw) Read(f func(fd uintptr) bool) error {
