@@ -38,12 +38,11 @@ func (s *stream) park(ss *httpSession) bool {
 		return false // bytes, or an end readRequest reports
 	}
 	ss.cli.releaseIfEmpty()
-	// The last transaction's heads point into buffers that are gone: no
-	// reference may keep them alive while the connection idles.
-	s.smp.Req, s.smp.Res = nil, nil
 	// The transaction kept for the next request (its heads' field lists,
-	// arena) is dropped too: a parked client costs only what it must.
-	ss.t = nil
+	// arena) goes back to the pool: a parked client costs only what it
+	// must, and the last transaction's heads, which point into buffers
+	// that are gone, are forgotten.
+	s.releaseTxn(ss)
 	e := s.e
 	e.mu.Lock()
 	if e.parked == nil {

@@ -3,6 +3,7 @@ package engine
 import (
 	"errors"
 	"net"
+	"sync"
 	"time"
 
 	"sluice/internal/config"
@@ -100,7 +101,25 @@ func (e *sideError) Unwrap() error { return e.err }
 // order, one at a time (pipelined requests wait in the buffer), until one
 // side closes, a timeout expires or a transaction ends the connection.
 func (s *stream) serveHTTP() {
-	s.runHTTP(&httpSession{cli: newClientConn(s.client), t: new(httpTxn), start: s.accept})
+	s.runHTTP(&httpSession{cli: newClientConn(s.client), t: txnPool.Get().(*httpTxn), start: s.accept})
+}
+
+// txnPool keeps the transactions of connections that parked or ended,
+// with their heads' field lists and arenas grown, for the next
+// connection's requests: a new client costs none of them, and thousands
+// of idle ones leave no garbage behind.
+var txnPool = sync.Pool{New: func() any { return new(httpTxn) }}
+
+// releaseTxn gives the session's transaction back to txnPool. Nothing
+// may use it after: the stream's sample context forgets its heads.
+func (s *stream) releaseTxn(ss *httpSession) {
+	if ss.t == nil {
+		return
+	}
+	s.smp.Req, s.smp.Res = nil, nil
+	ss.t.reset(time.Time{}, nil)
+	txnPool.Put(ss.t)
+	ss.t = nil
 }
 
 // httpSession is what a client connection keeps from one transaction to
@@ -126,7 +145,7 @@ func (s *stream) runHTTP(ss *httpSession) {
 		}
 		ss.woken = false
 		if ss.t == nil {
-			ss.t = new(httpTxn) // dropped while the session was parked
+			ss.t = txnPool.Get().(*httpTxn) // given back while the session was parked
 		}
 		t := ss.t
 		t.reset(ss.start, ss.last)
@@ -160,6 +179,7 @@ func (s *stream) endHTTP(ss *httpSession) {
 	}
 	drainInput(s.client) // a FIN, not a reset, after a response cut short
 	s.close()
+	s.releaseTxn(ss)
 }
 
 // readDeadlines: the first request gets `timeout http-request` from the

@@ -21,30 +21,30 @@ import (
 // stream is one client connection's way through Sluice and the facts its
 // log line reports.
 type stream struct {
-	e       *Engine
-	fe      *frontend
-	bind    *config.Bind
-	done    func() // frees the listener's connection slots
-	relayed bool   // the relay ran: its byte counts are final
-	be      *backend
-	srv     *server
-	client  tunnel.Conn
-	smp     sample.Ctx
-	peek    *peeker
+	e      *Engine
+	fe     *frontend
+	bind   *config.Bind
+	done   func() // frees the listener's connection slots
+	be     *backend
+	srv    *server
+	client tunnel.Conn
+	smp    sample.Ctx
+	peek   *peeker
 
 	accept time.Time
 	// Timers are offsets from accept; negative: the phase never happened.
 	tHandshake, tQueue, tConnect time.Duration
 	bsrc, saddr                  netip.AddrPort // backend source and server addresses
 	bytesIn, bytesOut            int64
-	cause                        logfmt.Cause
-	phase                        logfmt.Phase
 	retries                      int
-	redispatched                 bool
 	srvQueue, bkQueue            int
 	// killCause is set (a logfmt.Cause) when a server state change closed
 	// the stream: on-marked-down (D) or on-marked-up (U).
-	killCause atomic.Uint32
+	killCause    atomic.Uint32
+	cause        logfmt.Cause
+	phase        logfmt.Phase
+	relayed      bool // the relay ran: its byte counts are final
+	redispatched bool
 }
 
 // handle owns one accepted connection through its whole life, in

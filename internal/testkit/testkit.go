@@ -65,12 +65,41 @@ func SluiceBinary(t testing.TB) string {
 // FreeAddr returns a 127.0.0.1 address nobody listens on right now.
 func FreeAddr(t testing.TB) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	return fmt.Sprintf("127.0.0.1:%d", FreePort(t))
+}
+
+// handedOut is every port FreePort returned in this test process.
+var handedOut struct {
+	sync.Mutex
+	ports map[int]bool
+}
+
+// FreePort returns a TCP port on 127.0.0.1 that nobody listens on right
+// now and that FreePort never returned before in this process. The
+// kernel may give a port just closed to the next bind to port 0, so two
+// parallel tests could otherwise be handed the same one; haproxy binds
+// with SO_REUSEPORT, and two of them would then share it silently.
+func FreePort(t testing.TB) int {
+	t.Helper()
+	handedOut.Lock()
+	defer handedOut.Unlock()
+	if handedOut.ports == nil {
+		handedOut.ports = map[int]bool{}
 	}
-	defer ln.Close()
-	return ln.Addr().String()
+	for range 1000 {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		port := ln.Addr().(*net.TCPAddr).Port
+		ln.Close()
+		if !handedOut.ports[port] {
+			handedOut.ports[port] = true
+			return port
+		}
+	}
+	t.Fatal("no port left that was not handed out already")
+	return 0
 }
 
 // ClientHello returns the first TLS record crypto/tls sends for a server
