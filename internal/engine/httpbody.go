@@ -18,6 +18,9 @@ type bodyWriter struct {
 	// htx counts the body as HAProxy's %B and %U do (h1.HTXSize): its
 	// data, and its trailers with their end.
 	htx int64
+	// hold leaves what the message ends with in buf, unwritten, for the
+	// caller to hand to hconn.holdOut.
+	hold bool
 }
 
 // flushAt is how much is gathered before writing.
@@ -28,6 +31,21 @@ func (w *bodyWriter) flush() error {
 		return nil
 	}
 	n, err := w.send(w.buf)
+	w.total += int64(n)
+	w.buf = w.buf[:0]
+	if err != nil {
+		return &sideError{server: false, err: err}
+	}
+	return nil
+}
+
+// flushThenFill is flush for a message whose answer comes next: the
+// destination reads its first bytes as it waits (hconn.sendThenFill).
+func (w *bodyWriter) flushThenFill() error {
+	if len(w.buf) == 0 || w.dst == nil {
+		return w.flush()
+	}
+	n, err := w.dst.sendThenFill(w.buf, w.timeout)
 	w.total += int64(n)
 	w.buf = w.buf[:0]
 	if err != nil {
@@ -67,7 +85,7 @@ func (w *bodyWriter) write(p []byte) error {
 // direction it was.
 func copyBody(src *hconn, w *bodyWriter, h *h1.Head, readTimeout time.Duration, fromServer bool) error {
 	err := relayBody(src, w, h, readTimeout)
-	if err == nil {
+	if err == nil && !w.hold {
 		err = w.flush()
 	}
 	if err != nil {

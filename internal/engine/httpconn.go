@@ -50,6 +50,16 @@ type hconn struct {
 	werr     error
 	writeFn  func(fd uintptr) bool
 	writeCtl func(fd uintptr)
+	// sendRead's state: the message goes out first, the read after the
+	// wait (sendFirst); an error of sendThenFill's read is the next
+	// fill's (fillErr).
+	sendFirst bool
+	fillErr   error
+	// Bytes holdOut keeps for the next fill, their pool buffer, and the
+	// timeout of their write.
+	out        []byte
+	outBP      *[]byte
+	outTimeout time.Duration
 }
 
 // newClientConn is the hconn of a client connection. On a plain socket
@@ -85,6 +95,11 @@ func (h *hconn) setRaw() {
 // send writes all of b, waiting at most timeout (0: no limit) for the
 // socket to take it.
 func (h *hconn) send(b []byte, timeout time.Duration) (int, error) {
+	if h.out != nil {
+		if err := h.flushOut(); err != nil {
+			return 0, err
+		}
+	}
 	if h.raw == nil {
 		return writeAll(h.c, b, timeout)
 	}
@@ -158,9 +173,117 @@ func (h *hconn) compact() {
 	}
 }
 
+// sendThenFill sends b, a message the peer answers, as send does, and
+// then waits up to timeout for the answer's first bytes and reads them
+// into the buffer, as fill would next. On a plain socket with nothing
+// buffered, the message is written from within the read's wait (see
+// sendRead), so the read needs no first attempt that finds nothing. The
+// read's outcome is not returned: it is buffered, or, an error or the
+// end, returned by the next fill.
+func (h *hconn) sendThenFill(b []byte, timeout time.Duration) (int, error) {
+	if h.raw == nil || h.r != h.w || len(b) == 0 || h.out != nil {
+		return h.send(b, timeout)
+	}
+	sent, _, werr, rerr := h.sendRead(b, deadline(time.Now(), timeout))
+	if sent < len(b) {
+		if werr != nil {
+			return sent, werr
+		}
+		n, err := h.send(b[sent:], timeout)
+		return sent + n, err
+	}
+	h.fillErr = rerr
+	return len(b), nil
+}
+
+// sendRead writes b and reads once, as fillRaw does, by rdl. The write
+// is made from within the read's wait in Go's poller, which has started
+// watching the socket before the peer can answer: the read is tried only
+// once the socket is readable, as HAProxy does, instead of a first time
+// when nothing can be there yet. sent < len(b): the socket would not
+// take it all (or failed, werr), and the read did not run; the caller
+// sends the rest.
+func (h *hconn) sendRead(b []byte, rdl time.Time) (sent, n int, werr, rerr error) {
+	h.c.SetReadDeadline(rdl)
+	h.wbuf, h.wn, h.werr, h.sendFirst = b, 0, nil, true
+	h.rn, h.rerr = 0, nil
+	err := h.raw.Read(h.readFn)
+	if h.sendFirst || h.werr != nil {
+		h.sendFirst, h.wbuf = false, nil
+		return h.wn, 0, h.werr, nil
+	}
+	switch {
+	case err != nil:
+		return len(b), 0, nil, err // the deadline, or the connection closed under us
+	case h.rerr != nil:
+		return len(b), 0, nil, h.rerr
+	case h.rn == 0:
+		return len(b), 0, nil, io.EOF
+	}
+	return len(b), h.rn, nil, nil
+}
+
+// holdOut keeps b, the last bytes of a response after which the client
+// connection waits for its next request, for the next fill to send as
+// its wait begins (sendRead): the one read per request HAProxy makes. bp
+// is the pool buffer b lies in (nil: none), given back once b is sent.
+// Anything else done with the connection first sends them (send,
+// flushOut).
+func (h *hconn) holdOut(b []byte, bp *[]byte, timeout time.Duration) {
+	h.out, h.outBP, h.outTimeout = b, bp, timeout
+}
+
+// flushOut sends the bytes holdOut kept, if any.
+func (h *hconn) flushOut() error {
+	if h.out == nil {
+		return nil
+	}
+	b, bp := h.out, h.outBP
+	h.out, h.outBP = nil, nil
+	_, err := h.send(b, h.outTimeout)
+	if bp != nil {
+		bufPool.Put(bp)
+	}
+	return err
+}
+
+// fillAfterOut is fill with bytes held by holdOut: they are sent from
+// within the read's wait when the buffer is empty, as sendRead does.
+func (h *hconn) fillAfterOut(dl time.Time) (int, error) {
+	b, bp := h.out, h.outBP
+	h.out, h.outBP = nil, nil
+	defer func() {
+		if bp != nil {
+			bufPool.Put(bp)
+		}
+	}()
+	if h.raw != nil && h.r == h.w {
+		sent, n, werr, rerr := h.sendRead(b, dl)
+		if sent == len(b) {
+			return n, rerr
+		}
+		if werr != nil {
+			return 0, werr
+		}
+		b = b[sent:]
+	}
+	if _, err := h.send(b, h.outTimeout); err != nil {
+		return 0, err
+	}
+	return h.fill(dl)
+}
+
 // fill reads once more into the buffer, by the deadline (zero: none).
 // It returns the number of bytes read; io.EOF when the peer closed.
 func (h *hconn) fill(deadline time.Time) (int, error) {
+	if h.fillErr != nil {
+		err := h.fillErr
+		h.fillErr = nil
+		return 0, err
+	}
+	if h.out != nil {
+		return h.fillAfterOut(deadline)
+	}
 	if h.raw != nil && h.r == h.w {
 		return h.fillRaw(deadline)
 	}
@@ -205,6 +328,15 @@ func (h *hconn) fillRaw(deadline time.Time) (int, error) {
 // readRaw is fillRaw's read, called by the poller with the socket: true
 // when done, false to wait until the socket is readable.
 func (h *hconn) readRaw(fd uintptr) bool {
+	if h.sendFirst {
+		// sendThenFill's message goes first; then the wait, with no read
+		// before it.
+		if !h.writeRaw(fd) || h.werr != nil {
+			return true
+		}
+		h.sendFirst, h.wbuf = false, nil
+		return false
+	}
 	b := h.buf()
 	for {
 		n, err := tunnel.RawRead(fd, b[h.w:])

@@ -143,6 +143,9 @@ func (s *stream) runHTTP(ss *httpSession) {
 		if ss.n > 0 && !ss.woken && s.park(ss) {
 			return // a goroutine of the poller's takes over when it wakes
 		}
+		if cli.flushOut() != nil {
+			break // the last response's end did not go out: the client is gone
+		}
 		ss.woken = false
 		if ss.t == nil {
 			ss.t = txnPool.Get().(*httpTxn) // given back while the session was parked
@@ -173,6 +176,7 @@ func (s *stream) endHTTP(ss *httpSession) {
 		ss.last.close()
 	}
 	cli := ss.cli
+	cli.flushOut()
 	cli.releaseIfEmpty()
 	if cli.bp != nil {
 		bufPool.Put(cli.bp)
@@ -546,7 +550,7 @@ func (s *stream) forwardTxn(cli *hconn, t *httpTxn, sc *srvConn) (out outcome, r
 	w := &bodyWriter{dst: &sc.hconn, buf: out0, timeout: beT.Server}
 	t.reqSent = true
 	if t.req.Framing == h1.NoBody {
-		err := w.flush()
+		err := w.flushThenFill()
 		if err != nil {
 			if t.reusedConn {
 				return closeConn, true
@@ -680,16 +684,34 @@ func (s *stream) sendResponse(cli *hconn, t *httpTxn, sc *srvConn, n int, server
 		}
 	}
 	wb := bufPool.Get().(*[]byte)
-	defer bufPool.Put(wb)
+	held := false
+	defer func() {
+		if !held {
+			bufPool.Put(wb)
+		}
+	}()
 	out := s.responseHead((*wb)[:0], t, res, clientKeep)
 	sc.consume(n)
 	s.smp.Res = nil // its slices die with the server buffer
-	w := &bodyWriter{dst: cli, buf: out, timeout: feT.Client}
+	// A plain client connection that waits for its next request once
+	// this response is out gets the response's last write from that
+	// wait (hconn.holdOut), after the server connection is released and
+	// the request logged.
+	w := &bodyWriter{dst: cli, buf: out, timeout: feT.Client, hold: clientKeep && cli.raw != nil}
 	var err error
 	if res.Framing == h1.NoBody {
-		err = w.flush()
+		if !w.hold {
+			err = w.flush()
+		}
 	} else {
 		err = copyBody(&sc.hconn, w, res, beT.Server, true)
+	}
+	if err == nil && w.hold && len(w.buf) > 0 {
+		var bp *[]byte
+		if cap(w.buf) > 0 && cap(*wb) > 0 && &w.buf[:1][0] == &(*wb)[:1][0] {
+			bp, held = wb, true // the bytes lie in wb: it goes back once they are sent
+		}
+		cli.holdOut(w.buf, bp, feT.Client)
 	}
 	t.bytesOut += w.htx
 	if err != nil {
