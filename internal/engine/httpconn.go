@@ -238,39 +238,46 @@ func (h *hconn) flushOut() error {
 	if h.out == nil {
 		return nil
 	}
-	b, bp := h.out, h.outBP
-	h.out, h.outBP = nil, nil
+	b := h.out
+	h.out = nil
 	_, err := h.send(b, h.outTimeout)
-	if bp != nil {
-		bufPool.Put(bp)
-	}
+	h.putOut()
 	return err
 }
 
 // fillAfterOut is fill with bytes held by holdOut: they are sent from
 // within the read's wait when the buffer is empty, as sendRead does.
 func (h *hconn) fillAfterOut(dl time.Time) (int, error) {
-	b, bp := h.out, h.outBP
-	h.out, h.outBP = nil, nil
-	defer func() {
-		if bp != nil {
-			bufPool.Put(bp)
-		}
-	}()
+	b := h.out
+	h.out = nil
+	// The buffer goes back as soon as the bytes are written, not after
+	// the wait: readRaw puts it back once they are, or putOut here.
 	if h.raw != nil && h.r == h.w {
 		sent, n, werr, rerr := h.sendRead(b, dl)
 		if sent == len(b) {
+			h.putOut()
 			return n, rerr
 		}
 		if werr != nil {
+			h.putOut()
 			return 0, werr
 		}
 		b = b[sent:]
 	}
-	if _, err := h.send(b, h.outTimeout); err != nil {
+	_, err := h.send(b, h.outTimeout)
+	h.putOut()
+	if err != nil {
 		return 0, err
 	}
 	return h.fill(dl)
+}
+
+// putOut gives back the pool buffer of bytes holdOut kept, once sent.
+func (h *hconn) putOut() {
+	if h.outBP != nil {
+		bufPool.Put(h.outBP)
+		h.outBP = nil
+	}
 }
 
 // fill reads once more into the buffer, by the deadline (zero: none).
@@ -335,6 +342,7 @@ func (h *hconn) readRaw(fd uintptr) bool {
 			return true
 		}
 		h.sendFirst, h.wbuf = false, nil
+		h.putOut() // held bytes (fillAfterOut) are out: no buffer during the wait
 		return false
 	}
 	b := h.buf()
