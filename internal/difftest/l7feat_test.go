@@ -158,6 +158,21 @@ listen l
 		{raw: "POST /rej HTTP/1.1\r\nhost: a\r\ncontent-length: 10\r\n\r\nabc", noProbe: true},
 		{raw: get("/a") + get("/b"), reqs: 2, to: "2"},
 	}},
+	{name: "req.len in http-request rules", cfg: `frontend f
+ bind %BIND
+ log-format "%ST len=%[var(txn.len)]"
+ http-request set-var(txn.len) req.len
+ http-request set-header X-Len %[req.len]
+ http-request set-header X-Len2 %[req.len]
+ default_backend b
+backend b
+ http-request set-header X-BLen %[req.len]
+ server s1 %SRV
+`, conns: []l7Case{
+		{raw: get("/a")},
+		{raw: "POST /p HTTP/1.1\r\nhost: a\r\ncontent-length: 10\r\n\r\n0123456789"},
+		{raw: "POST /c HTTP/1.1\r\nhost: a\r\ntransfer-encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n"},
+	}},
 	{name: "req variables in the log of a request dropped unanswered", cfg: `frontend f
  bind %BIND
  log-format "%ST %ts r=%[var(req.r)]"

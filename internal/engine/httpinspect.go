@@ -33,7 +33,7 @@ func (s *stream) httpInspect(cli *hconn, t *httpTxn, rs *ruleSet, front bool) bo
 	s.smp.Payload = nil
 	for {
 		body, complete := bufferedBody(cli, t)
-		s.smp.HTXLen = t.req.HTXSize() + body // as rules left the head
+		s.smp.HTXBody = body
 		s.smp.Final = final || complete
 		v := run(rs.content, &s.smp, nil)
 		switch v {

@@ -124,11 +124,16 @@ func fetchWaitEnd(c *Ctx, _ []Arg, v *Value) bool {
 }
 
 // fetchReqLen is the amount of request data buffered; it may grow. In an
-// http proxy it is the HTX size, as HAProxy's smp_fetch_len reports it.
+// http proxy it is the HTX size, as HAProxy's smp_fetch_len reports it:
+// the head as the rules so far left it, and the body data buffered.
 func fetchReqLen(c *Ctx, _ []Arg, v *Value) bool {
 	c.waitMore()
 	if c.Req != nil {
-		return setInt(v, c.HTXLen)
+		n := c.HTXBody
+		if h, ok := c.Req.(interface{ HTXSize() int64 }); ok {
+			n += h.HTXSize() // an h1.Head's
+		}
+		return setInt(v, n)
 	}
 	return setInt(v, int64(len(c.Payload)))
 }

@@ -137,12 +137,13 @@ func FuzzPayload(f *testing.F) {
 }
 
 // In an http proxy (a request at hand), req.len is the request's HTX size
-// and the payload fetches find nothing, as in HAProxy 2.6, whatever raw
+// (its head's, and the body buffered) and the payload fetches find nothing, as in HAProxy 2.6, whatever raw
 // bytes the context holds.
 func TestPayloadFetchesInHTTP(t *testing.T) {
-	c := &Ctx{Req: parseTestMsg("GET / HTTP/1.1\r\nHost: a\r\n\r\n"), HTXLen: 39, Payload: []byte("GET /"), Final: true}
-	if v, found, _ := evalExpr(t, c, "req.len", "", ""); !found || v.Int != 39 {
-		t.Errorf("req.len = %d (found %v), want 39", v.Int, found)
+	c := &Ctx{Req: htxMsg{parseTestMsg("GET / HTTP/1.1\r\nHost: a\r\n\r\n"), 29}, HTXBody: 10, Payload: []byte("GET /"), Final: true}
+	const want = 29 + 10
+	if v, found, _ := evalExpr(t, c, "req.len", "", ""); !found || v.Int != want {
+		t.Errorf("req.len = %d (found %v), want %d, the head's HTX size and the body", v.Int, found, want)
 	}
 	for _, tc := range []struct{ fetch, args string }{{"req.payload", "0,3"}, {"req.payload", "0,0"}, {"req.payload_lv", "0,1"}} {
 		if _, found, may := evalExpr(t, c, tc.fetch, tc.args, ""); found || may {
@@ -150,3 +151,11 @@ func TestPayloadFetchesInHTTP(t *testing.T) {
 		}
 	}
 }
+
+// htxMsg is a test message that states its HTX size, as h1.Head does.
+type htxMsg struct {
+	*testMsg
+	htx int64
+}
+
+func (m htxMsg) HTXSize() int64 { return m.htx }

@@ -52,11 +52,11 @@ type Ctx struct {
 	Src, Dst netip.AddrPort
 	// Payload is the request data received so far and not yet forwarded.
 	Payload []byte
-	// HTXLen is req.len in an http proxy (Req set): HAProxy 2.6 holds the
-	// request in its HTX form there and counts that, the head as
-	// h1.Head.HTXSize and the body data buffered so far, not the bytes
-	// received; the payload fetches find nothing in it.
-	HTXLen int64
+	// HTXBody is, in an http proxy (Req set), the request body data
+	// buffered so far in HAProxy 2.6's HTX form: req.len there is the
+	// head's HTX size as rules leave it (h1.Head.HTXSize) plus this, not
+	// the bytes received; the payload fetches find nothing in it.
+	HTXBody int64
 
 	FrontendName string
 	FrontendID   int
