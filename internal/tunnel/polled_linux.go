@@ -174,6 +174,14 @@ func (p *Polled) register() error {
 	return nil
 }
 
+// passed reports whether the deadline noted in dl (before the socket
+// joined the poller) has passed: the call then goes through the poller,
+// which fails it as a net.Conn fails a call past its deadline.
+func passed(dl *atomic.Int64) bool {
+	d := dl.Load()
+	return d != 0 && d <= time.Now().UnixNano()
+}
+
 // direct runs the non-blocking call f on the descriptor while the socket
 // is not in Go's poller: false (and nothing run) once it is.
 func (p *Polled) direct(f func(fd int)) (bool, error) {
@@ -193,22 +201,24 @@ func (p *Polled) direct(f func(fd int)) (bool, error) {
 // reports them.
 func (p *Polled) Read(b []byte) (int, error) {
 	if p.f.Load() == nil {
-		var n int
-		var err error
-		if ok, cerr := p.direct(func(fd int) { n, err = RawRead(uintptr(fd), b) }); ok {
-			switch {
-			case cerr != nil:
-				return 0, p.opErr("read", cerr)
-			case err == nil && n == 0 && len(b) > 0:
-				return 0, io.EOF
-			case err == nil:
-				return n, nil
-			case err != unix.EAGAIN:
-				return 0, p.opErr("read", err)
+		if !passed(&p.rdl) {
+			var n int
+			var err error
+			if ok, cerr := p.direct(func(fd int) { n, err = RawRead(uintptr(fd), b) }); ok {
+				switch {
+				case cerr != nil:
+					return 0, p.opErr("read", cerr)
+				case err == nil && n == 0 && len(b) > 0:
+					return 0, io.EOF
+				case err == nil:
+					return n, nil
+				case err != unix.EAGAIN:
+					return 0, p.opErr("read", err)
+				}
 			}
-			if err := p.register(); err != nil {
-				return 0, p.opErr("read", err)
-			}
+		}
+		if err := p.register(); err != nil {
+			return 0, p.opErr("read", err)
 		}
 	}
 	n, err := p.f.Load().Read(b)
@@ -218,27 +228,29 @@ func (p *Polled) Read(b []byte) (int, error) {
 func (p *Polled) Write(b []byte) (int, error) {
 	total := 0
 	if p.f.Load() == nil {
-		var err error
-		if ok, cerr := p.direct(func(fd int) {
-			for total < len(b) {
-				var n int
-				if n, err = RawWrite(uintptr(fd), b[total:]); err != nil {
-					return
+		if !passed(&p.wdl) {
+			var err error
+			if ok, cerr := p.direct(func(fd int) {
+				for total < len(b) {
+					var n int
+					if n, err = RawWrite(uintptr(fd), b[total:]); err != nil {
+						return
+					}
+					total += n
 				}
-				total += n
+			}); ok {
+				switch {
+				case cerr != nil:
+					return total, p.opErr("write", cerr)
+				case err == nil:
+					return total, nil
+				case err != unix.EAGAIN:
+					return total, p.opErr("write", err)
+				}
 			}
-		}); ok {
-			switch {
-			case cerr != nil:
-				return total, p.opErr("write", cerr)
-			case err == nil:
-				return total, nil
-			case err != unix.EAGAIN:
-				return total, p.opErr("write", err)
-			}
-			if err := p.register(); err != nil {
-				return total, p.opErr("write", err)
-			}
+		}
+		if err := p.register(); err != nil {
+			return total, p.opErr("write", err)
 		}
 	}
 	n, err := p.f.Load().Write(b[total:])
@@ -426,14 +438,14 @@ func (r polledRaw) Control(f func(fd uintptr)) error {
 }
 
 func (r polledRaw) Read(f func(fd uintptr) bool) error {
-	if done, err := r.first(f); done || err != nil {
+	if done, err := r.first(f, &r.p.rdl); done || err != nil {
 		return err
 	}
 	return r.p.raw.Read(f)
 }
 
 func (r polledRaw) Write(f func(fd uintptr) bool) error {
-	if done, err := r.first(f); done || err != nil {
+	if done, err := r.first(f, &r.p.wdl); done || err != nil {
 		return err
 	}
 	return r.p.raw.Write(f)
@@ -441,10 +453,13 @@ func (r polledRaw) Write(f func(fd uintptr) bool) error {
 
 // first tries f once on the descriptor while the socket is not in Go's
 // poller (done: f needs no wait), and hands the socket to the poller if
-// f has to wait.
-func (r polledRaw) first(f func(fd uintptr) bool) (done bool, err error) {
+// f has to wait, or if dl, its deadline, has passed.
+func (r polledRaw) first(f func(fd uintptr) bool, dl *atomic.Int64) (done bool, err error) {
 	if r.p.f.Load() != nil {
 		return false, nil
+	}
+	if passed(dl) {
+		return false, r.p.register()
 	}
 	ok, err := r.p.direct(func(fd int) { done = f(uintptr(fd)) })
 	if !ok || done || err != nil {

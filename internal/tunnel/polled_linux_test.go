@@ -308,3 +308,28 @@ func TestPolledCloseBeforeWait(t *testing.T) {
 	}
 	_ = client
 }
+
+// TestPolledPastDeadlineBeforeWait: before the socket joined the poller,
+// a read or write whose deadline has passed fails with a timeout as a
+// net.Conn's does, even with data waiting or room to write.
+func TestPolledPastDeadlineBeforeWait(t *testing.T) {
+	checkLeaks(t)
+	p, client := acceptPolled(t)
+	if _, err := client.Write([]byte("data")); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(20 * time.Millisecond) // the bytes are there
+	p.SetReadDeadline(time.Now().Add(-time.Second))
+	if n, err := p.Read(make([]byte, 8)); !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("read past its deadline: %d, %v", n, err)
+	}
+	p.SetWriteDeadline(time.Now().Add(-time.Second))
+	if n, err := p.Write([]byte("x")); !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("write past its deadline: %d, %v", n, err)
+	}
+	p.SetDeadline(time.Time{})
+	buf := make([]byte, 8)
+	if n, err := p.Read(buf); err != nil || string(buf[:n]) != "data" {
+		t.Fatalf("read after clearing the deadline: %q, %v", buf[:n], err)
+	}
+}
