@@ -18,9 +18,6 @@ type bodyWriter struct {
 	// htx counts the body as HAProxy's %B and %U do (h1.HTXSize): its
 	// data, and its trailers with their end.
 	htx int64
-	// hold leaves what the message ends with in buf, unwritten, for the
-	// caller to hand to hconn.holdOut.
-	hold bool
 }
 
 // flushAt is how much is gathered before writing.
@@ -85,7 +82,7 @@ func (w *bodyWriter) write(p []byte) error {
 // direction it was.
 func copyBody(src *hconn, w *bodyWriter, h *h1.Head, readTimeout time.Duration, fromServer bool) error {
 	err := relayBody(src, w, h, readTimeout)
-	if err == nil && !w.hold {
+	if err == nil {
 		err = w.flush()
 	}
 	if err != nil {

@@ -55,11 +55,6 @@ type hconn struct {
 	// fill's (fillErr).
 	sendFirst bool
 	fillErr   error
-	// Bytes holdOut keeps for the next fill, their pool buffer, and the
-	// timeout of their write.
-	out        []byte
-	outBP      *[]byte
-	outTimeout time.Duration
 }
 
 // newClientConn is the hconn of a client connection. On a plain socket
@@ -95,11 +90,6 @@ func (h *hconn) setRaw() {
 // send writes all of b, waiting at most timeout (0: no limit) for the
 // socket to take it.
 func (h *hconn) send(b []byte, timeout time.Duration) (int, error) {
-	if h.out != nil {
-		if err := h.flushOut(); err != nil {
-			return 0, err
-		}
-	}
 	if h.raw == nil {
 		return writeAll(h.c, b, timeout)
 	}
@@ -181,7 +171,7 @@ func (h *hconn) compact() {
 // read's outcome is not returned: it is buffered, or, an error or the
 // end, returned by the next fill.
 func (h *hconn) sendThenFill(b []byte, timeout time.Duration) (int, error) {
-	if h.raw == nil || h.r != h.w || len(b) == 0 || h.out != nil {
+	if h.raw == nil || h.r != h.w || len(b) == 0 {
 		return h.send(b, timeout)
 	}
 	sent, _, werr, rerr := h.sendRead(b, deadline(time.Now(), timeout))
@@ -223,63 +213,6 @@ func (h *hconn) sendRead(b []byte, rdl time.Time) (sent, n int, werr, rerr error
 	return len(b), h.rn, nil, nil
 }
 
-// holdOut keeps b, the last bytes of a response after which the client
-// connection waits for its next request, for the next fill to send as
-// its wait begins (sendRead): the one read per request HAProxy makes. bp
-// is the pool buffer b lies in (nil: none), given back once b is sent.
-// Anything else done with the connection first sends them (send,
-// flushOut).
-func (h *hconn) holdOut(b []byte, bp *[]byte, timeout time.Duration) {
-	h.out, h.outBP, h.outTimeout = b, bp, timeout
-}
-
-// flushOut sends the bytes holdOut kept, if any.
-func (h *hconn) flushOut() error {
-	if h.out == nil {
-		return nil
-	}
-	b := h.out
-	h.out = nil
-	_, err := h.send(b, h.outTimeout)
-	h.putOut()
-	return err
-}
-
-// fillAfterOut is fill with bytes held by holdOut: they are sent from
-// within the read's wait when the buffer is empty, as sendRead does.
-func (h *hconn) fillAfterOut(dl time.Time) (int, error) {
-	b := h.out
-	h.out = nil
-	// The buffer goes back as soon as the bytes are written, not after
-	// the wait: readRaw puts it back once they are, or putOut here.
-	if h.raw != nil && h.r == h.w {
-		sent, n, werr, rerr := h.sendRead(b, dl)
-		if sent == len(b) {
-			h.putOut()
-			return n, rerr
-		}
-		if werr != nil {
-			h.putOut()
-			return 0, werr
-		}
-		b = b[sent:]
-	}
-	_, err := h.send(b, h.outTimeout)
-	h.putOut()
-	if err != nil {
-		return 0, err
-	}
-	return h.fill(dl)
-}
-
-// putOut gives back the pool buffer of bytes holdOut kept, once sent.
-func (h *hconn) putOut() {
-	if h.outBP != nil {
-		bufPool.Put(h.outBP)
-		h.outBP = nil
-	}
-}
-
 // fill reads once more into the buffer, by the deadline (zero: none).
 // It returns the number of bytes read; io.EOF when the peer closed.
 func (h *hconn) fill(deadline time.Time) (int, error) {
@@ -287,9 +220,6 @@ func (h *hconn) fill(deadline time.Time) (int, error) {
 		err := h.fillErr
 		h.fillErr = nil
 		return 0, err
-	}
-	if h.out != nil {
-		return h.fillAfterOut(deadline)
 	}
 	if h.raw != nil && h.r == h.w {
 		return h.fillRaw(deadline)
@@ -342,7 +272,6 @@ func (h *hconn) readRaw(fd uintptr) bool {
 			return true
 		}
 		h.sendFirst, h.wbuf = false, nil
-		h.putOut() // held bytes (fillAfterOut) are out: no buffer during the wait
 		return false
 	}
 	b := h.buf()
@@ -380,6 +309,9 @@ type srvConn struct {
 	// pool is the pool c waits in, nil while it is in use (guarded by
 	// that pool's mu).
 	pool *idlePool
+	// takes counts the times a pool handed c out: a session that put it
+	// back tells from it whether another has taken it since.
+	takes atomic.Uint64
 	// What alive needs to peek at the socket without allocating, made
 	// once with the connection: the raw socket (nil: not a socket) or
 	// the error asking for it, the peek bound to this connection, its
@@ -554,6 +486,7 @@ func (p *idlePool) take(want *srvConn) *srvConn {
 		}
 		p.conns = append(p.conns[:i], p.conns[i+1:]...)
 		c.pool = nil
+		c.takes.Add(1)
 		return c
 	}
 	return nil

@@ -1,9 +1,12 @@
 package engine
 
 import (
+	"bufio"
 	"bytes"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
 	"regexp"
 	"strconv"
 	"sync/atomic"
@@ -108,4 +111,58 @@ func TestHTTPReuseOfClosedServerConnection(t *testing.T) {
 	if n := conns.Load(); n != 4 {
 		t.Errorf("the server saw %d connections, want 4 (one per request)", n)
 	}
+}
+
+// A client that leaves does not close the server connection it last
+// used when another client has taken it from the pool since: with
+// http-reuse always, B's request streams its body on A's former
+// connection while A disconnects, and B's response arrives whole.
+func TestHTTPLeavingClientSparesTakenServerConnection(t *testing.T) {
+	b := startHTTPBackend(t, "s1")
+	p := startHTTPEngine(t, " http-reuse always\n", b)
+	a, err := net.Dial("tcp", p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	a.SetDeadline(time.Now().Add(5 * time.Second))
+	a.Write([]byte("GET /a HTTP/1.1\r\nHost: x\r\n\r\n"))
+	if got := readOneResponse(t, a); !bytes.HasSuffix(got, []byte("s1 GET /a")) {
+		t.Fatalf("A's response: %q", got)
+	}
+	// B's request takes the connection A left in the pool, its body
+	// coming slowly.
+	c, err := net.Dial("tcp", p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	c.Write([]byte("POST /body HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nxx"))
+	time.Sleep(100 * time.Millisecond)
+	a.Close() // A leaves while B's request is on its former connection
+	time.Sleep(100 * time.Millisecond)
+	c.Write([]byte("xxxxxxxx"))
+	got := readOneResponse(t, c)
+	if !bytes.Contains(got, []byte("s1 10 ")) {
+		t.Fatalf("B's response: %q", got)
+	}
+	if n := b.conns.Load(); n != 1 {
+		t.Errorf("the backend saw %d connections, want B on A's one", n)
+	}
+}
+
+// readOneResponse reads one response from c and returns its body.
+func readOneResponse(t *testing.T, c net.Conn) []byte {
+	t.Helper()
+	res, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	body, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatalf("body %q: %v", body, err)
+	}
+	return body
 }

@@ -15,6 +15,10 @@ import (
 // httpTxn is one request and its response on a client connection, and the
 // facts its log line reports.
 type httpTxn struct {
+	// scTaken is set once serverConn took sc for this transaction, and
+	// scTakes is then sc.takes as it took it (0 for a new connection).
+	scTaken  bool
+	scTakes  uint64
 	req, res h1.Head
 	// reqCopy holds the request head when its body had to be read past
 	// it (the client buffer is then reused), so rules and logs still see it.
@@ -126,11 +130,13 @@ func (s *stream) releaseTxn(ss *httpSession) {
 // the next, so that another goroutine can take it over after it waited
 // parked (see park).
 type httpSession struct {
-	cli   *hconn
-	t     *httpTxn // reused from one transaction to the next
-	last  *srvConn
-	start time.Time
-	n     int // transactions done
+	cli  *hconn
+	t    *httpTxn // reused from one transaction to the next
+	last *srvConn
+	// lastTakes is last.takes when the last transaction ended.
+	lastTakes uint64
+	start     time.Time
+	n         int // transactions done
 	// woken is set when the session resumes after parking: its next
 	// request is there to read, not to wait for again.
 	woken bool
@@ -143,9 +149,6 @@ func (s *stream) runHTTP(ss *httpSession) {
 		if ss.n > 0 && !ss.woken && s.park(ss) {
 			return // a goroutine of the poller's takes over when it wakes
 		}
-		if cli.flushOut() != nil {
-			break // the last response's end did not go out: the client is gone
-		}
 		ss.woken = false
 		if ss.t == nil {
 			ss.t = txnPool.Get().(*httpTxn) // given back while the session was parked
@@ -154,6 +157,12 @@ func (s *stream) runHTTP(ss *httpSession) {
 		t.reset(ss.start, ss.last)
 		out := s.httpTxn(cli, t, ss.n == 0)
 		ss.last = t.sc
+		if t.scTaken {
+			// This transaction took its connection (a new one, or from
+			// the pool); one it did not touch keeps the count noted when
+			// it was taken, whoever took it since.
+			ss.lastTakes = t.scTakes
+		}
 		if out == keepOpen {
 			cli.consume(t.reqLen) // a head without body stayed in the buffer until now
 		}
@@ -170,13 +179,14 @@ func (s *stream) runHTTP(ss *httpSession) {
 
 // endHTTP closes the client connection and the server connection it kept.
 func (s *stream) endHTTP(ss *httpSession) {
-	if ss.last != nil && !ss.last.idle() {
+	if c := ss.last; c != nil && c.takes.Load() == ss.lastTakes && !c.idle() {
 		// A server connection waiting in its server's pool stays there
-		// for other clients, as in HAProxy; any other one closes.
-		ss.last.close()
+		// for other clients, as in HAProxy; any other one closes, unless
+		// another client took it from the pool since: it is that
+		// client's now.
+		c.close()
 	}
 	cli := ss.cli
-	cli.flushOut()
 	cli.releaseIfEmpty()
 	if cli.bp != nil {
 		bufPool.Put(cli.bp)
@@ -485,13 +495,13 @@ func (s *stream) skipRequestBody(cli *hconn, t *httpTxn) bool {
 func (s *stream) serverConn(t *httpTxn, srv *server, fresh bool) (*srvConn, error) {
 	be := s.be
 	prev := t.sc
-	t.sc, t.reusedConn = nil, false
+	t.sc, t.reusedConn, t.scTaken = nil, false, true // a new one has no takes
 	if !fresh && srv != nil && srv.pool != nil {
 		now := time.Now()
 		if prev != nil && prev.srv == srv {
 			if c := srv.pool.take(prev); c != nil {
 				if c.reusable(&t.req, now) {
-					t.reusedConn = true
+					t.reusedConn, t.scTakes = true, c.takes.Load()
 					return c, nil
 				}
 				c.c.Close()
@@ -510,7 +520,7 @@ func (s *stream) serverConn(t *httpTxn, srv *server, fresh bool) (*srvConn, erro
 					break
 				}
 				if c.reusable(&t.req, now) {
-					t.reusedConn = true
+					t.reusedConn, t.scTakes = true, c.takes.Load()
 					return c, nil
 				}
 				c.c.Close()
@@ -550,7 +560,17 @@ func (s *stream) forwardTxn(cli *hconn, t *httpTxn, sc *srvConn) (out outcome, r
 	w := &bodyWriter{dst: &sc.hconn, buf: out0, timeout: beT.Server}
 	t.reqSent = true
 	if t.req.Framing == h1.NoBody {
-		err := w.flushThenFill()
+		// On a connection just opened nothing can come before the
+		// response: the request goes out from within the wait for it
+		// (sendThenFill). A pooled one may have been closed meanwhile, a
+		// close the poller reported before the wait and the wait would
+		// miss: the request is sent, then the response read.
+		var err error
+		if t.reusedConn {
+			err = w.flush()
+		} else {
+			err = w.flushThenFill()
+		}
 		if err != nil {
 			if t.reusedConn {
 				return closeConn, true
@@ -684,34 +704,16 @@ func (s *stream) sendResponse(cli *hconn, t *httpTxn, sc *srvConn, n int, server
 		}
 	}
 	wb := bufPool.Get().(*[]byte)
-	held := false
-	defer func() {
-		if !held {
-			bufPool.Put(wb)
-		}
-	}()
+	defer bufPool.Put(wb)
 	out := s.responseHead((*wb)[:0], t, res, clientKeep)
 	sc.consume(n)
 	s.smp.Res = nil // its slices die with the server buffer
-	// A plain client connection that waits for its next request once
-	// this response is out gets the response's last write from that
-	// wait (hconn.holdOut), after the server connection is released and
-	// the request logged.
-	w := &bodyWriter{dst: cli, buf: out, timeout: feT.Client, hold: clientKeep && cli.raw != nil}
+	w := &bodyWriter{dst: cli, buf: out, timeout: feT.Client}
 	var err error
 	if res.Framing == h1.NoBody {
-		if !w.hold {
-			err = w.flush()
-		}
+		err = w.flush()
 	} else {
 		err = copyBody(&sc.hconn, w, res, beT.Server, true)
-	}
-	if err == nil && w.hold && len(w.buf) > 0 {
-		var bp *[]byte
-		if cap(w.buf) > 0 && cap(*wb) > 0 && &w.buf[:1][0] == &(*wb)[:1][0] {
-			bp, held = wb, true // the bytes lie in wb: it goes back once they are sent
-		}
-		cli.holdOut(w.buf, bp, feT.Client)
 	}
 	t.bytesOut += w.htx
 	if err != nil {
