@@ -169,7 +169,9 @@ func (h *hconn) compact() {
 // buffered, the message is written from within the read's wait (see
 // sendRead), so the read needs no first attempt that finds nothing. The
 // read's outcome is not returned: it is buffered, or, an error or the
-// end, returned by the next fill.
+// end, returned by the next fill. It is for a connection on which nothing
+// can come before the answer, one just opened: the wait does not see
+// what came before it began (a close, a pipelined request).
 func (h *hconn) sendThenFill(b []byte, timeout time.Duration) (int, error) {
 	if h.raw == nil || h.r != h.w || len(b) == 0 {
 		return h.send(b, timeout)
