@@ -166,3 +166,68 @@ func readOneResponse(t *testing.T, c net.Conn) []byte {
 	}
 	return body
 }
+
+// A server that half-closes an idle keep-alive connection and goes on
+// reading (Apache's lingering close) is seen to have closed it when the
+// next request is sent on it: that request is retried on a new
+// connection at once, not answered 504 after timeout server.
+func TestHTTPReuseOfHalfClosedServerConnection(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	var conns atomic.Int64
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			n := conns.Add(1)
+			go func() {
+				defer c.Close()
+				c.SetDeadline(time.Now().Add(10 * time.Second))
+				buf := make([]byte, 4096)
+				var got []byte
+				for !bytes.Contains(got, []byte("\r\n\r\n")) {
+					k, err := c.Read(buf)
+					if err != nil {
+						return
+					}
+					got = append(got, buf[:k]...)
+				}
+				fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nconn%d", n)
+				// Done with the connection: its side closes, and it reads
+				// on, discarding, until the peer goes.
+				c.(*net.TCPConn).CloseWrite()
+				io.Copy(io.Discard, c)
+			}()
+		}
+	}()
+	_, addr := startEngine(t, httpDefaults+"frontend fe\n bind %s\n default_backend be\nbackend be\n"+
+		" http-reuse safe\n timeout server 3s\n server s1 "+ln.Addr().String()+"\n")
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	r := bufio.NewReader(c)
+	for i, want := range []string{"conn1", "conn2"} {
+		if i > 0 {
+			time.Sleep(20 * time.Millisecond) // the server's close has come; well within recentIdle
+		}
+		start := time.Now()
+		c.Write([]byte("GET / HTTP/1.1\r\nHost: x\r\n\r\n"))
+		res, err := http.ReadResponse(r, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != 200 || string(body) != want {
+			t.Fatalf("request %d: %d %q after %v, want 200 %q", i+1, res.StatusCode, body, time.Since(start), want)
+		}
+	}
+}
