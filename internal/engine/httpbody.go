@@ -23,26 +23,23 @@ type bodyWriter struct {
 // flushAt is how much is gathered before writing.
 const flushAt = 8192
 
-func (w *bodyWriter) flush() error {
-	if len(w.buf) == 0 {
-		return nil
-	}
-	n, err := w.send(w.buf)
-	w.total += int64(n)
-	w.buf = w.buf[:0]
-	if err != nil {
-		return &sideError{server: false, err: err}
-	}
-	return nil
-}
+func (w *bodyWriter) flush() error { return w.flushing(false) }
 
 // flushThenFill is flush for a message whose answer comes next: the
 // destination reads its first bytes as it waits (hconn.sendThenFill).
-func (w *bodyWriter) flushThenFill() error {
-	if len(w.buf) == 0 || w.dst == nil {
-		return w.flush()
+func (w *bodyWriter) flushThenFill() error { return w.flushing(true) }
+
+func (w *bodyWriter) flushing(answerNext bool) error {
+	if len(w.buf) == 0 {
+		return nil
 	}
-	n, err := w.dst.sendThenFill(w.buf, w.timeout)
+	var n int
+	var err error
+	if answerNext && w.dst != nil {
+		n, err = w.dst.sendThenFill(w.buf, w.timeout)
+	} else {
+		n, err = w.send(w.buf)
+	}
 	w.total += int64(n)
 	w.buf = w.buf[:0]
 	if err != nil {

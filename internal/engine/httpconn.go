@@ -50,9 +50,9 @@ type hconn struct {
 	werr     error
 	writeFn  func(fd uintptr) bool
 	writeCtl func(fd uintptr)
-	// sendRead's state: the message goes out first, the read after the
-	// wait (sendFirst); an error of sendThenFill's read is the next
-	// fill's (fillErr).
+	// sendThenFill's state: the message goes out first, the read after
+	// the wait (sendFirst); an error of its read is the next fill's
+	// (fillErr).
 	sendFirst bool
 	fillErr   error
 }
@@ -166,53 +166,42 @@ func (h *hconn) compact() {
 // sendThenFill sends b, a message the peer answers, as send does, and
 // then waits up to timeout for the answer's first bytes and reads them
 // into the buffer, as fill would next. On a plain socket with nothing
-// buffered, the message is written from within the read's wait (see
-// sendRead), so the read needs no first attempt that finds nothing. The
-// read's outcome is not returned: it is buffered, or, an error or the
-// end, returned by the next fill. It is for a connection on which nothing
-// can come before the answer, one just opened: the wait does not see
-// what came before it began (a close, a pipelined request).
+// buffered, b is written from within the read's wait in Go's poller,
+// which has started watching the socket before the peer can answer: the
+// read is tried only once the socket is readable, as HAProxy does,
+// instead of a first time when nothing can be there yet. The read's
+// outcome is not returned: it is buffered, or, an error or the end,
+// returned by the next fill. It is for a connection on which nothing can
+// come before the answer, one just opened: the wait does not see what
+// came before it began (a close, a pipelined request).
 func (h *hconn) sendThenFill(b []byte, timeout time.Duration) (int, error) {
 	if h.raw == nil || h.r != h.w || len(b) == 0 {
 		return h.send(b, timeout)
 	}
-	sent, _, werr, rerr := h.sendRead(b, deadline(time.Now(), timeout))
-	if sent < len(b) {
+	h.c.SetReadDeadline(deadline(time.Now(), timeout))
+	h.wbuf, h.wn, h.werr, h.sendFirst = b, 0, nil, true
+	h.rn, h.rerr = 0, nil
+	err := h.raw.Read(h.readFn)
+	if h.sendFirst || h.werr != nil {
+		// Not all written (the socket is full, or failed), and nothing
+		// read: the rest goes as send sends it.
+		sent, werr := h.wn, h.werr
+		h.sendFirst, h.wbuf = false, nil
 		if werr != nil {
 			return sent, werr
 		}
 		n, err := h.send(b[sent:], timeout)
 		return sent + n, err
 	}
-	h.fillErr = rerr
-	return len(b), nil
-}
-
-// sendRead writes b and reads once, as fillRaw does, by rdl. The write
-// is made from within the read's wait in Go's poller, which has started
-// watching the socket before the peer can answer: the read is tried only
-// once the socket is readable, as HAProxy does, instead of a first time
-// when nothing can be there yet. sent < len(b): the socket would not
-// take it all (or failed, werr), and the read did not run; the caller
-// sends the rest.
-func (h *hconn) sendRead(b []byte, rdl time.Time) (sent, n int, werr, rerr error) {
-	h.c.SetReadDeadline(rdl)
-	h.wbuf, h.wn, h.werr, h.sendFirst = b, 0, nil, true
-	h.rn, h.rerr = 0, nil
-	err := h.raw.Read(h.readFn)
-	if h.sendFirst || h.werr != nil {
-		h.sendFirst, h.wbuf = false, nil
-		return h.wn, 0, h.werr, nil
-	}
 	switch {
 	case err != nil:
-		return len(b), 0, nil, err // the deadline, or the connection closed under us
+		h.fillErr = err // the deadline, or the connection closed under us
 	case h.rerr != nil:
-		return len(b), 0, nil, h.rerr
+		h.fillErr = h.rerr
 	case h.rn == 0:
-		return len(b), 0, nil, io.EOF
+		h.fillErr = io.EOF
 	}
-	return len(b), h.rn, nil, nil
+	return len(b), nil
 }
 
 // fill reads once more into the buffer, by the deadline (zero: none).
