@@ -119,7 +119,8 @@ func TestHTTPReuseOfClosedServerConnection(t *testing.T) {
 // connection while A disconnects, and B's response arrives whole.
 func TestHTTPLeavingClientSparesTakenServerConnection(t *testing.T) {
 	b := startHTTPBackend(t, "s1")
-	p := startHTTPEngine(t, " http-reuse always\n", b)
+	e, p := startEngine(t, httpDefaults+"frontend fe\n bind %s\n default_backend be\nbackend be\n"+
+		" http-reuse always\n server s1 "+b.hostPort()+"\n")
 	a, err := net.Dial("tcp", p)
 	if err != nil {
 		t.Fatal(err)
@@ -130,6 +131,9 @@ func TestHTTPLeavingClientSparesTakenServerConnection(t *testing.T) {
 	if got := readOneResponse(t, a); !bytes.HasSuffix(got, []byte("s1 GET /a")) {
 		t.Fatalf("A's response: %q", got)
 	}
+	// A's client may read the response before Sluice parks the server
+	// connection: B must come after.
+	waitPooled(t, e.facts.backends["be"].servers[0].pool, 1)
 	// B's request takes the connection A left in the pool, its body
 	// coming slowly.
 	c, err := net.Dial("tcp", p)
@@ -149,6 +153,22 @@ func TestHTTPLeavingClientSparesTakenServerConnection(t *testing.T) {
 	}
 	if n := b.conns.Load(); n != 1 {
 		t.Errorf("the backend saw %d connections, want B on A's one", n)
+	}
+}
+
+// waitPooled waits until pool holds n idle connections.
+func waitPooled(t *testing.T, pool *idlePool, n int) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(time.Millisecond) {
+		pool.mu.Lock()
+		k := len(pool.conns)
+		pool.mu.Unlock()
+		if k == n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the pool holds %d idle connections, want %d", k, n)
+		}
 	}
 }
 
