@@ -605,9 +605,21 @@ func (b *backend) dial(ctx context.Context, addr string, timeout time.Duration, 
 	return c.(*net.TCPConn), nil
 }
 
+// isTimeout reports whether the first net.Error in err's chain is a
+// timeout, as errors.As would find it, without the allocation of As's
+// target.
 func isTimeout(err error) bool {
-	var ne net.Error
-	return errors.As(err, &ne) && ne.Timeout()
+	for err != nil {
+		if ne, ok := err.(net.Error); ok {
+			return ne.Timeout()
+		}
+		u, ok := err.(interface{ Unwrap() error })
+		if !ok {
+			return false
+		}
+		err = u.Unwrap()
+	}
+	return false
 }
 
 // redispatchOn says whether retry number attempt (1-based) leaves srv

@@ -364,10 +364,19 @@ func (fe *frontend) relays() bool {
 }
 
 func addrPort(a net.Addr) netip.AddrPort {
-	if ta, ok := a.(*net.TCPAddr); ok {
+	if ta, ok := a.(*net.TCPAddr); ok && ta != nil {
 		return ta.AddrPort()
 	}
 	return netip.AddrPort{}
+}
+
+// remoteAddrPort is c's peer address, without the allocation of a
+// net.Addr where c keeps it as a value.
+func remoteAddrPort(c net.Conn) netip.AddrPort {
+	if p, ok := c.(interface{ RemoteAddrPort() netip.AddrPort }); ok {
+		return p.RemoteAddrPort()
+	}
+	return addrPort(c.RemoteAddr())
 }
 
 // track registers a live connection so a hard stop can close it.

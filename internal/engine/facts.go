@@ -6,7 +6,6 @@ import (
 	"golang.org/x/sys/unix"
 
 	"sluice/internal/sample"
-	"sluice/internal/tunnel"
 )
 
 // proxyFacts answers the sample fetches about running proxies.
@@ -77,24 +76,24 @@ func (f *proxyFacts) Queued(name string) (int, bool) {
 	return n, true
 }
 
-// connInfo reads the client connection's TCP_INFO for fc_* fetches.
-func connInfo(c tunnel.Conn) func() (sample.ConnInfo, bool) {
-	return func() (sample.ConnInfo, bool) {
-		rc, err := c.SyscallConn()
-		if err != nil {
-			return sample.ConnInfo{}, false
-		}
-		var ti *unix.TCPInfo
-		var gerr error
-		if err := rc.Control(func(fd uintptr) {
-			ti, gerr = unix.GetsockoptTCPInfo(int(fd), unix.IPPROTO_TCP, unix.TCP_INFO)
-		}); err != nil || gerr != nil {
-			return sample.ConnInfo{}, false
-		}
-		return sample.ConnInfo{
-			RTT: time.Duration(ti.Rtt) * time.Microsecond, RTTVar: time.Duration(ti.Rttvar) * time.Microsecond,
-			Unacked: ti.Unacked, Sacked: ti.Sacked, Retrans: ti.Retrans, Fackets: ti.Fackets,
-			Lost: ti.Lost, Reordering: ti.Reordering,
-		}, true
+// ConnInfo reads the client connection's TCP_INFO for fc_* fetches (a
+// sample.ConnInfoSource: the stream itself, so that no closure is made
+// per connection).
+func (s *stream) ConnInfo() (sample.ConnInfo, bool) {
+	rc, err := s.client.SyscallConn()
+	if err != nil {
+		return sample.ConnInfo{}, false
 	}
+	var ti *unix.TCPInfo
+	var gerr error
+	if err := rc.Control(func(fd uintptr) {
+		ti, gerr = unix.GetsockoptTCPInfo(int(fd), unix.IPPROTO_TCP, unix.TCP_INFO)
+	}); err != nil || gerr != nil {
+		return sample.ConnInfo{}, false
+	}
+	return sample.ConnInfo{
+		RTT: time.Duration(ti.Rtt) * time.Microsecond, RTTVar: time.Duration(ti.Rttvar) * time.Microsecond,
+		Unacked: ti.Unacked, Sacked: ti.Sacked, Retrans: ti.Retrans, Fackets: ti.Fackets,
+		Lost: ti.Lost, Reordering: ti.Reordering,
+	}, true
 }

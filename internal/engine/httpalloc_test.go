@@ -52,6 +52,9 @@ backend static
 const allocRequest = "GET /index.html HTTP/1.1\r\nHost: www.example.com\r\n" +
 	"User-Agent: alloc-test\r\nAccept: */*\r\n\r\n"
 
+const allocRequestClose = "GET /index.html HTTP/1.1\r\nHost: www.example.com\r\n" +
+	"User-Agent: alloc-test\r\nAccept: */*\r\nConnection: close\r\n\r\n"
+
 const allocResponse = "HTTP/1.1 200 OK\r\nServer: alloc-test\r\nContent-Type: text/plain\r\n" +
 	"Content-Length: 6\r\n\r\nhello\n"
 
@@ -325,5 +328,30 @@ func BenchmarkHTTPKeepAlive(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// BenchmarkHTTPNewConnection is a request on a client connection of its
+// own (Connection: close), through the engine of
+// BenchmarkHTTPKeepAlive: Sluice accepts the client and opens a server
+// connection for it (http-reuse safe). The client's own dial allocates,
+// so allocs/op is an upper bound of the engine's; a memory profile
+// (-memprofile) tells the two apart.
+func BenchmarkHTTPNewConnection(b *testing.B) {
+	k, _ := startAllocPath(b, false)
+	req := []byte(allocRequestClose)
+	addr := k.c.RemoteAddr().String()
+	buf := make([]byte, 8192)
+	b.ReportAllocs()
+	for b.Loop() {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			b.Fatal(err)
+		}
+		n := &allocClient{c: c, buf: buf}
+		if err := n.roundTrip(req); err != nil {
+			b.Fatal(err)
+		}
+		c.Close()
 	}
 }

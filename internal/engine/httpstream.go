@@ -275,9 +275,8 @@ func (s *stream) readRequest(cli *hconn, t *httpTxn, first bool) bool {
 		if err == nil {
 			continue
 		}
-		var ne net.Error
 		switch {
-		case errors.As(err, &ne) && ne.Timeout():
+		case isTimeout(err):
 			if !got && !first {
 				return false // an idle keep-alive connection: closed silently
 			}
@@ -540,7 +539,7 @@ func (s *stream) serverConn(t *httpTxn, srv *server, fresh bool) (*srvConn, erro
 		return &srvConn{srv: res.srv}, err
 	}
 	t.tConnect = time.Since(t.start)
-	s.saddr = addrPort(res.conn.RemoteAddr())
+	s.saddr = remoteAddrPort(res.conn)
 	return newSrvConn(res.conn, res.srv), nil
 }
 
@@ -611,8 +610,7 @@ func (s *stream) forwardTxn(cli *hconn, t *httpTxn, sc *srvConn) (out outcome, r
 
 // clientCause: a timeout reading the client is cD, anything else CD.
 func clientCause(err error) logfmt.Cause {
-	var ne net.Error
-	if errors.As(err, &ne) && ne.Timeout() {
+	if isTimeout(err) {
 		return logfmt.CauseClientTimeout
 	}
 	return logfmt.CauseClientAbort

@@ -77,10 +77,10 @@ func (e *Engine) handle(fe *frontend, bind *config.Bind, c net.Conn, done func()
 	s.smp = sample.Ctx{
 		// An IPv4 client of a dual-stack (v4v6) bind keeps its mapped
 		// form, ::ffff:a.b.c.d, as HAProxy logs and hashes it.
-		Src: addrPort(c.RemoteAddr()), Dst: addrPort(c.LocalAddr()),
+		Src: remoteAddrPort(c), Dst: addrPort(c.LocalAddr()),
 		FrontendName: fe.cfg.Name, FrontendID: fe.id,
 		Final: true, Stopping: e.stopping.Load(),
-		Env: e.smpEnv, ConnInfo: connInfo(client),
+		Env: e.smpEnv, ConnInfo: s,
 	}
 	// Connection and session rules run before the stream exists: a
 	// connection they reject is not logged, as in HAProxy.
@@ -258,7 +258,7 @@ func (s *stream) forward() bool {
 		return false
 	}
 	s.tConnect = time.Since(s.accept)
-	s.saddr = addrPort(up.RemoteAddr())
+	s.saddr = remoteAddrPort(up)
 	if l := s.fe.log; l != nil && l.format != nil {
 		s.bsrc = addrPort(up.LocalAddr()) // %bi and %bp: asked only for a log format
 	}
@@ -298,9 +298,13 @@ func (s *stream) forward() bool {
 // sendProxy writes the server's send-proxy or send-proxy-v2 header, with
 // the client's address and the one it connected to, before any data.
 func (s *stream) sendProxy(up tunnel.Conn, srv *server) error {
-	var b [64]byte
+	v := srv.cfg.Params.SendProxy
+	if v != 1 && v != 2 {
+		return nil
+	}
+	var b [64]byte // escapes to the heap: made only for a header sent
 	var hdr []byte
-	switch srv.cfg.Params.SendProxy {
+	switch v {
 	case 1:
 		hdr = proxyproto.AppendV1(b[:0], s.smp.Src, s.smp.Dst)
 	case 2:

@@ -333,9 +333,18 @@ func parseFields(buf []byte, i int, fields *[]Field, max int) (int, error) {
 		if len(*fields) >= max {
 			return 0, bad(start, msgTooManyHeaders)
 		}
+		if cap(*fields) == 0 {
+			// A head seen for the first time (a new server
+			// connection's response): one allocation for a usual
+			// header count rather than growth from one.
+			*fields = make([]Field, 0, firstFields)
+		}
 		*fields = append(*fields, Field{Name: name, Value: trimOWS(buf[vs:ve])})
 	}
 }
+
+// firstFields is the capacity a field list starts with.
+const firstFields = 8
 
 // unfold joins a continuation line at i to f: as in HAProxy, the line
 // break before it and its leading whitespace become spaces in place, so

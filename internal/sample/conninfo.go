@@ -5,6 +5,12 @@ import (
 	"time"
 )
 
+// ConnInfoSource reads what the kernel knows of the client's TCP
+// connection when a fetch asks.
+type ConnInfoSource interface {
+	ConnInfo() (ConnInfo, bool)
+}
+
 // ConnInfo is what the kernel knows of the client's TCP connection, for
 // the fc_* fetches (TCP_INFO on Linux).
 type ConnInfo struct {
@@ -71,7 +77,7 @@ func connFetch(c *Ctx, v *Value, get func(*ConnInfo) int64) bool {
 	if c.ConnInfo == nil {
 		return false
 	}
-	i, ok := c.ConnInfo()
+	i, ok := c.ConnInfo.ConnInfo()
 	return ok && setInt(v, get(&i))
 }
 

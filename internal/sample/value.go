@@ -65,7 +65,7 @@ type Ctx struct {
 
 	// ConnInfo reads the client connection's TCP_INFO for fc_* fetches;
 	// nil when unavailable.
-	ConnInfo func() (ConnInfo, bool)
+	ConnInfo ConnInfoSource
 	// LogLevel is what set-log-level rules chose for the stream's log
 	// line: 0 none, -1 silent, else the syslog level plus one.
 	LogLevel int

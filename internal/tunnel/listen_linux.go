@@ -3,6 +3,7 @@ package tunnel
 import (
 	"errors"
 	"net"
+	"net/netip"
 	"sync"
 	"syscall"
 	"unsafe"
@@ -135,6 +136,22 @@ func (l *Listening) Accept() (Conn, error) {
 
 // sockaddrTCP converts what accept4 wrote; an IPv4-mapped IPv6 peer stays
 // in its 16-byte form, as Go's net package reports it.
+// sockaddrAddrPort is an accepted peer's address as a value, the zone
+// of an IPv6 one named as sockaddrTCP names it.
+func sockaddrAddrPort(rsa *unix.RawSockaddrAny) netip.AddrPort {
+	switch rsa.Addr.Family {
+	case unix.AF_INET:
+		a := (*unix.RawSockaddrInet4)(unsafe.Pointer(rsa))
+		p := (*[2]byte)(unsafe.Pointer(&a.Port))
+		return netip.AddrPortFrom(netip.AddrFrom4(a.Addr), uint16(p[0])<<8|uint16(p[1]))
+	case unix.AF_INET6:
+		ta := sockaddrTCP(rsa)
+		ip, _ := netip.AddrFromSlice(ta.IP)
+		return netip.AddrPortFrom(ip.WithZone(ta.Zone), uint16(ta.Port))
+	}
+	return netip.AddrPort{}
+}
+
 func sockaddrTCP(rsa *unix.RawSockaddrAny) *net.TCPAddr {
 	switch rsa.Addr.Family {
 	case unix.AF_INET:

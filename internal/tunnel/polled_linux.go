@@ -35,10 +35,10 @@ import (
 // finalizer and no removal from the poller's epoll set at close, as with
 // HAProxy.
 type Polled struct {
-	fd    int
-	f     atomic.Pointer[os.File] // set once the socket has joined Go's poller
-	raw   syscall.RawConn         // f's, set before f
-	raddr *net.TCPAddr
+	fd  int
+	f   atomic.Pointer[os.File] // set once the socket has joined Go's poller
+	raw syscall.RawConn         // f's, set before f
+	rap netip.AddrPort          // the peer: kept as a value, made a net.Addr only when asked
 
 	// Until f is set: mu is read-locked while a system call uses fd, and
 	// locked to close it or to hand it to Go's poller, so that the
@@ -59,36 +59,39 @@ func DialPolled(ctx context.Context, addr netip.AddrPort, timeout time.Duration)
 		return nil, errors.ErrUnsupported
 	}
 	addr = netip.AddrPortFrom(ip, addr.Port())
-	raddr := net.TCPAddrFromAddrPort(addr)
 	family := unix.AF_INET
-	var sa unix.Sockaddr = &unix.SockaddrInet4{Port: int(addr.Port()), Addr: ip.As4()}
 	if ip.Is6() {
 		family = unix.AF_INET6
-		sa = &unix.SockaddrInet6{Port: int(addr.Port()), Addr: ip.As16()}
 	}
 	fd, err := unix.Socket(family, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, unix.IPPROTO_TCP)
 	if err != nil {
-		return nil, dialErr(raddr, os.NewSyscallError("socket", err))
+		return nil, dialErr(net.TCPAddrFromAddrPort(addr), os.NewSyscallError("socket", err))
 	}
 	_ = rawSetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
 	for {
-		err = rawConnect(fd, sa)
+		err = rawConnectAddrPort(fd, addr)
 		if err != unix.EINTR {
 			break
 		}
 	}
 	if err != nil && err != unix.EINPROGRESS {
 		rawClose(fd)
-		return nil, dialErr(raddr, os.NewSyscallError("connect", err))
+		return nil, dialErr(net.TCPAddrFromAddrPort(addr), os.NewSyscallError("connect", err))
 	}
 	// A connection being made is waited for: the descriptor joins Go's
 	// poller at once.
-	p := &Polled{fd: fd, raddr: raddr}
+	p := &Polled{fd: fd, rap: addr}
 	if rerr := p.register(); rerr != nil {
 		p.Close()
-		return nil, dialErr(raddr, rerr)
+		return nil, dialErr(p.raddr(), rerr)
 	}
 	if err == nil {
+		return p, nil
+	}
+	// On loopback the connection is most often made by the time
+	// connect(2) returns: no deadline, cancellation or wait is set up
+	// for it.
+	if st, gerr := tcpState(fd); gerr == nil && st != tcpSynSent && st != tcpClose {
 		return p, nil
 	}
 	f, raw := p.f.Load(), p.raw
@@ -129,7 +132,7 @@ func DialPolled(ctx context.Context, addr netip.AddrPort, timeout time.Duration)
 		// The context ended: its deadline in the past is set, or being
 		// set, whatever the outcome, so the socket is of no use.
 		p.Close()
-		return nil, dialErr(raddr, ctx.Err())
+		return nil, dialErr(p.raddr(), ctx.Err())
 	}
 	if werr == nil && soerr == nil {
 		if timeout > 0 {
@@ -140,11 +143,11 @@ func DialPolled(ctx context.Context, addr netip.AddrPort, timeout time.Duration)
 	p.Close()
 	if werr != nil {
 		if errors.Is(werr, os.ErrDeadlineExceeded) {
-			return nil, dialErr(raddr, os.ErrDeadlineExceeded)
+			return nil, dialErr(p.raddr(), os.ErrDeadlineExceeded)
 		}
-		return nil, dialErr(raddr, werr)
+		return nil, dialErr(p.raddr(), werr)
 	}
-	return nil, dialErr(raddr, os.NewSyscallError("connect", soerr))
+	return nil, dialErr(p.raddr(), os.NewSyscallError("connect", soerr))
 }
 
 // register hands the socket to Go's poller, once, with the deadlines
@@ -276,7 +279,7 @@ func (p *Polled) opErr(op string, err error) error {
 			err = net.ErrClosed
 		}
 	}
-	return &net.OpError{Op: op, Net: "tcp", Addr: p.raddr, Err: err}
+	return &net.OpError{Op: op, Net: "tcp", Addr: p.raddr(), Err: err}
 }
 
 // Close closes the socket, taking it out of Go's poller if it joined it.
@@ -321,7 +324,19 @@ func (p *Polled) CloseWrite() error {
 func (p *Polled) SetLinger(sec int) error { return setLinger(p.control, sec) }
 
 // RemoteAddr is the address dialed, or the peer's as accept4 gave it.
-func (p *Polled) RemoteAddr() net.Addr { return p.raddr }
+func (p *Polled) RemoteAddr() net.Addr { return p.raddr() }
+
+// RemoteAddrPort is RemoteAddr as a value, which costs no allocation.
+func (p *Polled) RemoteAddrPort() netip.AddrPort { return p.rap }
+
+// raddr is the peer's address as the net package gives it, nil if not
+// known.
+func (p *Polled) raddr() *net.TCPAddr {
+	if !p.rap.IsValid() {
+		return nil
+	}
+	return net.TCPAddrFromAddrPort(p.rap)
+}
 
 // LocalAddr asks the kernel for the local address the first time.
 func (p *Polled) LocalAddr() net.Addr { return localAddr(&p.laddrMu, &p.laddr, p.control) }
@@ -540,7 +555,7 @@ func (l *PolledListener) Accept() (Conn, error) {
 	}
 	fd := l.nfd
 	_ = rawSetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
-	p := &Polled{fd: fd, raddr: sockaddrTCP(&l.rsa)}
+	p := &Polled{fd: fd, rap: sockaddrAddrPort(&l.rsa)}
 	if l.laddr != nil {
 		p.laddr = l.laddr
 	}

@@ -1,6 +1,7 @@
 package tunnel
 
 import (
+	"net/netip"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -50,6 +51,19 @@ func rawConnect(fd int, sa unix.Sockaddr) error {
 		return rawConnectPtr(fd, p, n)
 	}
 	return unix.Connect(fd, sa)
+}
+
+// rawConnectAddrPort is rawConnect for an address kept as a value, its
+// sockaddr built on the stack.
+func rawConnectAddrPort(fd int, a netip.AddrPort) error {
+	ip := a.Addr()
+	port := uint16(a.Port()>>8) | uint16(a.Port()&0xff)<<8
+	if ip.Is4() {
+		r := unix.RawSockaddrInet4{Family: unix.AF_INET, Port: port, Addr: ip.As4()}
+		return rawConnectPtr(fd, unsafe.Pointer(&r), unix.SizeofSockaddrInet4)
+	}
+	r := unix.RawSockaddrInet6{Family: unix.AF_INET6, Port: port, Addr: ip.As16()}
+	return rawConnectPtr(fd, unsafe.Pointer(&r), unix.SizeofSockaddrInet6)
 }
 
 func rawConnectPtr(fd int, p unsafe.Pointer, n uintptr) error {
