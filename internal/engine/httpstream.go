@@ -3,6 +3,7 @@ package engine
 import (
 	"errors"
 	"net"
+	"runtime"
 	"sync"
 	"time"
 
@@ -658,6 +659,14 @@ func (s *stream) relayResponse(cli *hconn, t *httpTxn, sc *srvConn, serverClose 
 				t.sc = nil
 				return s.httpErrorKeep(cli, t, 502, logfmt.CauseProxy, logfmt.PhaseHeaders), false
 			}
+		}
+		if !got {
+			// The request was just written: the server is still at it.
+			// Other streams' work goes first, and by the time this one
+			// runs again its response has often come, so that it is
+			// read at once, without a read that finds nothing and a
+			// wait in the poller.
+			runtime.Gosched()
 		}
 		_, err := sc.fill(deadline(time.Now(), beT.Server))
 		if err == nil {
