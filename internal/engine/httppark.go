@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"runtime"
 	"syscall"
 	"time"
 
@@ -34,6 +35,11 @@ func (s *stream) park(ss *httpSession) bool {
 	// wake-up goroutine and no allocation.
 	kaT, _ := s.headTimeouts()
 	grace := min(parkGrace, time.Until(deadline(ss.start, kaT)))
+	// The response was just written: other streams' work goes first, as
+	// for a response just asked for (relayResponse), so that the next
+	// request, if it has come meanwhile, is read without a read that
+	// finds nothing and a wait in the poller.
+	runtime.Gosched()
 	if n, err := ss.cli.fill(time.Now().Add(grace)); n > 0 || !isTimeout(err) {
 		return false // bytes, or an end readRequest reports
 	}
