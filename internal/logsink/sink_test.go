@@ -312,9 +312,17 @@ func TestLogDoesNotAllocate(t *testing.T) {
 	for range 100 {
 		logAndYield()
 	}
-	if a := testing.AllocsPerRun(1000, logAndYield); a != 0 {
-		t.Errorf("Log allocates %.2f times per call", a)
+	// A writer the machine leaves unscheduled for a while (other test
+	// packages run beside this one) keeps its buffers: Log takes new
+	// ones until it catches up. Steady state is what is asserted, so a
+	// run gets three chances; a Log that allocates fails all three.
+	var a float64
+	for range 3 {
+		if a = testing.AllocsPerRun(1000, logAndYield); a == 0 {
+			return
+		}
 	}
+	t.Errorf("Log allocates %.2f times per call", a)
 }
 
 func BenchmarkLog(b *testing.B) {
