@@ -43,6 +43,11 @@ type hconn struct {
 	readFn func(fd uintptr) bool
 	rn     int
 	rerr   error
+	// The read deadline in force on a plain socket, as fillRaw last set
+	// it, and the one the read under way wants (Unix nanoseconds, 0:
+	// none). A read that need not wait needs no deadline: it is set
+	// only when the socket is found empty.
+	rdSet, rdWant int64
 	// send's state on a plain socket: what is left to write, how much
 	// was, the error, and writeRaw bound once (both forms).
 	wbuf     []byte
@@ -178,7 +183,9 @@ func (h *hconn) sendThenFill(b []byte, timeout time.Duration) (int, error) {
 	if h.raw == nil || h.r != h.w || len(b) == 0 {
 		return h.send(b, timeout)
 	}
-	h.c.SetReadDeadline(deadline(time.Now(), timeout))
+	dl := deadline(time.Now(), timeout)
+	h.rdWant = unixNano(dl)
+	h.setReadDeadline(dl)
 	h.wbuf, h.wn, h.werr, h.sendFirst = b, 0, nil, true
 	h.rn, h.rerr = 0, nil
 	err := h.raw.Read(h.readFn)
@@ -239,9 +246,23 @@ func (h *hconn) fill(deadline time.Time) (int, error) {
 // system calls), but with nothing buffered it gives the buffer back to
 // the pool for the wait.
 func (h *hconn) fillRaw(deadline time.Time) (int, error) {
-	h.c.SetReadDeadline(deadline)
+	want := unixNano(deadline)
+	h.rdWant = want
+	if h.rdSet != 0 && h.rdSet <= time.Now().UnixNano() {
+		// The deadline left in force has passed: the read would fail
+		// before it is tried.
+		h.setReadDeadline(deadline)
+	}
 	h.rn, h.rerr = 0, nil
-	if err := h.raw.Read(h.readFn); err != nil {
+	err := h.raw.Read(h.readFn)
+	if err != nil && h.rdSet != want && isTimeout(err) {
+		// An earlier read's deadline, left in force, passed just now,
+		// before this read could set its own.
+		h.setReadDeadline(deadline)
+		h.rn, h.rerr = 0, nil
+		err = h.raw.Read(h.readFn)
+	}
+	if err != nil {
 		return 0, err // the deadline, or the connection closed under us
 	}
 	switch {
@@ -271,6 +292,15 @@ func (h *hconn) readRaw(fd uintptr) bool {
 		switch {
 		case err == unix.EAGAIN:
 			h.releaseIfEmpty()
+			if h.rdSet != h.rdWant {
+				// About to wait: the read's own deadline now.
+				if d, ok := h.c.(rawDeadliner); ok {
+					d.SetReadDeadlineFromRaw(timeOf(h.rdWant))
+				} else {
+					h.c.SetReadDeadline(timeOf(h.rdWant))
+				}
+				h.rdSet = h.rdWant
+			}
 			return false
 		case err != nil:
 			h.rerr = os.NewSyscallError("read", err)
@@ -280,6 +310,34 @@ func (h *hconn) readRaw(fd uintptr) bool {
 		}
 		return true
 	}
+}
+
+// setReadDeadline sets the socket's read deadline and notes it.
+func (h *hconn) setReadDeadline(t time.Time) {
+	h.c.SetReadDeadline(t)
+	h.rdSet = unixNano(t)
+}
+
+// rawDeadliner sets a read deadline from within its RawConn's Read (a
+// tunnel.Polled: its SetReadDeadline takes a lock the call may hold).
+type rawDeadliner interface {
+	SetReadDeadlineFromRaw(t time.Time)
+}
+
+// unixNano is t in Unix nanoseconds, 0 for the zero time (no deadline).
+func unixNano(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
+// timeOf is unixNano's inverse.
+func timeOf(ns int64) time.Time {
+	if ns == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, ns)
 }
 
 var (

@@ -7,6 +7,8 @@ import (
 	"os"
 	"testing"
 	"time"
+
+	"sluice/internal/tunnel"
 )
 
 // tcpPair is a connected pair of TCP sockets on loopback.
@@ -130,4 +132,92 @@ func TestSendThenFill(t *testing.T) {
 			t.Fatalf("answer %q", h.pending())
 		}
 	})
+}
+
+// polledPair is a connected pair on loopback whose first end is a
+// tunnel.Polled as the HTTP engine accepts it (not in Go's poller until
+// a read or write has to wait).
+func polledPair(t *testing.T) (net.Conn, *net.TCPConn) {
+	t.Helper()
+	ln, err := net.ListenTCP("tcp", &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	pl, err := tunnel.ListenPolled(ln)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pl.Close()
+	b, err := net.DialTCP("tcp", nil, ln.Addr().(*net.TCPAddr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := pl.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Close(); b.Close() })
+	return a, b
+}
+
+// A plain socket's read deadline is set only when a read has to wait,
+// and then it is that read's: a deadline an earlier read left in force,
+// earlier than the one wanted, or already passed, never cuts a read
+// short; and a read with nothing coming still ends at its own deadline.
+func TestFillDeadlineIsTheWaitingReads(t *testing.T) {
+	pairs := map[string]func(*testing.T) (net.Conn, *net.TCPConn){
+		"tcpconn": func(t *testing.T) (net.Conn, *net.TCPConn) { a, b := tcpPair(t); return a, b },
+		"polled":  polledPair,
+	}
+	for name, pair := range pairs {
+		t.Run(name, func(t *testing.T) {
+			a, peer := pair(t)
+			h := newClientConn(a)
+			if h.raw == nil {
+				t.Fatal("not a plain socket's hconn")
+			}
+			// fill reads once within timeout while the peer writes after
+			// delay; it reports what it read.
+			fill := func(timeout, delay time.Duration) (int, error) {
+				if delay >= 0 {
+					time.AfterFunc(delay, func() { peer.Write([]byte("x")) })
+				}
+				n, err := h.fill(time.Now().Add(timeout))
+				h.r, h.w = 0, 0
+				return n, err
+			}
+			// A read that waits sets its deadline.
+			if n, err := fill(300*time.Millisecond, 100*time.Millisecond); n != 1 || err != nil {
+				t.Fatalf("first read: %d, %v", n, err)
+			}
+			// The next waits past the first one's deadline, within its own.
+			if n, err := fill(300*time.Millisecond, 250*time.Millisecond); n != 1 || err != nil {
+				t.Fatalf("read past an earlier read's deadline: %d, %v", n, err)
+			}
+			// Data already there: no wait, and the deadline in force is
+			// left; it then passes.
+			peer.Write([]byte("x"))
+			time.Sleep(20 * time.Millisecond)
+			if n, err := fill(50*time.Millisecond, -1); n != 1 || err != nil {
+				t.Fatalf("read of data already there: %d, %v", n, err)
+			}
+			time.Sleep(400 * time.Millisecond)
+			if n, err := fill(300*time.Millisecond, 100*time.Millisecond); n != 1 || err != nil {
+				t.Fatalf("read after the deadline in force passed: %d, %v", n, err)
+			}
+			// Nothing comes: the read ends at its own deadline, not before
+			// (and a read left without one gets bytes after 3s, to fail).
+			start := time.Now()
+			late := time.AfterFunc(3*time.Second, func() { peer.Write([]byte("late")) })
+			defer late.Stop()
+			_, err := fill(150*time.Millisecond, -1)
+			if !errors.Is(err, os.ErrDeadlineExceeded) {
+				t.Fatalf("read with nothing coming: %v, want the deadline", err)
+			}
+			if d := time.Since(start); d < 140*time.Millisecond || d > 2*time.Second {
+				t.Fatalf("read with nothing coming ended after %v, want 150ms", d)
+			}
+		})
+	}
 }

@@ -421,6 +421,16 @@ func (p *Polled) SetReadDeadline(t time.Time) error {
 	return p.setDeadline(t, &p.rdl, (*os.File).SetReadDeadline)
 }
 
+// SetReadDeadlineFromRaw is SetReadDeadline for a function that the
+// socket's RawConn Read is running: it takes no lock that call holds.
+func (p *Polled) SetReadDeadlineFromRaw(t time.Time) {
+	if f := p.f.Load(); f != nil {
+		f.SetReadDeadline(t)
+		return
+	}
+	p.rdl.Store(deadline(t)) // under direct's read lock: register waits
+}
+
 func (p *Polled) SetWriteDeadline(t time.Time) error {
 	return p.setDeadline(t, &p.wdl, (*os.File).SetWriteDeadline)
 }
