@@ -14,6 +14,14 @@ import (
 // tcpPair is a connected pair of TCP sockets on loopback.
 func tcpPair(t *testing.T) (*net.TCPConn, *net.TCPConn) {
 	t.Helper()
+	a, b := loopbackPair(t, func(ln *net.TCPListener) (net.Conn, error) { return ln.AcceptTCP() })
+	return a, b.(*net.TCPConn)
+}
+
+// loopbackPair dials a listener on loopback and returns the dialed end
+// and the one accept made of it.
+func loopbackPair(t *testing.T, accept func(*net.TCPListener) (net.Conn, error)) (*net.TCPConn, net.Conn) {
+	t.Helper()
 	ln, err := net.ListenTCP("tcp", &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)})
 	if err != nil {
 		t.Fatal(err)
@@ -23,8 +31,9 @@ func tcpPair(t *testing.T) (*net.TCPConn, *net.TCPConn) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := ln.AcceptTCP()
+	b, err := accept(ln)
 	if err != nil {
+		a.Close()
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { a.Close(); b.Close() })
@@ -139,25 +148,14 @@ func TestSendThenFill(t *testing.T) {
 // a read or write has to wait).
 func polledPair(t *testing.T) (net.Conn, *net.TCPConn) {
 	t.Helper()
-	ln, err := net.ListenTCP("tcp", &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	pl, err := tunnel.ListenPolled(ln)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pl.Close()
-	b, err := net.DialTCP("tcp", nil, ln.Addr().(*net.TCPAddr))
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, err := pl.Accept()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { a.Close(); b.Close() })
+	b, a := loopbackPair(t, func(ln *net.TCPListener) (net.Conn, error) {
+		pl, err := tunnel.ListenPolled(ln)
+		if err != nil {
+			return nil, err
+		}
+		defer pl.Close()
+		return pl.Accept()
+	})
 	return a, b
 }
 
