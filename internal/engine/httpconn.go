@@ -43,11 +43,13 @@ type hconn struct {
 	readFn func(fd uintptr) bool
 	rn     int
 	rerr   error
-	// The read deadline in force on a plain socket, as fillRaw last set
-	// it, and the one the read under way wants (Unix nanoseconds, 0:
-	// none). A read that need not wait needs no deadline: it is set
-	// only when the socket is found empty.
-	rdSet, rdWant int64
+	// The read deadline in force on a plain socket as fillRaw last set
+	// it (Unix nanoseconds, 0: none), and the one the read under way
+	// wants (kept as a time.Time for its monotonic clock reading). A
+	// read that need not wait needs no deadline: it is set only when
+	// the socket is found empty.
+	rdSet  int64
+	rdWant time.Time
 	// send's state on a plain socket: what is left to write, how much
 	// was, the error, and writeRaw bound once (both forms).
 	wbuf     []byte
@@ -183,9 +185,8 @@ func (h *hconn) sendThenFill(b []byte, timeout time.Duration) (int, error) {
 	if h.raw == nil || h.r != h.w || len(b) == 0 {
 		return h.send(b, timeout)
 	}
-	dl := deadline(time.Now(), timeout)
-	h.rdWant = unixNano(dl)
-	h.setReadDeadline(dl)
+	h.rdWant = deadline(time.Now(), timeout)
+	h.setReadDeadline(h.rdWant)
 	h.wbuf, h.wn, h.werr, h.sendFirst = b, 0, nil, true
 	h.rn, h.rerr = 0, nil
 	err := h.raw.Read(h.readFn)
@@ -247,7 +248,7 @@ func (h *hconn) fill(deadline time.Time) (int, error) {
 // the pool for the wait.
 func (h *hconn) fillRaw(deadline time.Time) (int, error) {
 	want := unixNano(deadline)
-	h.rdWant = want
+	h.rdWant = deadline
 	if h.rdSet != 0 && h.rdSet <= time.Now().UnixNano() {
 		// The deadline left in force has passed: the read would fail
 		// before it is tried.
@@ -292,14 +293,14 @@ func (h *hconn) readRaw(fd uintptr) bool {
 		switch {
 		case err == unix.EAGAIN:
 			h.releaseIfEmpty()
-			if h.rdSet != h.rdWant {
+			if want := unixNano(h.rdWant); h.rdSet != want {
 				// About to wait: the read's own deadline now.
 				if d, ok := h.c.(rawDeadliner); ok {
-					d.SetReadDeadlineFromRaw(timeOf(h.rdWant))
+					d.SetReadDeadlineFromRaw(h.rdWant)
 				} else {
-					h.c.SetReadDeadline(timeOf(h.rdWant))
+					h.c.SetReadDeadline(h.rdWant)
 				}
-				h.rdSet = h.rdWant
+				h.rdSet = want
 			}
 			return false
 		case err != nil:
@@ -330,14 +331,6 @@ func unixNano(t time.Time) int64 {
 		return 0
 	}
 	return t.UnixNano()
-}
-
-// timeOf is unixNano's inverse.
-func timeOf(ns int64) time.Time {
-	if ns == 0 {
-		return time.Time{}
-	}
-	return time.Unix(0, ns)
 }
 
 var (
