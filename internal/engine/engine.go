@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"runtime"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -44,6 +45,11 @@ type Engine struct {
 	cfg    *config.Config
 	log    *logsink.Sink
 	global *listener.Limiter
+
+	// oneThread: GOMAXPROCS was 1 when the engine opened (nbthread 1).
+	// Streams then yield before a read that would find nothing yet
+	// (yieldBeforeRead).
+	oneThread bool
 
 	// ctx is cancelled by HardStop so connection attempts end at once.
 	ctx    context.Context
@@ -121,6 +127,7 @@ type opened struct {
 func Open(cfg *config.Config, opt Options) (*Engine, error) {
 	e := &Engine{cfg: cfg, log: opt.Log, globalLog: opt.Log, conns: map[net.Conn]struct{}{}}
 	e.ctx, e.cancel = context.WithCancel(context.Background())
+	e.oneThread = runtime.GOMAXPROCS(0) == 1
 	e.hostname, _ = os.Hostname()
 	e.global = listener.NewLimiter(GlobalMaxconn(cfg))
 	backends := map[string]*backend{}

@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"runtime"
 	"syscall"
 	"time"
 
@@ -35,11 +34,9 @@ func (s *stream) park(ss *httpSession) bool {
 	// wake-up goroutine and no allocation.
 	kaT, _ := s.headTimeouts()
 	grace := min(parkGrace, time.Until(deadline(ss.start, kaT)))
-	// The response was just written: other streams' work goes first, as
-	// for a response just asked for (relayResponse), so that the next
-	// request, if it has come meanwhile, is read without a read that
-	// finds nothing and a wait in the poller.
-	runtime.Gosched()
+	// The response was just written: the next request, if it comes
+	// while other streams run, is read without an empty read and a wait.
+	s.yieldBeforeRead()
 	if n, err := ss.cli.fill(time.Now().Add(grace)); n > 0 || !isTimeout(err) {
 		return false // bytes, or an end readRequest reports
 	}

@@ -609,6 +609,21 @@ func (s *stream) forwardTxn(cli *hconn, t *httpTxn, sc *srvConn) (out outcome, r
 	return s.relayResponse(cli, t, sc, serverClose)
 }
 
+// yieldBeforeRead comes before a read of a socket on which nothing can
+// have come yet (a response just asked for, a keep-alive client's next
+// request right after its response). On one thread, other streams' work
+// goes first, and by the time this one runs again its data has often
+// come: it is read at once, without a read that finds nothing and a wait
+// in Go's poller, as HAProxy reads only sockets epoll reported. With
+// more threads, a yield would wake an idle one to take the other
+// streams' work, which costs more than the empty read it saves, so none
+// is made.
+func (s *stream) yieldBeforeRead() {
+	if s.e.oneThread {
+		runtime.Gosched()
+	}
+}
+
 // clientCause: a timeout reading the client is cD, anything else CD.
 func clientCause(err error) logfmt.Cause {
 	if isTimeout(err) {
@@ -662,11 +677,7 @@ func (s *stream) relayResponse(cli *hconn, t *httpTxn, sc *srvConn, serverClose 
 		}
 		if !got {
 			// The request was just written: the server is still at it.
-			// Other streams' work goes first, and by the time this one
-			// runs again its response has often come, so that it is
-			// read at once, without a read that finds nothing and a
-			// wait in the poller.
-			runtime.Gosched()
+			s.yieldBeforeRead()
 		}
 		_, err := sc.fill(deadline(time.Now(), beT.Server))
 		if err == nil {
