@@ -332,13 +332,12 @@ func queueFailure(err error) (logfmt.Cause, logfmt.Phase) {
 // connectFailure: a connect timeout is "sC", a refusal or error "SC", a
 // client that left while Sluice was still connecting "CC".
 func connectFailure(err error) (logfmt.Cause, logfmt.Phase) {
-	var ne net.Error
 	switch {
 	case errors.Is(err, errClientGone):
 		return logfmt.CauseClientAbort, logfmt.PhaseConnect
 	case errors.Is(err, context.Canceled):
 		return logfmt.CauseKilled, logfmt.PhaseConnect
-	case errors.As(err, &ne) && ne.Timeout():
+	case isTimeout(err):
 		return logfmt.CauseServerTimeout, logfmt.PhaseConnect
 	case errors.Is(err, errQueueTimeout):
 		return logfmt.CauseServerTimeout, logfmt.PhaseQueue

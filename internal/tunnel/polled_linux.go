@@ -102,9 +102,9 @@ func DialPolled(ctx context.Context, addr netip.AddrPort, timeout time.Duration)
 	if ctx.Done() != nil {
 		stop = context.AfterFunc(ctx, func() { f.SetWriteDeadline(time.Unix(1, 0)) })
 	}
-	// The socket's TCP state says whether the connection is made (often
-	// already, on loopback), still being made (wait until it turns
-	// writable, then look again), or refused (its SO_ERROR says why). The
+	// The socket's TCP state says whether the connection is made by now,
+	// still being made (wait until it turns writable, then look again),
+	// or refused (its SO_ERROR says why). The
 	// state is read before each wait, not only after one: a wait starts
 	// by forgetting readiness reported earlier, such as the connection's
 	// completing between connect(2) and the socket joining the poller.
