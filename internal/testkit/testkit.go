@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"crypto/tls"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
@@ -14,6 +15,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // HAProxyPath finds the reference binary: $HAPROXY_BIN, then haproxy in
@@ -68,37 +71,67 @@ func FreeAddr(t testing.TB) string {
 	return fmt.Sprintf("127.0.0.1:%d", FreePort(t))
 }
 
-// handedOut is every port FreePort returned in this test process.
+// handedOut is every port FreePort returned in this test process, and
+// the file whose byte locks claim ports across test processes.
 var handedOut struct {
 	sync.Mutex
-	ports map[int]bool
+	ports   map[int]bool
+	locks   *os.File
+	lockErr error
 }
 
+// The lock file is opened as the test binary starts, so that tests
+// counting their process's descriptors find it there from the start.
+func init() {
+	handedOut.locks, handedOut.lockErr = os.OpenFile(filepath.Join(os.TempDir(), "sluice-test-ports.lock"),
+		os.O_RDWR|os.O_CREATE, 0o666)
+}
+
+// Ports FreePort hands out lie below Linux's ephemeral range
+// (32768-60999 by default), where a bind to port 0 or an outgoing
+// connection never lands.
+const (
+	freePortLow  = 20000
+	freePortHigh = 32000
+)
+
 // FreePort returns a TCP port on 127.0.0.1 that nobody listens on right
-// now and that FreePort never returned before in this process. The
-// kernel may give a port just closed to the next bind to port 0, so two
-// parallel tests could otherwise be handed the same one; haproxy binds
-// with SO_REUSEPORT, and two of them would then share it silently.
+// now and that no FreePort returned before, in this test process or in
+// another one running now (go test runs packages in parallel processes).
+// haproxy binds with SO_REUSEPORT: two of them handed the same port
+// would share it silently, each answering some of the other's requests.
+// A port is claimed with a lock on its byte of a file shared by all test
+// processes, held until the process ends; it is taken below the
+// ephemeral range so that a test binding port 0 between the check and
+// the bind cannot take it either.
 func FreePort(t testing.TB) int {
 	t.Helper()
 	handedOut.Lock()
 	defer handedOut.Unlock()
+	if handedOut.lockErr != nil {
+		t.Fatal(handedOut.lockErr)
+	}
 	if handedOut.ports == nil {
 		handedOut.ports = map[int]bool{}
 	}
 	for range 1000 {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		port := freePortLow + rand.IntN(freePortHigh-freePortLow)
+		if handedOut.ports[port] {
+			continue
+		}
+		lk := unix.Flock_t{Type: unix.F_WRLCK, Start: int64(port), Len: 1}
+		if unix.FcntlFlock(handedOut.locks.Fd(), unix.F_OFD_SETLK, &lk) != nil {
+			continue // another test process has it
+		}
+		handedOut.ports[port] = true // claimed, free or not: not tried again
+		ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
 		if err != nil {
-			t.Fatal(err)
+			continue // something else listens there
 		}
-		port := ln.Addr().(*net.TCPAddr).Port
 		ln.Close()
-		if !handedOut.ports[port] {
-			handedOut.ports[port] = true
-			return port
-		}
+		return port
 	}
-	t.Fatal("no port left that was not handed out already")
+	t.Fatal("no free port left to hand out")
 	return 0
 }
 
