@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"sluice/internal/config"
+	"sluice/internal/testkit"
 )
 
 func loadCfg(t *testing.T, src string) *config.Config {
@@ -27,9 +28,7 @@ func loadCfg(t *testing.T, src string) *config.Config {
 func TestStartListensAndStops(t *testing.T) {
 	before := runtime.NumGoroutine()
 	sock := filepath.Join(t.TempDir(), "e.sock")
-	ln, _ := net.Listen("tcp", "127.0.0.1:0")
-	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
+	port := testkit.FreePort(t)
 	cfg := loadCfg(t, "frontend f\n bind 127.0.0.1:"+itoa(port)+"\n bind unix@"+sock+"\nfrontend off\n bind 127.0.0.1:"+itoa(port+1)+"\n disabled\n")
 	e, err := Start(cfg, Options{})
 	if err != nil {
@@ -69,9 +68,7 @@ func TestStartListensAndStops(t *testing.T) {
 func TestStartFailureClosesEverything(t *testing.T) {
 	busy, _ := net.Listen("tcp", "127.0.0.1:0")
 	defer busy.Close()
-	ln, _ := net.Listen("tcp", "127.0.0.1:0")
-	free := ln.Addr().String()
-	ln.Close()
+	free := freeAddr(t)
 	cfg := loadCfg(t, "frontend a\n bind "+free+"\nfrontend b\n bind "+busy.Addr().String()+"\n")
 	if _, err := Start(cfg, Options{}); err == nil {
 		t.Fatal("Start succeeded on a busy port")

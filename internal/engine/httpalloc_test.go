@@ -14,6 +14,7 @@ import (
 
 	"sluice/internal/config"
 	"sluice/internal/logsink"
+	"sluice/internal/testkit"
 )
 
 // The steady state of a keep-alive HTTP request through the engine: a
@@ -213,12 +214,7 @@ func startLogDrain(tb testing.TB) (addr string, lines *atomic.Int64) {
 func startAllocPath(tb testing.TB, logged bool) (*allocClient, []byte) {
 	tb.Helper()
 	srv := startCannedServer(tb)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
+	addr := testkit.FreeAddr(tb)
 	sa := srv.ln.Addr().String()
 	global, logLines := "", ""
 	var drained *atomic.Int64

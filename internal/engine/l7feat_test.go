@@ -13,12 +13,7 @@ import (
 // echo backend's. It returns the frontend's address and the receiver.
 func startL7(t *testing.T, cfg string) (string, *syslogRx) {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
+	addr := freeAddr(t)
 	rx := startSyslog(t)
 	cfg = strings.NewReplacer("%[bind]", addr, "%[echo]", startEchoBackend(t)).Replace(cfg)
 	startLogged(t, rx, "defaults\n mode http\n log global\n timeout connect 1s\n timeout client 5s\n timeout server 5s\n"+cfg)
@@ -197,9 +192,7 @@ backend be
 // option dontlog-normal keeps only streams with an error, a retry or a
 // 5xx; option log-separate-errors logs those at level err.
 func TestLogNormalAndErrors(t *testing.T) {
-	ln, _ := net.Listen("tcp", "127.0.0.1:0")
-	dead := ln.Addr().String()
-	ln.Close()
+	dead := freeAddr(t)
 	addr, rx := startL7(t, `frontend fe
  bind %[bind]
  log-format "%ST %ts %s %rc"

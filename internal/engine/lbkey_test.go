@@ -60,12 +60,7 @@ func startHAProxyCfg(t *testing.T, cfg string) string {
 			t.Skip("haproxy not installed")
 		}
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
+	addr := freeAddr(t)
 	path := filepath.Join(t.TempDir(), "h.cfg")
 	if err := os.WriteFile(path, []byte("global\n nbthread 1\n"+fmt.Sprintf(cfg, addr)), 0o600); err != nil {
 		t.Fatal(err)

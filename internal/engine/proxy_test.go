@@ -69,9 +69,7 @@ func exchange(t *testing.T, addr, msg string) string {
 // startEngine loads cfg (with %s replaced by a free port) and starts it.
 func startEngine(t *testing.T, cfg string) (*Engine, string) {
 	t.Helper()
-	ln, _ := net.Listen("tcp", "127.0.0.1:0")
-	addr := ln.Addr().String()
-	ln.Close()
+	addr := freeAddr(t)
 	e, err := Start(loadCfg(t, fmt.Sprintf(cfg, addr)), Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -140,9 +138,7 @@ func TestSourceAffinity(t *testing.T) {
 
 // A server that refuses connections: after the retries the client is closed.
 func TestRefusedServerClosesClient(t *testing.T) {
-	ln, _ := net.Listen("tcp", "127.0.0.1:0")
-	dead := ln.Addr().String()
-	ln.Close()
+	dead := freeAddr(t)
 	_, addr := startEngine(t, tcpDefaults+" retries 1\n timeout connect 100ms\nlisten l\n bind %s\n server dead "+dead+"\n")
 	start := time.Now()
 	c, err := net.Dial("tcp", addr)
