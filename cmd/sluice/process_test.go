@@ -19,16 +19,9 @@ import (
 // sluiceBin builds the command once per test run.
 func sluiceBin(t *testing.T) string { return testkit.SluiceBinary(t) }
 
-// freePort finds a TCP port on 127.0.0.1 nobody listens on right now.
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
+// freePort finds a TCP port on 127.0.0.1 nobody listens on right now,
+// claimed against the other test processes (testkit.FreePort).
+func freePort(t *testing.T) int { return testkit.FreePort(t) }
 
 // syncBuf is a goroutine-safe buffer for a child's output.
 type syncBuf = testkit.SyncBuffer

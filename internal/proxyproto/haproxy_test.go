@@ -73,15 +73,21 @@ func backend(t *testing.T, addr string, payload int) (netip.AddrPort, <-chan see
 	return ln.Addr().(*net.TCPAddr).AddrPort(), ch
 }
 
-// freePort returns a port nothing listens on at the moment.
+// freePort returns a port claimed for this test (testkit.FreePort) that
+// host can bind on network right now.
 func freePort(t *testing.T, network, host string) int {
 	t.Helper()
-	ln, err := net.Listen(network, net.JoinHostPort(host, "0"))
-	if err != nil {
-		t.Fatal(err)
+	var err error
+	for range 20 {
+		p := testkit.FreePort(t)
+		var ln net.Listener
+		if ln, err = net.Listen(network, net.JoinHostPort(host, fmt.Sprint(p))); err == nil {
+			ln.Close()
+			return p
+		}
 	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
+	t.Fatal(err)
+	return 0
 }
 
 // startHAProxy runs haproxy in the foreground on cfg until the test ends and
