@@ -123,6 +123,8 @@ func (s *stream) releaseTxn(ss *httpSession) {
 	}
 	s.smp.Req, s.smp.Res = nil, nil
 	ss.t.reset(time.Time{}, nil)
+	ss.t.req.Forget()
+	ss.t.res.Forget()
 	txnPool.Put(ss.t)
 	ss.t = nil
 }

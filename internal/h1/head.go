@@ -83,6 +83,14 @@ func (h *Head) Reset() {
 	*h = Head{Fields: f}
 }
 
+// Forget is Reset for a head put away for a while (a pooled one): the
+// field list's entries are cleared too, so that they no longer hold the
+// buffers the last message was read into.
+func (h *Head) Forget() {
+	clear(h.Fields[:cap(h.Fields)])
+	h.Reset()
+}
+
 // Method is the request method as received.
 func (h *Head) Method() []byte { return h.method }
 

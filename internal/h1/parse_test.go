@@ -202,3 +202,26 @@ func TestChunkedDecoder(t *testing.T) {
 		}
 	}
 }
+
+// Reset keeps the field list's entries for the next message (no
+// allocation); Forget clears them, so that a head put away holds no
+// reference to the buffer its last message was read from.
+func TestForgetDropsFieldReferences(t *testing.T) {
+	var h Head
+	if _, err := ParseRequest([]byte("GET / HTTP/1.1\r\nHost: a\r\nX-A: 1\r\nX-B: 2\r\n\r\n"), &h, Limits{}); err != nil {
+		t.Fatal(err)
+	}
+	h.Reset()
+	if all := h.Fields[:cap(h.Fields)]; all[0].Name == nil {
+		t.Fatal("Reset cleared the entries; the test cannot tell Forget's work from Reset's")
+	}
+	h.Forget()
+	if len(h.Fields) != 0 {
+		t.Fatalf("Forget left %d fields", len(h.Fields))
+	}
+	for i, f := range h.Fields[:cap(h.Fields)] {
+		if f.Name != nil || f.Value != nil {
+			t.Fatalf("entry %d still points at %q: %q", i, f.Name, f.Value)
+		}
+	}
+}
