@@ -26,26 +26,33 @@ import (
 // is the one dialed, the local one is asked of the kernel only if
 // LocalAddr is called.
 //
-// An accepted connection joins Go's poller (through an os.File) only
-// when a read or write first has to wait. Until then its reads and
-// writes are system calls on the descriptor and its deadlines are only
-// noted. A client whose request is there when it is accepted and that
-// takes its whole reply at once (a connection per request, the common
-// case on a fast network) costs no poller registration, no fcntl, no
-// finalizer and no removal from the poller's epoll set at close, as with
-// HAProxy.
+// An accepted connection joins Go's poller only when a read or write
+// first has to wait. Until then its reads and writes are system calls
+// on the descriptor and its deadlines are only noted. A client whose
+// request is there when it is accepted and that takes its whole reply at
+// once (a connection per request, the common case on a fast network)
+// costs no poller registration and no removal from the poller's epoll
+// set at close, as with HAProxy. The socket joins the poller through the
+// runtime's own calls (netpoll_linux.go), without an os.File.
+//
+// Reads and writes are tried on the descriptor first, and wait in the
+// poller when it has nothing, or no room; ReadAfterWait waits first.
 type Polled struct {
 	fd  int
-	f   atomic.Pointer[os.File] // set once the socket has joined Go's poller
-	raw syscall.RawConn         // f's, set before f
-	rap netip.AddrPort          // the peer: kept as a value, made a net.Addr only when asked
+	pd  atomic.Uintptr // Go's poller's descriptor, once the socket joined it
+	rap netip.AddrPort // the peer: kept as a value, made a net.Addr only when asked
 
-	// Until f is set: mu is read-locked while a system call uses fd, and
-	// locked to close it or to hand it to Go's poller, so that the
-	// descriptor is never closed or registered under a call.
-	mu       sync.RWMutex
-	closed   atomic.Bool
-	rdl, wdl atomic.Int64 // deadlines noted before f exists, Unix nanoseconds; 0: none
+	// mu is read-locked while a call uses fd or pd, and locked to hand
+	// the socket to Go's poller and to close it, so that neither happens
+	// under a call. A waiting call is ended by Close's unblocking the
+	// poller's descriptor first (unblocked).
+	mu        sync.RWMutex
+	closed    atomic.Bool
+	unblocked atomic.Bool
+	rdl, wdl  atomic.Int64 // deadlines, Unix nanoseconds; 0: none
+	// rmu and wmu let one read and one write wait at a time, as the
+	// poller requires.
+	rmu, wmu sync.Mutex
 
 	laddrMu sync.Mutex
 	laddr   *net.TCPAddr
@@ -94,22 +101,18 @@ func DialPolled(ctx context.Context, addr netip.AddrPort, timeout time.Duration)
 	if st, gerr := tcpState(fd); gerr == nil && st != tcpSynSent && st != tcpClose {
 		return p, nil
 	}
-	f, raw := p.f.Load(), p.raw
 	if timeout > 0 {
-		f.SetWriteDeadline(time.Now().Add(timeout))
+		p.SetWriteDeadline(time.Now().Add(timeout))
 	}
 	var stop func() bool
 	if ctx.Done() != nil {
-		stop = context.AfterFunc(ctx, func() { f.SetWriteDeadline(time.Unix(1, 0)) })
+		stop = context.AfterFunc(ctx, func() { p.SetWriteDeadline(time.Unix(1, 0)) })
 	}
 	// The socket's TCP state says whether the connection is made by now,
 	// still being made (wait until it turns writable, then look again),
-	// or refused (its SO_ERROR says why). The
-	// state is read before each wait, not only after one: a wait starts
-	// by forgetting readiness reported earlier, such as the connection's
-	// completing between connect(2) and the socket joining the poller.
+	// or refused (its SO_ERROR says why).
 	var soerr error
-	werr := raw.Write(func(fd uintptr) bool {
+	werr := polledRaw{p}.Write(func(fd uintptr) bool {
 		switch st, gerr := tcpState(int(fd)); {
 		case gerr != nil:
 			soerr = gerr
@@ -136,7 +139,7 @@ func DialPolled(ctx context.Context, addr netip.AddrPort, timeout time.Duration)
 	}
 	if werr == nil && soerr == nil {
 		if timeout > 0 {
-			f.SetWriteDeadline(time.Time{})
+			p.SetWriteDeadline(time.Time{})
 		}
 		return p, nil
 	}
@@ -151,30 +154,40 @@ func DialPolled(ctx context.Context, addr netip.AddrPort, timeout time.Duration)
 }
 
 // register hands the socket to Go's poller, once, with the deadlines
-// noted so far.
+// noted so far. Registering reports the socket's present readiness, so
+// a wait may follow at once.
 func (p *Polled) register() error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.closed.Load() {
 		return net.ErrClosed
 	}
-	if p.f.Load() != nil {
+	if p.pd.Load() != 0 {
 		return nil
 	}
-	f := os.NewFile(uintptr(p.fd), "tcp")
-	raw, err := f.SyscallConn()
-	if err != nil {
-		return err // not reached: a descriptor os.NewFile took has one
+	netpollInit.Do(runtimePollServerInit)
+	pd, errno := runtimePollOpen(uintptr(p.fd))
+	if errno != 0 {
+		return os.NewSyscallError("epoll_ctl", syscall.Errno(errno))
 	}
 	if dl := p.rdl.Load(); dl != 0 {
-		f.SetReadDeadline(time.Unix(0, dl))
+		runtimePollSetDeadline(pd, pollDeadline(dl), 'r')
 	}
 	if dl := p.wdl.Load(); dl != 0 {
-		f.SetWriteDeadline(time.Unix(0, dl))
+		runtimePollSetDeadline(pd, pollDeadline(dl), 'w')
 	}
-	p.raw = raw
-	p.f.Store(f)
+	p.pd.Store(pd)
 	return nil
+}
+
+// pollDeadline is the deadline dl (Unix nanoseconds, not 0) as the
+// poller takes it: the time left, -1 once it has passed.
+func pollDeadline(dl int64) int64 {
+	d := dl - time.Now().UnixNano()
+	if d <= 0 {
+		return -1
+	}
+	return d
 }
 
 // passed reports whether the deadline noted in dl (before the socket
@@ -185,79 +198,103 @@ func passed(dl *atomic.Int64) bool {
 	return d != 0 && d <= time.Now().UnixNano()
 }
 
-// direct runs the non-blocking call f on the descriptor while the socket
-// is not in Go's poller: false (and nothing run) once it is.
-func (p *Polled) direct(f func(fd int)) (bool, error) {
+// wait runs the non-blocking call f on the descriptor until it is done,
+// waiting in Go's poller (mode 'r' or 'w') each time it is not. With
+// waitFirst, it waits before the first call: readiness the poller
+// reported since the last wait is kept, so that a wait returns at once
+// if the socket became ready meanwhile. A deadline (dl) that has passed
+// fails the call before f runs, as a net.Conn's does.
+func (p *Polled) wait(mode int, dl *atomic.Int64, f func(fd int) bool, waitFirst bool) error {
+	m := &p.rmu
+	if mode == 'w' {
+		m = &p.wmu
+	}
+	m.Lock()
+	defer m.Unlock()
 	p.mu.RLock()
 	defer p.mu.RUnlock()
-	if p.f.Load() != nil {
-		return false, nil
+	if waitFirst && p.pd.Load() == 0 {
+		waitFirst = false // readiness is known only once in the poller
 	}
-	if p.closed.Load() {
-		return true, net.ErrClosed
-	}
-	f(p.fd)
-	return true, nil
-}
-
-// Read and Write wait in Go's poller, with errors as the net package
-// reports them.
-func (p *Polled) Read(b []byte) (int, error) {
-	if p.f.Load() == nil {
-		if !passed(&p.rdl) {
-			var n int
-			var err error
-			if ok, cerr := p.direct(func(fd int) { n, err = RawRead(uintptr(fd), b) }); ok {
-				switch {
-				case cerr != nil:
-					return 0, p.opErr("read", cerr)
-				case err == nil && n == 0 && len(b) > 0:
-					return 0, io.EOF
-				case err == nil:
-					return n, nil
-				case err != unix.EAGAIN:
-					return 0, p.opErr("read", err)
-				}
+	for {
+		if p.closed.Load() {
+			return net.ErrClosed
+		}
+		if !waitFirst {
+			if passed(dl) {
+				return os.ErrDeadlineExceeded
+			}
+			if f(p.fd) {
+				return nil
 			}
 		}
-		if err := p.register(); err != nil {
-			return 0, p.opErr("read", err)
+		waitFirst = false
+		pd := p.pd.Load()
+		if pd == 0 {
+			p.mu.RUnlock()
+			err := p.register()
+			p.mu.RLock()
+			if err != nil {
+				return err
+			}
+			if p.closed.Load() {
+				return net.ErrClosed
+			}
+			pd = p.pd.Load()
+		}
+		switch runtimePollWait(pd, mode) {
+		case pollNoError:
+		case pollErrClosing:
+			return net.ErrClosed
+		case pollErrTimeout:
+			return os.ErrDeadlineExceeded
+		default:
+			return errors.ErrUnsupported // pollErrNotPollable: not for a socket
 		}
 	}
-	n, err := p.f.Load().Read(b)
-	return n, p.opErr("read", err)
+}
+
+// Read and Write wait in Go's poller when they must, with errors as the
+// net package reports them.
+func (p *Polled) Read(b []byte) (int, error) {
+	var n int
+	var rerr error
+	err := p.wait('r', &p.rdl, func(fd int) bool {
+		n, rerr = RawRead(uintptr(fd), b)
+		return rerr != unix.EAGAIN
+	}, false)
+	switch {
+	case err != nil:
+		return 0, p.opErr("read", err)
+	case rerr != nil:
+		return 0, p.opErr("read", rerr)
+	case n == 0 && len(b) > 0:
+		return 0, io.EOF
+	}
+	return n, nil
 }
 
 func (p *Polled) Write(b []byte) (int, error) {
 	total := 0
-	if p.f.Load() == nil {
-		if !passed(&p.wdl) {
-			var err error
-			if ok, cerr := p.direct(func(fd int) {
-				for total < len(b) {
-					var n int
-					if n, err = RawWrite(uintptr(fd), b[total:]); err != nil {
-						return
-					}
-					total += n
-				}
-			}); ok {
-				switch {
-				case cerr != nil:
-					return total, p.opErr("write", cerr)
-				case err == nil:
-					return total, nil
-				case err != unix.EAGAIN:
-					return total, p.opErr("write", err)
-				}
+	var werr error
+	err := p.wait('w', &p.wdl, func(fd int) bool {
+		for total < len(b) {
+			n, err := RawWrite(uintptr(fd), b[total:])
+			if err == unix.EAGAIN {
+				return false
 			}
+			if err != nil {
+				werr = err
+				return true
+			}
+			total += n
 		}
-		if err := p.register(); err != nil {
-			return total, p.opErr("write", err)
-		}
+		return true
+	}, false)
+	if err == nil {
+		err = werr
 	}
-	n, err := p.f.Load().Write(b[total:])
-	return total + n, p.opErr("write", err)
+	return total, p.opErr("write", err)
 }
 
 // opErr turns the file's error into the net package's form, which code
@@ -283,14 +320,17 @@ func (p *Polled) opErr(op string, err error) error {
 }
 
 // Close closes the socket, taking it out of Go's poller if it joined it.
+// A call waiting on it returns net.ErrClosed.
 func (p *Polled) Close() error {
 	if p.closed.Swap(true) {
 		return p.opErr("close", net.ErrClosed)
 	}
+	p.unblock()
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if f := p.f.Load(); f != nil {
-		return p.opErr("close", f.Close())
+	if pd := p.pd.Load(); pd != 0 {
+		p.unblock() // joined the poller since
+		runtimePollClose(pd)
 	}
 	if err := rawClose(p.fd); err != nil {
 		return p.opErr("close", err)
@@ -298,21 +338,22 @@ func (p *Polled) Close() error {
 	return nil
 }
 
+// unblock wakes the calls waiting in the poller, once: they find the
+// socket closed.
+func (p *Polled) unblock() {
+	if pd := p.pd.Load(); pd != 0 && p.unblocked.CompareAndSwap(false, true) {
+		runtimePollUnblock(pd)
+	}
+}
+
 // control runs f with the descriptor, as Sock's control does.
 func (p *Polled) control(f func(fd int) error) error {
-	var err error
-	if p.f.Load() == nil {
-		if ok, cerr := p.direct(func(fd int) { err = f(fd) }); ok {
-			if cerr != nil {
-				return cerr
-			}
-			return err
-		}
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	if p.closed.Load() {
+		return net.ErrClosed
 	}
-	if cerr := p.raw.Control(func(fd uintptr) { err = f(int(fd)) }); cerr != nil {
-		return cerr
-	}
-	return err
+	return f(p.fd)
 }
 
 // CloseWrite shuts the sending side down (a FIN).
@@ -408,8 +449,7 @@ func sockname(fd int) *net.TCPAddr {
 	return nil
 }
 
-// SetDeadline and the others bound the waits of Read and Write: the
-// file's deadlines once the socket is in Go's poller, noted until then.
+// SetDeadline and the others bound the waits of Read and Write.
 func (p *Polled) SetDeadline(t time.Time) error {
 	if err := p.SetReadDeadline(t); err != nil {
 		return err
@@ -417,80 +457,62 @@ func (p *Polled) SetDeadline(t time.Time) error {
 	return p.SetWriteDeadline(t)
 }
 
-func (p *Polled) SetReadDeadline(t time.Time) error {
-	return p.setDeadline(t, &p.rdl, (*os.File).SetReadDeadline)
-}
+func (p *Polled) SetReadDeadline(t time.Time) error { return p.setDeadline(t, &p.rdl, 'r') }
+
+func (p *Polled) SetWriteDeadline(t time.Time) error { return p.setDeadline(t, &p.wdl, 'w') }
 
 // SetReadDeadlineFromRaw is SetReadDeadline for a function that the
 // socket's RawConn Read is running: it takes no lock that call holds.
-func (p *Polled) SetReadDeadlineFromRaw(t time.Time) {
-	if f := p.f.Load(); f != nil {
-		f.SetReadDeadline(t)
-		return
+func (p *Polled) SetReadDeadlineFromRaw(t time.Time) { p.setDeadlineLocked(t, &p.rdl, 'r') }
+
+func (p *Polled) setDeadline(t time.Time, dl *atomic.Int64, mode int) error {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	if p.closed.Load() {
+		return p.opErr("set deadline", net.ErrClosed)
 	}
-	p.rdl.Store(deadline(t)) // under direct's read lock: register waits
+	p.setDeadlineLocked(t, dl, mode)
+	return nil
 }
 
-func (p *Polled) SetWriteDeadline(t time.Time) error {
-	return p.setDeadline(t, &p.wdl, (*os.File).SetWriteDeadline)
-}
-
-func (p *Polled) setDeadline(t time.Time, dl *atomic.Int64, set func(*os.File, time.Time) error) error {
-	if f := p.f.Load(); f != nil {
-		return set(f, t)
+// setDeadlineLocked notes the deadline and gives it to the poller, with
+// mu read-locked.
+func (p *Polled) setDeadlineLocked(t time.Time, dl *atomic.Int64, mode int) {
+	d := deadline(t)
+	dl.Store(d)
+	if pd := p.pd.Load(); pd != 0 && !p.closed.Load() {
+		var pdl int64
+		if d != 0 {
+			pdl = pollDeadline(d)
+		}
+		runtimePollSetDeadline(pd, pdl, mode)
 	}
-	if ok, err := p.direct(func(int) { dl.Store(deadline(t)) }); ok {
-		return err
-	}
-	return set(p.f.Load(), t)
 }
 
 // SyscallConn gives raw access; its Read and Write wait in Go's poller.
 func (p *Polled) SyscallConn() (syscall.RawConn, error) { return polledRaw{p}, nil }
 
-// polledRaw is a Polled's syscall.RawConn: calls on the descriptor
-// directly until a wait hands the socket to Go's poller, the file's
-// RawConn from then on.
+// polledRaw is a Polled's syscall.RawConn.
 type polledRaw struct{ p *Polled }
 
 func (r polledRaw) Control(f func(fd uintptr)) error {
-	if r.p.f.Load() == nil {
-		if ok, err := r.p.direct(func(fd int) { f(uintptr(fd)) }); ok {
-			return err
-		}
-	}
-	return r.p.raw.Control(f)
+	return r.p.control(func(fd int) error { f(uintptr(fd)); return nil })
 }
 
 func (r polledRaw) Read(f func(fd uintptr) bool) error {
-	if done, err := r.first(f, &r.p.rdl); done || err != nil {
-		return err
-	}
-	return r.p.raw.Read(f)
+	return r.p.wait('r', &r.p.rdl, func(fd int) bool { return f(uintptr(fd)) }, false)
 }
 
 func (r polledRaw) Write(f func(fd uintptr) bool) error {
-	if done, err := r.first(f, &r.p.wdl); done || err != nil {
-		return err
-	}
-	return r.p.raw.Write(f)
+	return r.p.wait('w', &r.p.wdl, func(fd int) bool { return f(uintptr(fd)) }, false)
 }
 
-// first tries f once on the descriptor while the socket is not in Go's
-// poller (done: f needs no wait), and hands the socket to the poller if
-// f has to wait, or if dl, its deadline, has passed.
-func (r polledRaw) first(f func(fd uintptr) bool, dl *atomic.Int64) (done bool, err error) {
-	if r.p.f.Load() != nil {
-		return false, nil
-	}
-	if passed(dl) {
-		return false, r.p.register()
-	}
-	ok, err := r.p.direct(func(fd int) { done = f(uintptr(fd)) })
-	if !ok || done || err != nil {
-		return done, err
-	}
-	return false, r.p.register()
+// ReadAfterWait is Read for a read that expects nothing yet (the answer
+// to a message just sent): once the socket is in Go's poller, f is first
+// called when the poller has reported the socket readable since the last
+// wait, so that no read finds nothing. Before, f is tried first.
+func (r polledRaw) ReadAfterWait(f func(fd uintptr) bool) error {
+	return r.p.wait('r', &r.p.rdl, func(fd int) bool { return f(uintptr(fd)) }, true)
 }
 
 // SetKeepAlive turns TCP keep-alive probes on or off with the system's

@@ -197,7 +197,7 @@ func TestPolledJoinsPollerOnWait(t *testing.T) {
 	if _, err := p.Write([]byte("200")); err != nil {
 		t.Fatal(err)
 	}
-	if p.f.Load() != nil {
+	if p.pd.Load() != 0 {
 		t.Fatal("the socket joined Go's poller without waiting")
 	}
 	if _, err := io.ReadFull(client, buf[:3]); err != nil || string(buf[:3]) != "200" {
@@ -214,7 +214,7 @@ func TestPolledJoinsPollerOnWait(t *testing.T) {
 	if time.Since(start) < 20*time.Millisecond {
 		t.Errorf("the read gave up after %v, before its deadline", time.Since(start))
 	}
-	if p.f.Load() == nil {
+	if p.pd.Load() == 0 {
 		t.Fatal("a read that waited did not join Go's poller")
 	}
 	// From then on the poller's waits are used.
@@ -331,5 +331,125 @@ func TestPolledPastDeadlineBeforeWait(t *testing.T) {
 	buf := make([]byte, 8)
 	if n, err := p.Read(buf); err != nil || string(buf[:n]) != "data" {
 		t.Fatalf("read after clearing the deadline: %q, %v", buf[:n], err)
+	}
+}
+
+// TestNetpollCalls exercises each of Go's poller calls a Polled makes
+// through go:linkname, on a socket of its own: readiness reported while
+// nobody waits is kept for the next wait, a deadline ends a wait with a
+// timeout, an unblock with closing, and the descriptor leaves the
+// poller. A runtime whose calls changed shape fails here.
+func TestNetpollCalls(t *testing.T) {
+	p, client := acceptPolled(t)
+	fd, err := unix.Dup(p.fd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(fd)
+	netpollInit.Do(runtimePollServerInit)
+	pd, errno := runtimePollOpen(uintptr(fd))
+	if errno != 0 {
+		t.Fatalf("runtime_pollOpen: errno %d", errno)
+	}
+	runtimePollSetDeadline(pd, int64(30*time.Millisecond), 'r')
+	start := time.Now()
+	if code := runtimePollWait(pd, 'r'); code != pollErrTimeout {
+		t.Fatalf("wait with nothing to read: %d, want a timeout (%d)", code, pollErrTimeout)
+	}
+	if time.Since(start) < 20*time.Millisecond {
+		t.Errorf("the wait timed out after %v, before its deadline", time.Since(start))
+	}
+	runtimePollSetDeadline(pd, 0, 'r')
+	client.Write([]byte("x"))
+	time.Sleep(20 * time.Millisecond) // the poller has seen the bytes, with nobody waiting
+	done := make(chan int, 1)
+	go func() { done <- runtimePollWait(pd, 'r') }()
+	select {
+	case code := <-done:
+		if code != pollNoError {
+			t.Fatalf("wait on a readable socket: %d", code)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("readiness reported before the wait was lost")
+	}
+	go func() { done <- runtimePollWait(pd, 'r') }() // consumed: this one waits
+	time.Sleep(10 * time.Millisecond)
+	runtimePollUnblock(pd)
+	if code := <-done; code != pollErrClosing {
+		t.Fatalf("wait ended by unblock: %d, want closing (%d)", code, pollErrClosing)
+	}
+	runtimePollClose(pd)
+}
+
+// TestPolledReadAfterWait: on a socket in Go's poller, ReadAfterWait
+// calls its function only once the socket is readable (no read finds
+// nothing), and finds bytes that came before it was called, whose
+// readiness the poller reported while nobody waited.
+func TestPolledReadAfterWait(t *testing.T) {
+	checkLeaks(t)
+	p, client := acceptPolled(t)
+	p.SetReadDeadline(time.Now().Add(10 * time.Millisecond))
+	if _, err := p.Read(make([]byte, 8)); !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("read with nothing there: %v", err)
+	}
+	if p.pd.Load() == 0 {
+		t.Fatal("a read that waited did not join Go's poller")
+	}
+	p.SetReadDeadline(time.Now().Add(5 * time.Second))
+	rc, _ := p.SyscallConn()
+	raw := rc.(polledRaw)
+	buf := make([]byte, 16)
+	read := func() (string, int, error) {
+		calls, n := 0, 0
+		err := raw.ReadAfterWait(func(fd uintptr) bool {
+			calls++
+			var rerr error
+			n, rerr = RawRead(fd, buf)
+			return rerr != unix.EAGAIN
+		})
+		return string(buf[:max(n, 0)]), calls, err
+	}
+	go func() {
+		time.Sleep(20 * time.Millisecond)
+		client.Write([]byte("late"))
+	}()
+	if got, calls, err := read(); err != nil || got != "late" || calls != 1 {
+		t.Fatalf("read %q in %d calls, %v; want \"late\" in one call, after the wait", got, calls, err)
+	}
+	client.Write([]byte("early"))
+	time.Sleep(20 * time.Millisecond) // the poller has seen the bytes, with nobody waiting
+	if got, _, err := read(); err != nil || got != "early" {
+		t.Fatalf("read %q, %v; want the bytes that came before the wait", got, err)
+	}
+}
+
+// TestPolledCloseEndsWait: Close from another goroutine ends a read
+// waiting in the poller with net.ErrClosed, and the peer sees the end.
+func TestPolledCloseEndsWait(t *testing.T) {
+	checkLeaks(t)
+	p, client := acceptPolled(t)
+	errc := make(chan error, 1)
+	go func() {
+		_, err := p.Read(make([]byte, 8))
+		errc <- err
+	}()
+	for p.pd.Load() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	time.Sleep(10 * time.Millisecond) // in the wait
+	if err := p.Close(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-errc:
+		if !errors.Is(err, net.ErrClosed) {
+			t.Fatalf("waiting read after Close: %v, want net.ErrClosed", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Close did not end the waiting read")
+	}
+	client.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := client.Read(make([]byte, 1)); err != io.EOF {
+		t.Errorf("peer read after close: %v, want EOF", err)
 	}
 }
