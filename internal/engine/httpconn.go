@@ -39,10 +39,12 @@ type hconn struct {
 	// A plain socket's raw connection, when fill may wait on it holding
 	// no buffer (see fillRaw); readFn is readRaw bound once, rn and rerr
 	// its result.
-	raw    syscall.RawConn
-	readFn func(fd uintptr) bool
-	rn     int
-	rerr   error
+	raw syscall.RawConn
+	// lastFull: the last raw read filled the room it was given.
+	lastFull bool
+	readFn   func(fd uintptr) bool
+	rn       int
+	rerr     error
 	// The read deadline in force on a plain socket as fillRaw last set
 	// it (Unix nanoseconds, 0: none), and the one the read under way
 	// wants (kept as a time.Time for its monotonic clock reading). A
@@ -275,6 +277,62 @@ func (h *hconn) fillRaw(deadline time.Time) (int, error) {
 	return h.rn, nil
 }
 
+// afterWaiter is a RawConn whose read can wait before it first reads
+// (tunnel.Polled's).
+type afterWaiter interface {
+	ReadAfterWait(f func(fd uintptr) bool) error
+}
+
+// canWaitFirst reports whether fillAfterWait may wait before it reads: a
+// plain socket whose RawConn can, with nothing buffered, whose last read
+// did not fill the room it was given (the rest could be waiting, its
+// readiness reported already).
+//
+// It is for a client's socket only. The poller reports a socket readable
+// without saying what came, and a peer's close that came with the last
+// bytes read is reported with them: a wait for more would not end. A
+// client that closed so is seen when it parks (its poller reports what
+// is there, not what changed); a server's connection would wait for
+// its timeout.
+func (h *hconn) canWaitFirst() bool {
+	_, ok := h.raw.(afterWaiter)
+	return ok && h.r == h.w && h.fillErr == nil && !h.lastFull
+}
+
+// fillAfterWait is fill for bytes that cannot have come yet (the answer
+// to a message just sent, a client's next request right after a
+// response), on a socket that canWaitFirst: it waits for the poller to
+// report the socket readable before reading, so that no read finds
+// nothing, as HAProxy reads only sockets epoll reported. The wait needs
+// its deadline before it starts; a deadline left in force by an earlier
+// read that is still to come is kept (setting one costs), and should it
+// pass first, the wait goes on to the read's own.
+func (h *hconn) fillAfterWait(deadline time.Time) (int, error) {
+	aw := h.raw.(afterWaiter)
+	want := unixNano(deadline)
+	h.rdWant = deadline
+	if h.rdSet != want && (h.rdSet == 0 || want != 0 && want < h.rdSet || h.rdSet <= time.Now().UnixNano()) {
+		h.setReadDeadline(deadline)
+	}
+	h.rn, h.rerr = 0, nil
+	err := aw.ReadAfterWait(h.readFn)
+	if err != nil && h.rdSet != want && isTimeout(err) {
+		h.setReadDeadline(deadline)
+		h.rn, h.rerr = 0, nil
+		err = aw.ReadAfterWait(h.readFn)
+	}
+	if err != nil {
+		return 0, err // the deadline, or the connection closed under us
+	}
+	switch {
+	case h.rerr != nil:
+		return 0, h.rerr
+	case h.rn == 0:
+		return 0, io.EOF
+	}
+	return h.rn, nil
+}
+
 // readRaw is fillRaw's read, called by the poller with the socket: true
 // when done, false to wait until the socket is readable.
 func (h *hconn) readRaw(fd uintptr) bool {
@@ -290,6 +348,7 @@ func (h *hconn) readRaw(fd uintptr) bool {
 	b := h.buf()
 	for {
 		n, err := tunnel.RawRead(fd, b[h.w:])
+		h.lastFull = n == len(b)-h.w
 		switch {
 		case err == unix.EAGAIN:
 			h.releaseIfEmpty()

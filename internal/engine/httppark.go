@@ -34,10 +34,18 @@ func (s *stream) park(ss *httpSession) bool {
 	// wake-up goroutine and no allocation.
 	kaT, _ := s.headTimeouts()
 	grace := min(parkGrace, time.Until(deadline(ss.start, kaT)))
-	// The response was just written: the next request, if it comes
-	// while other streams run, is read without an empty read and a wait.
-	s.yieldBeforeRead()
-	if n, err := ss.cli.fill(time.Now().Add(grace)); n > 0 || !isTimeout(err) {
+	// The response was just written: the next request is read once the
+	// poller reports it, or, on a socket that cannot wait first, if it
+	// comes while other streams run, without an empty read and a wait.
+	var n int
+	var err error
+	if ss.cli.canWaitFirst() {
+		n, err = ss.cli.fillAfterWait(time.Now().Add(grace))
+	} else {
+		s.yieldBeforeRead()
+		n, err = ss.cli.fill(time.Now().Add(grace))
+	}
+	if n > 0 || !isTimeout(err) {
 		return false // bytes, or an end readRequest reports
 	}
 	ss.cli.releaseIfEmpty()

@@ -309,3 +309,39 @@ func idleWorkers(e *Engine) int {
 	}
 	return n
 }
+
+// A client that sends its request and its end together (a half-close)
+// gets its response and then the end, at once rather than after
+// `timeout http-keep-alive`: the end came with the bytes read, and the
+// wait for the next request must still see it. The first request comes
+// late, so that the socket is in Go's poller for the second.
+func TestHTTPClientEndWithRequest(t *testing.T) {
+	be := startHTTPBackend(t, "a")
+	_, addr := startEngine(t, httpDefaults+" timeout http-keep-alive 30s\nfrontend fe\n bind %s\n default_backend be\nbackend be\n server s1 "+be.hostPort()+"\n")
+	for i := range 10 {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.SetDeadline(time.Now().Add(5 * time.Second))
+		r := bufio.NewReader(c)
+		time.Sleep(5 * time.Millisecond) // Sluice waits for the first request
+		if got := askPath(t, c, r, "/one"); got != "a GET /one" {
+			t.Fatalf("conn %d: %q", i, got)
+		}
+		io.WriteString(c, "GET /two HTTP/1.1\r\nHost: a\r\n\r\n")
+		c.(*net.TCPConn).CloseWrite()
+		res, err := http.ReadResponse(r, nil)
+		if err != nil {
+			t.Fatalf("conn %d: %v", i, err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		if string(body) != "a GET /two" {
+			t.Fatalf("conn %d: %q", i, body)
+		}
+		if rest, err := io.ReadAll(r); err != nil || len(rest) != 0 {
+			t.Fatalf("conn %d: after the response %q, %v; want the end", i, rest, err)
+		}
+		c.Close()
+	}
+}

@@ -612,8 +612,9 @@ func (s *stream) forwardTxn(cli *hconn, t *httpTxn, sc *srvConn) (out outcome, r
 }
 
 // yieldBeforeRead comes before a read of a socket on which nothing can
-// have come yet (a response just asked for, a keep-alive client's next
-// request right after its response). On one thread, other streams' work
+// have come yet but that cannot wait first (hconn.canWaitFirst): a
+// response just asked for on a reused server connection, a TLS client's
+// next request right after its response. On one thread, other streams' work
 // goes first, and by the time this one runs again its data has often
 // come: it is read at once, without a read that finds nothing and a wait
 // in Go's poller, as HAProxy reads only sockets epoll reported. With
