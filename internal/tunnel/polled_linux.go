@@ -42,11 +42,12 @@ type Polled struct {
 	pd  atomic.Uintptr // Go's poller's descriptor, once the socket joined it
 	rap netip.AddrPort // the peer: kept as a value, made a net.Addr only when asked
 
-	// mu is read-locked while a call uses fd or pd, and locked to hand
-	// the socket to Go's poller and to close it, so that neither happens
-	// under a call. A waiting call is ended by Close's unblocking the
-	// poller's descriptor first (unblocked).
+	// mu is read-locked while a call uses fd or pd, and locked to close
+	// the socket, so that it is not closed under a call. A waiting call
+	// is ended by Close's unblocking the poller's descriptor first
+	// (unblocked).
 	mu        sync.RWMutex
+	regMu     sync.Mutex // held to join the poller and to set a deadline
 	closed    atomic.Bool
 	unblocked atomic.Bool
 	rdl, wdl  atomic.Int64 // deadlines, Unix nanoseconds; 0: none
@@ -154,11 +155,16 @@ func DialPolled(ctx context.Context, addr netip.AddrPort, timeout time.Duration)
 }
 
 // register hands the socket to Go's poller, once, with the deadlines
-// noted so far. Registering reports the socket's present readiness, so
-// a wait may follow at once.
+// noted so far; it is called with mu read-locked, so that a call waiting
+// in the poller on the other direction does not hold it up, and regMu
+// keeps deadlines from changing meanwhile. Registering reports the
+// socket's present readiness, so a wait may follow at once.
 func (p *Polled) register() error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
+	if p.pd.Load() != 0 {
+		return nil
+	}
+	p.regMu.Lock()
+	defer p.regMu.Unlock()
 	if p.closed.Load() {
 		return net.ErrClosed
 	}
@@ -213,43 +219,46 @@ func (p *Polled) wait(mode int, dl *atomic.Int64, f func(fd int) bool, waitFirst
 	defer m.Unlock()
 	p.mu.RLock()
 	defer p.mu.RUnlock()
+	if p.closed.Load() {
+		return net.ErrClosed
+	}
 	if waitFirst && p.pd.Load() == 0 {
 		waitFirst = false // readiness is known only once in the poller
 	}
+	if !waitFirst && passed(dl) {
+		return os.ErrDeadlineExceeded
+	}
+	notPollable := false
 	for {
-		if p.closed.Load() {
-			return net.ErrClosed
-		}
 		if !waitFirst {
-			if passed(dl) {
-				return os.ErrDeadlineExceeded
-			}
 			if f(p.fd) {
 				return nil
 			}
 		}
 		waitFirst = false
-		pd := p.pd.Load()
-		if pd == 0 {
-			p.mu.RUnlock()
-			err := p.register()
-			p.mu.RLock()
-			if err != nil {
-				return err
-			}
-			if p.closed.Load() {
-				return net.ErrClosed
-			}
-			pd = p.pd.Load()
+		if err := p.register(); err != nil {
+			return err
 		}
-		switch runtimePollWait(pd, mode) {
+		if p.closed.Load() {
+			// Close may have looked for the poller's descriptor before
+			// register stored it: it unblocks it only once it can lock
+			// mu, after this call.
+			return net.ErrClosed
+		}
+		switch runtimePollWait(p.pd.Load(), mode) {
 		case pollNoError:
+			notPollable = false
 		case pollErrClosing:
 			return net.ErrClosed
 		case pollErrTimeout:
 			return os.ErrDeadlineExceeded
 		default:
-			return errors.ErrUnsupported // pollErrNotPollable: not for a socket
+			// pollErrNotPollable: the poller saw only an error on the
+			// socket; the call finds out which.
+			if notPollable {
+				return errors.ErrUnsupported
+			}
+			notPollable = true
 		}
 	}
 }
@@ -476,16 +485,21 @@ func (p *Polled) setDeadline(t time.Time, dl *atomic.Int64, mode int) error {
 }
 
 // setDeadlineLocked notes the deadline and gives it to the poller, with
-// mu read-locked.
+// mu read-locked. The poller is given the time left on t's monotonic
+// clock, as internal/poll does, so that a step of the wall clock moves
+// no deadline already set.
 func (p *Polled) setDeadlineLocked(t time.Time, dl *atomic.Int64, mode int) {
-	d := deadline(t)
-	dl.Store(d)
+	p.regMu.Lock()
+	defer p.regMu.Unlock()
+	dl.Store(deadline(t))
 	if pd := p.pd.Load(); pd != 0 && !p.closed.Load() {
-		var pdl int64
-		if d != 0 {
-			pdl = pollDeadline(d)
+		var d int64
+		if !t.IsZero() {
+			if d = int64(time.Until(t)); d <= 0 {
+				d = -1
+			}
 		}
-		runtimePollSetDeadline(pd, pdl, mode)
+		runtimePollSetDeadline(pd, d, mode)
 	}
 }
 

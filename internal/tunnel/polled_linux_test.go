@@ -453,3 +453,101 @@ func TestPolledCloseEndsWait(t *testing.T) {
 		t.Errorf("peer read after close: %v, want EOF", err)
 	}
 }
+
+// TestPolledWaitsInBothDirections: a read waiting in the poller (the
+// socket joined it for that wait) holds up no write: a write that finds
+// the socket full waits for room, and completes when the peer reads,
+// while the read still waits.
+func TestPolledWaitsInBothDirections(t *testing.T) {
+	checkLeaks(t)
+	p, client := acceptPolled(t)
+	unix.SetsockoptInt(p.fd, unix.SOL_SOCKET, unix.SO_SNDBUF, 4096)
+	client.SetReadBuffer(4096)
+	fill := make([]byte, 64<<10)
+	filled := 0
+	for {
+		n, err := RawWrite(uintptr(p.fd), fill)
+		if err == unix.EAGAIN {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		filled += n
+	}
+	if p.pd.Load() != 0 {
+		t.Fatal("the socket joined the poller before any wait")
+	}
+	rerr := make(chan error, 1)
+	go func() {
+		_, err := p.Read(make([]byte, 8))
+		rerr <- err
+	}()
+	for p.pd.Load() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	time.Sleep(10 * time.Millisecond) // the read waits in the poller
+	werr := make(chan error, 1)
+	go func() {
+		_, err := p.Write([]byte("hello"))
+		werr <- err
+	}()
+	time.Sleep(10 * time.Millisecond) // the write finds no room and waits
+	client.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := io.ReadFull(client, make([]byte, filled+5)); err != nil {
+		t.Fatalf("peer read: %v", err)
+	}
+	select {
+	case err := <-werr:
+		if err != nil {
+			t.Fatalf("write: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the write stayed stuck behind the waiting read")
+	}
+	select {
+	case err := <-rerr:
+		t.Fatalf("the read ended with nothing sent: %v", err)
+	default:
+	}
+	client.Write([]byte("x"))
+	if err := <-rerr; err != nil {
+		t.Fatalf("read: %v", err)
+	}
+}
+
+// TestPolledRegisterBesideWait: joining the poller does not wait for a
+// call waiting in it. A read and a write that both found the socket not
+// ready before it joined would otherwise leave the second stuck until
+// the first's wait ended, and every call behind it.
+func TestPolledRegisterBesideWait(t *testing.T) {
+	checkLeaks(t)
+	p, client := acceptPolled(t)
+	rerr := make(chan error, 1)
+	go func() {
+		_, err := p.Read(make([]byte, 8))
+		rerr <- err
+	}()
+	for p.pd.Load() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	time.Sleep(10 * time.Millisecond) // the read waits in the poller
+	done := make(chan error, 1)
+	go func() {
+		p.mu.RLock() // as wait calls it
+		defer p.mu.RUnlock()
+		done <- p.register()
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("register waited for the read's wait")
+	}
+	client.Write([]byte("x"))
+	if err := <-rerr; err != nil {
+		t.Fatalf("read: %v", err)
+	}
+}
