@@ -561,6 +561,7 @@ func (s *stream) forwardTxn(cli *hconn, t *httpTxn, sc *srvConn) (out outcome, r
 	out0 = s.requestHead(out0, t, serverClose)
 	w := &bodyWriter{dst: &sc.hconn, buf: out0, timeout: beT.Server}
 	t.reqSent = true
+	s.yieldBeforeWrite()
 	if t.req.Framing == h1.NoBody {
 		// On a connection just opened nothing can come before the
 		// response: the request goes out from within the wait for it
@@ -622,6 +623,22 @@ func (s *stream) forwardTxn(cli *hconn, t *httpTxn, sc *srvConn) (out outcome, r
 // streams' work, which costs more than the empty read it saves, so none
 // is made.
 func (s *stream) yieldBeforeRead() {
+	if s.e.oneThread {
+		runtime.Gosched()
+	}
+}
+
+// yieldBeforeWrite comes before a stream writes a request head to its
+// server or a response head to its client. On one thread, the other
+// streams the poller woke with this one first read and process what they
+// were woken for, and the writes then go out together, as HAProxy's
+// event loop reads every ready socket before its streams write: a peer
+// woken by the first write finds the others' bytes when it runs, instead
+// of being woken for each. In the keep-alive benchmark this took the
+// wake-ups of the client and nginx from 0.35 to 0.45 per request down to
+// 0.23 to 0.35 (HAProxy: 0.23 to 0.31). Not with more threads, for the
+// reason yieldBeforeRead gives.
+func (s *stream) yieldBeforeWrite() {
 	if s.e.oneThread {
 		runtime.Gosched()
 	}
@@ -730,6 +747,7 @@ func (s *stream) sendResponse(cli *hconn, t *httpTxn, sc *srvConn, n int, server
 	sc.consume(n)
 	s.smp.Res = nil // its slices die with the server buffer
 	w := &bodyWriter{dst: cli, buf: out, timeout: feT.Client}
+	s.yieldBeforeWrite()
 	var err error
 	if res.Framing == h1.NoBody {
 		err = w.flush()
