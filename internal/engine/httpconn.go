@@ -256,14 +256,19 @@ func (h *hconn) fillRaw(deadline time.Time) (int, error) {
 		// before it is tried.
 		h.setReadDeadline(deadline)
 	}
+	return h.rawFill(deadline, want, false)
+}
+
+// rawFill runs the raw read (waiting first with afterWait), once more if
+// a deadline left in force by an earlier read ended it before the read's
+// own (want) could, and returns what it read as fill does.
+func (h *hconn) rawFill(deadline time.Time, want int64, afterWait bool) (int, error) {
 	h.rn, h.rerr = 0, nil
-	err := h.raw.Read(h.readFn)
+	err := h.rawRead(afterWait)
 	if err != nil && h.rdSet != want && isTimeout(err) {
-		// An earlier read's deadline, left in force, passed just now,
-		// before this read could set its own.
 		h.setReadDeadline(deadline)
 		h.rn, h.rerr = 0, nil
-		err = h.raw.Read(h.readFn)
+		err = h.rawRead(afterWait)
 	}
 	if err != nil {
 		return 0, err // the deadline, or the connection closed under us
@@ -275,6 +280,13 @@ func (h *hconn) fillRaw(deadline time.Time) (int, error) {
 		return 0, io.EOF
 	}
 	return h.rn, nil
+}
+
+func (h *hconn) rawRead(afterWait bool) error {
+	if afterWait {
+		return h.raw.(afterWaiter).ReadAfterWait(h.readFn)
+	}
+	return h.raw.Read(h.readFn)
 }
 
 // afterWaiter is a RawConn whose read can wait before it first reads
@@ -308,29 +320,12 @@ func (h *hconn) canWaitFirst() bool {
 // read that is still to come is kept (setting one costs), and should it
 // pass first, the wait goes on to the read's own.
 func (h *hconn) fillAfterWait(deadline time.Time) (int, error) {
-	aw := h.raw.(afterWaiter)
 	want := unixNano(deadline)
 	h.rdWant = deadline
 	if h.rdSet != want && (h.rdSet == 0 || want != 0 && want < h.rdSet || h.rdSet <= time.Now().UnixNano()) {
 		h.setReadDeadline(deadline)
 	}
-	h.rn, h.rerr = 0, nil
-	err := aw.ReadAfterWait(h.readFn)
-	if err != nil && h.rdSet != want && isTimeout(err) {
-		h.setReadDeadline(deadline)
-		h.rn, h.rerr = 0, nil
-		err = aw.ReadAfterWait(h.readFn)
-	}
-	if err != nil {
-		return 0, err // the deadline, or the connection closed under us
-	}
-	switch {
-	case h.rerr != nil:
-		return 0, h.rerr
-	case h.rn == 0:
-		return 0, io.EOF
-	}
-	return h.rn, nil
+	return h.rawFill(deadline, want, true)
 }
 
 // readRaw is fillRaw's read, called by the poller with the socket: true

@@ -428,15 +428,7 @@ func TestPolledReadAfterWait(t *testing.T) {
 func TestPolledCloseEndsWait(t *testing.T) {
 	checkLeaks(t)
 	p, client := acceptPolled(t)
-	errc := make(chan error, 1)
-	go func() {
-		_, err := p.Read(make([]byte, 8))
-		errc <- err
-	}()
-	for p.pd.Load() == 0 {
-		time.Sleep(time.Millisecond)
-	}
-	time.Sleep(10 * time.Millisecond) // in the wait
+	errc := waitingRead(p)
 	if err := p.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -478,15 +470,7 @@ func TestPolledWaitsInBothDirections(t *testing.T) {
 	if p.pd.Load() != 0 {
 		t.Fatal("the socket joined the poller before any wait")
 	}
-	rerr := make(chan error, 1)
-	go func() {
-		_, err := p.Read(make([]byte, 8))
-		rerr <- err
-	}()
-	for p.pd.Load() == 0 {
-		time.Sleep(time.Millisecond)
-	}
-	time.Sleep(10 * time.Millisecond) // the read waits in the poller
+	rerr := waitingRead(p)
 	werr := make(chan error, 1)
 	go func() {
 		_, err := p.Write([]byte("hello"))
@@ -523,15 +507,7 @@ func TestPolledWaitsInBothDirections(t *testing.T) {
 func TestPolledRegisterBesideWait(t *testing.T) {
 	checkLeaks(t)
 	p, client := acceptPolled(t)
-	rerr := make(chan error, 1)
-	go func() {
-		_, err := p.Read(make([]byte, 8))
-		rerr <- err
-	}()
-	for p.pd.Load() == 0 {
-		time.Sleep(time.Millisecond)
-	}
-	time.Sleep(10 * time.Millisecond) // the read waits in the poller
+	rerr := waitingRead(p)
 	done := make(chan error, 1)
 	go func() {
 		p.mu.RLock() // as wait calls it
@@ -550,4 +526,19 @@ func TestPolledRegisterBesideWait(t *testing.T) {
 	if err := <-rerr; err != nil {
 		t.Fatalf("read: %v", err)
 	}
+}
+
+// waitingRead starts a read of p with nothing to read and returns once
+// it waits in Go's poller, with the channel its outcome comes on.
+func waitingRead(p *Polled) chan error {
+	rerr := make(chan error, 1)
+	go func() {
+		_, err := p.Read(make([]byte, 8))
+		rerr <- err
+	}()
+	for p.pd.Load() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	time.Sleep(10 * time.Millisecond) // past joining, in the wait
+	return rerr
 }
