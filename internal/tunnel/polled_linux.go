@@ -196,9 +196,8 @@ func pollDeadline(dl int64) int64 {
 	return d
 }
 
-// passed reports whether the deadline noted in dl (before the socket
-// joined the poller) has passed: the call then goes through the poller,
-// which fails it as a net.Conn fails a call past its deadline.
+// passed reports whether the deadline noted in dl has passed: a call
+// then fails before it is tried, as a net.Conn's does.
 func passed(dl *atomic.Int64) bool {
 	d := dl.Load()
 	return d != 0 && d <= time.Now().UnixNano()
