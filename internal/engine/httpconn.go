@@ -181,8 +181,8 @@ func (h *hconn) compact() {
 // instead of a first time when nothing can be there yet. The read's
 // outcome is not returned: it is buffered, or, an error or the end,
 // returned by the next fill. It is for a connection on which nothing can
-// come before the answer, one just opened: the wait does not see what
-// came before it began (a close, a pipelined request).
+// come before the answer, one just opened: on a reused one, a close that
+// came with the last bytes read would not end the wait (canWaitFirst).
 func (h *hconn) sendThenFill(b []byte, timeout time.Duration) (int, error) {
 	if h.raw == nil || h.r != h.w || len(b) == 0 {
 		return h.send(b, timeout)

@@ -565,9 +565,9 @@ func (s *stream) forwardTxn(cli *hconn, t *httpTxn, sc *srvConn) (out outcome, r
 	if t.req.Framing == h1.NoBody {
 		// On a connection just opened nothing can come before the
 		// response: the request goes out from within the wait for it
-		// (sendThenFill). A pooled one may have been closed meanwhile, a
-		// close the poller reported before the wait and the wait would
-		// miss: the request is sent, then the response read.
+		// (sendThenFill). A pooled one may have been closed with the
+		// last response's bytes, a close the wait would not see: the
+		// request is sent, then the response read.
 		var err error
 		if t.reusedConn {
 			err = w.flush()

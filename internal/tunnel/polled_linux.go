@@ -305,24 +305,16 @@ func (p *Polled) Write(b []byte) (int, error) {
 	return total, p.opErr("write", err)
 }
 
-// opErr turns the file's error into the net package's form, which code
-// above relies on: crypto/tls, for one, gives up on a connection whose
-// read failed unless the error is a net.Error that says it is temporary,
-// as a deadline's is.
+// opErr puts a call's error in the net package's form, which code above
+// relies on: crypto/tls, for one, gives up on a connection whose read
+// failed unless the error is a net.Error that says it is temporary, as
+// a deadline's is.
 func (p *Polled) opErr(op string, err error) error {
 	if err == nil || err == io.EOF {
 		return err
 	}
-	if pe, ok := err.(*os.PathError); ok {
-		err = pe.Err
-	}
-	switch e := err.(type) {
-	case syscall.Errno:
+	if e, ok := err.(syscall.Errno); ok {
 		err = os.NewSyscallError(op, e)
-	default:
-		if errors.Is(err, os.ErrClosed) {
-			err = net.ErrClosed
-		}
 	}
 	return &net.OpError{Op: op, Net: "tcp", Addr: p.raddr(), Err: err}
 }
