@@ -399,7 +399,6 @@ type srvConn struct {
 	idleFrom time.Time
 	// reused counts the requests it carried before the current one.
 	reused int
-	head   h1.Head
 	// safe: it last carried a request that was not its session's first.
 	safe bool
 	// pool is the pool c waits in, nil while it is in use (guarded by

@@ -662,13 +662,13 @@ func (s *stream) relayResponse(cli *hconn, t *httpTxn, sc *srvConn, serverClose 
 		buf := sc.pending()
 		if len(buf) > 0 {
 			got = true
-			n, err := h1.ParseResponse(buf, &sc.head, headReq, h1.Limits{MaxFields: s.fe.maxHdr})
+			n, err := h1.ParseResponse(buf, &t.res, headReq, h1.Limits{MaxFields: s.fe.maxHdr})
 			if err == nil {
-				if sc.head.Status() >= 100 && sc.head.Status() < 200 && sc.head.Status() != 101 {
+				if t.res.Status() >= 100 && t.res.Status() < 200 && t.res.Status() != 101 {
 					// Interim response (100 Continue): forward it and wait
 					// for the final one.
-					wb := sc.head.AppendResponse(make([]byte, 0, n+16))
-					t.bytesOut += sc.head.HTXSize()
+					wb := t.res.AppendResponse(make([]byte, 0, n+16))
+					t.bytesOut += t.res.HTXSize()
 					sc.consume(n)
 					if _, err := cli.send(wb, feT.Client); err != nil {
 						sc.c.Close()
@@ -679,14 +679,14 @@ func (s *stream) relayResponse(cli *hconn, t *httpTxn, sc *srvConn, serverClose 
 					}
 					continue
 				}
-				if sc.head.Status() == 101 && t.req.Conn&h1.ConnUpgrade == 0 {
+				if t.res.Status() == 101 && t.req.Conn&h1.ConnUpgrade == 0 {
 					// A switch nobody asked for: HAProxy answers 502.
 					sc.c.Close()
 					t.sc = nil
 					return s.httpErrorKeep(cli, t, 502, logfmt.CauseProxy, logfmt.PhaseHeaders), false
 				}
 				t.tData = time.Since(t.start)
-				t.status = sc.head.Status()
+				t.status = t.res.Status()
 				return s.sendResponse(cli, t, sc, n, serverClose), false
 			}
 			if !errors.Is(err, h1.ErrIncomplete) || len(buf) >= s.fe.maxHead {
@@ -719,7 +719,7 @@ func (s *stream) relayResponse(cli *hconn, t *httpTxn, sc *srvConn, serverClose 
 // to the client, then decides what becomes of both connections.
 func (s *stream) sendResponse(cli *hconn, t *httpTxn, sc *srvConn, n int, serverClose bool) outcome {
 	feT, beT := s.fe.cfg.Timeouts, s.beTimeouts(t)
-	res := &sc.head
+	res := &t.res
 	s.smp.Res = res
 	upgrade := res.Status() == 101
 	s.captureResponse(res)
@@ -804,7 +804,7 @@ func (s *stream) releaseServerConn(t *httpTxn, sc *srvConn, keep bool) {
 // otherwise it is closed. The rule's reply no longer sees the response:
 // HAProxy empties the channel before building it.
 func (s *stream) dropResponse(t *httpTxn, sc *srvConn, n int, keep bool) {
-	res := &sc.head
+	res := &t.res
 	avail := sc.pending()[n:]
 	// The body received with the head counts in %B, as in HAProxy,
 	// which had taken it in before the rules ran.
