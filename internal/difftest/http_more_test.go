@@ -1,6 +1,9 @@
 package difftest
 
-import "strings"
+import (
+	"fmt"
+	"strings"
+)
 
 // More Layer 7 differential entries: failure and edge paths of requests
 // and of the server's responses. They join l7Corpus (and their scripted
@@ -101,6 +104,13 @@ var l7MoreCorpus = []l7Case{
 	{name: "request head 15362 bytes", raw: get("/", "X-Big: "+strings.Repeat("b", 15326))},
 	{name: "request head 15369 bytes with body", raw: post("/p", "X-Big: "+strings.Repeat("b", 15313)+"\r\ncontent-length: 5\r\n", "hello")},
 	{name: "request head 15273 bytes", raw: get("/", "X-Big: "+strings.Repeat("b", 15237))},
+	// HAProxy's limit is the head's room in HTX (h1_eval_htx_size), not
+	// its bytes: 15274 bytes here are one too many.
+	{name: "request head 15274 bytes", raw: get("/", "X-Big: "+strings.Repeat("b", 15238))},
+	{name: "request head 15360 bytes", raw: get("/", "X-Big: "+strings.Repeat("b", 15324))},
+	{name: "request head 14917 bytes in 90 fields", raw: get("/", manyFields(14917)...)},
+	{name: "request head 14918 bytes in 90 fields", raw: get("/", manyFields(14918)...)},
+	{name: "expect 100-continue no body", raw: post("/p", "content-length: 0\r\nexpect: 100-continue\r\n", "")},
 
 	{name: "large CL body", raw: post("/p", "content-length: 40000\r\n", strings.Repeat("d", 40000))},
 	{name: "VT in header value", raw: get("/", "X-Foo: a\vb")},
@@ -175,6 +185,11 @@ var l7MoreCorpus = []l7Case{
 	{name: "response keep-alive header", raw: get("/s/kahdr")},
 	{name: "response head 15273 bytes", raw: get("/s/rh15273")},
 	{name: "response head 16450 bytes", raw: get("/s/rh16450")},
+	{name: "response head 15274 bytes", raw: get("/s/rh15274")},
+	{name: "response head 15360 bytes", raw: get("/s/rh15360")},
+	{name: "response 1xx with CL", raw: get("/s/1xxcl")},
+	{name: "response 204 with TE", raw: get("/s/204te")},
+	{name: "response HTTP/1.0 chunked", raw: get("/s/http10chunked")},
 	{name: "response 50 trailers", raw: get("/s/trailers50")},
 	{name: "response 2xx to CONNECT", raw: "CONNECT /s/connect200 HTTP/1.1\r\nhost: a\r\n\r\n", noProbe: true},
 	{name: "response 100 to http/1.0", raw: "GET /s/100 HTTP/1.0\r\n\r\n"},
@@ -244,6 +259,11 @@ var l7MoreScripts = map[string]string{
 	"kahdr":         "HTTP/1.1 200 OK\r\nkeep-alive: timeout=5\r\nconnection: keep-alive\r\ncontent-length: 2\r\n\r\nok",
 	"rh15273":       respHead(15273),
 	"rh16450":       respHead(16450),
+	"rh15274":       respHead(15274),
+	"rh15360":       respHead(15360),
+	"1xxcl":         "HTTP/1.1 103 Early Hints\r\ncontent-length: 3\r\n\r\nHTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok",
+	"204te":         "HTTP/1.1 204 No Content\r\ntransfer-encoding: chunked\r\n\r\n",
+	"http10chunked": "HTTP/1.0 200 OK\r\ntransfer-encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
 	"trailers50":    chunkedResp("5\r\nhello\r\n0\r\n" + manyHeaders(50) + "\r\n"),
 	"connect200":    "HTTP/1.1 200 OK\r\n\r\ntunnel",
 	"304clbody":     "HTTP/1.1 304 Not Modified\r\ncontent-length: 5\r\n\r\nhello",
@@ -256,12 +276,27 @@ var l7MoreScripts = map[string]string{
 
 // respHead is a response whose head (status line to the blank line) is n
 // bytes long.
+// manyFields is 90 header lines making a GET head of n bytes: HAProxy
+// counts 4 bytes more per field in HTX than on the wire, so such a head
+// is refused from 14918 bytes on, 356 bytes before one with a single big
+// field.
+func manyFields(n int) []string {
+	hs := make([]string, 90)
+	for i := range hs {
+		hs[i] = fmt.Sprintf("x-f%02d: ", i)
+	}
+	for r, i := n-len(get("/", hs...)), 0; r > 0; r, i = r-1, (i+1)%len(hs) {
+		hs[i] += "v"
+	}
+	return hs
+}
+
 func respHead(n int) string {
 	const pre, post = "HTTP/1.1 200 OK\r\nX-Big: ", "\r\ncontent-length: 2\r\n\r\n"
 	return pre + strings.Repeat("b", n-len(pre)-len(post)) + post + "ok"
 }
 
-var l7MoreCloseAfter = []string{"chunkcut", "chunknolast", "chunktrcut", "teidentity", "100close", "http10kanocl", "closechunked", "http10more", "100101", "connect200", "noclenka"}
+var l7MoreCloseAfter = []string{"http10chunked", "chunkcut", "chunknolast", "chunktrcut", "teidentity", "100close", "http10kanocl", "closechunked", "http10more", "100101", "connect200", "noclenka"}
 
 func init() {
 	l7Corpus = append(l7Corpus, l7MoreCorpus...)

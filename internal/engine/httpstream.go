@@ -247,9 +247,10 @@ func (s *stream) readRequest(cli *hconn, t *httpTxn, first bool) bool {
 				}
 			}
 			n, err := h1.ParseRequest(buf, &t.req, h1.Limits{MaxFields: s.fe.maxHdr})
-			if err == nil && n > s.fe.maxHead {
+			if err == nil && t.req.HTXRoom() > s.fe.maxHTXHead() {
 				// The whole head came at once, but HAProxy wants it to
-				// fit in tune.bufsize less tune.maxrewrite all the same.
+				// fit, in its HTX form, in tune.bufsize less
+				// tune.maxrewrite all the same.
 				err = &h1.Error{Status: 400, Msg: "request head too large"}
 			}
 			if err == nil {
@@ -582,8 +583,10 @@ func (s *stream) forwardTxn(cli *hconn, t *httpTxn, sc *srvConn) (out outcome, r
 			return closeConn, false
 		}
 	} else {
-		if t.req.Expect100 && len(cli.pending()) == t.reqLen && !clearTextWaiting(s.client) {
-			// The client waits for 100 Continue before its body.
+		emptyBody := t.req.Framing == h1.Length && t.req.ContentLength == 0
+		if t.req.Expect100 && !emptyBody && len(cli.pending()) == t.reqLen && !clearTextWaiting(s.client) {
+			// The client waits for 100 Continue before its body (a
+			// Content-Length of 0 has none to wait for).
 			out, done, retry := s.awaitContinue(cli, t, sc, w)
 			if done {
 				return out, retry
@@ -663,6 +666,9 @@ func (s *stream) relayResponse(cli *hconn, t *httpTxn, sc *srvConn, serverClose 
 		if len(buf) > 0 {
 			got = true
 			n, err := h1.ParseResponse(buf, &t.res, headReq, h1.Limits{MaxFields: s.fe.maxHdr})
+			if err == nil && t.res.HTXRoom() > s.fe.maxHTXHead() {
+				err = &h1.Error{Status: 502, Msg: "response head too large"}
+			}
 			if err == nil {
 				if t.res.Status() >= 100 && t.res.Status() < 200 && t.res.Status() != 101 {
 					// Interim response (100 Continue): forward it and wait
@@ -925,6 +931,12 @@ func (s *stream) connMode() httpMode {
 
 // clientKeepAlive adds the response's part: it must have a length.
 func (s *stream) clientKeepAlive(t *httpTxn, res *h1.Head) bool {
+	// An HTTP/1.0 response with Transfer-Encoding leaves its framing in
+	// doubt for HTTP/1.0 agents on the way (RFC 9112 section 6.1):
+	// HAProxy closes the client's connection after it too.
+	if res.Framing == h1.Chunked && !res.Is11() {
+		return false
+	}
 	return res.Framing != h1.UntilClose && s.clientWantsKeepAlive(t)
 }
 

@@ -166,12 +166,14 @@ func (h *Head) responseFraming(headReq bool, max int) error {
 		}
 	}
 	switch {
-	case h.status == 204:
-		// HAProxy removes a 204's Content-Length (RFC 9110 section
-		// 8.6: a server must not send one).
+	case h.status == 204 || h.status < 200:
+		// HAProxy leaves out the Content-Length and Transfer-Encoding
+		// of a 1xx or a 204 it forwards (mux_h1.c; RFC 9110 sections
+		// 8.6 and 6.1: a server must not send them).
 		h.Del("content-length")
+		h.Del("transfer-encoding")
 		h.Framing, h.ContentLength = NoBody, 0
-	case headReq || h.status < 200 || h.status == 304:
+	case headReq || h.status == 304:
 		h.Framing, h.ContentLength = NoBody, 0
 	case h.Framing == NoBody:
 		// Neither length nor chunked: the body ends at close (RFC 9112

@@ -11,7 +11,23 @@ package h1
 const (
 	htxStartLine = 20
 	htxEndMarker = 1
+	// htxBlock is sizeof(struct htx_blk): each part of a message (start
+	// line, header, end of head) takes one beside its data.
+	htxBlock = 8
+	// HTXHeader is sizeof(struct htx), at the start of every buffer
+	// holding a message in HTX.
+	HTXHeader = 48
 )
+
+// HTXRoom is the room HAProxy's HTTP/1 parser makes sure a head will
+// take in HTX before it takes it (h1_eval_htx_size): its HTXSize and a
+// block each for the start line, every header and the end of the head.
+// A head whose room exceeds what a buffer holds less tune.maxrewrite and
+// the HTX header is refused, with a 400 for a request and a 502 for a
+// response, even when its bytes fit the buffer.
+func (h *Head) HTXRoom() int64 {
+	return h.HTXSize() + int64(htxBlock*(len(h.Fields)+2))
+}
 
 // HTXSize is the room h takes in HTX as HAProxy's HTTP/1 parser builds
 // it: Connection fields count without their close and keep-alive
