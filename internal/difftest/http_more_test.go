@@ -110,6 +110,10 @@ var l7MoreCorpus = []l7Case{
 	{name: "request head 15360 bytes", raw: get("/", "X-Big: "+strings.Repeat("b", 15324))},
 	{name: "request head 14917 bytes in 90 fields", raw: get("/", manyFields(14917)...)},
 	{name: "request head 14918 bytes in 90 fields", raw: get("/", manyFields(14918)...)},
+	// The server, waiting for the rest of the body, stays silent: timeout
+	// server (1s) comes before timeout client (2s), and both answer 504.
+	{name: "incomplete CL body", raw: post("/p", "content-length: 10\r\n", "hello"), noProbe: true},
+	{name: "incomplete chunked body", raw: post("/p", "transfer-encoding: chunked\r\n", "5\r\nhello\r\n"), noProbe: true},
 	{name: "expect 100-continue no body", raw: post("/p", "content-length: 0\r\nexpect: 100-continue\r\n", "")},
 
 	{name: "large CL body", raw: post("/p", "content-length: 40000\r\n", strings.Repeat("d", 40000))},

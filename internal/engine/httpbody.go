@@ -14,7 +14,14 @@ type bodyWriter struct {
 	dst     *hconn // nil: what is written is dropped
 	buf     []byte
 	timeout time.Duration
-	total   int64 // bytes written to c
+	// peerTimeout, when set, is how long dst may stay silent once it
+	// was last written to while the body's source is waited for: timeout
+	// server for a request body, which HAProxy's server side keeps
+	// running while the client is slow to send the body (and refreshes
+	// on every write to the server). lastSent is that last write.
+	peerTimeout time.Duration
+	lastSent    time.Time
+	total       int64 // bytes written to c
 	// htx counts the body as HAProxy's %B and %U do (h1.HTXSize): its
 	// data, and its trailers with their end.
 	htx int64
@@ -40,12 +47,42 @@ func (w *bodyWriter) flushing(answerNext bool) error {
 	} else {
 		n, err = w.send(w.buf)
 	}
-	w.total += int64(n)
+	w.sent(n)
 	w.buf = w.buf[:0]
 	if err != nil {
 		return &sideError{server: false, err: err}
 	}
 	return nil
+}
+
+// sent counts n bytes written to dst.
+func (w *bodyWriter) sent(n int) {
+	w.total += int64(n)
+	if n > 0 && w.peerTimeout > 0 {
+		w.lastSent = time.Now()
+	}
+}
+
+// errPeerTimeout: the body's destination stayed silent for its
+// peerTimeout while the source was waited for.
+var errPeerTimeout = errors.New("no answer from the destination while the body was waited for")
+
+// fillBody reads more of a body from src for w, waiting at most
+// readTimeout, and no longer than w's destination may stay silent.
+func fillBody(src *hconn, w *bodyWriter, readTimeout time.Duration) error {
+	now := time.Now()
+	dl := deadline(now, readTimeout)
+	peerFirst := false
+	if w.peerTimeout > 0 && !w.lastSent.IsZero() {
+		if pd := w.lastSent.Add(w.peerTimeout); dl.IsZero() || pd.Before(dl) {
+			dl, peerFirst = pd, true
+		}
+	}
+	_, err := src.fill(dl)
+	if err != nil && peerFirst && isTimeout(err) {
+		return errPeerTimeout
+	}
+	return err
 }
 
 func (w *bodyWriter) send(b []byte) (int, error) {
@@ -65,7 +102,7 @@ func (w *bodyWriter) write(p []byte) error {
 		return err
 	}
 	n, err := w.send(p)
-	w.total += int64(n)
+	w.sent(n)
 	if err != nil {
 		return &sideError{err: err}
 	}
@@ -112,7 +149,7 @@ func relayBody(src *hconn, w *bodyWriter, h *h1.Head, readTimeout time.Duration)
 			if err := w.flush(); err != nil {
 				return err
 			}
-			if _, err := src.fill(deadline(time.Now(), readTimeout)); err != nil {
+			if err := fillBody(src, w, readTimeout); err != nil {
 				if errors.Is(err, io.EOF) {
 					src.eof = true
 					return nil
@@ -143,7 +180,7 @@ func relayLength(src *hconn, w *bodyWriter, n int64, readTimeout time.Duration) 
 		if err := w.flush(); err != nil {
 			return err
 		}
-		if _, err := src.fill(deadline(time.Now(), readTimeout)); err != nil {
+		if err := fillBody(src, w, readTimeout); err != nil {
 			if errors.Is(err, io.EOF) {
 				return io.ErrUnexpectedEOF
 			}
@@ -285,7 +322,7 @@ func (h *hconn) more(w *bodyWriter, readTimeout time.Duration) error {
 	if err := w.flush(); err != nil {
 		return err
 	}
-	if _, err := h.fill(deadline(time.Now(), readTimeout)); err != nil {
+	if err := fillBody(h, w, readTimeout); err != nil {
 		if errors.Is(err, io.EOF) {
 			return io.ErrUnexpectedEOF
 		}

@@ -561,6 +561,9 @@ func (s *stream) forwardTxn(cli *hconn, t *httpTxn, sc *srvConn) (out outcome, r
 	out0 := (*wb)[:0]
 	out0 = s.requestHead(out0, t, serverClose)
 	w := &bodyWriter{dst: &sc.hconn, buf: out0, timeout: beT.Server}
+	if t.req.Framing != h1.NoBody {
+		w.peerTimeout = beT.Server
+	}
 	t.reqSent = true
 	s.yieldBeforeWrite()
 	if t.req.Framing == h1.NoBody {
@@ -599,6 +602,11 @@ func (s *stream) forwardTxn(cli *hconn, t *httpTxn, sc *srvConn) (out outcome, r
 			var he *h1.Error
 			if errors.As(err, &se) && se.server {
 				s.httpError(cli, t, 502, logfmt.CauseServerAbort, logfmt.PhaseData)
+			} else if errors.Is(err, errPeerTimeout) {
+				// The client is slow to send the body and the server,
+				// waiting for it, stayed silent for timeout server:
+				// HAProxy answers 504 (sH).
+				s.httpError(cli, t, 504, logfmt.CauseServerTimeout, logfmt.PhaseHeaders)
 			} else if errors.As(err, &he) {
 				// A malformed chunked body: HAProxy answers 400.
 				s.httpError(cli, t, 400, logfmt.CauseProxy, logfmt.PhaseRequest)
