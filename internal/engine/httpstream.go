@@ -677,6 +677,12 @@ func (s *stream) relayResponse(cli *hconn, t *httpTxn, sc *srvConn, serverClose 
 			if err == nil && t.res.HTXRoom() > s.fe.maxHTXHead() {
 				err = &h1.Error{Status: 502, Msg: "response head too large"}
 			}
+			if err == nil && t.res.Framing == h1.Chunked {
+				// HAProxy parses the body that came with the head
+				// before it forwards anything: a malformed one there is
+				// a bad response (502), not a response cut short.
+				err = checkChunks(buf[n:])
+			}
 			if err == nil {
 				if t.res.Status() >= 100 && t.res.Status() < 200 && t.res.Status() != 101 {
 					// Interim response (100 Continue): forward it and wait
