@@ -342,3 +342,18 @@ func expectContinueCases(t *testing.T, dial func() net.Conn) {
 		}
 	}
 }
+
+// A chunk size line longer than the buffer, found once the head went to
+// the server, is a malformed body: the stream answers 400, its page
+// formatted as HAProxy's streams format replies (lower-case names).
+func TestHTTPChunkLineLargerThanBuffer(t *testing.T) {
+	b := startHTTPBackend(t, "b1")
+	addr := startHTTPEngine(t, "", b)
+	req := "POST /body HTTP/1.1\r\nhost: a\r\ntransfer-encoding: chunked\r\n\r\n5;" +
+		strings.Repeat("x", 17000) + "\r\nhello\r\n0\r\n\r\n"
+	got := rawHTTP(t, addr, req)
+	want := "HTTP/1.1 400 Bad request\r\ncontent-length: 90\r\ncache-control: no-cache\r\n"
+	if !strings.HasPrefix(got, want) {
+		t.Errorf("got %q, want it to start with %q", got, want)
+	}
+}

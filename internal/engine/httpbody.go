@@ -317,14 +317,19 @@ func relayTrailers(src *hconn, w *bodyWriter, readTimeout time.Duration) error {
 	}
 }
 
-// more flushes what is gathered, then reads more from src.
+// more flushes what is gathered, then reads more from src. A chunk
+// size line or trailer that does not fit in the buffer is a malformed
+// body, as in HAProxy (400 for a request).
 func (h *hconn) more(w *bodyWriter, readTimeout time.Duration) error {
 	if err := w.flush(); err != nil {
 		return err
 	}
 	if err := fillBody(h, w, readTimeout); err != nil {
-		if errors.Is(err, io.EOF) {
+		switch {
+		case errors.Is(err, io.EOF):
 			return io.ErrUnexpectedEOF
+		case errors.Is(err, errBufferFull):
+			return &h1.Error{Status: 400, Msg: "chunk line or trailers larger than the buffer"}
 		}
 		return err
 	}

@@ -608,8 +608,10 @@ func (s *stream) forwardTxn(cli *hconn, t *httpTxn, sc *srvConn) (out outcome, r
 				// HAProxy answers 504 (sH).
 				s.httpError(cli, t, 504, logfmt.CauseServerTimeout, logfmt.PhaseHeaders)
 			} else if errors.As(err, &he) {
-				// A malformed chunked body: HAProxy answers 400.
-				s.httpError(cli, t, 400, logfmt.CauseProxy, logfmt.PhaseRequest)
+				// A malformed chunked body found after the head went to
+				// the server: HAProxy's stream answers 400, its page
+				// formatted as any response (lower-case names).
+				s.httpError(cli, t, 400, logfmt.CauseProxy, logfmt.PhaseData)
 			} else {
 				// No response yet: HAProxy logs status -1.
 				t.status, t.cause, t.phase = -1, clientCause(err), logfmt.PhaseData
