@@ -132,6 +132,17 @@ var globalKeywords = table{}.add(
 // the HTTP engine.
 var tuneRecorded = map[string]bool{"tune.bufsize": true, "tune.http.maxhdr": true, "tune.maxrewrite": true}
 
+// tuneDocs says what the recorded settings do in Sluice.
+var tuneDocs = map[string]string{
+	"tune.bufsize":     "largest HTTP head with tune.maxrewrite (up to 16384), errorfile size",
+	"tune.maxrewrite":  "room kept out of tune.bufsize for rules that add headers",
+	"tune.http.maxhdr": "most header fields in an HTTP message",
+}
+
+// maxBufSize is the size of Sluice's HTTP buffers: a larger tune.bufsize
+// cannot let larger heads in.
+const maxBufSize = 16384
+
 func init() {
 	for _, n := range strings.Fields(`tune.bufsize tune.maxrewrite tune.http.maxhdr tune.http.cookielen
 	tune.http.logurilen tune.maxaccept tune.maxpollevents tune.recv_enough tune.runqueue-depth
@@ -148,13 +159,20 @@ func init() {
 	tune.pool-high-fd-ratio tune.pool-low-fd-ratio tune.quic.frontend.conn-tx-buffers.limit
 	tune.applet.zero-copy-forwarding tune.disable-fast-forward tune.disable-zero-copy-forwarding`) {
 		name := n
-		globalKeywords.add(&keyword{name: name, status: NoEffect, doc: "HAProxy buffer/scheduler tuning", parse: func(c *ctx) {
+		status, doc := NoEffect, "HAProxy buffer/scheduler tuning"
+		if d, ok := tuneDocs[name]; ok {
+			status, doc = Supported, d
+		}
+		globalKeywords.add(&keyword{name: name, status: status, doc: doc, parse: func(c *ctx) {
 			if c.nargs() < 1 {
 				c.alertf("'%s' expects an argument.", name)
 				return
 			}
 			if tuneRecorded[name] {
 				c.g().Tune[name] = c.arg(1)
+			}
+			if n, err := strconv.Atoi(c.arg(1)); name == "tune.bufsize" && err == nil && n > maxBufSize {
+				c.warnf("'tune.bufsize %d' is above Sluice's %d-byte buffers: heads larger than %d bytes less tune.maxrewrite are refused.", n, maxBufSize, maxBufSize)
 			}
 		}})
 	}

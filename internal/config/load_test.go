@@ -65,6 +65,7 @@ func TestLoadDiagnostics(t *testing.T) {
 		{"pending keyword refused", timeouts + "listen l\n bind :1\n backlog 10\n", SevAlert, 7, "'backlog' is not supported yet by Sluice."},
 		{"unsupported keyword refused", "global\n lua-load /x.lua\n", SevAlert, 2, "'lua-load' is not supported by Sluice."},
 		{"no-effect keyword warns", "global\n tune.ssl.default-dh-param 2048\n", SevWarning, 2, "'tune.ssl.default-dh-param' has no effect in Sluice"},
+		{"tune.bufsize above the buffers warns", "global\n tune.bufsize 32768\n", SevWarning, 2, "'tune.bufsize 32768' is above Sluice's 16384-byte buffers"},
 		{"invalid before pending", timeouts + "backend b\n server s1 127.0.0.1:80 weight 300\n", SevAlert, 6, "'server b/s1' : weight of server s1 is not within 0 and 256 (300).."},
 		{"duplicate server", timeouts + "backend b\n server s1 127.0.0.1:80\n server s1 127.0.0.1:81\n", SevAlert, 7, "another server named 's1' was already defined at line 6"},
 		{"bad port", timeouts + "frontend f\n bind 127.0.0.1:99999\n", SevAlert, 6, "invalid port '99999'"},
@@ -263,5 +264,17 @@ func TestDefaultProxyMaxconn(t *testing.T) {
 	}
 	if a, b := cfg.Proxies[0].Maxconn, cfg.Proxies[1].Maxconn; a != 7 || b != 3 {
 		t.Fatalf("maxconn a=%d b=%d, want 7 and 3", a, b)
+	}
+}
+
+// The tune settings Sluice honours (HTTP head limits) load without the
+// no-effect warning, and reach Global.Tune.
+func TestTuneHonouredWithoutWarning(t *testing.T) {
+	cfg, diags := load(t, "global\n tune.bufsize 8192\n tune.maxrewrite 512\n tune.http.maxhdr 50\n")
+	for _, d := range diags {
+		t.Errorf("unexpected diagnostic: %v", d)
+	}
+	if cfg.Global.Tune["tune.bufsize"] != "8192" || cfg.Global.Tune["tune.maxrewrite"] != "512" || cfg.Global.Tune["tune.http.maxhdr"] != "50" {
+		t.Errorf("tune settings not recorded: %v", cfg.Global.Tune)
 	}
 }
