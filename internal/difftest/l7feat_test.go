@@ -646,6 +646,11 @@ backend b
 		{raw: "POST /s/100 HTTP/1.1\r\nhost: a\r\ncontent-length: 2\r\nconnection: keep-alive, x-a\r\n\r\nhi"},
 		{raw: get("/s/chunked") + get("/s/204") + get("/s/304") + get("/s/noreason") + get("/s/fold") + get("/s/103"), reqs: 6},
 		{raw: "HEAD /s/headcl HTTP/1.1\r\nhost: a\r\n\r\n", head: true},
+		// A 1xx's and a 204's Content-Length and Transfer-Encoding are
+		// left out of what goes to the client, but count in %B.
+		{raw: get("/s/204body")},
+		{raw: get("/s/204te")},
+		{raw: get("/s/1xxcl")},
 		{raw: get("/s/noclen")},
 		{raw: get("/s/http10")},
 		{raw: get("/deny") + get("/return") + get("/redir") + get("/rw", "X-Gone: abc", "Connection: keep-alive"), reqs: 4},

@@ -170,8 +170,8 @@ func (h *Head) responseFraming(headReq bool, max int) error {
 		// HAProxy leaves out the Content-Length and Transfer-Encoding
 		// of a 1xx or a 204 it forwards (mux_h1.c; RFC 9110 sections
 		// 8.6 and 6.1: a server must not send them).
-		h.Del("content-length")
-		h.Del("transfer-encoding")
+		h.dropForOutput("content-length")
+		h.dropForOutput("transfer-encoding")
 		h.Framing, h.ContentLength = NoBody, 0
 	case headReq || h.status == 304:
 		h.Framing, h.ContentLength = NoBody, 0
@@ -189,6 +189,18 @@ func (h *Head) responseFraming(headReq bool, max int) error {
 		return bad(0, "WebSocket upgrade without Sec-WebSocket-Accept")
 	}
 	return nil
+}
+
+// dropForOutput removes the fields named name that HAProxy keeps in the
+// message but leaves out when it writes it: they still count in HTXSize.
+func (h *Head) dropForOutput(name string) {
+	for _, f := range h.Fields {
+		if EqualFold(f.Name, name) {
+			h.htxDropped += len(f.Name) + len(f.Value)
+			h.nDropped++
+		}
+	}
+	h.Del(name)
 }
 
 // transferEncoding reads every Transfer-Encoding field as one list, as

@@ -75,6 +75,10 @@ type Head struct {
 	// HasHost is set when the request has a Host header (repeated
 	// identical Host fields are merged into the first one).
 	HasHost bool
+	// htxDropped is the HTX size of fields removed because HAProxy
+	// leaves them out of what it writes, not out of the message
+	// (dropForOutput), and their number.
+	htxDropped, nDropped int
 }
 
 // Reset empties h for the next message, keeping its field list's memory.

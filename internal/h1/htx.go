@@ -26,7 +26,7 @@ const (
 // the HTX header is refused, with a 400 for a request and a 502 for a
 // response, even when its bytes fit the buffer.
 func (h *Head) HTXRoom() int64 {
-	return h.HTXSize() + int64(htxBlock*(len(h.Fields)+2))
+	return h.HTXSize() + int64(htxBlock*(len(h.Fields)+h.nDropped+2))
 }
 
 // HTXSize is the room h takes in HTX as HAProxy's HTTP/1 parser builds
@@ -36,7 +36,7 @@ func (h *Head) HTXRoom() int64 {
 // (repeated Content-Length or Host, Content-Length beside
 // Transfer-Encoding) are already out of h.Fields.
 func (h *Head) HTXSize() int64 {
-	n := htxStartLine + len(h.version) + htxEndMarker
+	n := htxStartLine + len(h.version) + htxEndMarker + h.htxDropped
 	if h.method != nil {
 		n += len(h.method) + len(h.uri)
 	} else {

@@ -18,6 +18,9 @@ func TestHTXSize(t *testing.T) {
 		{"POST /c HTTP/1.1\r\nhost: a\r\ntransfer-encoding: chunked\r\n\r\n", false, 64},
 		{"HTTP/1.1 200 OK\r\ncontent-length: 13\r\n\r\n", true, 50},
 		{"HTTP/1.1 204 No Content\r\n\r\n", true, 42},
+		// Left out of what goes to the client, still counted.
+		{"HTTP/1.1 204 No Content\r\ncontent-length: 5\r\n\r\n", true, 57},
+		{"HTTP/1.1 204 No Content\r\ntransfer-encoding: chunked\r\n\r\n", true, 66},
 		{"HTTP/1.1 200\r\ncontent-length: 2\r\n\r\n", true, 47},
 		{"HTTP/1.1 200 OK\r\nX-Fold: a\r\n b\r\ncontent-length: 2\r\n\r\n", true, 60},
 		{"HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n", true, 51},
