@@ -16,9 +16,11 @@ type bodyWriter struct {
 	timeout time.Duration
 	// peerTimeout, when set, is how long dst may stay silent once it
 	// was last written to while the body's source is waited for: timeout
-	// server for a request body, which HAProxy's server side keeps
-	// running while the client is slow to send the body (and refreshes
-	// on every write to the server). lastSent is that last write.
+	// server for a request body. While the server has not answered,
+	// HAProxy lets that timeout alone govern the wait for the client
+	// (process_stream cancels the client's read timeout when the
+	// server's is set) and refreshes it on every write to the server.
+	// lastSent is that last write.
 	peerTimeout time.Duration
 	lastSent    time.Time
 	total       int64 // bytes written to c
@@ -68,20 +70,17 @@ func (w *bodyWriter) sent(n int) {
 var errPeerTimeout = errors.New("no answer from the destination while the body was waited for")
 
 // fillBody reads more of a body from src for w, waiting at most
-// readTimeout, and no longer than w's destination may stay silent.
+// readTimeout, or, when w's destination has a peerTimeout and was
+// written to, as long as that destination may stay silent.
 func fillBody(src *hconn, w *bodyWriter, readTimeout time.Duration) error {
-	now := time.Now()
-	dl := deadline(now, readTimeout)
-	peerFirst := false
 	if w.peerTimeout > 0 && !w.lastSent.IsZero() {
-		if pd := w.lastSent.Add(w.peerTimeout); dl.IsZero() || pd.Before(dl) {
-			dl, peerFirst = pd, true
+		_, err := src.fill(w.lastSent.Add(w.peerTimeout))
+		if err != nil && isTimeout(err) {
+			return errPeerTimeout
 		}
+		return err
 	}
-	_, err := src.fill(dl)
-	if err != nil && peerFirst && isTimeout(err) {
-		return errPeerTimeout
-	}
+	_, err := src.fill(deadline(time.Now(), readTimeout))
 	return err
 }
 

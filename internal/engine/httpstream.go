@@ -290,11 +290,14 @@ func (s *stream) readRequest(cli *hconn, t *httpTxn, first bool) bool {
 			}
 			s.httpError(cli, t, 408, logfmt.CauseClientTimeout, logfmt.PhaseRequest)
 		case got || first:
-			// The client left before finishing its request.
+			// The client left before finishing its request. HAProxy's
+			// HTTP/1 layer turns a head cut short into a 400 it cannot
+			// send, and logs that status.
 			t.tReq = logfmt.NotReached
 			if got || !s.fe.dontNull() {
 				t.cause, t.phase, t.status = logfmt.CauseClientAbort, logfmt.PhaseRequest, -1
 				if got {
+					t.status = 400
 					s.logHTTP(t) // no %U: HAProxy had no request yet
 				}
 			}
@@ -306,6 +309,9 @@ func (s *stream) readRequest(cli *hconn, t *httpTxn, first bool) bool {
 // httpTxn runs one transaction.
 func (s *stream) httpTxn(cli *hconn, t *httpTxn, first bool) outcome {
 	s.smp.LogLevel = 0 // each request is a stream of its own in HAProxy
+	// A request that fails before it reaches a backend (408, 400) logs
+	// the frontend and <NOSRV>, not the previous request's.
+	s.be, s.srv = nil, nil
 	if !s.readRequest(cli, t, first) {
 		return closeConn
 	}

@@ -1,0 +1,221 @@
+package difftest
+
+import "strings"
+
+// More Layer 7 feature cases: the log lines (and the bytes either side
+// got) on the failure and edge paths of mode http: servers that close,
+// answer badly or not at all, clients that stop halfway or send what
+// cannot be parsed, requests answered by the proxy itself, and the
+// connection modes. They join featCases before any test runs.
+
+// edgeLog leaves timers, ports and %fc (haproxy may not have counted the
+// previous connection out yet) out: what ended the stream, the bytes,
+// where it went and the connection counts.
+const edgeLog = ` log-format "%ST %ts %tsc %U %B %b %s %{+Q}r bc=%bc sc=%sc rc=%rc sq=%sq bq=%bq"`
+
+var moreFeatCases = []featCase{
+	{name: "edge: server closes, cuts, times out or answers badly", cfg: `frontend f
+ bind %BIND
+` + edgeLog + `
+ default_backend b
+backend b
+ server s1 %SRV
+`, conns: []l7Case{
+		{raw: get("/s/closenow")},
+		{raw: get("/s/halfhead")},
+		{raw: get("/s/halfbody"), noProbe: true},
+		{raw: get("/s/noclen")},
+		{raw: get("/s/badstatus")},
+		{raw: get("/s/hang")},
+		{raw: get("/s/connclose") + get("/after"), reqs: 2},
+		{raw: get("/s/chunked") + get("/s/503"), reqs: 2},
+	}},
+	{name: "edge: server refused and retried", cfg: `frontend f
+ bind %BIND
+` + edgeLog + `
+ default_backend b
+backend b
+ retries 2
+ server s1 %DEAD
+`, conns: []l7Case{
+		{raw: get("/a")},
+		{raw: "POST /p HTTP/1.1\r\nhost: a\r\ncontent-length: 5\r\n\r\nhello"},
+	}},
+	{name: "edge: slowloris and incomplete requests", cfg: `frontend f
+ bind %BIND
+` + edgeLog + `
+ default_backend b
+backend b
+ server s1 %SRV
+`, conns: []l7Case{
+		{raw: "GET / HTTP/1.1\r\nhost: a\r\n", noProbe: true},
+		{raw: "GE", noProbe: true},
+		{raw: "POST /p HTTP/1.1\r\nhost: a\r\ncontent-length: 10\r\n\r\nabc", noProbe: true},
+	}},
+	{name: "edge: client stops halfway and goes away", cfg: `frontend f
+ bind %BIND
+` + edgeLog + `
+ timeout http-request 10s
+ timeout client 10s
+ default_backend b
+backend b
+ timeout server 10s
+ server s1 %SRV
+`, conns: []l7Case{
+		{raw: "POST /p HTTP/1.1\r\nhost: a\r\ncontent-length: 10\r\n\r\nabc", noProbe: true},
+		{raw: "POST /c HTTP/1.1\r\nhost: a\r\ntransfer-encoding: chunked\r\n\r\n3\r\nabc\r\n", noProbe: true},
+	}},
+	{name: "edge: malformed and oversized requests", cfg: `frontend f
+ bind %BIND
+` + edgeLog + `
+ default_backend b
+backend b
+ server s1 %SRV
+`, conns: []l7Case{
+		{raw: "GET / HTTP/1.1\r\nhost: a\r\nX-Foo bar\r\n\r\n"},
+		{raw: "GET / HTTP/1.1\r\nhost: a\r\nX-Big: " + strings.Repeat("b", 17000) + "\r\n\r\n"},
+		{raw: get("/1") + "GET /2 HTTP/9.9\r\nhost: a\r\n\r\n", reqs: 2},
+		{raw: "POST /p HTTP/1.1\r\nhost: a\r\ntransfer-encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n", noProbe: true},
+		{raw: "POST /p HTTP/1.1\r\nhost: a\r\ncontent-length: 3\r\ncontent-length: 4\r\n\r\nabcd"},
+		{raw: "GET / HTTP/1.1\r\nhost: a\r\nhost: b\r\n\r\n"},
+	}},
+	{name: "edge: answered by the proxy", cfg: `frontend f
+ bind %BIND
+` + edgeLog + `
+ timeout tarpit 100ms
+ http-request deny if { path /deny }
+ http-request return status 200 content-type text/plain string ok if { path /ret }
+ http-request tarpit if { path /tarpit }
+ http-request redirect location /x if { path /redir }
+ http-request reject if { path /rej }
+ default_backend b
+backend b
+ http-request deny deny_status 429 if { path /bdeny }
+ server s1 %SRV
+`, conns: []l7Case{
+		{raw: get("/deny") + get("/ret") + get("/redir") + get("/bdeny") + get("/ok"), reqs: 5},
+		{raw: get("/tarpit")},
+		{raw: "POST /deny HTTP/1.1\r\nhost: a\r\ncontent-length: 5\r\n\r\nhello"},
+		{raw: get("/rej"), noProbe: true},
+	}},
+	{name: "edge: connection modes with two requests", cfg: `frontend f
+ bind %BIND
+` + edgeLog + `
+ option http-server-close
+ default_backend b
+frontend f2
+ bind %BIND2
+` + edgeLog + `
+ option httpclose
+ default_backend b
+frontend f3
+ bind %BIND3
+` + edgeLog + `
+ default_backend b3
+backend b
+ server s1 %SRV
+backend b3
+ http-reuse safe
+ server s1 %SRV
+`, conns: []l7Case{
+		{raw: get("/a") + get("/b"), reqs: 2},
+		{raw: get("/a") + get("/b"), reqs: 2, to: "2"},
+		{raw: get("/a") + get("/b"), reqs: 2, to: "3"},
+	}},
+	{name: "edge: 502 and 504", cfg: `frontend f
+ bind %BIND
+` + edgeLog + `
+ default_backend b
+backend b
+ timeout server 300ms
+ server s1 %SRV
+`, conns: []l7Case{
+		{raw: get("/s/badstatus")},
+		{raw: get("/s/chunkbad")},
+		{raw: get("/s/hang") + get("/next"), reqs: 2},
+		{raw: "POST /s/hang HTTP/1.1\r\nhost: a\r\ncontent-length: 3\r\n\r\nabc"},
+	}},
+	{name: "edge: HEAD, HTTP/1.0 and bodies to failing servers", cfg: `frontend f
+ bind %BIND
+` + edgeLog + `
+ default_backend b
+backend b
+ server s1 %SRV
+`, conns: []l7Case{
+		{raw: "HEAD /s/closenow HTTP/1.1\r\nhost: a\r\n\r\n", head: true},
+		{raw: "GET /s/noclen HTTP/1.0\r\n\r\n"},
+		{raw: "GET /s/halfbody HTTP/1.0\r\n\r\n", noProbe: true},
+		{raw: "GET /s/closenow HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"},
+		{raw: "POST /s/closenow HTTP/1.1\r\nhost: a\r\ncontent-length: 5\r\n\r\nhello"},
+		{raw: "POST /s/halfhead HTTP/1.1\r\nhost: a\r\ntransfer-encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"},
+		{raw: "POST /s/hang HTTP/1.1\r\nhost: a\r\ntransfer-encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"},
+		{raw: get("/s/chunkcut"), noProbe: true},
+		{raw: get("/s/chunknolast"), noProbe: true},
+		{raw: get("/s/clmore") + get("/after"), reqs: 2},
+	}},
+	{name: "edge: denials and dead servers with Expect", cfg: `frontend f
+ bind %BIND
+` + edgeLog + `
+ http-request deny if { path /deny }
+ use_backend dead if { path /dead }
+ default_backend b
+backend b
+ server s1 %SRV
+backend dead
+ retries 0
+ server s1 %DEAD
+`, conns: []l7Case{
+		{raw: get("/dead") + get("/ok"), reqs: 2},
+		{raw: "POST /deny HTTP/1.1\r\nhost: a\r\ncontent-length: 5\r\nexpect: 100-continue\r\n\r\nhello"},
+		{raw: "POST /dead HTTP/1.1\r\nhost: a\r\ncontent-length: 5\r\nexpect: 100-continue\r\n\r\nhello"},
+	}},
+	{name: "edge: httpclose and http-server-close on failing servers", cfg: `frontend f
+ bind %BIND
+` + edgeLog + `
+ option httpclose
+ default_backend b
+frontend f2
+ bind %BIND2
+` + edgeLog + `
+ option http-server-close
+ default_backend b
+backend b
+ server s1 %SRV
+`, conns: []l7Case{
+		{raw: get("/s/closenow")},
+		{raw: get("/s/noclen")},
+		{raw: get("/s/hang")},
+		{raw: get("/s/halfhead"), to: "2"},
+		{raw: get("/s/connclose") + get("/x"), reqs: 2, to: "2"},
+		{raw: get("/s/503") + get("/x"), reqs: 2, to: "2"},
+	}},
+	{name: "edge: timeout client during a request body", cfg: `frontend f
+ bind %BIND
+` + edgeLog + `
+ timeout client 500ms
+ default_backend b
+backend b
+ timeout server 10s
+ server s1 %SRV
+`, conns: []l7Case{{raw: "POST /p HTTP/1.1\r\nhost: a\r\ncontent-length: 10\r\n\r\nabc", noProbe: true}}},
+	{name: "edge: slowloris on a second request", cfg: `frontend f
+ bind %BIND
+` + edgeLog + `
+ default_backend b
+backend b
+ server s1 %SRV
+`, conns: []l7Case{{raw: get("/a") + "GET /b HTTP/1.1\r\n", reqs: 2, noProbe: true}}},
+	{name: "edge: client goes away with the head incomplete", cfg: `frontend f
+ bind %BIND
+` + edgeLog + `
+ timeout http-request 10s
+ timeout client 10s
+ default_backend b
+backend b
+ server s1 %SRV
+`, conns: []l7Case{{raw: "GET / HTTP/1.1\r\nhost: a\r\n", noProbe: true}}},
+}
+
+func init() {
+	featCases = append(featCases, moreFeatCases...)
+}
