@@ -214,6 +214,28 @@ backend b
 backend b
  server s1 %SRV
 `, conns: []l7Case{{raw: "GET / HTTP/1.1\r\nhost: a\r\n", noProbe: true}}},
+	{name: "edge: http-reuse safe on a later client connection", cfg: `frontend f
+ bind %BIND
+` + edgeLog + `
+ default_backend b
+backend b
+ http-reuse safe
+ server s1 %SRV
+`, conns: []l7Case{
+		{raw: get("/a") + get("/b"), reqs: 2},
+		{raw: get("/a") + get("/b") + get("/c"), reqs: 3},
+	}},
+	{name: "edge: redispatch", cfg: `frontend f2
+ bind %BIND
+` + edgeLog + `
+ default_backend b2
+backend b2
+ balance first
+ retries 1
+ option redispatch
+ server dead %DEAD
+ server live %SRV
+`, conns: []l7Case{{raw: get("/a") + get("/b"), reqs: 2}}},
 }
 
 func init() {

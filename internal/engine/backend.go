@@ -278,6 +278,10 @@ type assignment struct {
 	// near is the client connection the server's will be relayed with:
 	// a server socket dialed below the net package joins its poller.
 	near tunnel.Conn
+	// idle, when set, offers an idle connection of a server the request
+	// was redispatched to (mode http), which connect returns instead of
+	// dialing.
+	idle func(*server) *srvConn
 }
 
 // acquire gives the connection a server slot, as HAProxy's
@@ -516,6 +520,7 @@ func (b *backend) oldest(s *server) *waiter {
 // connected is the outcome of connect.
 type connected struct {
 	conn       tunnel.Conn
+	pooled     *srvConn // an idle connection taken after a redispatch (assignment.idle)
 	srv        *server
 	tried      *server // the last server attempted, for the log
 	retries    int     // attempts beyond the first (%rc)
@@ -555,6 +560,12 @@ func (b *backend) connect(ctx context.Context, a assignment, client, dst netip.A
 				}
 				res.srv = na.srv
 				res.redispatch = res.redispatch || na.srv != prev
+				if a.idle != nil && na.srv != prev {
+					if c := a.idle(na.srv); c != nil {
+						res.pooled = c
+						return res, nil
+					}
+				}
 			} else if !isTimeout(err) {
 				select { // turn-around: the same server likely refuses again
 				case <-time.After(pause):

@@ -532,14 +532,12 @@ func (p *idlePool) put(c *srvConn, safe, private bool) bool {
 		used = p.used.Load()
 	}
 	p.notePeakLocked(used)
-	nSafe := 0
-	for _, x := range p.conns {
-		if x.safe {
-			nSafe++
-		}
+	keep := private || p.wantsLocked(safe, used)
+	if !keep && p.pruneLocked() {
+		// HAProxy watches its idle connections and drops one as soon
+		// as its server closes it: those do not count against c.
+		keep = p.wantsLocked(safe, used)
 	}
-	keep := private || nSafe == 0 && (safe || len(p.conns) == 0) ||
-		used+int64(len(p.conns)) <= max(used, p.est)
 	if keep {
 		p.conns = append(p.conns, c)
 		c.pool = p
@@ -549,6 +547,42 @@ func (p *idlePool) put(c *srvConn, safe, private bool) bool {
 		c.c.Close()
 	}
 	return keep
+}
+
+// wantsLocked is srv_add_to_idle_list's test for a connection that is
+// not private: one is kept when none of its kind waits (safe: it carried
+// a session's second or later request), more only while idle and busy
+// ones together stay within what the server needed lately.
+func (p *idlePool) wantsLocked(safe bool, used int64) bool {
+	nSafe := 0
+	for _, x := range p.conns {
+		if x.safe {
+			nSafe++
+		}
+	}
+	return nSafe == 0 && (safe || len(p.conns) == 0) ||
+		used+int64(len(p.conns)) <= max(used, p.est)
+}
+
+// pruneLocked closes and drops the idle connections whose server closed
+// them or sent something unasked (a look at each socket), and reports
+// whether there were any.
+func (p *idlePool) pruneLocked() bool {
+	kept := p.conns[:0]
+	for _, x := range p.conns {
+		if !x.closed.Load() && x.alive() {
+			kept = append(kept, x)
+			continue
+		}
+		x.pool = nil
+		if !x.closed.Swap(true) {
+			x.c.Close()
+		}
+	}
+	pruned := len(kept) < len(p.conns)
+	clear(p.conns[len(kept):])
+	p.conns = kept
+	return pruned
 }
 
 // notePeakLocked records the busy count, and every purge delay turns the

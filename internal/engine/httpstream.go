@@ -505,39 +505,23 @@ func (s *stream) serverConn(t *httpTxn, srv *server, fresh bool) (*srvConn, erro
 	be := s.be
 	prev := t.sc
 	t.sc, t.reusedConn, t.scTaken = nil, false, true // a new one has no takes
-	if !fresh && srv != nil && srv.pool != nil {
-		now := time.Now()
-		if prev != nil && prev.srv == srv {
-			if c := srv.pool.take(prev); c != nil {
-				if c.reusable(&t.req, now) {
-					t.reusedConn, t.scTakes = true, c.takes.Load()
-					return c, nil
-				}
-				c.c.Close()
-			}
-		} else if prev != nil {
-			// This client's last connection went to another server; it
-			// stays in that server's pool for others.
-		}
-		// http-reuse safe gives an idle connection to a session's later
-		// requests only (HAProxy's TX_NOT_FIRST), whether or not its own
-		// last connection was kept.
-		if be.reuse == reuseAlways || be.reuse == reuseAggressive || (be.reuse == reuseSafe && !s.smp.FirstRequest) {
-			for {
-				c := srv.pool.take(nil)
-				if c == nil {
-					break
-				}
-				if c.reusable(&t.req, now) {
-					t.reusedConn, t.scTakes = true, c.takes.Load()
-					return c, nil
-				}
-				c.c.Close()
-			}
+	if !fresh && srv != nil {
+		if c := s.takeIdle(t, prev, srv); c != nil {
+			return c, nil
 		}
 	}
-	res, err := be.connect(s.e.ctx, assignment{srv: srv, key: be.httpKey(&t.req, s.smp.Src.Addr())}, s.smp.Src, s.smp.Dst, s.clientGone)
+	a := assignment{srv: srv, key: be.httpKey(&t.req, s.smp.Src.Addr())}
+	if be.cfg.Retries > 0 && be.cfg.Options["redispatch"] != nil {
+		// A request redispatched to another server takes this client's
+		// or an idle connection of that server, as it would have at
+		// first.
+		a.idle = func(srv *server) *srvConn { return s.takeIdle(t, prev, srv) }
+	}
+	res, err := be.connect(s.e.ctx, a, s.smp.Src, s.smp.Dst, s.clientGone)
 	s.retries, s.redispatched = res.retries, res.redispatch
+	if res.pooled != nil {
+		return res.pooled, nil
+	}
 	if err != nil {
 		if res.srv != nil {
 			return &srvConn{srv: res.srv}, err
@@ -551,6 +535,45 @@ func (s *stream) serverConn(t *httpTxn, srv *server, fresh bool) (*srvConn, erro
 	t.tConnect = time.Since(t.start)
 	s.saddr = remoteAddrPort(res.conn)
 	return newSrvConn(res.conn, res.srv), nil
+}
+
+// takeIdle hands out an idle connection of srv for t: prev, the one
+// this client used last, when it is to srv and still idle (whatever
+// http-reuse says: a private one is this client's), or another that
+// http-reuse lets t take: any, or for http-reuse safe only to a
+// session's later requests (HAProxy's TX_NOT_FIRST), whether or not its
+// own last connection was kept. Nil when there is none.
+func (s *stream) takeIdle(t *httpTxn, prev *srvConn, srv *server) *srvConn {
+	if srv.pool == nil {
+		return nil
+	}
+	now := time.Now()
+	if prev != nil && prev.srv == srv {
+		if c := srv.pool.take(prev); c != nil {
+			if c.reusable(&t.req, now) {
+				t.reusedConn, t.scTakes = true, c.takes.Load()
+				return c
+			}
+			c.c.Close()
+		}
+	}
+	// A last connection to another server stays in that server's pool
+	// for others.
+	r := s.be.reuse
+	if r != reuseAlways && r != reuseAggressive && (r != reuseSafe || s.smp.FirstRequest) {
+		return nil
+	}
+	for {
+		c := srv.pool.take(nil)
+		if c == nil {
+			return nil
+		}
+		if c.reusable(&t.req, now) {
+			t.reusedConn, t.scTakes = true, c.takes.Load()
+			return c
+		}
+		c.c.Close()
+	}
 }
 
 // forwardTxn sends the request over sc and relays the response. retry is
