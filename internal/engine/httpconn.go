@@ -533,7 +533,7 @@ func (p *idlePool) put(c *srvConn, safe, private bool) bool {
 	}
 	p.notePeakLocked(used)
 	keep := private || p.wantsLocked(safe, used)
-	if !keep && p.pruneLocked() {
+	if !keep && p.pruneSafeLocked() {
 		// HAProxy watches its idle connections and drops one as soon
 		// as its server closes it: those do not count against c.
 		keep = p.wantsLocked(safe, used)
@@ -564,13 +564,16 @@ func (p *idlePool) wantsLocked(safe bool, used int64) bool {
 		used+int64(len(p.conns)) <= max(used, p.est)
 }
 
-// pruneLocked closes and drops the idle connections whose server closed
-// them or sent something unasked (a look at each socket), and reports
-// whether there were any.
-func (p *idlePool) pruneLocked() bool {
+// pruneSafeLocked closes and drops the safe idle connections (those
+// that decide whether another is kept) whose server closed them or sent
+// something unasked, with a look at each one's socket, and reports
+// whether there were any. Only safe ones are looked at: where none
+// waits, as with clients that each send one request, putting a
+// connection back costs no system call.
+func (p *idlePool) pruneSafeLocked() bool {
 	kept := p.conns[:0]
 	for _, x := range p.conns {
-		if !x.closed.Load() && x.alive() {
+		if !x.safe || !x.closed.Load() && x.alive() {
 			kept = append(kept, x)
 			continue
 		}

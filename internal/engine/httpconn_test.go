@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -217,5 +218,43 @@ func TestFillDeadlineIsTheWaitingReads(t *testing.T) {
 				t.Fatalf("read with nothing coming ended after %v, want 150ms", d)
 			}
 		})
+	}
+}
+
+// Putting a connection back drops the safe idle connections whose server
+// closed them, as HAProxy's watch on idle connections would have, so
+// that they do not crowd out the new one; other idle connections are not
+// looked at (a system call each), dead or not.
+func TestIdlePoolPrunesOnlySafeDeadConnections(t *testing.T) {
+	var used atomic.Int64
+	p := &idlePool{used: &used}
+	conn := func(closeServer bool) *srvConn {
+		c, s := tcpPair(t)
+		if closeServer {
+			s.Close()
+		}
+		return newSrvConn(c, nil)
+	}
+	deadSafe := conn(true)
+	if !p.put(deadSafe, true, false) {
+		t.Fatal("the first safe connection was not kept")
+	}
+	time.Sleep(50 * time.Millisecond) // the server's FIN arrives
+	fresh := conn(false)
+	if !p.put(fresh, false, false) {
+		t.Fatal("a new connection was refused beside a safe one its server had closed")
+	}
+	if len(p.conns) != 1 || p.conns[0] != fresh || !deadSafe.closed.Load() {
+		t.Fatalf("pool holds %d connections, want only the new one (dead safe one closed: %v)", len(p.conns), deadSafe.closed.Load())
+	}
+	// A dead connection that is not safe stays until taken: with it in
+	// the pool and none safe, the next one is refused without a look.
+	fresh.c.(*net.TCPConn).Close()
+	another := conn(false)
+	if p.put(another, false, false) {
+		t.Fatal("a second connection that is not safe was kept")
+	}
+	if len(p.conns) != 1 || fresh.closed.Load() {
+		t.Fatal("a connection that is not safe was looked at and dropped")
 	}
 }
