@@ -515,6 +515,9 @@ type idlePool struct {
 
 const poolPurgeDelay = 5 * time.Second
 
+// maxPruneLooks bounds the idle sockets put looks at (pruneSafeLocked).
+const maxPruneLooks = 4
+
 // put parks an idle connection, or closes it when the server already has
 // the idle connections it needs, as HAProxy's srv_add_to_idle_list does:
 // one is kept when none of its kind waits (safe: it carried a session's
@@ -567,13 +570,21 @@ func (p *idlePool) wantsLocked(safe bool, used int64) bool {
 // pruneSafeLocked closes and drops the safe idle connections (those
 // that decide whether another is kept) whose server closed them or sent
 // something unasked, with a look at each one's socket, and reports
-// whether there were any. Only safe ones are looked at: where none
-// waits, as with clients that each send one request, putting a
-// connection back costs no system call.
+// whether there were any. Only safe ones are looked at, the oldest
+// first (servers close the connections idle longest), at most
+// maxPruneLooks of them: where none waits, as with clients that each
+// send one request, putting a connection back costs no system call, and
+// never more than a few.
 func (p *idlePool) pruneSafeLocked() bool {
 	kept := p.conns[:0]
+	looks := 0
 	for _, x := range p.conns {
-		if !x.safe || !x.closed.Load() && x.alive() {
+		if !x.safe || looks == maxPruneLooks {
+			kept = append(kept, x)
+			continue
+		}
+		looks++
+		if !x.closed.Load() && x.alive() {
 			kept = append(kept, x)
 			continue
 		}
