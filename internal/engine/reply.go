@@ -119,6 +119,10 @@ func (s *stream) appendPage(dst []byte, t *httpTxn, p *httperr.Page, cs httperr.
 		rp = s.be.errReplies[p]
 	}
 	if rp == nil {
+		// The page goes out as HAProxy writes it; what it held and
+		// left out still counts in %B (added here, as the callers
+		// count the rest from the bytes sent).
+		t.bytesOut += int64(p.HTXHidden)
 		return p.AppendWire(dst, cs)
 	}
 	_, closeAfter := p.ConnHeader(cs)

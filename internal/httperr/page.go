@@ -74,6 +74,12 @@ type Page struct {
 	// htxFree is the room left in HAProxy's buffer, for its maxrewrite
 	// warning.
 	htxFree int
+	// HTXHidden is the HTX size of what the message holds but HAProxy's
+	// HTTP/1 layer leaves out when it writes it, which Raw lacks: the
+	// close and keep-alive tokens of its Connection header (the whole
+	// header when nothing else is left) and a 1xx's or 204's
+	// Content-Length and Transfer-Encoding. HAProxy's %B counts them.
+	HTXHidden int
 }
 
 // Head returns the status line and headers, each ending in CRLF.

@@ -498,6 +498,7 @@ func build(ver, code, reason []byte, hdrs []header, body []byte) *Page {
 		status = status*10 + int(c-'0')
 	}
 	var b []byte
+	hidden := 0
 	b = append(b, ver...)
 	b = append(b, ' ')
 	b = append(b, code...)
@@ -509,11 +510,14 @@ func build(ver, code, reason []byte, hdrs []header, body []byte) *Page {
 		switch {
 		case eqFold(hd.name, "transfer-encoding"), eqFold(hd.name, "content-length"):
 			if status < 200 || status == 204 {
+				hidden += len(hd.name) + len(v)
 				continue
 			}
 		case eqFold(hd.name, "connection"):
 			v = cleanConn(v)
+			hidden += len(hd.value) - len(v)
 			if len(v) == 0 {
+				hidden += len(hd.name)
 				continue
 			}
 		}
@@ -525,5 +529,5 @@ func build(ver, code, reason []byte, hdrs []header, body []byte) *Page {
 	headLen := len(b)
 	b = append(b, "\r\n"...)
 	b = append(b, body...)
-	return &Page{Raw: b, HeadLen: headLen}
+	return &Page{Raw: b, HeadLen: headLen, HTXHidden: hidden}
 }
