@@ -114,10 +114,9 @@ var l7MoreCorpus = []l7Case{
 	// server (1s) comes before timeout client (2s), and both answer 504.
 	{name: "incomplete CL body", raw: post("/p", "content-length: 10\r\n", "hello"), noProbe: true},
 	{name: "incomplete chunked body", raw: post("/p", "transfer-encoding: chunked\r\n", "5\r\nhello\r\n"), noProbe: true},
-	// Whether haproxy has opened its server connection when it answers
-	// varies: the backend's bytes are not compared (known), the answer is.
-	{name: "chunk ext longer than bufsize", raw: post("/p", "transfer-encoding: chunked\r\n", "5;"+strings.Repeat("x", 17000)+"\r\nhello\r\n0\r\n\r\n"), noProbe: true,
-		known: "haproxy opens a server connection for it or not, by timing; both answer 400"},
+	// Not here: a chunk extension longer than the buffer. haproxy
+	// answers 400 as Sluice does (TestHTTPChunkLineLargerThanBuffer), but
+	// may open a server connection late, which the next entry would see.
 	{name: "expect 100-continue no body", raw: post("/p", "content-length: 0\r\nexpect: 100-continue\r\n", "")},
 
 	{name: "large CL body", raw: post("/p", "content-length: 40000\r\n", strings.Repeat("d", 40000))},
