@@ -13,14 +13,15 @@ import "strings"
 // where it went and the connection counts.
 const edgeLog = ` log-format "%ST %ts %tsc %U %B %b %s %{+Q}r bc=%bc sc=%sc rc=%rc sq=%sq bq=%bq"`
 
+// edgeCfg is a frontend f logging with edgeLog in front of backend b and
+// its one server s1 at srv (%SRV or %DEAD); fe and be are more lines for
+// each section.
+func edgeCfg(fe, be, srv string) string {
+	return "frontend f\n bind %BIND\n" + edgeLog + "\n" + fe + " default_backend b\nbackend b\n" + be + " server s1 " + srv + "\n"
+}
+
 var moreFeatCases = []featCase{
-	{name: "edge: server closes, cuts, times out or answers badly", cfg: `frontend f
- bind %BIND
-` + edgeLog + `
- default_backend b
-backend b
- server s1 %SRV
-`, conns: []l7Case{
+	{name: "edge: server closes, cuts, times out or answers badly", cfg: edgeCfg("", "", "%SRV"), conns: []l7Case{
 		{raw: get("/s/closenow")},
 		{raw: get("/s/halfhead")},
 		{raw: get("/s/halfbody"), noProbe: true},
@@ -30,48 +31,24 @@ backend b
 		{raw: get("/s/connclose") + get("/after"), reqs: 2},
 		{raw: get("/s/chunked") + get("/s/503"), reqs: 2},
 	}},
-	{name: "edge: server refused and retried", cfg: `frontend f
- bind %BIND
-` + edgeLog + `
- default_backend b
-backend b
- retries 2
- server s1 %DEAD
-`, conns: []l7Case{
+	{name: "edge: server refused and retried", cfg: edgeCfg("", ` retries 2
+`, "%DEAD"), conns: []l7Case{
 		{raw: get("/a")},
 		{raw: "POST /p HTTP/1.1\r\nhost: a\r\ncontent-length: 5\r\n\r\nhello"},
 	}},
-	{name: "edge: slowloris and incomplete requests", cfg: `frontend f
- bind %BIND
-` + edgeLog + `
- default_backend b
-backend b
- server s1 %SRV
-`, conns: []l7Case{
+	{name: "edge: slowloris and incomplete requests", cfg: edgeCfg("", "", "%SRV"), conns: []l7Case{
 		{raw: "GET / HTTP/1.1\r\nhost: a\r\n", noProbe: true},
 		{raw: "GE", noProbe: true},
 		{raw: "POST /p HTTP/1.1\r\nhost: a\r\ncontent-length: 10\r\n\r\nabc", noProbe: true},
 	}},
-	{name: "edge: client stops halfway and goes away", cfg: `frontend f
- bind %BIND
-` + edgeLog + `
- timeout http-request 10s
+	{name: "edge: client stops halfway and goes away", cfg: edgeCfg(` timeout http-request 10s
  timeout client 10s
- default_backend b
-backend b
- timeout server 10s
- server s1 %SRV
-`, conns: []l7Case{
+`, ` timeout server 10s
+`, "%SRV"), conns: []l7Case{
 		{raw: "POST /p HTTP/1.1\r\nhost: a\r\ncontent-length: 10\r\n\r\nabc", noProbe: true},
 		{raw: "POST /c HTTP/1.1\r\nhost: a\r\ntransfer-encoding: chunked\r\n\r\n3\r\nabc\r\n", noProbe: true},
 	}},
-	{name: "edge: malformed and oversized requests", cfg: `frontend f
- bind %BIND
-` + edgeLog + `
- default_backend b
-backend b
- server s1 %SRV
-`, conns: []l7Case{
+	{name: "edge: malformed and oversized requests", cfg: edgeCfg("", "", "%SRV"), conns: []l7Case{
 		{raw: "GET / HTTP/1.1\r\nhost: a\r\nX-Foo bar\r\n\r\n"},
 		{raw: "GET / HTTP/1.1\r\nhost: a\r\nX-Big: " + strings.Repeat("b", 17000) + "\r\n\r\n"},
 		{raw: get("/1") + "GET /2 HTTP/9.9\r\nhost: a\r\n\r\n", reqs: 2},
@@ -79,20 +56,14 @@ backend b
 		{raw: "POST /p HTTP/1.1\r\nhost: a\r\ncontent-length: 3\r\ncontent-length: 4\r\n\r\nabcd"},
 		{raw: "GET / HTTP/1.1\r\nhost: a\r\nhost: b\r\n\r\n"},
 	}},
-	{name: "edge: answered by the proxy", cfg: `frontend f
- bind %BIND
-` + edgeLog + `
- timeout tarpit 100ms
+	{name: "edge: answered by the proxy", cfg: edgeCfg(` timeout tarpit 100ms
  http-request deny if { path /deny }
  http-request return status 200 content-type text/plain string ok if { path /ret }
  http-request tarpit if { path /tarpit }
  http-request redirect location /x if { path /redir }
  http-request reject if { path /rej }
- default_backend b
-backend b
- http-request deny deny_status 429 if { path /bdeny }
- server s1 %SRV
-`, conns: []l7Case{
+`, ` http-request deny deny_status 429 if { path /bdeny }
+`, "%SRV"), conns: []l7Case{
 		{raw: get("/deny") + get("/ret") + get("/redir") + get("/bdeny") + get("/ok"), reqs: 5},
 		{raw: get("/tarpit")},
 		{raw: "POST /deny HTTP/1.1\r\nhost: a\r\ncontent-length: 5\r\n\r\nhello"},
@@ -122,26 +93,14 @@ backend b3
 		{raw: get("/a") + get("/b"), reqs: 2, to: "2"},
 		{raw: get("/a") + get("/b"), reqs: 2, to: "3"},
 	}},
-	{name: "edge: 502 and 504", cfg: `frontend f
- bind %BIND
-` + edgeLog + `
- default_backend b
-backend b
- timeout server 300ms
- server s1 %SRV
-`, conns: []l7Case{
+	{name: "edge: 502 and 504", cfg: edgeCfg("", ` timeout server 300ms
+`, "%SRV"), conns: []l7Case{
 		{raw: get("/s/badstatus")},
 		{raw: get("/s/chunkbad")},
 		{raw: get("/s/hang") + get("/next"), reqs: 2},
 		{raw: "POST /s/hang HTTP/1.1\r\nhost: a\r\ncontent-length: 3\r\n\r\nabc"},
 	}},
-	{name: "edge: HEAD, HTTP/1.0 and bodies to failing servers", cfg: `frontend f
- bind %BIND
-` + edgeLog + `
- default_backend b
-backend b
- server s1 %SRV
-`, conns: []l7Case{
+	{name: "edge: HEAD, HTTP/1.0 and bodies to failing servers", cfg: edgeCfg("", "", "%SRV"), conns: []l7Case{
 		{raw: "HEAD /s/closenow HTTP/1.1\r\nhost: a\r\n\r\n", head: true},
 		{raw: "GET /s/noclen HTTP/1.0\r\n\r\n"},
 		{raw: "GET /s/halfbody HTTP/1.0\r\n\r\n", noProbe: true},
@@ -192,39 +151,15 @@ backend b
 		{raw: get("/s/connclose") + get("/x"), reqs: 2, to: "2"},
 		{raw: get("/s/503") + get("/x"), reqs: 2, to: "2"},
 	}},
-	{name: "edge: timeout client during a request body", cfg: `frontend f
- bind %BIND
-` + edgeLog + `
- timeout client 500ms
- default_backend b
-backend b
- timeout server 10s
- server s1 %SRV
-`, conns: []l7Case{{raw: "POST /p HTTP/1.1\r\nhost: a\r\ncontent-length: 10\r\n\r\nabc", noProbe: true}}},
-	{name: "edge: slowloris on a second request", cfg: `frontend f
- bind %BIND
-` + edgeLog + `
- default_backend b
-backend b
- server s1 %SRV
-`, conns: []l7Case{{raw: get("/a") + "GET /b HTTP/1.1\r\n", reqs: 2, noProbe: true}}},
-	{name: "edge: client goes away with the head incomplete", cfg: `frontend f
- bind %BIND
-` + edgeLog + `
- timeout http-request 10s
+	{name: "edge: timeout client during a request body", cfg: edgeCfg(` timeout client 500ms
+`, ` timeout server 10s
+`, "%SRV"), conns: []l7Case{{raw: "POST /p HTTP/1.1\r\nhost: a\r\ncontent-length: 10\r\n\r\nabc", noProbe: true}}},
+	{name: "edge: slowloris on a second request", cfg: edgeCfg("", "", "%SRV"), conns: []l7Case{{raw: get("/a") + "GET /b HTTP/1.1\r\n", reqs: 2, noProbe: true}}},
+	{name: "edge: client goes away with the head incomplete", cfg: edgeCfg(` timeout http-request 10s
  timeout client 10s
- default_backend b
-backend b
- server s1 %SRV
-`, conns: []l7Case{{raw: "GET / HTTP/1.1\r\nhost: a\r\n", noProbe: true}}},
-	{name: "edge: http-reuse safe on a later client connection", cfg: `frontend f
- bind %BIND
-` + edgeLog + `
- default_backend b
-backend b
- http-reuse safe
- server s1 %SRV
-`, conns: []l7Case{
+`, "", "%SRV"), conns: []l7Case{{raw: "GET / HTTP/1.1\r\nhost: a\r\n", noProbe: true}}},
+	{name: "edge: http-reuse safe on a later client connection", cfg: edgeCfg("", ` http-reuse safe
+`, "%SRV"), conns: []l7Case{
 		{raw: get("/a") + get("/b"), reqs: 2},
 		{raw: get("/a") + get("/b") + get("/c"), reqs: 3},
 	}},
