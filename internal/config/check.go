@@ -35,6 +35,9 @@ func (l *loader) postParse() {
 			l.checkLogFormat(p)
 		}
 		l.checkUserlistRefs(p)
+		if p.Cap&CapBE != 0 {
+			l.checkUseServers(p)
+		}
 		if p.Mode == ModeHTTP {
 			l.warnL6Conds(p)
 		}
@@ -201,13 +204,19 @@ func (p *Proxy) String() string {
 }
 
 // ruleConds lists the conditions of a tcp proxy's rules that Sluice runs:
-// switching rules and tcp-request rules.
+// switching, persistence, use-server and tcp-request rules.
 func ruleConds(p *Proxy) []*Cond {
 	var out []*Cond
 	for _, r := range p.UseBackends {
 		if r.Cond != nil {
 			out = append(out, r.Cond)
 		}
+	}
+	for _, r := range p.PersistRules {
+		out = append(out, r.Cond)
+	}
+	for _, r := range p.UseServers {
+		out = append(out, r.Cond)
 	}
 	for _, fam := range []string{"tcp-request connection", "tcp-request session", "tcp-request content"} {
 		for _, r := range p.Rules[fam] {
@@ -344,6 +353,35 @@ func aclLabel(a *ACL) string {
 // checkDynamicBackend compiles a use_backend rule whose name is a
 // log-format string, as HAProxy does once every section is read.
 func (l *loader) checkDynamicBackend(p *Proxy, r *BackendRef) {
+	l.checkDynamicName(p, r.Pos, r.Name, "use_backend", func(err error) {
+		l.diags.global(SevAlert, r.Pos, "Parsing [%s:%d]: failed to parse use_backend rule '%s' : %v.", r.Pos.File, r.Pos.Line, r.Name, err)
+	})
+}
+
+// checkUseServers resolves the servers use-server rules name, and
+// compiles those named by a log-format string, in HAProxy's words.
+func (l *loader) checkUseServers(p *Proxy) {
+	for _, r := range p.UseServers {
+		if r.Dynamic {
+			l.checkDynamicName(p, r.Pos, r.Name, "use-server", func(err error) {
+				l.diags.global(SevAlert, r.Pos, "Parsing [%s:%d]; use-server rule failed to parse log-format '%s' : %v.", r.Pos.File, r.Pos.Line, r.Name, err)
+			})
+			continue
+		}
+		found := false
+		for _, s := range p.Servers {
+			found = found || s.Name == r.Name
+		}
+		if !found {
+			l.diags.global(SevAlert, r.Pos, "%s '%s' : unable to find server '%s' referenced in a 'use-server' rule.", proxyWord(p), p.Name, r.Name)
+		}
+	}
+}
+
+// checkDynamicName compiles a log-format name (of a backend or a
+// server): a syntax error goes to fail, a fetch Sluice cannot evaluate
+// yet is refused by name.
+func (l *loader) checkDynamicName(p *Proxy, pos Pos, name, kw string, fail func(error)) {
 	mode := logfmt.TCP
 	if p.Mode == ModeHTTP {
 		mode = logfmt.HTTP
@@ -360,12 +398,12 @@ func (l *loader) checkDynamicBackend(p *Proxy, r *BackendRef) {
 		}
 		return err
 	}
-	if _, _, err := logfmt.CompileWith(r.Name, logfmt.Options{Mode: mode, CheckSample: check}); err != nil {
-		l.diags.global(SevAlert, r.Pos, "Parsing [%s:%d]: failed to parse use_backend rule '%s' : %v.", r.Pos.File, r.Pos.Line, r.Name, err)
+	if _, _, err := logfmt.CompileWith(name, logfmt.Options{Mode: mode, CheckSample: check}); err != nil {
+		fail(err)
 		return
 	}
 	for _, msg := range pending {
-		l.diags.place(SevAlert, r.Pos, "use_backend : %s.", msg)
+		l.diags.place(SevAlert, pos, "%s : %s.", kw, msg)
 		l.diags[len(l.diags)-1].Refusal = true
 	}
 }

@@ -159,15 +159,19 @@ type Proxy struct {
 	DefaultServer  ServerParams
 	DefaultBackend *BackendRef
 	UseBackends    []*BackendRef
-	ACLs           []*ACL
-	Rules          map[string][]*Rule // by rule family ("http-request", "tcp-request content", ...)
-	InspectDelay   time.Duration
-	Options        map[string]*Option
-	Logs           []LogTarget
-	NoLog          bool
-	LogFormat      string
-	LogFormatPos   Pos
-	Cookie         *Directive
+	// UseServers are a backend's use-server rules, PersistRules its
+	// force-persist and ignore-persist rules, each in file order.
+	UseServers   []*ServerRule
+	PersistRules []*PersistRule
+	ACLs         []*ACL
+	Rules        map[string][]*Rule // by rule family ("http-request", "tcp-request content", ...)
+	InspectDelay time.Duration
+	Options      map[string]*Option
+	Logs         []LogTarget
+	NoLog        bool
+	LogFormat    string
+	LogFormatPos Pos
+	Cookie       *Directive
 	// ReqCaptures and ResCaptures are a frontend's capture slots in
 	// declaration order (capture ... header, declare capture, and
 	// http-request capture ... len).
@@ -335,6 +339,24 @@ type BackendRef struct {
 	// Dynamic is true when Name is a log-format expression resolved per request.
 	Dynamic bool
 	Cond    *Cond
+}
+
+// ServerRule is a `use-server <name> if|unless <cond>` rule.
+type ServerRule struct {
+	Pos  Pos
+	Name string
+	// Dynamic is true when Name is a log-format expression resolved per
+	// request; a name that matches no server then leaves the choice to
+	// the balancer.
+	Dynamic bool
+	Cond    *Cond
+}
+
+// PersistRule is a `force-persist` (Force) or `ignore-persist` rule.
+type PersistRule struct {
+	Pos   Pos
+	Force bool
+	Cond  *Cond
 }
 
 // ACL is a named (or anonymous) access control list line.

@@ -56,7 +56,7 @@ var optionTable = map[string]optionDef{
 	"h1-case-adjust-bogus-client":  {Pending, dFL, true, 0, "header case for picky clients"},
 	"h1-case-adjust-bogus-server":  {Pending, dBL, true, 0, "header case for picky servers"},
 	"checkcache":                   {Pending, dBL, true, 0, "cacheable response checks"},
-	"persist":                      {Pending, dBL, false, 0, "keep cookie persistence to DOWN servers"},
+	"persist":                      {Supported, dBL, false, 0, "a persistence cookie or use-server rule may name a server that is down"},
 	"prefer-last-server":           {Pending, dBL, false, 0, "reuse the last server"},
 	"abortonclose":                 {Pending, dBL, false, 0, "drop aborted queued requests"},
 	"independent-streams":          {Pending, dFBL, false, 0, "separate read/write timeouts"},

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"fmt"
 	"strings"
 	"time"
 )
@@ -90,9 +91,9 @@ func init() {
 		pk("stats", dFBL, Unsupported, generic(1), "stats page"),
 		pk("compression", dFBL, Unsupported, generic(1), "response compression"),
 		pk("filter", fBL, Unsupported, generic(1), "filters"),
-		pk("use-server", bL, Pending, generic(2), "force a server"),
-		pk("force-persist", dBL, Pending, generic(2), "persistence override"),
-		pk("ignore-persist", dBL, Pending, generic(2), "persistence override"),
+		pk("use-server", bL, Supported, parseUseServer, "send to a server when a condition matches, ahead of the persistence cookie and the balancer; a log-format name (`%[req.hdr(x-srv)]`) is resolved per request"),
+		pk("force-persist", bL, Supported, parsePersistRule, "when the condition matches, a persistence cookie or use-server rule may name a server that is down or in maintenance"),
+		pk("ignore-persist", bL, Supported, parsePersistRule, "when the condition matches, the persistence cookie is not followed (nor inserted)"),
 		pk("persist", dBL, Unsupported, generic(1), "rdp-cookie persistence"),
 		pk("rate-limit", dFL, Unsupported, generic(2), "session rate limiting"),
 		pk("retry-on", dBL, Pending, generic(1), "Layer 7 retries"),
@@ -215,6 +216,38 @@ func parseUseBackend(c *ctx) {
 		c.warnCondConflicts(cond, "use_backend")
 	}
 	c.proxy.UseBackends = append(c.proxy.UseBackends, ref)
+}
+
+// parseUseServer reads `use-server <server> if|unless <cond>`: HAProxy
+// requires the condition.
+func parseUseServer(c *ctx) {
+	if c.nargs() < 1 {
+		c.alertf("'use-server' expects a server name.")
+		return
+	}
+	if k := c.arg(2); k != "if" && k != "unless" {
+		c.alertf("'use-server' requires either 'if' or 'unless' followed by a condition.")
+		return
+	}
+	cond, ok := c.parseCond(2, "'use-server' rule")
+	if !ok {
+		return
+	}
+	c.proxy.UseServers = append(c.proxy.UseServers, &ServerRule{Pos: c.pos, Name: c.arg(1),
+		Dynamic: strings.Contains(c.arg(1), "%["), Cond: cond})
+}
+
+// parsePersistRule reads `force-persist|ignore-persist if|unless <cond>`.
+func parsePersistRule(c *ctx) {
+	if k := c.arg(1); k != "if" && k != "unless" {
+		c.alertf("'%s' requires either 'if' or 'unless' followed by a condition.", c.arg(0))
+		return
+	}
+	cond, ok := c.parseCond(1, fmt.Sprintf("a '%s' rule", c.arg(0)))
+	if !ok {
+		return
+	}
+	c.proxy.PersistRules = append(c.proxy.PersistRules, &PersistRule{Pos: c.pos, Force: c.arg(0) == "force-persist", Cond: cond})
 }
 
 func parseHashType(c *ctx) {

@@ -207,6 +207,7 @@ func inherit(base *Proxy, kind, name string, pos Pos, capab Cap) *Proxy {
 	p := *base
 	p.Kind, p.Name, p.Pos, p.Cap, p.From = kind, name, pos, capab, ""
 	p.Binds, p.Servers, p.UseBackends, p.MonitorFail = nil, nil, nil, nil
+	p.UseServers, p.PersistRules = nil, nil
 	p.ACLs = append([]*ACL(nil), base.ACLs...)
 	p.Directives = append([]*Directive(nil), base.Directives...)
 	p.ErrorDecls = append([]httperr.Decl(nil), base.ErrorDecls...)

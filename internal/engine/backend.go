@@ -62,6 +62,10 @@ type backend struct {
 	forwardFor *forwardFor
 	originalTo *originalTo
 	cookie     *persistCookie
+	// persist are the force-persist and ignore-persist rules, useServer
+	// the use-server rules, in file order.
+	persist   []persistRule
+	useServer []serverRule
 }
 
 // reuseMode is http-reuse.
@@ -182,6 +186,9 @@ func newBackend(p *config.Proxy, id int) (*backend, error) {
 		}
 	}
 	b.bal = bal
+	if err := b.compileServerRules(p, newCondCompiler(p)); err != nil {
+		return nil, fmt.Errorf("backend '%s': %w", p.Name, err)
+	}
 	if p.Mode == config.ModeHTTP {
 		b.http = true
 		if err := compileHTTPRuleSets(p, newCondCompiler(p), &b.httpReq, &b.httpRes, &b.httpAfter); err != nil {
@@ -282,6 +289,10 @@ type assignment struct {
 	// was redispatched to (mode http), which connect returns instead of
 	// dialing.
 	idle func(*server) *srvConn
+	// direct: a cookie or a use-server rule chose srv (HAProxy's
+	// SF_DIRECT); force: a force-persist rule matched, and the request
+	// is never redispatched.
+	direct, force bool
 }
 
 // acquire gives the connection a server slot, as HAProxy's
@@ -307,8 +318,17 @@ func (b *backend) assign(ctx context.Context, key lbKey, avoid *server) (assignm
 	}
 	b.mu.Lock()
 	b.refreshLimits()
-	ls := b.pick(key)
-	if ls != nil && avoid != nil && ls == avoid.lb && !b.hashed && avoid.lb.Up() {
+	var ls *lb.Server
+	av, avoider := b.bal.(lb.Avoider)
+	avoiding := avoid != nil && !b.hashed && avoid.lb.Up()
+	if avoiding && avoider {
+		// Round robin passes over the server that failed in the same
+		// pick, so that the turns go on as HAProxy's do.
+		ls = av.PickAvoid(key.v, avoid.lb)
+	} else {
+		ls = b.pick(key)
+	}
+	if ls != nil && avoiding && !avoider && ls == avoid.lb {
 		// Redispatch: look past the server that failed, as HAProxy's
 		// srvtoavoid does; keep it when it is the only choice.
 		// Only within the same group: an active server is not given up
@@ -549,7 +569,7 @@ func (b *backend) connect(ctx context.Context, a assignment, client, dst netip.A
 			if gone != nil && gone() {
 				return res, errClientGone
 			}
-			if b.redispatchOn(attempt, res.srv) {
+			if b.redispatchOn(attempt, res.srv, a.direct, a.force) {
 				prev := res.srv
 				res.tried = prev
 				b.release(prev)
@@ -637,10 +657,12 @@ func isTimeout(err error) bool {
 // for another server under `option redispatch [interval]`: a positive
 // interval P means every Pth retry, a negative -N every retry that is a
 // multiple of retries+1-N (by default the last one); and a retry always
-// may when the algorithm is not a hash and several active servers are up.
-func (b *backend) redispatchOn(attempt int, srv *server) bool {
+// may when the algorithm is not a hash, several active servers are up
+// and no cookie or use-server rule chose srv (direct). A request a
+// force-persist rule let through stays on its server.
+func (b *backend) redispatchOn(attempt int, srv *server, direct, force bool) bool {
 	o := b.cfg.Options["redispatch"]
-	if o == nil || o.Disabled || b.dispatch != nil {
+	if o == nil || o.Disabled || b.dispatch != nil || force {
 		return false
 	}
 	interval := -1
@@ -656,7 +678,7 @@ func (b *backend) redispatchOn(attempt int, srv *server) bool {
 		return true
 	case interval < 0 && b.cfg.Retries+1+interval > 0 && attempt%(b.cfg.Retries+1+interval) == 0:
 		return true
-	case b.hashed:
+	case b.hashed || direct:
 		return false
 	}
 	active := 0

@@ -85,10 +85,13 @@ func newPersistCookie(p *config.Proxy) (*persistCookie, error) {
 }
 
 // cookieServer reads the request's persistence cookie: the server it
-// names (nil when none or unknown) and the %tsc state. With indirect
-// (insert mode) or prefix, the cookie is removed or unprefixed before the
-// server sees it.
-func (s *stream) cookieServer(t *httpTxn) (*server, logfmt.CookieState) {
+// names (nil when none, unknown, or down without option persist or a
+// force-persist rule) and the %tsc state. With indirect (insert mode) or
+// prefix, the cookie is removed or unprefixed before the server sees it.
+// When skip is set (a use-server rule chose the server, or an
+// ignore-persist rule matched), the cookie names no server: HAProxy
+// logs it unused.
+func (s *stream) cookieServer(t *httpTxn, skip, force bool) (*server, logfmt.CookieState) {
 	pc := s.be.cookie
 	state := logfmt.CookieNone
 	var found *server
@@ -125,13 +128,21 @@ func (s *stream) cookieServer(t *httpTxn) (*server, logfmt.CookieState) {
 				}
 			}
 			// An expired cookie (id nil) names no server.
-			if srv := s.be.serverByCookie(string(id)); srv != nil {
-				found = srv
-				state = logfmt.CookieValid
-				if !s.be.serverUsable(srv) && !s.be.cfg.Opt("persist") {
-					found, state = nil, logfmt.CookieDown
+			var srv *server
+			if !skip {
+				srv = s.be.serverByCookie(string(id))
+			}
+			switch {
+			case srv != nil && s.be.mayPersist(srv, force):
+				found, state = srv, logfmt.CookieValid
+				if !s.be.serverUsable(srv) {
+					state = logfmt.CookieDown // followed all the same
 				}
-			} else if state == logfmt.CookieNone {
+			case srv != nil:
+				state = logfmt.CookieDown
+			case state == logfmt.CookieNone && skip:
+				state = logfmt.CookieUnused
+			case state == logfmt.CookieNone:
 				state = logfmt.CookieInvalid
 			}
 			switch {
@@ -195,10 +206,14 @@ func (s *stream) setCookie(t *httpTxn, res *h1.Head) logfmt.SetCookieState {
 		return logfmt.SetCookieNone
 	}
 	id := srv.cfg.Params.Cookie
+	if t.persist == persistIgnore {
+		return logfmt.SetCookieNone
+	}
 	switch pc.mode {
 	case "insert":
 		now := time.Now().Unix()
-		direct := t.cookieState == logfmt.CookieValid && t.cookieSrv == srv
+		// HAProxy's SF_DIRECT: a cookie or a use-server rule chose srv.
+		direct := t.direct && t.assigned == srv
 		if direct && !pc.refresh(t, now) {
 			return logfmt.SetCookieNone
 		}

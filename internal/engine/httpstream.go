@@ -31,6 +31,13 @@ type httpTxn struct {
 	// happened to the cookies (%tsc).
 	cookieSrv   *server
 	cookieState logfmt.CookieState
+	// assigned is the server a use-server rule or the cookie chose
+	// (nil: the balancer chooses); direct stays set while the request
+	// goes there (HAProxy's SF_DIRECT), a redispatch clears it. persist
+	// is what force-persist and ignore-persist rules said.
+	assigned *server
+	direct   bool
+	persist  persistMode
 	// cookieLast and cookieFirst are the persistence cookie's dates, in
 	// seconds since the epoch (0: none).
 	cookieLast, cookieFirst int64
@@ -373,9 +380,7 @@ func (s *stream) httpTxn(cli *hconn, t *httpTxn, first bool) outcome {
 		stripCookieBlanks(t, t.req.Fields, "cookie", true)
 	}
 	s.requestDone(t)
-	if be.cookie != nil {
-		t.cookieSrv, t.cookieState = s.cookieServer(t)
-	}
+	s.assignServer(t)
 	be.conns.Add(1)
 	t.inBe = true
 	out := s.exchange(cli, t)
@@ -384,6 +389,28 @@ func (s *stream) httpTxn(cli *hconn, t *httpTxn, first bool) outcome {
 		t.inBe = false
 	}
 	return out
+}
+
+// assignServer runs what may choose the server ahead of the balancer,
+// in HAProxy's order: force-persist and ignore-persist rules, then
+// use-server rules, then the persistence cookie, which is still read
+// (and removed or unprefixed) when a rule chose the server.
+func (s *stream) assignServer(t *httpTxn) {
+	be := s.be
+	if len(be.persist) > 0 {
+		t.persist = be.persistence(&s.smp)
+	}
+	force := t.persist == persistForce
+	if len(be.useServer) > 0 {
+		t.assigned = be.ruleServer(&s.smp, force)
+	}
+	if be.cookie != nil {
+		t.cookieSrv, t.cookieState = s.cookieServer(t, t.assigned != nil || t.persist == persistIgnore, force)
+		if t.assigned == nil {
+			t.assigned = t.cookieSrv
+		}
+	}
+	t.direct = t.assigned != nil
 }
 
 // pickBackend runs the switching rules; nil: nowhere to go.
@@ -403,8 +430,8 @@ func (s *stream) exchange(cli *hconn, t *httpTxn) outcome {
 	be := s.be
 	var a assignment
 	var err error
-	if t.cookieSrv != nil {
-		a, err = be.acquireServer(s.e.ctx, t.cookieSrv)
+	if t.assigned != nil {
+		a, err = be.acquireServer(s.e.ctx, t.assigned)
 	} else {
 		a, err = be.acquireKey(s.e.ctx, be.httpKey(&t.req, s.smp.Src.Addr()), nil)
 	}
@@ -431,6 +458,12 @@ func (s *stream) exchange(cli *hconn, t *httpTxn) outcome {
 		srv = sc.srv
 		s.srv = srv
 		t.sc = sc
+		if s.redispatched && t.assigned != nil && srv != t.assigned {
+			t.direct = false
+			if t.cookieState == logfmt.CookieValid {
+				t.cookieState = logfmt.CookieDown
+			}
+		}
 		in := t.bytesIn
 		out, retry := s.forwardTxn(cli, t, sc)
 		if !retry {
@@ -510,7 +543,7 @@ func (s *stream) serverConn(t *httpTxn, srv *server, fresh bool) (*srvConn, erro
 			return c, nil
 		}
 	}
-	a := assignment{srv: srv, key: be.httpKey(&t.req, s.smp.Src.Addr())}
+	a := assignment{srv: srv, key: be.httpKey(&t.req, s.smp.Src.Addr()), direct: t.direct, force: t.persist == persistForce}
 	if be.cfg.Retries > 0 && be.cfg.Options["redispatch"] != nil {
 		// A request redispatched to another server takes this client's
 		// or an idle connection of that server, as it would have at

@@ -232,7 +232,20 @@ func (s *stream) inspect(rules []tcpRule, delay time.Duration) bool {
 // false means the stream ended before (cause and phase say why).
 func (s *stream) forward() bool {
 	e, be := s.e, s.be
-	a, err := be.acquire(e.ctx, s.smp.Src.Addr(), nil)
+	var a assignment
+	var err error
+	force := len(be.persist) > 0 && be.persistence(&s.smp) == persistForce
+	var chosen *server
+	if len(be.useServer) > 0 {
+		chosen = be.ruleServer(&s.smp, force)
+	}
+	if chosen != nil {
+		a, err = be.acquireServer(e.ctx, chosen)
+		a.key, a.direct = be.srcKey(s.smp.Src.Addr()), true
+	} else {
+		a, err = be.acquire(e.ctx, s.smp.Src.Addr(), nil)
+	}
+	a.force = force
 	s.srvQueue, s.bkQueue = a.srvQueue, a.bkQueue
 	if err != nil {
 		s.cause, s.phase = queueFailure(err)

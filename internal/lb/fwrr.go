@@ -138,8 +138,13 @@ func (b *fwrr) updatePosition(g *fwrrGroup, i int) {
 	}
 }
 
-// Pick mirrors fwrr_get_next_server() (without srvtoavoid).
-func (b *fwrr) Pick(uint32) *Server {
+// Pick mirrors fwrr_get_next_server() without a server to avoid.
+func (b *fwrr) Pick(uint32) *Server { return b.PickAvoid(0, nil) }
+
+// PickAvoid mirrors fwrr_get_next_server() with srvtoavoid: the server
+// to avoid is passed over once, as a full one is, and taken only when
+// no other is left; either way its turn counts as used.
+func (b *fwrr) PickAvoid(_ uint32, avoid *Server) *Server {
 	var g *fwrrGroup
 	switch {
 	case b.srvAct > 0:
@@ -151,7 +156,7 @@ func (b *fwrr) Pick(uint32) *Server {
 	default:
 		return nil
 	}
-	switched, srv := false, -1
+	switched, srv, avoided := false, -1, -1
 	b.full = b.full[:0]
 	for srv < 0 {
 		if g.currWeight == 0 {
@@ -160,7 +165,8 @@ func (b *fwrr) Pick(uint32) *Server {
 		i := b.fromGroup(g)
 		if i < 0 {
 			if switched {
-				break // everything is saturated
+				srv = avoided // -1: everything is saturated
+				break
 			}
 			switched = true
 			g.init, g.next = g.next, g.init // fwrr_switch_trees()
@@ -175,12 +181,17 @@ func (b *fwrr) Pick(uint32) *Server {
 			b.full = append(b.full, i)
 			continue
 		}
+		if avoid != nil && b.srv[i] == avoid && avoided < 0 {
+			avoided = i
+			b.full = append(b.full, i)
+			continue
+		}
 		srv = i
 	}
 	if srv >= 0 {
 		b.queueSrv(srv)
 	}
-	b.requeueFull(g, switched)
+	b.requeueFull(g, switched, srv)
 	if srv < 0 {
 		return nil
 	}
@@ -189,8 +200,11 @@ func (b *fwrr) Pick(uint32) *Server {
 
 // requeueFull puts saturated servers back (requeue_servers label); HAProxy
 // chains them LIFO, so walk the list backwards.
-func (b *fwrr) requeueFull(g *fwrrGroup, switched bool) {
+func (b *fwrr) requeueFull(g *fwrrGroup, switched bool, taken int) {
 	for k := len(b.full) - 1; k >= 0; k-- {
+		if b.full[k] == taken {
+			continue // the avoided server, taken after all
+		}
 		if switched {
 			b.queueByWeight(g, g.init, b.full[k])
 		} else {

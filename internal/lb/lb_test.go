@@ -137,6 +137,31 @@ func TestRoundRobinDownUpWeight(t *testing.T) {
 	}
 }
 
+// TestRoundRobinAvoid: a redispatch passes over the server that failed
+// and its turn counts as used (HAProxy's srvtoavoid), so the turns go on
+// after it as they would have; the avoided server is still taken when it
+// is the only one.
+func TestRoundRobinAvoid(t *testing.T) {
+	b, srv := mustNew(t, RoundRobin, "s1:1,s2:1,s3:1", Options{})
+	av := b.(Avoider)
+	if got := seq(b, 3); got != "s1 s2 s3" {
+		t.Fatal(got)
+	}
+	if got := av.PickAvoid(0, srv[0]); got != srv[1] {
+		t.Fatalf("avoiding s1 picked %v", got)
+	}
+	if got := seq(b, 4); got != "s3 s1 s2 s3" {
+		t.Fatalf("after avoiding s1: %s", got)
+	}
+	one, only := mustNew(t, RoundRobin, "s1:1,b1:1b", Options{})
+	if got := one.(Avoider).PickAvoid(0, only[0]); got != only[0] {
+		t.Fatalf("the only active server, avoided, gave %v", got)
+	}
+	if got := seq(one, 2); got != "s1 s1" {
+		t.Fatal(got)
+	}
+}
+
 func TestStaticWeight(t *testing.T) {
 	b, srv := mustNew(t, StaticRR, "s1:1,s2:1", Options{})
 	if err := b.SetWeight(srv[0], 5); err != ErrStaticWeight {

@@ -115,6 +115,13 @@ type Hashed interface {
 	PickNext() *Server
 }
 
+// Avoider is a Balancer that can pass over one server, as HAProxy's
+// roundrobin does for a redispatched connection (srvtoavoid): that
+// server is taken only when no other is usable.
+type Avoider interface {
+	PickAvoid(key uint32, avoid *Server) *Server
+}
+
 // ErrBadWeight is returned by SetWeight for a weight outside 0..MaxWeight or
 // a server that does not belong to the Balancer.
 var ErrBadWeight = errors.New("lb: bad weight or unknown server")
