@@ -46,7 +46,7 @@ var optionTable = map[string]optionDef{
 	"http-server-close":            {Supported, dFBL, true, 0, "close server side after each response"},
 	"httpclose":                    {Supported, dFBL, true, 0, "close both sides after each response"},
 	"http-buffer-request":          {Pending, dFBL, true, 0, "wait for the request body"},
-	"http-ignore-probes":           {Pending, dFL, true, 0, "ignore empty pre-connects"},
+	"http-ignore-probes":           {Supported, dFL, true, 0, "a connection that sends nothing and closes or times out gets no 408 and no log line (browsers' pre-connects)"},
 	"http-no-delay":                {NoEffect, dFBL, true, 0, "latency tuning"},
 	"http-pretend-keepalive":       {Pending, dFBL, true, 0, "keep-alive toward servers"},
 	"http-use-proxy-header":        {Pending, dFL, true, 0, "Proxy-Connection header"},

@@ -33,7 +33,8 @@ import (
 type l7Case struct {
 	name string
 	raw  string
-	// reqs is how many final responses the client waits for (default 1).
+	// reqs is how many final responses the client waits for (default
+	// 1); -1: the client sends raw and closes at once, reading nothing.
 	reqs int
 	// head: the responses answer HEAD requests (no body).
 	head bool
@@ -493,6 +494,13 @@ func runL7Case(addr string, be *l7Backend, tc l7Case) l7Result {
 	}
 	defer c.Close()
 	io.WriteString(c, tc.raw)
+	if tc.reqs < 0 {
+		c.Close()
+		r.end = "closed by the client"
+		time.Sleep(100 * time.Millisecond) // what it sent reaches the backend, if anything
+		r.backend = be.reset()
+		return r
+	}
 	reqs := tc.reqs
 	if reqs == 0 {
 		reqs = 1

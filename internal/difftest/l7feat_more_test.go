@@ -20,7 +20,41 @@ func edgeCfg(fe, be, srv string) string {
 	return "frontend f\n bind %BIND\n" + edgeLog + "\n" + fe + " default_backend b\nbackend b\n" + be + " server s1 " + srv + "\n"
 }
 
+// probeCfg has two frontends that log empty connections (no option
+// dontlognull), the second with option http-ignore-probes. Only %TR of
+// the timers: the others vary with the machine's load.
+const probeCfg = `frontend f
+ bind %BIND
+ default_backend b
+frontend f2
+ bind %BIND2
+ no option dontlognull
+ log-format "%ST %ts %TR %{+Q}r"
+ default_backend b
+frontend f3
+ bind %BIND3
+ no option dontlognull
+ option http-ignore-probes
+ log-format "probes %ST %ts %TR %{+Q}r"
+ default_backend b
+backend b
+ server s1 %SRV
+`
+
 var moreFeatCases = []featCase{
+	{name: "edge: empty and cut-short connections, with and without option http-ignore-probes", cfg: probeCfg, conns: func() []l7Case {
+		var cs []l7Case
+		for _, to := range []string{"2", "3"} {
+			cs = append(cs,
+				l7Case{raw: "", reqs: -1, to: to},
+				l7Case{raw: "", noProbe: true, to: to},
+				l7Case{raw: "GET / HT", reqs: -1, to: to},
+				l7Case{raw: "GET / HT", noProbe: true, to: to},
+				l7Case{raw: "\x01garbage\r\n\r\n", to: to},
+				l7Case{raw: "GET / HTTP/1.1\r\nhost: a\r\nX-Big: " + strings.Repeat("b", 17000) + "\r\n\r\n", to: to})
+		}
+		return cs
+	}()},
 	{name: "edge: server closes, cuts, times out or answers badly", cfg: edgeCfg("", "", "%SRV"), conns: []l7Case{
 		{raw: get("/s/closenow")},
 		{raw: get("/s/halfhead")},

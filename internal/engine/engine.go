@@ -260,6 +260,8 @@ type frontend struct {
 	// tune.maxrewrite).
 	http            bool
 	maxHdr, maxHead int
+	// ignoreProbes: option http-ignore-probes.
+	ignoreProbes bool
 	// HTTP rules and option forwardfor.
 	httpReq, httpRes, httpAfter []httpRule
 	forwardFor                  *forwardFor
@@ -285,7 +287,8 @@ type frontend struct {
 // newFrontend compiles a frontend's rules against the backends.
 func newFrontend(p *config.Proxy, id int, backends map[string]*backend) (*frontend, error) {
 	fe := &frontend{cfg: p, id: id, tcpKeepAlive: p.Opt("clitcpka") || p.Opt("tcpka"),
-		http: p.Mode == config.ModeHTTP, maxHdr: h1.DefaultMaxFields, maxHead: defaultBufSize - defaultMaxRewrite}
+		http: p.Mode == config.ModeHTTP, maxHdr: h1.DefaultMaxFields, maxHead: defaultBufSize - defaultMaxRewrite,
+		ignoreProbes: p.Opt("http-ignore-probes")}
 	cc := newCondCompiler(p)
 	var err error
 	if fe.rules, err = compileRules(p, cc); err != nil {

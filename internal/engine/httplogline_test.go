@@ -38,3 +38,29 @@ func TestHTTPLogRequestLine(t *testing.T) {
 		}
 	}
 }
+
+// A request cut short and timed out by timeout http-request logs 408
+// with its whole wait in %Ta, as HAProxy does: the idle time (%Ti) ends
+// at its first byte, not at the timeout.
+func TestHTTPLogTimedOutRequestActiveTime(t *testing.T) {
+	rx := startSyslog(t)
+	b := startHTTPBackend(t, "b")
+	p := freeAddr(t)
+	startLogged(t, rx, httpDefaults+fmt.Sprintf(" log global\n timeout http-request 300ms\n"+
+		"frontend fe\n bind %s\n log-format \"%%ST %%Ti %%Ta\"\n default_backend be\nbackend be\n server s1 %s\n", p, b.hostPort()))
+	c, err := net.Dial("tcp", p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	c.Write([]byte("GET / HT"))
+	var st, ti, ta int
+	l := strings.TrimSpace(rx.next(t))
+	if _, err := fmt.Sscanf(l[strings.LastIndex(l, "408"):], "%d %d %d", &st, &ti, &ta); err != nil {
+		t.Fatalf("log line %q: %v", l, err)
+	}
+	if st != 408 || ti > 150 || ta < 250 {
+		t.Errorf("logged %q: want 408, %%Ti near 0 and %%Ta near 300", l)
+	}
+}

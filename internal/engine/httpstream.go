@@ -272,12 +272,14 @@ func (s *stream) readRequest(cli *hconn, t *httpTxn, first bool) bool {
 				if errors.As(err, &he) {
 					status = he.Status
 				}
-				t.tReq = time.Since(t.start)
+				// HAProxy's HTTP/1 layer refuses it before a request
+				// exists: %TR is -1.
+				t.tReq = logfmt.NotReached
 				s.httpError(cli, t, status, logfmt.CauseProxy, logfmt.PhaseRequest)
 				return false
 			}
 			if len(buf) >= s.fe.maxHead {
-				t.tReq = time.Since(t.start)
+				t.tReq = logfmt.NotReached
 				s.httpError(cli, t, 400, logfmt.CauseProxy, logfmt.PhaseRequest)
 				return false
 			}
@@ -286,28 +288,31 @@ func (s *stream) readRequest(cli *hconn, t *httpTxn, first bool) bool {
 		if err == nil {
 			continue
 		}
+		// option http-ignore-probes: a first connection that sent
+		// nothing (a browser's pre-connect) ends without a 408 and
+		// without a log line.
+		probe := first && !got && s.fe.ignoreProbes
 		switch {
 		case isTimeout(err):
-			if !got && !first {
+			if !got && !first || probe {
 				return false // an idle keep-alive connection: closed silently
 			}
-			t.tIdle, t.tReq = time.Since(t.start), logfmt.NotReached
+			t.tReq = logfmt.NotReached
 			if !got {
-				t.tIdle = logfmt.NotReached
+				t.tIdle = 0 // as HAProxy's %Ti: no idle time before a first request
 			}
 			s.httpError(cli, t, 408, logfmt.CauseClientTimeout, logfmt.PhaseRequest)
-		case got || first:
-			// The client left before finishing its request. HAProxy's
-			// HTTP/1 layer turns a head cut short into a 400 it cannot
-			// send, and logs that status.
+		case (got || first) && !probe:
+			// The client left before finishing its request, or
+			// before sending any. HAProxy's HTTP/1 layer turns that
+			// into a 400 it cannot send, and logs that status
+			// (option dontlognull drops an empty connection's line).
 			t.tReq = logfmt.NotReached
-			if got || !s.fe.dontNull() {
-				t.cause, t.phase, t.status = logfmt.CauseClientAbort, logfmt.PhaseRequest, -1
-				if got {
-					t.status = 400
-					s.logHTTP(t) // no %U: HAProxy had no request yet
-				}
+			if !got {
+				t.tIdle = 0
 			}
+			t.cause, t.phase, t.status = logfmt.CauseClientAbort, logfmt.PhaseRequest, 400
+			s.logHTTP(t) // no %U: HAProxy had no request yet
 		}
 		return false
 	}
