@@ -162,7 +162,23 @@ func (l *loader) checkModeDependent(p *Proxy) {
 			l.diags.global(SevWarning, o.Pos, "'option %s' ignored for %s '%s' as it requires HTTP mode.", name, w, p.Name)
 		}
 	}
+	// HAProxy's check of its option tables, in their order; these words
+	// are "proxy" whatever the section.
+	for _, name := range httpModeOptions {
+		o := p.Options[name]
+		if o == nil || o.Disabled || p.Cap&optionTable[name].caps&(CapFE|CapBE) == 0 {
+			continue
+		}
+		l.diags.global(SevWarning, o.Pos, "'option %s' ignored for proxy '%s' as it requires HTTP mode.", name, p.Name)
+	}
 }
+
+// httpModeOptions are the options of HAProxy 2.6's cfg_opts and
+// cfg_opts2 tables that need mode http, in those tables' order.
+var httpModeOptions = []string{"checkcache", "http-buffer-request", "http-ignore-probes", "prefer-last-server",
+	"idle-close-on-response", "accept-invalid-http-request", "accept-invalid-http-response",
+	"http-use-proxy-header", "http-pretend-keepalive", "http-no-delay", "h1-case-adjust-bogus-client",
+	"h1-case-adjust-bogus-server", "disable-h2-upgrade"}
 
 const missingTimeouts = "missing timeouts for %s '%s'.\n" +
 	"   | While not properly invalid, you will certainly encounter various problems\n" +

@@ -91,6 +91,8 @@ func TestLoadDiagnostics(t *testing.T) {
 		{"http variable in tcp log-format", timeouts + "frontend f\n bind :1\n log stdout local0\n log-format \"%ci %r\"\n", SevAlert, 0, "t.cfg:8]: failed to parse log-format : format variable 'r' is reserved for HTTP mode."},
 		{"unevaluable fetch in log-format", timeouts + "frontend f\n bind :1\n log stdout local0\n log-format \"%[be_sess_rate(b)]\"\n", SevAlert, 8, "log-format : fetch method 'be_sess_rate' is not supported yet by Sluice."},
 		{"nbsrv of an unknown backend", timeouts + "frontend f\n bind :1\n acl a nbsrv(nope) gt 0\n", SevAlert, 0, "t.cfg:7]: unable to find backend 'nope' referenced in arg 1 of ACL keyword 'nbsrv' in proxy 'f'."},
+		{"http option in tcp", timeouts + "listen l\n bind :1\n option http-pretend-keepalive\n", SevWarning, 0, "'option http-pretend-keepalive' ignored for proxy 'l' as it requires HTTP mode."},
+		{"backend option in a frontend", timeouts + "frontend f\n bind :1\n option redispatch\n", SevWarning, 7, "'redispatch' ignored because frontend 'f' has no backend capability."},
 		{"forwardfor in tcp", timeouts + "listen l\n bind :1\n option forwardfor\n", SevWarning, 0, "'option forwardfor' ignored for proxy 'l' as it requires HTTP mode."},
 	}
 	for _, tc := range cases {

@@ -48,7 +48,7 @@ var optionTable = map[string]optionDef{
 	"http-buffer-request":          {Pending, dFBL, true, 0, "wait for the request body"},
 	"http-ignore-probes":           {Supported, dFL, true, 0, "a connection that sends nothing and closes or times out gets no 408 and no log line (browsers' pre-connects)"},
 	"http-no-delay":                {NoEffect, dFBL, true, 0, "latency tuning"},
-	"http-pretend-keepalive":       {Pending, dFBL, true, 0, "keep-alive toward servers"},
+	"http-pretend-keepalive":       {Supported, dBL, true, 0, "with http-server-close or httpclose, requests go to the server without Connection: close, as if the connection stayed open"},
 	"http-use-proxy-header":        {Pending, dFL, true, 0, "Proxy-Connection header"},
 	"http-restrict-req-hdr-names":  {Pending, dFBL, true, 1, "header name filtering"},
 	"accept-invalid-http-request":  {Pending, dFL, true, 0, "relax request parsing"},
@@ -139,7 +139,7 @@ func parseOption(c *ctx) {
 		if def.caps&CapFE == 0 {
 			what = "backend"
 		}
-		c.warnf("'option %s' ignored because %s '%s' has no %s capability.", name, p.Kind, p.Name, what)
+		c.warnf("'%s' ignored because %s '%s' has no %s capability.", name, p.Kind, p.Name, what)
 		return
 	}
 	// The HTTP connection modes exclude each other: the last one set wins.

@@ -42,6 +42,35 @@ backend b
 `
 
 var moreFeatCases = []featCase{
+	// A backend's httpclose closes the server's side only: the client's
+	// follows the frontend.
+	{name: "edge: option http-pretend-keepalive with http-server-close and httpclose", cfg: edgeCfg("", ` option http-server-close
+ option http-pretend-keepalive
+`, "%SRV") + `frontend f2
+ bind %BIND2
+` + edgeLog + `
+ default_backend b2
+frontend f3
+ bind %BIND3
+` + edgeLog + `
+ default_backend b3
+backend b2
+ option httpclose
+ option http-pretend-keepalive
+ server s1 %SRV
+backend b3
+ option httpclose
+ server s1 %SRV
+`, conns: []l7Case{
+		{raw: get("/a") + get("/b"), reqs: 2},
+		{raw: "GET /old HTTP/1.0\r\n\r\n"},
+		{raw: get("/s/connclose")},
+		{raw: get("/a", "Connection: close")},
+		{raw: get("/a") + get("/b"), reqs: 2, to: "2"},
+		{raw: "GET /old HTTP/1.0\r\nConnection: keep-alive\r\n\r\n", to: "2"},
+		{raw: get("/a") + get("/b"), reqs: 2, to: "3"},
+		{raw: "GET /old HTTP/1.0\r\nConnection: keep-alive\r\n\r\n", to: "3"},
+	}},
 	{name: "edge: empty and cut-short connections, with and without option http-ignore-probes", cfg: probeCfg, conns: func() []l7Case {
 		var cs []l7Case
 		for _, to := range []string{"2", "3"} {

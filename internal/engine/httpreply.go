@@ -107,7 +107,10 @@ func (s *stream) dropClient(cli *hconn, t *httpTxn, r *httpRule, response bool) 
 // clientWantsKeepAlive: HTTP/1.1 without close, or 1.0 with keep-alive,
 // and nothing closing the connection (option httpclose, a stop).
 func (s *stream) clientWantsKeepAlive(t *httpTxn) bool {
-	if s.e.stopping.Load() || s.fe.cfg.Opt("httpclose") || (s.be != nil && s.be.cfg.Opt("httpclose")) {
+	// The client's side follows the frontend's options alone, as
+	// HAProxy's HTTP/1 layer does: a backend's httpclose closes only the
+	// server's connection.
+	if s.e.stopping.Load() || s.fe.cfg.Opt("httpclose") {
 		return false
 	}
 	if t.req.Conn&h1.ConnClose != 0 {

@@ -626,7 +626,10 @@ func (s *stream) forwardTxn(cli *hconn, t *httpTxn, sc *srvConn) (out outcome, r
 	wb := bufPool.Get().(*[]byte)
 	defer bufPool.Put(wb)
 	out0 := (*wb)[:0]
-	out0 = s.requestHead(out0, t, serverClose)
+	// option http-pretend-keepalive: the request says nothing of the
+	// close to come (HAProxy's PR_O2_FAKE_KA), for servers that answer
+	// a closing request without a length.
+	out0 = s.requestHead(out0, t, serverClose && !s.be.cfg.Opt("http-pretend-keepalive"))
 	w := &bodyWriter{dst: &sc.hconn, buf: out0, timeout: beT.Server}
 	if t.req.Framing != h1.NoBody {
 		w.peerTimeout = beT.Server
