@@ -364,13 +364,9 @@ func (fe *frontend) applyTune(t map[string]string) {
 	}
 }
 
-// dontNull: option dontlognull, which skips lines for connections that
-// sent nothing.
 // maxHTXHead is the most room a head may take in HTX (h1.Head.HTXRoom):
 // what a buffer holds less tune.maxrewrite and the HTX header.
 func (fe *frontend) maxHTXHead() int64 { return int64(fe.maxHead - h1.HTXHeader) }
-
-func (fe *frontend) dontNull() bool { return fe.log != nil && fe.log.dontNull }
 
 // relays reports whether the frontend can send connections anywhere.
 func (fe *frontend) relays() bool {
