@@ -284,6 +284,9 @@ var l7Scripts = map[string]string{
 	"caphdrs":   "HTTP/1.1 200 OK\r\nX-Resp: hello world\r\nLocation: /a/very/long/location/path\r\ncontent-length: 2\r\n\r\nok",
 }
 
+// sleepScript is how long /s/sleep waits before its echo.
+const sleepScript = 700 * time.Millisecond
+
 // closeAfter lists the scripts after which the backend closes.
 var closeAfter = map[string]bool{"noclen": true, "tegzip": true, "closenow": true, "halfhead": true,
 	"halfbody": true, "connclose": true, "http10": true, "upgrade": true}
@@ -388,6 +391,12 @@ func (c *l7Conn) serve(k int) {
 			}
 		}
 		buf = buf[n:]
+		if script == "sleep" {
+			// A slow answer: the connection holds its server slot a
+			// while (the queue cases).
+			time.Sleep(sleepScript)
+			script = ""
+		}
 		if script == "" {
 			body := fmt.Sprintf("conn=%d req=%d\n", k, j)
 			fmt.Fprintf(c.c, "HTTP/1.1 200 OK\r\ncontent-length: %d\r\n\r\n%s", len(body), body)

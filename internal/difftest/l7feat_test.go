@@ -726,33 +726,9 @@ func TestL7FeatureDifferential(t *testing.T) {
 // connection and the log lines written, in order.
 func runFeatCase(t *testing.T, bin string, fc featCase) ([]l7Result, []string) {
 	t.Helper()
-	be := newL7Backend(t)
-	rx := newSyslog(t)
-	bind := freeAddr(t)
-	bind2 := freeAddr(t)
-	bind3 := freeAddr(t)
-	cfg := "global\n log " + rx.pc.LocalAddr().String() + " local0 info\n" +
-		"defaults\n mode http\n log global\n option dontlognull\n timeout connect 1s\n timeout client 2s\n timeout server 1s\n timeout http-request 1s\n http-reuse never\n" +
-		strings.NewReplacer("%BIND2", bind2, "%BIND3", bind3, "%BIND", bind, "%SRV", be.ln.Addr().String(), "%FILES", filesDir(t),
-			"%DEAD", freeAddr(t)).Replace(fc.cfg)
-	path := filepath.Join(t.TempDir(), "feat.cfg")
-	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(bin, "-db", "-f", path)
-	var out strings.Builder
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { cmd.Process.Kill(); cmd.Wait() }()
-	if !waitListening(bind) {
-		t.Fatalf("%s never listened on %s:\n%s", bin, bind, out.String())
-	}
-	// The readiness probe's line, if any, and its backend connection (a
-	// tcp proxy relays it) are left out.
-	settleLogs(rx, 700*time.Millisecond)
-	be.reset()
+	fp := startFeatProxy(t, bin, fc.cfg)
+	defer fp.stop()
+	be, rx, bind, bind2, bind3 := fp.be, fp.rx, fp.bind[0], fp.bind[1], fp.bind[2]
 	var res []l7Result
 	var logs []string
 	for _, c := range fc.conns {
@@ -770,6 +746,50 @@ func runFeatCase(t *testing.T, bin string, fc featCase) ([]l7Result, []string) {
 		logs = append(logs, settleLogs(rx, 250*time.Millisecond)...)
 	}
 	return res, append(logs, settleLogs(rx, 700*time.Millisecond)...)
+}
+
+// featProxy is a proxy started on a feature case's configuration, with
+// its backend and log receiver.
+type featProxy struct {
+	be   *l7Backend
+	rx   *syslogUDP
+	bind [3]string
+	stop func()
+}
+
+// startFeatProxy runs bin on the proxies of cfg (see featCase.cfg),
+// after the common global and defaults sections, and waits until it
+// listens and the readiness probe's traces are gone.
+func startFeatProxy(t *testing.T, bin, cfg string) *featProxy {
+	t.Helper()
+	fp := &featProxy{be: newL7Backend(t), rx: newSyslog(t)}
+	for i := range fp.bind {
+		fp.bind[i] = freeAddr(t)
+	}
+	cfg = "global\n log " + fp.rx.pc.LocalAddr().String() + " local0 info\n" +
+		"defaults\n mode http\n log global\n option dontlognull\n timeout connect 1s\n timeout client 2s\n timeout server 1s\n timeout http-request 1s\n http-reuse never\n" +
+		strings.NewReplacer("%BIND2", fp.bind[1], "%BIND3", fp.bind[2], "%BIND", fp.bind[0], "%SRV", fp.be.ln.Addr().String(), "%FILES", filesDir(t),
+			"%DEAD", freeAddr(t)).Replace(cfg)
+	path := filepath.Join(t.TempDir(), "feat.cfg")
+	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "-db", "-f", path)
+	var out strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	fp.stop = func() { cmd.Process.Kill(); cmd.Wait() }
+	if !waitListening(fp.bind[0]) {
+		fp.stop()
+		t.Fatalf("%s never listened on %s:\n%s", bin, fp.bind[0], out.String())
+	}
+	// The readiness probe's line, if any, and its backend connection (a
+	// tcp proxy relays it) are left out.
+	settleLogs(fp.rx, 700*time.Millisecond)
+	fp.be.reset()
+	return fp
 }
 
 // filesDir is the absolute path of the corpus's fixture files.

@@ -22,18 +22,21 @@ import (
 
 // backend is a backend's run-time state: its servers and balancer.
 type backend struct {
-	conns    atomic.Int64 // current connections assigned here (%bc)
-	name     string
-	cfg      *config.Proxy
-	mu       sync.Mutex // guards bal: balancers are not safe for concurrent use
-	bal      lb.Balancer
-	servers  []*server
-	byLB     map[*lb.Server]*server
-	hashed   bool // balance source, uri, url_param or hdr()
-	avalanch bool
-	l7       l7Hash // what uri, url_param and hdr() hash
-	id       int
-	rules    ruleSet // tcp-request content rules, run after switching
+	conns   atomic.Int64 // current connections assigned here (%bc)
+	name    string
+	cfg     *config.Proxy
+	mu      sync.Mutex // guards bal: balancers are not safe for concurrent use
+	bal     lb.Balancer
+	servers []*server
+	byLB    map[*lb.Server]*server
+	hashed  bool // balance source, uri, url_param or hdr()
+	// abortOnClose: option abortonclose (a mode tcp client's close ends
+	// its wait in a queue, see queueWatch).
+	abortOnClose bool
+	avalanch     bool
+	l7           l7Hash // what uri, url_param and hdr() hash
+	id           int
+	rules        ruleSet // tcp-request content rules, run after switching
 	// dispatch is the `dispatch` address of a backend without servers.
 	dispatch *server
 	queue    list.List // of *waiter: connections waiting for any server
@@ -174,6 +177,7 @@ func newBackend(p *config.Proxy, id int) (*backend, error) {
 		opt.HashType = lb.Consistent
 	}
 	b.hashed = algo == lb.Hash
+	b.abortOnClose = p.Opt("abortonclose")
 	b.avalanch = p.HashType.Avalanche || (p.HashType.Method == "consistent" && !p.HashType.FunctionSet)
 	b.l7 = newL7Hash(p, b.avalanch)
 	bal, err := lb.New(algo, lbs, opt)
@@ -293,6 +297,8 @@ type assignment struct {
 	// SF_DIRECT); force: a force-persist rule matched, and the request
 	// is never redispatched.
 	direct, force bool
+	// watch, for a redispatch that queues: how to watch the client.
+	watch queueWatch
 }
 
 // acquire gives the connection a server slot, as HAProxy's
@@ -301,18 +307,18 @@ type assignment struct {
 // (refused past maxqueue); when every usable server is full the
 // connection waits in the backend's queue. A queued connection waits up
 // to `timeout queue` (or `timeout connect` when unset) in FIFO order.
-func (b *backend) acquire(ctx context.Context, client netip.Addr, avoid *server) (assignment, error) {
-	return b.acquireKey(ctx, b.srcKey(client), avoid)
+func (b *backend) acquire(ctx context.Context, client netip.Addr, avoid *server, watch queueWatch) (assignment, error) {
+	return b.acquireKey(ctx, b.srcKey(client), avoid, watch)
 }
 
 // acquireKey is acquire for a request balanced on key (see httpKey).
-func (b *backend) acquireKey(ctx context.Context, key lbKey, avoid *server) (assignment, error) {
-	a, err := b.assign(ctx, key, avoid)
+func (b *backend) acquireKey(ctx context.Context, key lbKey, avoid *server, watch queueWatch) (assignment, error) {
+	a, err := b.assign(ctx, key, avoid, watch)
 	a.key = key
 	return a, err
 }
 
-func (b *backend) assign(ctx context.Context, key lbKey, avoid *server) (assignment, error) {
+func (b *backend) assign(ctx context.Context, key lbKey, avoid *server, watch queueWatch) (assignment, error) {
 	if b.dispatch != nil {
 		return assignment{srv: b.dispatch}, nil
 	}
@@ -347,23 +353,23 @@ func (b *backend) assign(ctx context.Context, key lbKey, avoid *server) (assignm
 	case ls == nil:
 		w = b.enqueue(&b.queue, nil)
 	default:
-		return b.takeOrQueue(ctx, b.byLB[ls])
+		return b.takeOrQueue(ctx, b.byLB[ls], watch)
 	}
 	b.mu.Unlock()
-	return b.waitAssigned(ctx, w)
+	return b.waitAssigned(ctx, w, watch)
 }
 
 // acquireServer gives the stream a slot on a server chosen by persistence
 // (a cookie), queueing on that server when it is full.
-func (b *backend) acquireServer(ctx context.Context, srv *server) (assignment, error) {
+func (b *backend) acquireServer(ctx context.Context, srv *server, watch queueWatch) (assignment, error) {
 	b.mu.Lock()
 	b.refreshLimits()
-	return b.takeOrQueue(ctx, srv)
+	return b.takeOrQueue(ctx, srv, watch)
 }
 
 // takeOrQueue takes a slot on srv or queues on it (caller holds mu, which
 // it releases).
-func (b *backend) takeOrQueue(ctx context.Context, srv *server) (assignment, error) {
+func (b *backend) takeOrQueue(ctx context.Context, srv *server, watch queueWatch) (assignment, error) {
 	ls := srv.lb
 	if lim := srv.limit(b); lim > 0 && (srv.queue.Len() > 0 || ls.Served() >= lim) {
 		if srv.maxqueue > 0 && srv.queue.Len() >= srv.maxqueue {
@@ -372,15 +378,15 @@ func (b *backend) takeOrQueue(ctx context.Context, srv *server) (assignment, err
 		}
 		w := b.enqueue(&srv.queue, srv)
 		b.mu.Unlock()
-		return b.waitAssigned(ctx, w)
+		return b.waitAssigned(ctx, w, watch)
 	}
 	b.take(srv)
 	b.mu.Unlock()
 	return assignment{srv: srv}, nil
 }
 
-func (b *backend) waitAssigned(ctx context.Context, w *waiter) (assignment, error) {
-	a, err := b.wait(ctx, w)
+func (b *backend) waitAssigned(ctx context.Context, w *waiter, watch queueWatch) (assignment, error) {
+	a, err := b.wait(ctx, w, watch)
 	if w.srv != nil {
 		a.srvQueue = w.pos
 	} else {
@@ -411,8 +417,9 @@ func (b *backend) unlink(w *waiter) {
 	w.pos = int(*b.queueIdxOf(w.srv)-w.idx0) + 1
 }
 
-// wait blocks a queued connection until a slot is handed over.
-func (b *backend) wait(ctx context.Context, w *waiter) (assignment, error) {
+// wait blocks a queued connection until a slot is handed over, the
+// queue's timeout passes or, with a watch, the client aborts.
+func (b *backend) wait(ctx context.Context, w *waiter, watch queueWatch) (assignment, error) {
 	start := time.Now()
 	tq := b.cfg.Timeouts.Queue
 	if tq == 0 {
@@ -424,12 +431,21 @@ func (b *backend) wait(ctx context.Context, w *waiter) (assignment, error) {
 		defer t.Stop()
 		timeout = t.C
 	}
+	var aborted <-chan error
+	if watch.conn != nil {
+		q := new(queueWatch) // on the heap only for a connection that waits
+		*q = watch
+		var stop func()
+		aborted, stop = q.start()
+		defer stop()
+	}
 	var err error
 	select {
 	case srv := <-w.ready:
 		return assignment{srv: srv, queued: time.Since(start)}, nil
 	case <-timeout:
 		err = errQueueTimeout
+	case err = <-aborted:
 	case <-ctx.Done():
 		err = ctx.Err()
 	}
@@ -574,7 +590,7 @@ func (b *backend) connect(ctx context.Context, a assignment, client, dst netip.A
 				res.tried = prev
 				b.release(prev)
 				res.srv = nil
-				na, aerr := b.acquireKey(ctx, a.key, prev)
+				na, aerr := b.acquireKey(ctx, a.key, prev, a.watch)
 				if aerr != nil {
 					return res, aerr
 				}

@@ -3,7 +3,6 @@ package engine
 import (
 	"time"
 
-	"sluice/internal/h1"
 	"sluice/internal/logfmt"
 )
 
@@ -32,7 +31,7 @@ func (s *stream) httpInspect(cli *hconn, t *httpTxn, rs *ruleSet, front bool) bo
 	}
 	s.smp.Payload = nil
 	for {
-		body, complete := bufferedBody(cli, t)
+		complete, _, body := bufferedBody(cli, t)
 		s.smp.HTXBody = body
 		s.smp.Final = final || complete
 		v := run(rs.content, &s.smp, nil)
@@ -71,31 +70,4 @@ func inspectMore(cli *hconn, dl time.Time) bool {
 	}
 	_, err := cli.fill(dl)
 	return err != nil
-}
-
-// bufferedBody is how much of the request body the client buffer holds,
-// in HTX terms (a chunked body's data without its framing), and whether
-// that is all of it (HAProxy's end of input).
-func bufferedBody(cli *hconn, t *httpTxn) (int64, bool) {
-	switch t.req.Framing {
-	case h1.NoBody:
-		return 0, true
-	case h1.Length:
-		n := min(int64(len(cli.pending())), t.req.ContentLength)
-		return n, n == t.req.ContentLength
-	case h1.Chunked:
-		var st chunkState
-		var data int64
-		buf := cli.pending()
-		n, last, err := decodeChunks(buf, &st, nil, &data)
-		if err != nil || !last {
-			return data, false
-		}
-		var fields []h1.Field
-		if _, err = h1.ParseTrailers(buf[n:], &fields, h1.Limits{}); err != nil {
-			return data, false
-		}
-		return data + h1.TrailersHTXSize(fields), true
-	}
-	return 0, false
 }

@@ -77,7 +77,7 @@ func (s *stream) beginRequest(cli *hconn, t *httpTxn) (out outcome, done bool) {
 	if s.fe.uid != nil {
 		s.smp.UniqueIDFormat = s.fe.uid
 	}
-	s.smp.HTXBody, _ = bufferedBody(cli, t) // req.len: the head and this
+	_, _, s.smp.HTXBody = bufferedBody(cli, t) // req.len: the head and this
 	if len(s.fe.rules.content) > 0 && !s.httpInspect(cli, t, &s.fe.rules, true) {
 		return closeConn, true
 	}

@@ -435,14 +435,25 @@ func (s *stream) exchange(cli *hconn, t *httpTxn) outcome {
 	be := s.be
 	var a assignment
 	var err error
+	qw := queueWatch{conn: s.client, cli: cli, t: t}
 	if t.assigned != nil {
-		a, err = be.acquireServer(s.e.ctx, t.assigned)
+		a, err = be.acquireServer(s.e.ctx, t.assigned, qw)
 	} else {
-		a, err = be.acquireKey(s.e.ctx, be.httpKey(&t.req, s.smp.Src.Addr()), nil)
+		a, err = be.acquireKey(s.e.ctx, be.httpKey(&t.req, s.smp.Src.Addr()), nil, qw)
 	}
 	s.srvQueue, s.bkQueue = a.srvQueue, a.bkQueue
 	if err != nil {
+		if a.queued > 0 {
+			t.tQueue = time.Since(t.start) // a wait that ended in the queue
+		}
 		c, p := queueFailure(err)
+		if err == errQueueAbort {
+			// The client left with its body unfinished: nothing is
+			// sent, as HAProxy's stream logs status -1.
+			s.skipRequestBody(cli, t)
+			s.logError(t, -1, c, p)
+			return closeConn
+		}
 		s.httpError(cli, t, 503, c, p)
 		return closeConn
 	}
@@ -450,7 +461,7 @@ func (s *stream) exchange(cli *hconn, t *httpTxn) outcome {
 	srv := a.srv
 	for attempt := 0; ; attempt++ {
 		t.inSrv = true
-		sc, err := s.serverConn(t, srv, attempt > 0)
+		sc, err := s.serverConn(cli, t, srv, attempt > 0)
 		if err != nil {
 			if sc != nil {
 				srv = sc.srv
@@ -502,44 +513,51 @@ func (s *stream) connectError(cli *hconn, t *httpTxn, err error) outcome {
 // is consumed so that the connection can carry the next request. It
 // reports whether it was all there.
 func (s *stream) skipRequestBody(cli *hconn, t *httpTxn) bool {
+	complete, n, size := bufferedBody(cli, t)
+	t.bytesIn += size
+	if complete && t.req.Framing != h1.NoBody {
+		cli.consume(t.reqLen + n)
+		t.reqLen = 0
+	}
+	return complete
+}
+
+// bufferedBody measures what the client buffer holds of the request's
+// body, reading nothing more: whether it is all there (complete,
+// HAProxy's end of input), the bytes it then spans (n) and its size in
+// HTX terms (size: a chunked body's data without its framing, and the
+// trailers once it is whole).
+func bufferedBody(cli *hconn, t *httpTxn) (complete bool, n int, size int64) {
 	buf := cli.pending()[t.reqLen:]
 	switch t.req.Framing {
 	case h1.NoBody:
-		return true
+		return true, 0, 0
 	case h1.Length:
 		if int64(len(buf)) < t.req.ContentLength {
-			t.bytesIn += int64(len(buf))
-			return false
+			return false, 0, int64(len(buf))
 		}
-		cli.consume(t.reqLen + int(t.req.ContentLength))
-		t.reqLen = 0
-		t.bytesIn += t.req.ContentLength
-		return true
+		return true, int(t.req.ContentLength), t.req.ContentLength
 	case h1.Chunked:
 		var st chunkState
 		var data int64
 		n, last, err := decodeChunks(buf, &st, nil, &data)
-		t.bytesIn += data
 		if err != nil || !last {
-			return false
+			return false, 0, data
 		}
 		var fields []h1.Field
 		m, err := h1.ParseTrailers(buf[n:], &fields, h1.Limits{})
 		if err != nil {
-			return false
+			return false, 0, data
 		}
-		cli.consume(t.reqLen + n + m)
-		t.reqLen = 0
-		t.bytesIn += h1.TrailersHTXSize(fields)
-		return true
+		return true, n + m, data + h1.TrailersHTXSize(fields)
 	}
-	return false
+	return false, 0, 0
 }
 
 // serverConn finds the connection the request goes over: the one this
 // client used last when it is to the same server and still idle, another
 // idle one of the server as http-reuse allows, or a new one.
-func (s *stream) serverConn(t *httpTxn, srv *server, fresh bool) (*srvConn, error) {
+func (s *stream) serverConn(cli *hconn, t *httpTxn, srv *server, fresh bool) (*srvConn, error) {
 	be := s.be
 	prev := t.sc
 	t.sc, t.reusedConn, t.scTaken = nil, false, true // a new one has no takes
@@ -548,7 +566,8 @@ func (s *stream) serverConn(t *httpTxn, srv *server, fresh bool) (*srvConn, erro
 			return c, nil
 		}
 	}
-	a := assignment{srv: srv, key: be.httpKey(&t.req, s.smp.Src.Addr()), direct: t.direct, force: t.persist == persistForce}
+	a := assignment{srv: srv, key: be.httpKey(&t.req, s.smp.Src.Addr()), direct: t.direct, force: t.persist == persistForce,
+		watch: queueWatch{conn: s.client, cli: cli, t: t}}
 	if be.cfg.Retries > 0 && be.cfg.Options["redispatch"] != nil {
 		// A request redispatched to another server takes this client's
 		// or an idle connection of that server, as it would have at

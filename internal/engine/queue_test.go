@@ -1,9 +1,11 @@
 package engine
 
 import (
+	"crypto/sha256"
 	"fmt"
 	"io"
 	"net"
+	"strings"
 	"testing"
 	"time"
 )
@@ -244,5 +246,93 @@ func TestRedispatchStaysOffBackups(t *testing.T) {
 	startCfg(t, tcpDefaults+fmt.Sprintf("listen l\n bind %s\n retries 1\n option redispatch\n server dead %s\n server spare %s backup\n", p, dead, holdServer(t, "spare")))
 	if g := greeting(dial(t, p), 5*time.Second); g != "EOF" {
 		t.Fatalf("got %q, want a close (HAProxy does not redispatch to a backup while an active server is up)", g)
+	}
+}
+
+// A queued client that leaves is dropped from the queue at once, as
+// HAProxy's back_may_abort_req: in mode tcp a reset is logged CD and a
+// close of a client that sent nothing CQ, both with no server and the
+// wait (%Tw) they spent; a client that sent data and closes is still
+// served unless option abortonclose is set.
+func TestQueuedClientLeaves(t *testing.T) {
+	for _, tc := range []struct {
+		name, opt, data, act, state string
+	}{
+		{"reset", "", "hello", "rst", "CD"},
+		{"close with nothing sent", "", "", "close", "CQ"},
+		{"close after data, abortonclose", " option abortonclose\n", "hello", "close", "CQ"},
+		{"close after data", "", "hello", "close", "served"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rx := startSyslog(t)
+			p := freeAddr(t)
+			startLogged(t, rx, tcpDefaults+fmt.Sprintf(" log global\n option tcplog\n timeout queue 5s\nlisten l\n bind %s\n%s server a %s maxconn 1\n", p, tc.opt, holdServer(t, "a")))
+			c1 := dial(t, p)
+			if g := greeting(c1, 5*time.Second); g != "a" {
+				t.Fatalf("first: %q", g)
+			}
+			c2 := dial(t, p)
+			io.WriteString(c2, tc.data)
+			time.Sleep(100 * time.Millisecond)
+			if tc.act == "rst" {
+				c2.(*net.TCPConn).SetLinger(0)
+			}
+			c2.Close()
+			if tc.state == "served" {
+				rx.none(t, 300*time.Millisecond)
+				c1.Close()
+				for _, want := range []string{"--", "--"} {
+					if f := parseTCPLog(t, rx.next(t)); f[4] != "a" || f[9] != want && f[9] != "CD" {
+						t.Fatalf("after the slot freed: %q", f)
+					}
+				}
+				return
+			}
+			f := parseTCPLog(t, rx.next(t))
+			if f[9] != tc.state || f[4] != "<NOSRV>" || f[5] == "-1" || f[6] != "-1" {
+				t.Fatalf("got state %s server %s Tw %s Tc %s, want %s <NOSRV> with the wait logged: %q", f[9], f[4], f[5], f[6], tc.state, f)
+			}
+			// The slot goes to no one: the holder still has it, and a new
+			// client queues behind it.
+			c3 := dial(t, p)
+			if g := greeting(c3, 200*time.Millisecond); g != "" {
+				t.Fatalf("third connection: %q", g)
+			}
+			c1.Close()
+			if g := greeting(c3, 5*time.Second); g != "a" {
+				t.Fatalf("third connection after the slot freed: %q", g)
+			}
+		})
+	}
+}
+
+// A request whose body is still coming is watched while it waits in the
+// queue (its client leaving would end the wait); the rest of the body,
+// sent while it waits or once it has its server, still goes through.
+func TestHTTPQueuedBodyGoesThrough(t *testing.T) {
+	be := startHTTPBackend(t, "s1")
+	_, addr := startEngine(t, httpDefaults+" timeout queue 10s\n timeout server 10s\nfrontend fe\n bind %s\n default_backend be\nbackend be\n server s1 "+be.hostPort()+" maxconn 1\n")
+	holder := make(chan string, 1)
+	go func() { holder <- rawHTTP(t, addr, "GET /sleep HTTP/1.1\r\nhost: a\r\nconnection: close\r\n\r\n") }()
+	time.Sleep(200 * time.Millisecond)
+	post := "POST /body HTTP/1.1\r\nhost: a\r\ncontent-length: 10\r\nconnection: close\r\n\r\nhello"
+	sum := sha256.Sum256([]byte("helloworld"))
+	want := fmt.Sprintf("s1 10 %x", sum[:8])
+	a, b := dial(t, addr), dial(t, addr)
+	io.WriteString(a, post)
+	io.WriteString(b, post)
+	time.Sleep(300 * time.Millisecond) // both queued behind the holder
+	io.WriteString(a, "world")         // a's body ends while it waits
+	if got := <-holder; !strings.Contains(got, "200 OK") {
+		t.Fatalf("holder: %q", got)
+	}
+	time.Sleep(500 * time.Millisecond) // b has its server by now, a is served
+	io.WriteString(b, "world")
+	for name, c := range map[string]net.Conn{"rest while queued": a, "rest once served": b} {
+		c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		got, _ := io.ReadAll(c)
+		if !strings.HasSuffix(string(got), want) {
+			t.Errorf("%s: got %q, want the body echoed (%s)", name, got, want)
+		}
 	}
 }

@@ -239,15 +239,19 @@ func (s *stream) forward() bool {
 	if len(be.useServer) > 0 {
 		chosen = be.ruleServer(&s.smp, force)
 	}
+	qw := queueWatch{conn: s.client, abortOnClose: be.abortOnClose}
 	if chosen != nil {
-		a, err = be.acquireServer(e.ctx, chosen)
+		a, err = be.acquireServer(e.ctx, chosen, qw)
 		a.key, a.direct = be.srcKey(s.smp.Src.Addr()), true
 	} else {
-		a, err = be.acquire(e.ctx, s.smp.Src.Addr(), nil)
+		a, err = be.acquire(e.ctx, s.smp.Src.Addr(), nil, qw)
 	}
-	a.force = force
+	a.force, a.watch = force, qw
 	s.srvQueue, s.bkQueue = a.srvQueue, a.bkQueue
 	if err != nil {
+		if a.queued > 0 {
+			s.tQueue = time.Since(s.accept) // a wait that ended in the queue
+		}
 		s.cause, s.phase = queueFailure(err)
 		return false
 	}
@@ -336,6 +340,10 @@ func queueFailure(err error) (logfmt.Cause, logfmt.Phase) {
 		return logfmt.CauseServerTimeout, logfmt.PhaseQueue
 	case errors.Is(err, errQueueFull):
 		return logfmt.CauseServerAbort, logfmt.PhaseQueue
+	case errors.Is(err, errQueueAbort):
+		return logfmt.CauseClientAbort, logfmt.PhaseQueue
+	case errors.Is(err, errQueueReset):
+		return logfmt.CauseClientAbort, logfmt.PhaseData
 	case errors.Is(err, context.Canceled):
 		return logfmt.CauseKilled, logfmt.PhaseQueue
 	}

@@ -34,3 +34,18 @@ func sockInfo(c Conn) (idle, sent time.Duration, dead, ok bool) {
 	return time.Duration(ms) * time.Millisecond, time.Duration(info.Last_data_sent) * time.Millisecond,
 		info.State == tcpStateClose, true
 }
+
+// tcpStateCloseWait is the kernel's TCP_CLOSE_WAIT: the peer sent its
+// FIN, whatever it sent before is still to be read.
+const tcpStateCloseWait = 8
+
+// PeerEnded tells from the TCP state of the socket fd whether its peer
+// closed its side (fin: a FIN came, data before it may still be unread)
+// or reset the connection (reset), without reading anything.
+func PeerEnded(fd int) (fin, reset bool) {
+	st, err := tcpState(fd)
+	if err != nil {
+		return false, false
+	}
+	return st == tcpStateCloseWait, st == tcpStateClose
+}

@@ -9,3 +9,6 @@ import "time"
 func sockInfo(Conn) (idle, sent time.Duration, dead, ok bool) {
 	return 0, 0, false, false
 }
+
+// PeerEnded cannot tell outside Linux.
+func PeerEnded(fd int) (fin, reset bool) { return false, false }
