@@ -57,7 +57,7 @@ var optionTable = map[string]optionDef{
 	"h1-case-adjust-bogus-server":  {Pending, dBL, true, 0, "header case for picky servers"},
 	"checkcache":                   {Pending, dBL, true, 0, "cacheable response checks"},
 	"persist":                      {Supported, dBL, false, 0, "a persistence cookie or use-server rule may name a server that is down"},
-	"prefer-last-server":           {Pending, dBL, false, 0, "reuse the last server"},
+	"prefer-last-server":           {Supported, dBL, false, 0, "reuse the last server"},
 	"abortonclose":                 {Supported, dBL, false, 0, "drop aborted queued requests"},
 	"independent-streams":          {Pending, dFBL, false, 0, "separate read/write timeouts"},
 	"clitcpka":                     {Supported, dFL, false, 0, "TCP keep-alive probes on client connections (off by default)"},

@@ -42,6 +42,48 @@ backend b
 `
 
 var moreFeatCases = []featCase{
+	// prefer-last-server keeps a client on the server its private
+	// connection (http-reuse never, the defaults here) goes to; with
+	// http-reuse always the connection is the server's, not the
+	// client's, and round robin goes on. A hash ignores the option, and
+	// a server that is down is not preferred.
+	{name: "option prefer-last-server", cfg: `frontend f
+ bind %BIND
+ log-format "%ST %b/%s %{+Q}r"
+ use_backend b2 if { path_beg /two }
+ use_backend b3 if { path_beg /three }
+ use_backend b4 if { path_beg /four }
+ default_backend b
+backend b
+ option prefer-last-server
+ server s1 %SRV
+ server s2 %SRV
+ server s3 %SRV
+backend b2
+ option prefer-last-server
+ http-reuse always
+ server s1 %SRV
+ server s2 %SRV
+backend b3
+ option prefer-last-server
+ balance uri
+ hash-type consistent
+ server s1 %SRV
+ server s2 %SRV
+backend b4
+ option prefer-last-server
+ server s1 %SRV
+ server s2 %DEAD
+ server s3 %SRV
+`, conns: []l7Case{
+		{raw: get("/a") + get("/b") + get("/c"), reqs: 3},
+		{raw: get("/a") + get("/b"), reqs: 2},
+		{raw: get("/two/a") + get("/two/b") + get("/two/c"), reqs: 3},
+		{raw: get("/three/a") + get("/three/b") + get("/three/c") + get("/three/d"), reqs: 4},
+		{raw: get("/a") + get("/two/b") + get("/a"), reqs: 3},
+		{raw: get("/four/a") + get("/four/b") + get("/four/c"), reqs: 3},
+		{raw: get("/four/a") + get("/four/b"), reqs: 2},
+	}},
 	// A backend's httpclose closes the server's side only: the client's
 	// follows the frontend.
 	{name: "edge: option http-pretend-keepalive with http-server-close and httpclose", cfg: edgeCfg("", ` option http-server-close

@@ -33,10 +33,12 @@ type backend struct {
 	// abortOnClose: option abortonclose (a mode tcp client's close ends
 	// its wait in a queue, see queueWatch).
 	abortOnClose bool
-	avalanch     bool
-	l7           l7Hash // what uri, url_param and hdr() hash
-	id           int
-	rules        ruleSet // tcp-request content rules, run after switching
+	// preferLast: option prefer-last-server (see stream.lastServer).
+	preferLast bool
+	avalanch   bool
+	l7         l7Hash // what uri, url_param and hdr() hash
+	id         int
+	rules      ruleSet // tcp-request content rules, run after switching
 	// dispatch is the `dispatch` address of a backend without servers.
 	dispatch *server
 	queue    list.List // of *waiter: connections waiting for any server
@@ -178,6 +180,7 @@ func newBackend(p *config.Proxy, id int) (*backend, error) {
 	}
 	b.hashed = algo == lb.Hash
 	b.abortOnClose = p.Opt("abortonclose")
+	b.preferLast = p.Opt("prefer-last-server")
 	b.avalanch = p.HashType.Avalanche || (p.HashType.Method == "consistent" && !p.HashType.FunctionSet)
 	b.l7 = newL7Hash(p, b.avalanch)
 	bal, err := lb.New(algo, lbs, opt)

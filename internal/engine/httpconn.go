@@ -400,7 +400,8 @@ type srvConn struct {
 	// reused counts the requests it carried before the current one.
 	reused int
 	// safe: it last carried a request that was not its session's first.
-	safe bool
+	// private: it is its session's alone (http-reuse never).
+	safe, private bool
 	// pool is the pool c waits in, nil while it is in use (guarded by
 	// that pool's mu).
 	pool *idlePool
@@ -528,7 +529,7 @@ const maxPruneLooks = 4
 func (p *idlePool) put(c *srvConn, safe, private bool) bool {
 	c.releaseIfEmpty()
 	c.idleFrom = time.Now()
-	c.safe = safe
+	c.safe, c.private = safe, private
 	p.mu.Lock()
 	var used int64
 	if p.used != nil {

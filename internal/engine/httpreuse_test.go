@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"regexp"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -249,5 +250,56 @@ func TestHTTPReuseOfHalfClosedServerConnection(t *testing.T) {
 		if res.StatusCode != 200 || string(body) != want {
 			t.Fatalf("request %d: %d %q after %v, want 200 %q", i+1, res.StatusCode, body, time.Since(start), want)
 		}
+	}
+}
+
+// With http-reuse never a session's server connections are its own: one
+// it used for any server carries its later requests to that server, and
+// they close when the client leaves, as HAProxy's session closes them.
+// With http-reuse safe the idle connection stays for other clients.
+func TestHTTPPrivateConnectionsCloseWithSession(t *testing.T) {
+	for _, tc := range []struct{ reuse string }{{"never"}, {"safe"}} {
+		t.Run(tc.reuse, func(t *testing.T) {
+			b1, b2 := startHTTPBackend(t, "s1"), startHTTPBackend(t, "s2")
+			addr := startHTTPEngine(t, " http-reuse "+tc.reuse+"\n", b1, b2)
+			c := dial(t, addr)
+			c.SetDeadline(time.Now().Add(5 * time.Second))
+			br := bufio.NewReader(c)
+			var got []string
+			for i := 0; i < 4; i++ {
+				io.WriteString(c, "GET / HTTP/1.1\r\nhost: a\r\n\r\n")
+				res, err := http.ReadResponse(br, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				io.Copy(io.Discard, res.Body)
+				res.Body.Close()
+				got = append(got, res.Header.Get("X-Server"))
+			}
+			if strings.Join(got, ",") != "s1,s2,s1,s2" {
+				t.Fatalf("servers %v, want round robin", got)
+			}
+			if n := b1.conns.Load() + b2.conns.Load(); n != 2 {
+				t.Fatalf("%d server connections for 4 requests to 2 servers, want 2: each is reused", n)
+			}
+			c.Close()
+			deadline := time.Now().Add(2 * time.Second)
+			alive := func() int64 {
+				return b1.conns.Load() + b2.conns.Load() - b1.closed.Load() - b2.closed.Load()
+			}
+			if tc.reuse == "safe" {
+				time.Sleep(300 * time.Millisecond)
+				if alive() == 0 {
+					t.Fatal("no idle server connection kept for other clients")
+				}
+				return
+			}
+			for alive() != 0 && time.Now().Before(deadline) {
+				time.Sleep(10 * time.Millisecond)
+			}
+			if n := alive(); n != 0 {
+				t.Fatalf("%d server connections open after the client left, want none", n)
+			}
+		})
 	}
 }

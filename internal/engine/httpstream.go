@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net"
 	"runtime"
+	"slices"
 	"sync"
 	"time"
 
@@ -65,6 +66,9 @@ type httpTxn struct {
 	// transaction keeps from one request to the next.
 	reqLine []byte
 	sc      *srvConn
+	// own is the session's list of its private server connections
+	// (httpSession.own).
+	own *[]*srvConn
 	// reusedConn: the request went over an idle connection, which a
 	// server may have closed meanwhile: it is retried once on a new one.
 	reusedConn bool
@@ -143,6 +147,11 @@ type httpSession struct {
 	cli  *hconn
 	t    *httpTxn // reused from one transaction to the next
 	last *srvConn
+	// own are the private server connections (http-reuse never) the
+	// session keeps idle between its requests, in the order it first
+	// used them, as HAProxy's session list: any of them carries a later
+	// request to its server, and they close with the session.
+	own []*srvConn
 	// lastTakes is last.takes when the last transaction ended.
 	lastTakes uint64
 	start     time.Time
@@ -165,6 +174,7 @@ func (s *stream) runHTTP(ss *httpSession) {
 		}
 		t := ss.t
 		t.reset(ss.start, ss.last)
+		t.own = &ss.own
 		out := s.httpTxn(cli, t, ss.n == 0)
 		ss.last = t.sc
 		if t.scTaken {
@@ -196,6 +206,14 @@ func (s *stream) endHTTP(ss *httpSession) {
 		// client's now.
 		c.close()
 	}
+	for i, c := range ss.own {
+		// HAProxy closes a session's private connections with it.
+		if c.srv.pool.take(c) != nil {
+			c.close()
+		}
+		ss.own[i] = nil
+	}
+	ss.own = ss.own[:0]
 	cli := ss.cli
 	cli.releaseIfEmpty()
 	if cli.bp != nil {
@@ -438,6 +456,8 @@ func (s *stream) exchange(cli *hconn, t *httpTxn) outcome {
 	qw := queueWatch{conn: s.client, cli: cli, t: t}
 	if t.assigned != nil {
 		a, err = be.acquireServer(s.e.ctx, t.assigned, qw)
+	} else if last := s.lastServer(t); last != nil {
+		a, err = be.acquireServer(s.e.ctx, last, qw)
 	} else {
 		a, err = be.acquireKey(s.e.ctx, be.httpKey(&t.req, s.smp.Src.Addr()), nil, qw)
 	}
@@ -493,6 +513,62 @@ func (s *stream) exchange(cli *hconn, t *httpTxn) outcome {
 		t.sc = nil
 		t.bytesIn = in // the request is sent again: its bytes count once
 	}
+}
+
+// lastServer is the server that option prefer-last-server sends the
+// request to, as HAProxy's assign_server: the server of the connection
+// this client's last request used, when it is still its own (a private
+// connection, http-reuse never), idle and alive, the server is usable,
+// and the backend does not balance by a hash. Nil otherwise: the
+// balancer picks.
+func (s *stream) lastServer(t *httpTxn) *server {
+	be := s.be
+	if !be.preferLast || be.hashed || t.own == nil {
+		return nil
+	}
+	for _, c := range *t.own {
+		srv := c.srv
+		be.mu.Lock()
+		usable := be.byLB[srv.lb] == srv && srv.lb.Up() && srv.lb.Weight > 0
+		be.mu.Unlock()
+		if usable && c.idle() && c.alive() {
+			return srv
+		}
+	}
+	return nil
+}
+
+// maxSessionSrvConns is how many idle private server connections a
+// session keeps, HAProxy's max-session-srv-conns default.
+const maxSessionSrvConns = 10
+
+// takeOwn takes from the session's private connections an idle one to
+// srv that can carry t's request; connections found dead leave the
+// list. Nil when there is none.
+func (s *stream) takeOwn(t *httpTxn, srv *server, now time.Time) *srvConn {
+	if t.own == nil {
+		return nil
+	}
+	own := *t.own
+	var found *srvConn
+	for i := 0; i < len(own); i++ {
+		c := own[i]
+		if found != nil || c.srv != srv {
+			continue
+		}
+		if srv.pool.take(c) != nil {
+			if c.reusable(&t.req, now) {
+				found = c
+				continue
+			}
+			c.close()
+		}
+		// Not in the pool: its server closed it, or it was dropped.
+		own = slices.Delete(own, i, i+1)
+		i--
+	}
+	*t.own = own
+	return found
 }
 
 // connectError answers 503 when no connection to a server could be made.
@@ -605,6 +681,10 @@ func (s *stream) takeIdle(t *httpTxn, prev *srvConn, srv *server) *srvConn {
 		return nil
 	}
 	now := time.Now()
+	if c := s.takeOwn(t, srv, now); c != nil {
+		t.reusedConn, t.scTakes = true, c.takes.Load()
+		return c
+	}
 	if prev != nil && prev.srv == srv {
 		if c := srv.pool.take(prev); c != nil {
 			if c.reusable(&t.req, now) {
@@ -900,7 +980,17 @@ func (s *stream) sendResponse(cli *hconn, t *httpTxn, sc *srvConn, n int, server
 func (s *stream) releaseServerConn(t *httpTxn, sc *srvConn, keep bool) {
 	if keep && !sc.eof && len(sc.pending()) == 0 && sc.srv.pool != nil {
 		sc.reused++
-		if !sc.srv.pool.put(sc, !s.smp.FirstRequest, s.be.reuse == reuseNever) {
+		private := s.be.reuse == reuseNever
+		if private && t.own != nil && !slices.Contains(*t.own, sc) {
+			if len(*t.own) >= maxSessionSrvConns {
+				// The session keeps no more: HAProxy closes it.
+				sc.c.Close()
+				t.sc = nil
+				return
+			}
+			*t.own = append(*t.own, sc)
+		}
+		if !sc.srv.pool.put(sc, !s.smp.FirstRequest, private) {
 			t.sc = nil // the server has the idle connections it needs
 		}
 		return
