@@ -6,8 +6,6 @@ import (
 	"io"
 	"net"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -688,30 +686,9 @@ func startL7Proxy(t *testing.T, name, bin string) *l7Proxy {
 	be := newL7Backend(t)
 	bind := freeAddr(t)
 	cfg := strings.NewReplacer("%BIND", bind, "%SRV", be.ln.Addr().String()).Replace(l7Config)
-	path := filepath.Join(t.TempDir(), name+".cfg")
-	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(bin, "-db", "-f", path)
-	var out strings.Builder
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	p := &l7Proxy{name: name, addr: bind, be: be, stop: func() { cmd.Process.Kill(); cmd.Wait() }}
+	stop, _ := proxyRun(t, bin, cfg, bind)
+	p := &l7Proxy{name: name, addr: bind, be: be, stop: stop}
 	t.Cleanup(p.stop)
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		c, err := net.Dial("tcp", bind)
-		if err == nil {
-			c.Close()
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s never listened on %s:\n%s", bin, bind, out.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 	return p
 }
 

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -770,21 +769,7 @@ func startFeatProxy(t *testing.T, bin, cfg string) *featProxy {
 		"defaults\n mode http\n log global\n option dontlognull\n timeout connect 1s\n timeout client 2s\n timeout server 1s\n timeout http-request 1s\n http-reuse never\n" +
 		strings.NewReplacer("%BIND2", fp.bind[1], "%BIND3", fp.bind[2], "%BIND", fp.bind[0], "%SRV", fp.be.ln.Addr().String(), "%FILES", filesDir(t),
 			"%DEAD", freeAddr(t)).Replace(cfg)
-	path := filepath.Join(t.TempDir(), "feat.cfg")
-	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(bin, "-db", "-f", path)
-	var out strings.Builder
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	fp.stop = func() { cmd.Process.Kill(); cmd.Wait() }
-	if !waitListening(fp.bind[0]) {
-		fp.stop()
-		t.Fatalf("%s never listened on %s:\n%s", bin, fp.bind[0], out.String())
-	}
+	fp.stop, _ = proxyRun(t, bin, cfg, fp.bind[0])
 	// The readiness probe's line, if any, and its backend connection (a
 	// tcp proxy relays it) are left out.
 	settleLogs(fp.rx, 700*time.Millisecond)
