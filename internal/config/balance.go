@@ -10,7 +10,7 @@ import (
 var balanceAlgos = map[string]Status{
 	"roundrobin": Supported, "static-rr": Supported, "leastconn": Supported,
 	"first": Supported, "source": Supported, "random": Supported,
-	"uri": Supported, "url_param": Supported, "hdr": Supported, "rdp-cookie": Unsupported, "hash": Pending,
+	"uri": Supported, "url_param": Supported, "hdr": Supported, "rdp-cookie": Unsupported, "hash": Supported,
 }
 
 // layer7Algos need HTTP; in a tcp proxy HAProxy falls back to round robin.
@@ -81,10 +81,17 @@ func parseBalance(c *ctx) {
 			return
 		}
 	case "hash":
+		// As backend_parse_balance(): one word, compiled once every
+		// section is read (checkBalanceHash).
 		if c.arg(2) == "" {
-			c.alertf("'balance hash' expects a sample expression.")
+			c.alertf("balance hash requires a sample expression.")
 			return
 		}
+		if extra := c.arg(3); extra != "" {
+			c.alertf("balance hash takes no other argument (got '%s').", extra)
+			return
+		}
+		b.Name = c.arg(2)
 	}
 	c.proxy.Balance = b
 	// Layer 7 algorithms fall back to round robin in tcp proxies (HAProxy's

@@ -37,6 +37,7 @@ func (l *loader) postParse() {
 		l.checkUserlistRefs(p)
 		if p.Cap&CapBE != 0 {
 			l.checkUseServers(p)
+			l.checkBalanceHash(p)
 		}
 		if p.Mode == ModeHTTP {
 			l.warnL6Conds(p)
@@ -391,6 +392,35 @@ func (l *loader) checkUseServers(p *Proxy) {
 		if !found {
 			l.diags.global(SevAlert, r.Pos, "%s '%s' : unable to find server '%s' referenced in a 'use-server' rule.", proxyWord(p), p.Name, r.Name)
 		}
+	}
+}
+
+// checkBalanceHash compiles "balance hash"'s expression as HAProxy does
+// once every section is read, and in its words: the alert names the
+// backend's own line.
+func (l *loader) checkBalanceHash(p *Proxy) {
+	b := p.Balance
+	if b.Algo != "hash" {
+		return
+	}
+	_, err := sample.CompileExpr(b.Name)
+	name, _, _, _ := sample.SplitExpr(b.Name)
+	if _, known := sample.LookupFetch(name); err == nil || known && errors.Is(err, sample.ErrNotSupported) {
+		// A fetch that cannot be read where the server is chosen is
+		// refused in HAProxy's words, whether Sluice has it or not.
+		if sample.Usable(name)&sample.CkpBESetSrv == 0 {
+			l.diags.global(SevAlert, p.Pos, "%s '%s' [%s:%d]: error detected while parsing 'balance hash' expression '%s' which requires information from %s, which is not available here.",
+				proxyWord(p), p.Name, p.Pos.File, p.Pos.Line, b.Name, sample.SourceName(name))
+			return
+		}
+	}
+	switch {
+	case errors.Is(err, sample.ErrNotSupported):
+		l.diags.place(SevAlert, b.Pos, "balance hash : %s.", err)
+		l.diags[len(l.diags)-1].Refusal = true
+	case err != nil:
+		l.diags.global(SevAlert, p.Pos, "%s '%s' [%s:%d]: failed to parse 'balance hash' expression '%s' in : %v.",
+			proxyWord(p), p.Name, p.Pos.File, p.Pos.Line, b.Name, err)
 	}
 }
 

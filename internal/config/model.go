@@ -227,7 +227,8 @@ type Balance struct {
 	// URIWhole and URIPathOnly its "whole" and "path-only".
 	URILen, URIDepth      int
 	URIWhole, URIPathOnly bool
-	// Name is url_param's parameter or hdr()'s header name.
+	// Name is url_param's parameter, hdr()'s header name, or hash's
+	// sample expression.
 	Name string
 	// DomainOnly is hdr()'s "use_domain_only".
 	DomainOnly bool

@@ -131,7 +131,7 @@ func (b *backend) drop(s *server) {
 var algos = map[string]lb.Algo{
 	"roundrobin": lb.RoundRobin, "static-rr": lb.StaticRR, "leastconn": lb.LeastConn,
 	"first": lb.First, "source": lb.Hash, "random": lb.Random,
-	"uri": lb.Hash, "url_param": lb.Hash, "hdr": lb.Hash,
+	"uri": lb.Hash, "url_param": lb.Hash, "hdr": lb.Hash, "hash": lb.Hash,
 }
 
 func newBackend(p *config.Proxy, id int) (*backend, error) {
@@ -304,17 +304,13 @@ type assignment struct {
 	watch queueWatch
 }
 
-// acquire gives the connection a server slot, as HAProxy's
-// assign_server_and_queue does: a server below its maxconn is taken at
-// once; a full server chosen by hash queues the connection on itself
-// (refused past maxqueue); when every usable server is full the
-// connection waits in the backend's queue. A queued connection waits up
-// to `timeout queue` (or `timeout connect` when unset) in FIFO order.
-func (b *backend) acquire(ctx context.Context, client netip.Addr, avoid *server, watch queueWatch) (assignment, error) {
-	return b.acquireKey(ctx, b.srcKey(client), avoid, watch)
-}
-
-// acquireKey is acquire for a request balanced on key (see httpKey).
+// acquireKey gives a connection or request balanced on key (see connKey
+// and httpKey) a server slot, as HAProxy's assign_server_and_queue does:
+// a server below its maxconn is taken at once; a full server chosen by
+// hash queues the connection on itself (refused past maxqueue); when
+// every usable server is full the connection waits in the backend's
+// queue. A queued connection waits up to `timeout queue` (or `timeout
+// connect` when unset) in FIFO order.
 func (b *backend) acquireKey(ctx context.Context, key lbKey, avoid *server, watch queueWatch) (assignment, error) {
 	a, err := b.assign(ctx, key, avoid, watch)
 	a.key = key

@@ -459,7 +459,7 @@ func (s *stream) exchange(cli *hconn, t *httpTxn) outcome {
 	} else if last := s.lastServer(t); last != nil {
 		a, err = be.acquireServer(s.e.ctx, last, qw)
 	} else {
-		a, err = be.acquireKey(s.e.ctx, be.httpKey(&t.req, s.smp.Src.Addr()), nil, qw)
+		a, err = be.acquireKey(s.e.ctx, be.httpKey(&s.smp, &t.req), nil, qw)
 	}
 	s.srvQueue, s.bkQueue = a.srvQueue, a.bkQueue
 	if err != nil {
@@ -642,7 +642,7 @@ func (s *stream) serverConn(cli *hconn, t *httpTxn, srv *server, fresh bool) (*s
 			return c, nil
 		}
 	}
-	a := assignment{srv: srv, key: be.httpKey(&t.req, s.smp.Src.Addr()), direct: t.direct, force: t.persist == persistForce,
+	a := assignment{srv: srv, key: be.httpKey(&s.smp, &t.req), direct: t.direct, force: t.persist == persistForce,
 		watch: queueWatch{conn: s.client, cli: cli, t: t}}
 	if be.cfg.Retries > 0 && be.cfg.Options["redispatch"] != nil {
 		// A request redispatched to another server takes this client's

@@ -18,14 +18,15 @@ type lbKey struct {
 	set bool
 }
 
-// l7Hash says how an http backend hashes its requests: balance uri,
-// url_param or hdr(); the zero value (input "") is none of them.
+// l7Hash says how a backend hashes its requests: balance uri, url_param,
+// hdr() or hash <expr>; the zero value (input "") is none of them.
 type l7Hash struct {
-	input      string // "uri", "url_param", "hdr" or ""
+	input      string // "uri", "url_param", "hdr", "hash" or ""
 	uri        lb.URIOptions
 	name       string // url_param's parameter
 	hdr        []byte // hdr()'s header name
 	domainOnly bool
+	expr       *sample.Expr // balance hash's expression
 	f          lb.KeyFunc
 }
 
@@ -36,7 +37,13 @@ func newL7Hash(p *config.Proxy, avalanche bool) l7Hash {
 	if !layer7Hash(bal.Algo) {
 		return l7Hash{}
 	}
+	var expr *sample.Expr
+	if bal.Algo == "hash" {
+		// The loader compiled it already (checkBalanceHash).
+		expr, _ = sample.CompileExpr(bal.Name)
+	}
 	return l7Hash{
+		expr:  expr,
 		input: bal.Algo,
 		uri:   lb.URIOptions{Len: bal.URILen, Depth: bal.URIDepth, Whole: bal.URIWhole, PathOnly: bal.URIPathOnly},
 		name:  bal.Name, hdr: []byte(bal.Name), domainOnly: bal.DomainOnly,
@@ -44,7 +51,11 @@ func newL7Hash(p *config.Proxy, avalanche bool) l7Hash {
 	}
 }
 
-func layer7Hash(algo string) bool { return algo == "uri" || algo == "url_param" || algo == "hdr" }
+// layer7Hash says whether algo hashes something other than the source
+// address, falling back to round robin when it is not there.
+func layer7Hash(algo string) bool {
+	return algo == "uri" || algo == "url_param" || algo == "hdr" || algo == "hash"
+}
 
 // srcKey is the key of "balance source"; other backends have none.
 func (b *backend) srcKey(client netip.Addr) lbKey {
@@ -54,12 +65,37 @@ func (b *backend) srcKey(client netip.Addr) lbKey {
 	return lbKey{lb.SourceHash(client, b.avalanch), true}
 }
 
+// connKey is the key a mode tcp connection is balanced on: balance hash's
+// sample, or the client's address for source.
+func (b *backend) connKey(smp *sample.Ctx) lbKey {
+	if b.l7.input == "hash" {
+		return b.exprKey(smp)
+	}
+	return b.srcKey(smp.Src.Addr())
+}
+
+// exprKey hashes balance hash's sample as get_server_expr() does: the
+// expression's value as binary, through the backend's hash function. No
+// sample is no key: round robin then.
+func (b *backend) exprKey(smp *sample.Ctx) lbKey {
+	h := &b.l7
+	v := smp.Value()
+	if found, _ := h.expr.Eval(smp, v); !found {
+		return lbKey{}
+	}
+	data := v.AsBinary(smp.FmtBuf[:0])
+	smp.FmtBuf = data
+	return lbKey{lb.GenHash(h.f.Func, data, h.f.Avalanche), true}
+}
+
 // httpKey is the key a request is balanced on: its URI, url_param or
-// header for the layer 7 hashes, the client's address for source. It does
-// not allocate.
-func (b *backend) httpKey(req sample.HTTPMessage, client netip.Addr) lbKey {
+// header for the layer 7 hashes, balance hash's sample, the client's
+// address for source. It does not allocate.
+func (b *backend) httpKey(smp *sample.Ctx, req sample.HTTPMessage) lbKey {
 	h := &b.l7
 	switch h.input {
+	case "hash":
+		return b.exprKey(smp)
 	case "uri":
 		return lbKey{lb.URIKey(req.URI(), h.uri, h.f), true}
 	case "url_param":
@@ -75,7 +111,7 @@ func (b *backend) httpKey(req sample.HTTPMessage, client netip.Addr) lbKey {
 		}
 		return lbKey{}
 	}
-	return b.srcKey(client)
+	return b.srcKey(smp.Src.Addr())
 }
 
 // pick runs the balancer for k (caller holds mu): the hash of a keyed

@@ -6,7 +6,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,6 +14,7 @@ import (
 	"time"
 
 	"sluice/internal/h1"
+	"sluice/internal/sample"
 )
 
 // l7Req sends one request on a new connection and returns the name of the
@@ -86,8 +86,9 @@ func startHAProxyCfg(t *testing.T, cfg string) string {
 
 // TestDiffHAProxyHTTPHash runs the same http backend in haproxy and in
 // Sluice, sends both the same requests and expects each to reach the same
-// server: balance uri (with options), url_param and hdr(), map-based and
-// consistent, requests without anything to hash (round robin) included.
+// server: balance uri (with options), url_param, hdr() and hash <expr>
+// (text, address, integer and boolean samples), map-based and consistent,
+// requests without anything to hash (round robin) included.
 func TestDiffHAProxyHTTPHash(t *testing.T) {
 	var backends []*httpBackend
 	for i := 1; i <= 4; i++ {
@@ -127,6 +128,13 @@ func TestDiffHAProxyHTTPHash(t *testing.T) {
 		"balance hdr(X-User)\n hash-type map-based crc32\n",
 		"balance hdr(x-user) use_domain_only\n hash-type consistent\n",
 		"balance source\n",
+		"balance hash req.hdr(x-user)\n",
+		"balance hash path,lower\n hash-type consistent\n",
+		"balance hash url_param(id)\n hash-type map-based djb2\n",
+		"balance hash src\n hash-type consistent\n",
+		"balance hash req.hdr_cnt(x-user)\n",
+		"balance hash always_true\n",
+		"balance hash req.hdr(x-user),word(1,.)\n hash-type consistent crc32\n",
 	} {
 		t.Run(strings.ReplaceAll(bal, "\n", ";"), func(t *testing.T) {
 			cfg := httpDefaults + "frontend fe\n bind %s\n default_backend be\nbackend be\n " + bal
@@ -145,22 +153,26 @@ func TestDiffHAProxyHTTPHash(t *testing.T) {
 	}
 }
 
-// TestHTTPKeyNoAlloc: computing a request's key allocates nothing.
+// TestHTTPKeyNoAlloc: computing a request's key allocates nothing, for
+// balance hdr() and for balance hash with a converter.
 func TestHTTPKeyNoAlloc(t *testing.T) {
-	cfg := loadCfg(t, httpDefaults+"backend be\n balance hdr(x-user) use_domain_only\n server s1 127.0.0.1:1\n")
-	b, err := newBackend(cfg.Proxies[0], 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var req h1.Head
-	raw := []byte("GET /a?id=1 HTTP/1.1\r\nHost: x\r\nX-User: a.b.example.org\r\n\r\n")
-	if _, err := h1.ParseRequest(raw, &req, h1.Limits{MaxFields: 100}); err != nil {
-		t.Fatal(err)
-	}
-	if k := b.httpKey(&req, netip.Addr{}); !k.set {
-		t.Fatal("no key for a request with the header")
-	}
-	if n := testing.AllocsPerRun(100, func() { b.httpKey(&req, netip.Addr{}) }); n != 0 {
-		t.Fatalf("%v allocations", n)
+	for _, bal := range []string{"hdr(x-user) use_domain_only", "hash req.hdr(x-user),lower"} {
+		cfg := loadCfg(t, httpDefaults+"backend be\n balance "+bal+"\n server s1 127.0.0.1:1\n")
+		b, err := newBackend(cfg.Proxies[0], 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var req h1.Head
+		raw := []byte("GET /a?id=1 HTTP/1.1\r\nHost: x\r\nX-User: a.B.example.org\r\n\r\n")
+		if _, err := h1.ParseRequest(raw, &req, h1.Limits{MaxFields: 100}); err != nil {
+			t.Fatal(err)
+		}
+		smp := sample.Ctx{Req: &req}
+		if k := b.httpKey(&smp, &req); !k.set {
+			t.Fatalf("balance %s: no key for a request with the header", bal)
+		}
+		if n := testing.AllocsPerRun(100, func() { b.httpKey(&smp, &req) }); n != 0 {
+			t.Fatalf("balance %s: %v allocations", bal, n)
+		}
 	}
 }

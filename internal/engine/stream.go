@@ -204,6 +204,9 @@ func (s *stream) route() bool {
 		return false
 	}
 	s.peek.release()
+	// What the client sent is on its way to the server by the time one is
+	// chosen: as in HAProxy, balance hash finds no payload (req.len 0).
+	s.smp.Payload = nil
 	return true
 }
 
@@ -240,11 +243,12 @@ func (s *stream) forward() bool {
 		chosen = be.ruleServer(&s.smp, force)
 	}
 	qw := queueWatch{conn: s.client, abortOnClose: be.abortOnClose}
+	key := be.connKey(&s.smp)
 	if chosen != nil {
 		a, err = be.acquireServer(e.ctx, chosen, qw)
-		a.key, a.direct = be.srcKey(s.smp.Src.Addr()), true
+		a.key, a.direct = key, true
 	} else {
-		a, err = be.acquire(e.ctx, s.smp.Src.Addr(), nil, qw)
+		a, err = be.acquireKey(e.ctx, key, nil, qw)
 	}
 	a.force, a.watch = force, qw
 	s.srvQueue, s.bkQueue = a.srvQueue, a.bkQueue

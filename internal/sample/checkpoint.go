@@ -137,3 +137,26 @@ func Usable(name string) Checkpoint {
 	}
 	return useL4Cli
 }
+
+// sourceNames are HAProxy's fetch_src_names for the fetches that cannot
+// be read where the server is chosen; others fall back to their class.
+var sourceNames = map[string]string{
+	"srv_id": "server", "srv_name": "server",
+	"bc_src": "server address", "bc_src_port": "server address", "bc_dst": "server address", "bc_dst_port": "server address",
+	"bc_http_major": "server-side connection", "bc_rcvd_proxy": "server-side connection", "ssl_bc": "server-side connection",
+	"res.len": "response buffer", "res.payload": "response buffer", "res.payload_lv": "response buffer",
+	"res.body": "HTTP response body", "res.body_len": "HTTP response body", "res.body_size": "HTTP response body",
+}
+
+// SourceName names, in HAProxy's words (sample_src_names()), where a fetch
+// takes its information from, for the alerts about a fetch used where that
+// information does not exist yet.
+func SourceName(fetch string) string {
+	if n, ok := sourceNames[fetch]; ok {
+		return n
+	}
+	if n := resOnly[fetch]; n != "" {
+		return n
+	}
+	return "HTTP response"
+}

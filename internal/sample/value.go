@@ -2,6 +2,7 @@ package sample
 
 import (
 	"crypto/tls"
+	"encoding/binary"
 	"net/netip"
 	"strconv"
 )
@@ -257,4 +258,23 @@ func (c *Ctx) Hostname() string {
 		return ""
 	}
 	return c.Env.Hostname
+}
+
+// AsBinary converts v to HAProxy's binary type (sample_casts to SMP_T_BIN):
+// text as it is, an integer or boolean as 8 bytes in network order, an
+// address as its 4 or 16 bytes. The bytes are appended to dst.
+func (v *Value) AsBinary(dst []byte) []byte {
+	switch v.Type {
+	case Bool, Int:
+		return binary.BigEndian.AppendUint64(dst, uint64(v.Int))
+	case IP:
+		if v.IP.Is4() {
+			a := v.IP.As4()
+			return append(dst, a[:]...)
+		}
+		a := v.IP.As16()
+		return append(dst, a[:]...)
+	default:
+		return append(dst, v.Bytes...)
+	}
 }

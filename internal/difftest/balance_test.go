@@ -1,0 +1,63 @@
+package difftest
+
+// balanceFeatCases check that balance hash <expr> sends each request or
+// connection to the server haproxy picks: the sample is hashed as binary
+// (an integer as 8 bytes), and a request without one goes round robin. In
+// mode tcp the payload is already on its way to the server when one is
+// chosen, so req.payload finds nothing there: round robin again.
+var balanceFeatCases = []featCase{
+	{name: "balance hash: an expression in mode http and in mode tcp", cfg: `frontend f
+ bind %BIND
+ capture request header x-k len 10
+ log-format "%ST %b/%s %hr"
+ default_backend b
+backend b
+ balance hash req.hdr(x-k),lower
+ hash-type consistent
+ server s1 %SRV
+ server s2 %SRV
+ server s3 %SRV
+ server s4 %SRV
+listen t
+ mode tcp
+ bind %BIND2
+ log-format "tcp %b/%s"
+ tcp-request inspect-delay 1s
+ tcp-request content accept if { req.len ge 12 }
+ balance hash req.payload(4,8)
+ server s1 %SRV
+ server s2 %SRV weight 5
+ server s3 %SRV
+listen n
+ bind %BIND3
+ log-format "%ST %b/%s"
+ balance hash req.hdr_cnt(x-k)
+ server s1 %SRV
+ server s2 %SRV
+ server s3 %SRV
+`, conns: []l7Case{
+		{raw: get("/a", "X-K: alpha")},
+		{raw: get("/a", "X-K: ALPHA")},
+		{raw: get("/a", "X-K: beta")},
+		{raw: get("/a", "X-K: gamma")},
+		{raw: get("/a", "X-K: delta")},
+		{raw: get("/a", "X-K: epsilon")},
+		{raw: get("/b")},
+		{raw: get("/b")},
+		{raw: get("/b")},
+		{raw: get("/a", "X-K: beta") + get("/a", "X-K: delta"), reqs: 2},
+		{raw: get("/one"), to: "2"},
+		{raw: get("/two"), to: "2"},
+		{raw: get("/three"), to: "2"},
+		{raw: get("/four"), to: "2"},
+		{raw: get("/five"), to: "2"},
+		{raw: get("/a"), to: "3"},
+		{raw: get("/a", "X-K: 1"), to: "3"},
+		{raw: get("/a", "X-K: 1", "X-K: 2"), to: "3"},
+		{raw: get("/a", "X-K: 1", "X-K: 2", "X-K: 3"), to: "3"},
+	}},
+}
+
+func init() {
+	featCases = append(featCases, balanceFeatCases...)
+}
