@@ -59,6 +59,7 @@ func (l *loader) postParse() {
 			l.diags.global(SevWarning, p.Pos, "frontend '%s' has no 'bind' directive. Please declare it as a backend if this was intended.", p.Name)
 		}
 	}
+	l.loadCaseAdjustFile()
 }
 
 // checkServerChecks refuses health checks with no port to connect to, as

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"os"
 	"os/user"
 	"strconv"
 	"strings"
@@ -91,8 +92,15 @@ var globalKeywords = table{}.add(
 	&keyword{name: "max-spread-checks", status: Pending},
 	&keyword{name: "server-state-file", status: Unsupported},
 	&keyword{name: "server-state-base", status: Unsupported},
-	&keyword{name: "h1-case-adjust", status: Pending},
-	&keyword{name: "h1-case-adjust-file", status: Pending},
+	&keyword{name: "h1-case-adjust", doc: "header name case for picky HTTP/1 peers", parse: parseH1CaseAdjust},
+	&keyword{name: "h1-case-adjust-file", doc: "h1-case-adjust lines from a file", parse: func(c *ctx) {
+		if c.arg(1) == "" {
+			c.alertf("'h1-case-adjust-file' expects <file> as argument.")
+			return
+		}
+		// A later line replaces an earlier one, as in HAProxy.
+		c.g().H1CaseAdjustFile, c.g().H1CaseAdjustFilePos = c.arg(1), c.pos
+	}},
 	&keyword{name: "maxconnrate", status: Unsupported},
 	&keyword{name: "maxsessrate", status: Unsupported},
 	&keyword{name: "maxsslconn", status: Unsupported},
@@ -351,4 +359,73 @@ func parseSSLDefault(c *ctx) {
 		return
 	}
 	c.g().SSLDefaultBind[c.arg(0)] = strings.Join(c.args(1), " ")
+}
+
+// parseH1CaseAdjust reads `h1-case-adjust <from> <to>` as HAProxy does.
+func parseH1CaseAdjust(c *ctx) {
+	if c.arg(2) == "" {
+		c.alertf("'h1-case-adjust' expects <from> and <to> as argument.")
+		return
+	}
+	if extra := c.arg(3); extra != "" {
+		c.alertf("'h1-case-adjust' cannot handle unexpected argument '%s'.", extra)
+		return
+	}
+	if err := addCaseAdjust(c.g(), c.arg(1), c.arg(2)); err != "" {
+		c.alertf("%s", err)
+	}
+}
+
+// addCaseAdjust is HAProxy's add_hdr_case_adjust(): to must be from with
+// other letter cases, and from (compared as written) new.
+func addCaseAdjust(g *Global, from, to string) string {
+	if !strings.EqualFold(from, to) {
+		return "<from> and <to> must not differ execpt the case"
+	}
+	if _, dup := g.H1CaseAdjust[from]; dup {
+		return "duplicate entry '" + from + "'"
+	}
+	if g.H1CaseAdjust == nil {
+		g.H1CaseAdjust = map[string]string{}
+	}
+	g.H1CaseAdjust[from] = to
+	return ""
+}
+
+// loadCaseAdjustFile reads the h1-case-adjust-file once every section is
+// read, line by line as HAProxy's post-parser does: blank lines and
+// comments are skipped, the name runs to the first space, and <to> is
+// the rest of the line (so a trailing comment or word makes it differ).
+func (l *loader) loadCaseAdjustFile() {
+	g := &l.cfg.Global
+	path := g.H1CaseAdjustFile
+	if path == "" {
+		return
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		l.diags.global(SevAlert, g.H1CaseAdjustFilePos, "h1-headers-case-adjust-file '%s': failed to open file.", path)
+		return
+	}
+	for n, line := range strings.SplitAfter(string(data), "\n") {
+		line = strings.TrimLeft(line, " \t")
+		if line == "" || line[0] == '#' || line[0] == '\r' || line[0] == '\n' {
+			continue
+		}
+		if i := strings.IndexAny(line, "\r\n"); i >= 0 {
+			line = line[:i]
+		}
+		from, to := line, ""
+		if i := strings.IndexAny(line, " \t"); i >= 0 {
+			from, to = line[:i], strings.TrimLeft(line[i:], " \t")
+		}
+		msg := "expect <to>"
+		if to != "" {
+			msg = addCaseAdjust(g, from, to)
+		}
+		if msg != "" {
+			l.diags.global(SevAlert, g.H1CaseAdjustFilePos, "h1-headers-case-adjust-file '%s' : %s at line %d.", path, msg, n+1)
+			return
+		}
+	}
 }

@@ -1,6 +1,8 @@
 package config
 
 import (
+	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -98,6 +100,12 @@ func TestLoadDiagnostics(t *testing.T) {
 		{"http option in tcp", timeouts + "listen l\n bind :1\n option http-pretend-keepalive\n", SevWarning, 0, "'option http-pretend-keepalive' ignored for proxy 'l' as it requires HTTP mode."},
 		{"backend option in a frontend", timeouts + "frontend f\n bind :1\n option redispatch\n", SevWarning, 7, "'redispatch' ignored because frontend 'f' has no backend capability."},
 		{"forwardfor in tcp", timeouts + "listen l\n bind :1\n option forwardfor\n", SevWarning, 0, "'option forwardfor' ignored for proxy 'l' as it requires HTTP mode."},
+		{"h1-case-adjust one word", "global\n h1-case-adjust x-a\n", SevAlert, 2, "'h1-case-adjust' expects <from> and <to> as argument."},
+		{"h1-case-adjust three words", "global\n h1-case-adjust x-a X-A z\n", SevAlert, 2, "'h1-case-adjust' cannot handle unexpected argument 'z'."},
+		{"h1-case-adjust other name", "global\n h1-case-adjust x-a X-B\n", SevAlert, 2, "<from> and <to> must not differ execpt the case"},
+		{"h1-case-adjust twice", "global\n h1-case-adjust x-a X-A\n h1-case-adjust x-a X-a\n", SevAlert, 3, "duplicate entry 'x-a'"},
+		{"h1-case-adjust-file alone", "global\n h1-case-adjust-file\n", SevAlert, 2, "'h1-case-adjust-file' expects <file> as argument."},
+		{"h1-case-adjust-file missing", "global\n h1-case-adjust-file /nonexistent/case\n", SevAlert, 2, "h1-headers-case-adjust-file '/nonexistent/case': failed to open file."},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -288,5 +296,34 @@ func TestTuneHonouredWithoutWarning(t *testing.T) {
 	}
 	if cfg.Global.Tune["tune.bufsize"] != "8192" || cfg.Global.Tune["tune.maxrewrite"] != "512" || cfg.Global.Tune["tune.http.maxhdr"] != "50" {
 		t.Errorf("tune settings not recorded: %v", cfg.Global.Tune)
+	}
+}
+
+// TestH1CaseAdjustFile reads the file as HAProxy's post-parser does.
+func TestH1CaseAdjustFile(t *testing.T) {
+	for _, tc := range []struct{ content, want string }{
+		{"# names\n\n  \ncontent-length Content-Length\r\n  x-a   X-A\n", ""},
+		{"x-a X-A\nx-b\n", "h1-headers-case-adjust-file '%s' : expect <to> at line 2."},
+		{"x-a X-A # comment\n", "h1-headers-case-adjust-file '%s' : <from> and <to> must not differ execpt the case at line 1."},
+		{"x-a X-A\nx-a X-a\n", "h1-headers-case-adjust-file '%s' : duplicate entry 'x-a' at line 2."},
+	} {
+		path := filepath.Join(t.TempDir(), "case")
+		if err := os.WriteFile(path, []byte(tc.content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		cfg, ds := load(t, "global\n h1-case-adjust host HOST\n h1-case-adjust-file "+path+"\n")
+		if tc.want == "" {
+			if ds.HasAlerts() {
+				t.Fatalf("%q: %s", tc.content, ds)
+			}
+			want := map[string]string{"host": "HOST", "content-length": "Content-Length", "x-a": "X-A"}
+			if !maps.Equal(cfg.Global.H1CaseAdjust, want) {
+				t.Fatalf("%q: map %v, want %v", tc.content, cfg.Global.H1CaseAdjust, want)
+			}
+			continue
+		}
+		if !hasMsg(ds, SevAlert, 0, fmt.Sprintf(tc.want, path)) {
+			t.Errorf("%q: want %q; got:\n%s", tc.content, fmt.Sprintf(tc.want, path), ds)
+		}
 	}
 }

@@ -85,6 +85,17 @@ type Global struct {
 	// CrtBase and CABase prefix relative crt and ca-file paths.
 	CrtBase, CABase string
 	Tune            map[string]string
+	// H1CaseAdjust maps header names, as h1-case-adjust lines and the
+	// h1-case-adjust-file wrote them, to the case they are sent in to
+	// the clients and servers of proxies with option
+	// h1-case-adjust-bogus-client or -server. Sluice sends lower-case
+	// names, so an entry whose name is not lower case never matches, as
+	// in HAProxy.
+	H1CaseAdjust map[string]string
+	// H1CaseAdjustFile is the last h1-case-adjust-file line; the loader
+	// reads it once every section is read.
+	H1CaseAdjustFile    string
+	H1CaseAdjustFilePos Pos
 }
 
 // StatsSocket is a `stats socket` line; the runtime API itself is not built

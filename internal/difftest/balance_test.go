@@ -61,3 +61,49 @@ listen n
 func init() {
 	featCases = append(featCases, balanceFeatCases...)
 }
+
+// caseAdjustFeatCases check h1-case-adjust: the names it lists go to
+// servers and clients in its case when the proxies ask for it, the
+// headers Sluice adds and its own replies included; a name written in
+// upper case in the map never matches.
+var caseAdjustFeatCases = []featCase{
+	{name: "h1-case-adjust with bogus-client and bogus-server", cfg: `global
+ h1-case-adjust content-length Content-Length
+ h1-case-adjust x-foo X-Foo
+ h1-case-adjust x-forwarded-for X-Forwarded-For
+ h1-case-adjust host HOST
+ h1-case-adjust connection Connection
+ h1-case-adjust X-Bar X-BAR
+ h1-case-adjust content-type Content-TYPE
+ h1-case-adjust x-resp X-RESP
+ h1-case-adjust x-trailer X-Trailer
+frontend f
+ bind %BIND
+ log-format "%ST %b/%s"
+ option h1-case-adjust-bogus-client
+ http-request return status 200 content-type text/plain string hi hdr x-foo y if { path /r }
+ http-request deny if { path /d }
+ http-response set-header X-Resp 1
+ default_backend b
+backend b
+ option h1-case-adjust-bogus-server
+ option forwardfor
+ option http-server-close
+ server s1 %SRV
+listen plain
+ bind %BIND2
+ log-format "%ST %b/%s"
+ http-response set-header X-Resp 1
+ server s1 %SRV
+`, conns: []l7Case{
+		{raw: "POST /x HTTP/1.1\r\nHost: a\r\nX-FOO: 1\r\nContent-Length: 2\r\nx-bar: 2\r\n\r\nhi"},
+		{raw: get("/r")},
+		{raw: get("/d")},
+		{raw: "POST /c HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhi\r\n0\r\nX-Trailer: t\r\nx-other: o\r\n\r\n"},
+		{raw: "POST /x HTTP/1.1\r\nHost: a\r\nX-FOO: 1\r\nContent-Length: 2\r\n\r\nhi", to: "2"},
+	}},
+}
+
+func init() {
+	featCases = append(featCases, caseAdjustFeatCases...)
+}

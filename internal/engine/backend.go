@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"sluice/internal/config"
+	"sluice/internal/h1"
 	"sluice/internal/httperr"
 	"sluice/internal/lb"
 	"sluice/internal/logsink"
@@ -35,10 +36,13 @@ type backend struct {
 	abortOnClose bool
 	// preferLast: option prefer-last-server (see stream.lastServer).
 	preferLast bool
-	avalanch   bool
-	l7         l7Hash // what uri, url_param and hdr() hash
-	id         int
-	rules      ruleSet // tcp-request content rules, run after switching
+	// caseSrv is h1-case-adjust under option h1-case-adjust-bogus-server:
+	// the case of the names in what is sent to servers; nil: lower case.
+	caseSrv  h1.CaseMap
+	avalanch bool
+	l7       l7Hash // what uri, url_param and hdr() hash
+	id       int
+	rules    ruleSet // tcp-request content rules, run after switching
 	// dispatch is the `dispatch` address of a backend without servers.
 	dispatch *server
 	queue    list.List // of *waiter: connections waiting for any server

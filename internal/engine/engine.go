@@ -149,6 +149,9 @@ func Open(cfg *config.Config, opt Options) (*Engine, error) {
 		b, err := newBackend(p, ids[p])
 		if err == nil {
 			b.e = e
+			if p.Opt("h1-case-adjust-bogus-server") {
+				b.caseSrv = h1.CaseMap(cfg.Global.H1CaseAdjust)
+			}
 			b.sink, err = e.proxySink(cfg, p)
 		}
 		if err == nil {
@@ -170,6 +173,9 @@ func Open(cfg *config.Config, opt Options) (*Engine, error) {
 		fe, err := newFrontend(p, ids[p], backends)
 		if err == nil {
 			fe.applyTune(cfg.Global.Tune)
+			if p.Opt("h1-case-adjust-bogus-client") {
+				fe.caseCli = h1.CaseMap(cfg.Global.H1CaseAdjust)
+			}
 			e.facts.frontends[p.Name] = fe
 			fe.log, err = e.newFELog(cfg, p)
 		}
@@ -262,6 +268,9 @@ type frontend struct {
 	maxHdr, maxHead int
 	// ignoreProbes: option http-ignore-probes.
 	ignoreProbes bool
+	// caseCli is h1-case-adjust under option h1-case-adjust-bogus-client:
+	// the case of the names in what is sent to clients; nil: lower case.
+	caseCli h1.CaseMap
 	// HTTP rules and option forwardfor.
 	httpReq, httpRes, httpAfter []httpRule
 	forwardFor                  *forwardFor

@@ -27,6 +27,8 @@ type bodyWriter struct {
 	// htx counts the body as HAProxy's %B and %U do (h1.HTXSize): its
 	// data, and its trailers with their end.
 	htx int64
+	// caseMap spells the trailers' names for dst (h1-case-adjust).
+	caseMap h1.CaseMap
 }
 
 // flushAt is how much is gathered before writing.
@@ -309,7 +311,7 @@ func relayTrailers(src *hconn, w *bodyWriter, readTimeout time.Duration) error {
 		if err != nil {
 			return err
 		}
-		w.buf = h1.AppendTrailers(w.buf, fields)
+		w.buf = h1.AppendTrailers(w.buf, fields, w.caseMap)
 		w.htx += h1.TrailersHTXSize(fields)
 		src.consume(n)
 		return nil

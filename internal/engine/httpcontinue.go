@@ -43,7 +43,7 @@ func (s *stream) awaitContinue(cli *hconn, t *httpTxn, sc *srvConn, w *bodyWrite
 		// Incomplete or bad: relayResponse reads it again after the body.
 		return 0, false, false
 	case head.Status() >= 100 && head.Status() < 200 && head.Status() != 101:
-		wb := head.AppendResponse(make([]byte, 0, n+16))
+		wb := head.AppendResponseCase(make([]byte, 0, n+16), s.fe.caseCli)
 		t.bytesOut += head.HTXSize()
 		sc.consume(n)
 		if _, err := cli.send(wb, feT.Client); err != nil {

@@ -200,7 +200,7 @@ func (s *stream) afterRules(t *httpTxn, wire []byte) []byte {
 	if s.be != nil && s.be.cfg != s.fe.cfg {
 		be = s.be.httpAfter
 	}
-	if len(be) == 0 && len(s.fe.httpAfter) == 0 {
+	if len(be) == 0 && len(s.fe.httpAfter) == 0 && s.fe.caseCli == nil {
 		return wire
 	}
 	var head h1.Head
@@ -215,6 +215,6 @@ func (s *stream) afterRules(t *httpTxn, wire []byte) []byte {
 	}
 	s.smp.Res, s.smp.InResponse = saved, false
 	t.status = head.Status()
-	out := head.AppendResponse(make([]byte, 0, len(wire)+256))
+	out := head.AppendResponseCase(make([]byte, 0, len(wire)+256), s.fe.caseCli)
 	return append(out, wire[n:]...)
 }

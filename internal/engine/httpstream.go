@@ -729,7 +729,7 @@ func (s *stream) forwardTxn(cli *hconn, t *httpTxn, sc *srvConn) (out outcome, r
 	// close to come (HAProxy's PR_O2_FAKE_KA), for servers that answer
 	// a closing request without a length.
 	out0 = s.requestHead(out0, t, serverClose && !s.be.cfg.Opt("http-pretend-keepalive"))
-	w := &bodyWriter{dst: &sc.hconn, buf: out0, timeout: beT.Server}
+	w := &bodyWriter{dst: &sc.hconn, buf: out0, timeout: beT.Server, caseMap: s.be.caseSrv}
 	if t.req.Framing != h1.NoBody {
 		w.peerTimeout = beT.Server
 	}
@@ -858,7 +858,7 @@ func (s *stream) relayResponse(cli *hconn, t *httpTxn, sc *srvConn, serverClose 
 				if t.res.Status() >= 100 && t.res.Status() < 200 && t.res.Status() != 101 {
 					// Interim response (100 Continue): forward it and wait
 					// for the final one.
-					wb := t.res.AppendResponse(make([]byte, 0, n+16))
+					wb := t.res.AppendResponseCase(make([]byte, 0, n+16), s.fe.caseCli)
 					t.bytesOut += t.res.HTXSize()
 					sc.consume(n)
 					if _, err := cli.send(wb, feT.Client); err != nil {
@@ -937,7 +937,7 @@ func (s *stream) sendResponse(cli *hconn, t *httpTxn, sc *srvConn, n int, server
 	out := s.responseHead((*wb)[:0], t, res, clientKeep)
 	sc.consume(n)
 	s.smp.Res = nil // its slices die with the server buffer
-	w := &bodyWriter{dst: cli, buf: out, timeout: feT.Client}
+	w := &bodyWriter{dst: cli, buf: out, timeout: feT.Client, caseMap: s.fe.caseCli}
 	s.yieldBeforeWrite()
 	var err error
 	if res.Framing == h1.NoBody {
@@ -1176,7 +1176,7 @@ func (s *stream) requestHead(dst []byte, t *httpTxn, serverClose bool) []byte {
 	case !serverClose && !h.Is11():
 		h.Add(hdrConnection, valKeepAlive)
 	}
-	return h.AppendRequest(dst)
+	return h.AppendRequestCase(dst, s.be.caseSrv)
 }
 
 // responseHead writes the response head for the client. The status line
@@ -1188,7 +1188,7 @@ func (s *stream) responseHead(dst []byte, t *httpTxn, res *h1.Head, clientKeep b
 			res.Add(hdrConnection, v)
 		}
 	}
-	return res.AppendResponse(dst)
+	return res.AppendResponseCase(dst, s.fe.caseCli)
 }
 
 // stripConnTokens removes close and keep-alive from Connection headers,

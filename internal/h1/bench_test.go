@@ -75,7 +75,7 @@ var chunkedBody = func() []byte {
 		b = append(b, make([]byte, 1024)...)
 		b = append(b, "\r\n"...)
 	}
-	return AppendTrailers(b, nil)
+	return AppendTrailers(b, nil, nil)
 }()
 
 func BenchmarkChunkedDecoder(b *testing.B) {

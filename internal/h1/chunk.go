@@ -89,14 +89,8 @@ func AppendChunkSize(dst []byte, n int) []byte {
 }
 
 // AppendTrailers writes the last chunk and the trailers (names in lower
-// case), ending the chunked body.
-func AppendTrailers(dst []byte, fields []Field) []byte {
+// case, or as cm spells them), ending the chunked body.
+func AppendTrailers(dst []byte, fields []Field, cm CaseMap) []byte {
 	dst = append(dst, "0\r\n"...)
-	for _, f := range fields {
-		dst = appendLower(dst, f.Name)
-		dst = append(dst, ": "...)
-		dst = append(dst, f.Value...)
-		dst = append(dst, "\r\n"...)
-	}
-	return append(dst, "\r\n"...)
+	return appendFields(dst, fields, cm)
 }

@@ -197,32 +197,45 @@ func appendLower(dst, b []byte) []byte {
 	return dst
 }
 
+// CaseMap gives header names the letter case a picky HTTP/1 peer expects
+// (HAProxy's h1-case-adjust): each lower-case name found in it is sent as
+// the name it maps to. A nil map changes nothing.
+type CaseMap map[string]string
+
 // AppendRequest writes the request head as Sluice forwards it: the start
 // line with "HTTP/1.1" for a message of version 1.1 or above and the
 // version as received otherwise (HTTP/1.0, HTTP/0.9), as HAProxy's
 // h1_format_htx_reqline does, then every field with its name in lower
 // case.
-func (h *Head) AppendRequest(dst []byte) []byte {
+func (h *Head) AppendRequest(dst []byte) []byte { return h.AppendRequestCase(dst, nil) }
+
+// AppendRequestCase is AppendRequest with the names in cm sent in its
+// case.
+func (h *Head) AppendRequestCase(dst []byte, cm CaseMap) []byte {
 	dst = append(dst, h.method...)
 	dst = append(dst, ' ')
 	dst = append(dst, h.uri...)
 	dst = append(dst, ' ')
 	dst = h.appendVersion(dst)
 	dst = append(dst, "\r\n"...)
-	return h.appendFields(dst)
+	return appendFields(dst, h.Fields, cm)
 }
 
 // AppendResponse writes the response head as Sluice forwards it to a
 // client: "HTTP/1.1" (or the version as received below 1.1), the status,
 // the reason, and lower-case names.
-func (h *Head) AppendResponse(dst []byte) []byte {
+func (h *Head) AppendResponse(dst []byte) []byte { return h.AppendResponseCase(dst, nil) }
+
+// AppendResponseCase is AppendResponse with the names in cm sent in its
+// case.
+func (h *Head) AppendResponseCase(dst []byte, cm CaseMap) []byte {
 	dst = h.appendVersion(dst)
 	dst = append(dst, ' ')
 	dst = appendStatus(dst, h.status)
 	dst = append(dst, ' ')
 	dst = append(dst, h.reason...)
 	dst = append(dst, "\r\n"...)
-	return h.appendFields(dst)
+	return appendFields(dst, h.Fields, cm)
 }
 
 // appendVersion writes HTTP/1.1 for 1.1 and above, else the version as
@@ -243,14 +256,28 @@ func appendStatus(dst []byte, code int) []byte {
 	return append(dst, byte('0'+code/100%10), byte('0'+code/10%10), byte('0'+code%10))
 }
 
-func (h *Head) appendFields(dst []byte) []byte {
-	for _, f := range h.Fields {
-		dst = appendLower(dst, f.Name)
+// appendFields writes fields and the empty line that ends them, names in
+// lower case or as cm adjusts them.
+func appendFields(dst []byte, fields []Field, cm CaseMap) []byte {
+	for _, f := range fields {
+		dst = appendName(dst, f.Name, cm)
 		dst = append(dst, ": "...)
 		dst = append(dst, f.Value...)
 		dst = append(dst, "\r\n"...)
 	}
 	return append(dst, "\r\n"...)
+}
+
+// appendName writes a field name in lower case, or as cm spells it.
+func appendName(dst, name []byte, cm CaseMap) []byte {
+	start := len(dst)
+	dst = appendLower(dst, name)
+	if cm != nil {
+		if to, ok := cm[string(dst[start:])]; ok {
+			dst = append(dst[:start], to...)
+		}
+	}
+	return dst
 }
 
 // HasToken reports whether a comma-separated header value holds token

@@ -225,3 +225,29 @@ func TestForgetDropsFieldReferences(t *testing.T) {
 		}
 	}
 }
+
+// TestAppendCaseMap: names found in a CaseMap are sent in its case, the
+// others in lower case, trailers included, without allocating.
+func TestAppendCaseMap(t *testing.T) {
+	var h Head
+	raw := []byte("GET / HTTP/1.1\r\nHost: a\r\nX-FOO: 1\r\nX-Bar: 2\r\n\r\n")
+	if _, err := ParseRequest(raw, &h, Limits{MaxFields: 100}); err != nil {
+		t.Fatal(err)
+	}
+	cm := CaseMap{"x-foo": "X-Foo", "host": "HOST", "X-Bar": "X-BAR"}
+	got := string(h.AppendRequestCase(nil, cm))
+	if want := "GET / HTTP/1.1\r\nHOST: a\r\nX-Foo: 1\r\nx-bar: 2\r\n\r\n"; got != want {
+		t.Fatalf("got %q, want %q", got, want)
+	}
+	if got := string(h.AppendRequest(nil)); got != "GET / HTTP/1.1\r\nhost: a\r\nx-foo: 1\r\nx-bar: 2\r\n\r\n" {
+		t.Fatalf("without a map: %q", got)
+	}
+	tr := AppendTrailers(nil, []Field{{Name: []byte("X-FOO"), Value: []byte("t")}}, cm)
+	if string(tr) != "0\r\nX-Foo: t\r\n\r\n" {
+		t.Fatalf("trailers: %q", tr)
+	}
+	buf := make([]byte, 0, 256)
+	if n := testing.AllocsPerRun(100, func() { h.AppendRequestCase(buf[:0], cm) }); n != 0 {
+		t.Fatalf("%v allocations", n)
+	}
+}
