@@ -39,7 +39,7 @@ var optionTable = map[string]optionDef{
 	"httpslog":                     {Pending, dFL, false, 0, "HTTPS log lines"},
 	"dontlog-normal":               {Supported, dFL, false, 0, "log only streams with an error, a retry or a 5xx"},
 	"log-separate-errors":          {Supported, dFL, false, 0, "log streams with an error, a retry or a 5xx at level err"},
-	"logasap":                      {Pending, dFL, false, 0, "log at connection start"},
+	"logasap":                      {Supported, dFL, false, 0, "log at server connect (tcp) or response headers (http)"},
 	"forwardfor":                   {Supported, dFBL, true, 5, "X-Forwarded-For with the client's address"},
 	"originalto":                   {Supported, dFBL, true, 5, "X-Original-To with the address the client connected to"},
 	"http-keep-alive":              {Supported, dFBL, true, 0, "HTTP keep-alive"},

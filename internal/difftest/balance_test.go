@@ -107,3 +107,62 @@ listen plain
 func init() {
 	featCases = append(featCases, caseAdjustFeatCases...)
 }
+
+// logasapFeatCases check option logasap: an http transaction logs when
+// its response comes, a tcp stream when its server connects, with %B,
+// %Tt and %Ta marked '+' on every line of the frontend, the lines written
+// at the end (denied, no server) included, and no second line.
+var logasapFeatCases = []featCase{
+	{name: "option logasap in mode http and mode tcp", cfg: `frontend f
+ bind %BIND
+ option logasap
+ capture response header content-length len 8
+ log-format "%ST %b/%s T[%Tt %Ta %Td] %B %U %ts %ac/%fc/%bc/%sc %hs"
+ http-request deny if { path /d }
+ use_backend dead if { path /dead }
+ http-response set-header X-Added yes
+ default_backend b
+backend b
+ server s1 %SRV
+backend dead
+ server s1 %DEAD
+listen t
+ mode tcp
+ bind %BIND2
+ option logasap
+ log-format "tcp %b/%s T[%Tt] %B %U %ts %ac/%fc/%bc/%sc"
+ server s1 %SRV
+frontend plain
+ bind %BIND3
+ log-format "%ST %b/%s T[%Tt %Ta %Td] %B %U %ts"
+ default_backend b
+`, conns: []l7Case{
+		{raw: get("/a")},
+		{raw: "POST /p HTTP/1.1\r\nhost: a\r\ncontent-length: 5\r\n\r\nhello"},
+		{raw: get("/a") + get("/b"), reqs: 2},
+		{raw: get("/d")},
+		{raw: get("/dead")},
+		{raw: get("/a"), to: "2"},
+		{raw: get("/a"), to: "3"},
+	}, mask: []string{`T\[(\+?)\d+ (\+?)\d+ (-?)\d+\]`, `T[${1}N ${2}N ${3}N]`, `T\[(\+?)\d+\]`, `T[${1}N]`}},
+	{name: "option logasap with dontlog-normal and log-separate-errors", cfg: `frontend f
+ bind %BIND
+ option logasap
+ option dontlog-normal
+ option log-separate-errors
+ log-format "%ST %b/%s %B %ts"
+ http-request set-var(txn.p) path
+ http-response set-status 503 if { var(txn.p) -m str /e }
+ default_backend b
+backend b
+ server s1 %SRV
+`, conns: []l7Case{
+		{raw: get("/a")},
+		{raw: get("/e")},
+		{raw: get("/a") + get("/e"), reqs: 2},
+	}},
+}
+
+func init() {
+	featCases = append(featCases, logasapFeatCases...)
+}

@@ -5,18 +5,44 @@ import (
 	"time"
 	"unsafe"
 
+	"sluice/internal/h1"
 	"sluice/internal/logfmt"
 )
 
 // logHTTP writes a transaction's line (option httplog, clf or a
-// log-format) when the frontend logs.
+// log-format) when it ends, if the frontend logs and option logasap did
+// not write it when the response came (logHTTPEarly).
 func (s *stream) logHTTP(t *httpTxn) {
+	if !t.logged {
+		s.writeHTTPLog(t, false, 0)
+	}
+}
+
+// logHTTPEarly is option logasap's line, written once the server's final
+// response went through the response rules, as HAProxy's
+// http_process_res_common does: the times stop there (%Td 0), %B is
+// bytesOut (the head as rewritten and the body buffered so far), %U is 0
+// and the counts still hold the transaction. No line follows it at the
+// end, unless option dontlog-normal held back this one.
+func (s *stream) logHTTPEarly(t *httpTxn, bytesOut int64) {
+	if l := s.fe.log; l != nil && l.logASAP && !t.logged {
+		s.writeHTTPLog(t, true, bytesOut)
+	}
+}
+
+func (s *stream) writeHTTPLog(t *httpTxn, early bool, earlyBytes int64) {
 	fe := s.fe
 	l := fe.log
-	if l == nil || l.format == nil || (l.dontNull && !t.rcvd) {
+	if l == nil || l.format == nil || (!early && l.dontNull && !t.rcvd) {
 		return
 	}
 	level, ok := l.streamLevel(true, t.cause, t.status, s.retries, s.redispatched, s.smp.LogLevel)
+	if early && (ok || s.smp.LogLevel < 0) {
+		// Written, or silenced by set-log-level: either way the stream
+		// is done with logging. A line dontlog-normal held back is tried
+		// again at the end.
+		t.logged = true
+	}
 	if !ok || !l.sink.Enabled(level) {
 		return
 	}
@@ -58,13 +84,17 @@ func (s *stream) logHTTP(t *httpTxn) {
 		Handshake:  hs, Idle: idle, Request: req, Queue: tq, Connect: tc, Data: td,
 		Close:    hs + time.Since(t.start),
 		BytesOut: t.bytesOut, BytesIn: t.bytesIn,
-		Cause: t.cause, Phase: t.phase,
+		LogASAP: l.logASAP,
+		Cause:   t.cause, Phase: t.phase,
 		ActConn: int(s.e.actconn.Load()), FeConn: int(fe.conns.Load()),
 		Retries: s.retries, Redispatched: s.redispatched,
 		SrvQueue: s.srvQueue, BackendQueue: s.bkQueue,
 		PID: l.pid, Hostname: s.e.hostname,
 		Status: t.status, RequestLine: bytesString(t.reqLine), BackendHTTP: true,
 		ClientCookie: bytesString(t.cliCookie), ServerCookie: bytesString(t.srvCookie),
+	}
+	if early {
+		f.Close, f.BytesOut, f.BytesIn = td, earlyBytes, 0
 	}
 	f.UnixListener, f.ListenerID = s.unixListener()
 	s.tlsFields(f)
@@ -92,11 +122,11 @@ func (s *stream) logHTTP(t *httpTxn) {
 	}
 	if s.be != nil {
 		f.BackendName = s.be.name
-		f.BeConn = int(s.be.conns.Load()) - boolInt(t.inBe)
+		f.BeConn = int(s.be.conns.Load()) - boolInt(t.inBe && !early)
 	}
 	if s.srv != nil {
 		f.ServerName = s.srv.cfg.Name
-		f.SrvConn = int(s.srv.cur.Load()) - boolInt(t.inSrv)
+		f.SrvConn = int(s.srv.cur.Load()) - boolInt(t.inSrv && !early)
 	}
 	if len(l.exprs) > 0 {
 		// By the end, the request's variables are gone (HAProxy drops them
@@ -118,7 +148,9 @@ func (s *stream) logHTTP(t *httpTxn) {
 	lineBufs.Put(bp)
 	*f = logfmt.Fields{} // what it points to is not the pool's to keep
 	fieldsPool.Put(f)
-	s.smp.ResetTxnVars() // the transaction is over
+	if !early {
+		s.smp.ResetTxnVars() // the transaction is over
+	}
 }
 
 var fieldsPool = sync.Pool{New: func() any { return new(logfmt.Fields) }}
@@ -133,4 +165,36 @@ func boolInt(b bool) int {
 		return 1
 	}
 	return 0
+}
+
+// bufferedResBody is how much of a response's body HAProxy would hold in
+// HTX once rest, what came after the head, is parsed: its data bytes, a
+// chunked body's framing left out.
+func bufferedResBody(res *h1.Head, rest []byte) int64 {
+	switch res.Framing {
+	case h1.NoBody:
+		return 0
+	case h1.Length:
+		return min(int64(len(rest)), res.ContentLength)
+	case h1.Chunked:
+		var data int64
+		for {
+			size, n, err := h1.ParseChunkSize(rest)
+			if err != nil || size == 0 {
+				return data
+			}
+			rest = rest[n:]
+			if int64(len(rest)) < size {
+				return data + int64(len(rest))
+			}
+			data += size
+			rest = rest[size:]
+			n, err = h1.ParseChunkEnd(rest)
+			if err != nil {
+				return data
+			}
+			rest = rest[n:]
+		}
+	}
+	return int64(len(rest))
 }

@@ -55,6 +55,8 @@ type httpTxn struct {
 	// rcvd: the client sent bytes of this request (option dontlognull
 	// logs nothing otherwise).
 	rcvd bool
+	// logged: option logasap wrote the transaction's line already.
+	logged bool
 	// inBe and inSrv: the transaction is counted in its backend's and its
 	// server's current connections. HAProxy's log line comes after its
 	// stream left both (%bc and %sc do not count it); Sluice logs first
@@ -931,6 +933,10 @@ func (s *stream) sendResponse(cli *hconn, t *httpTxn, sc *srvConn, n int, server
 		if s.be.cookie != nil {
 			t.setCookieState = s.setCookie(t, res)
 		}
+	}
+	if l := s.fe.log; l != nil && l.logASAP {
+		t.status = res.Status()
+		s.logHTTPEarly(t, res.HTXSize()+bufferedResBody(res, sc.pending()[n:]))
 	}
 	wb := bufPool.Get().(*[]byte)
 	defer bufPool.Put(wb)

@@ -45,6 +45,9 @@ type stream struct {
 	phase        logfmt.Phase
 	relayed      bool // the relay ran: its byte counts are final
 	redispatched bool
+	// logged: option logasap wrote the stream's line at connect;
+	// numbered: the stream has its number (%rt).
+	logged, numbered bool
 }
 
 // handle owns one accepted connection through its whole life, in
@@ -282,6 +285,7 @@ func (s *stream) forward() bool {
 	s.saddr = remoteAddrPort(up)
 	if l := s.fe.log; l != nil && l.format != nil {
 		s.bsrc = addrPort(up.LocalAddr()) // %bi and %bp: asked only for a log format
+		s.fe.logStreamEarly(s)
 	}
 	e.track(up)
 	s.peek.release()

@@ -25,7 +25,11 @@ type feLog struct {
 	// dontNormal is option dontlog-normal, separateErrors option
 	// log-separate-errors (loglevel.go).
 	dontNormal, separateErrors bool
-	pid                        int
+	// logASAP is option logasap: a stream logs when its server connects
+	// (tcp) or its response comes (http), and %B, %Tt, %Ta and %Tu take a
+	// '+' on every line.
+	logASAP bool
+	pid     int
 }
 
 // proxySink is where a proxy's `log` lines send: the process sink when
@@ -68,7 +72,8 @@ func (e *Engine) newFELog(cfg *config.Config, p *config.Proxy) (*feLog, error) {
 		return nil, nil
 	}
 	l := &feLog{dontNull: p.Opt("dontlognull"), pid: os.Getpid(),
-		dontNormal: p.Opt("dontlog-normal"), separateErrors: p.Opt("log-separate-errors")}
+		dontNormal: p.Opt("dontlog-normal"), separateErrors: p.Opt("log-separate-errors"),
+		logASAP: p.Opt("logasap")}
 	sink, err := e.proxySink(cfg, p)
 	if sink == nil || err != nil {
 		return nil, err
@@ -130,15 +135,39 @@ func (fe *frontend) logConnect(s *stream) {
 	lineBufs.Put(bp)
 }
 
-// logStream writes the stream's line when it ends.
+// logStream writes the stream's line when it ends, unless option
+// logasap wrote it when the server connected.
 func (fe *frontend) logStream(s *stream) {
-	// Every stream has its number, logged or not.
-	s.smp.StreamID = s.e.streams.Add(1) - 1
+	if !s.logged {
+		fe.writeStreamLog(s, false)
+	}
+}
+
+// logStreamEarly is option logasap's line, written once the server
+// connection is made, as HAProxy's back_establish does: the times stop
+// there, nothing was transferred yet and the counts still hold the
+// stream. option dontlognull does not apply; a line option
+// dontlog-normal holds back is tried again at the end.
+func (fe *frontend) logStreamEarly(s *stream) {
+	if l := fe.log; l != nil && l.logASAP {
+		fe.writeStreamLog(s, true)
+	}
+}
+
+func (fe *frontend) writeStreamLog(s *stream, early bool) {
+	if !s.numbered {
+		// Every stream has its number, logged or not.
+		s.smp.StreamID = s.e.streams.Add(1) - 1
+		s.numbered = true
+	}
 	l := fe.log
-	if l == nil || l.format == nil || (l.dontNull && s.bytesIn == 0) {
+	if l == nil || l.format == nil || (!early && l.dontNull && s.bytesIn == 0) {
 		return
 	}
 	level, ok := l.streamLevel(false, s.cause, 0, s.retries, s.redispatched, s.smp.LogLevel)
+	if early && (ok || s.smp.LogLevel < 0) {
+		s.logged = true
+	}
 	if !ok || !l.sink.Enabled(level) {
 		return
 	}
@@ -149,11 +178,15 @@ func (fe *frontend) logStream(s *stream) {
 		Handshake:  s.tHandshake, Idle: logfmt.NotReached, Request: logfmt.NotReached, Queue: s.tQueue, Connect: s.tConnect, Data: logfmt.NotReached,
 		Close:    time.Since(s.accept),
 		BytesOut: s.bytesOut, BytesIn: s.bytesIn,
-		Cause: s.cause, Phase: s.phase,
+		LogASAP: l.logASAP,
+		Cause:   s.cause, Phase: s.phase,
 		ActConn: int(s.e.actconn.Load()), FeConn: int(fe.conns.Load()),
 		Retries: s.retries, Redispatched: s.redispatched,
 		SrvQueue: s.srvQueue, BackendQueue: s.bkQueue,
 		PID: l.pid, Hostname: s.e.hostname,
+	}
+	if early {
+		f.Close, f.BytesOut, f.BytesIn = s.tConnect, 0, 0
 	}
 	f.UnixListener, f.ListenerID = s.unixListener()
 	s.tlsFields(&f)
