@@ -30,6 +30,8 @@ func (c *ctx) validateHTTPRule(r *Rule) {
 		c.validateCaptureRule(r, fail)
 	case "set-timeout":
 		c.validateSetTimeout(r, fail)
+	case "wait-for-body":
+		c.validateWaitForBody(r, fail)
 	case "deny", "return", "tarpit":
 		c.validateReply(r, fail)
 	case "set-log-level":
@@ -177,4 +179,52 @@ func cookieAgeError(arg, kw string, err error) string {
 func validLogLevel(s string) bool {
 	_, err := logsink.ParseLevel(s)
 	return s == "silent" || err == nil
+}
+
+// validateWaitForBody reads `wait-for-body time <time> [at-least <bytes>]`
+// (the two in either order) as HAProxy's parse_http_wait_for_body does.
+func (c *ctx) validateWaitForBody(r *Rule, fail func(string, ...any)) {
+	a := r.Args
+	timeSet := false
+	i := 0
+	for ; i < len(a); i += 2 {
+		switch a[i] {
+		case "time":
+			if i+1 >= len(a) {
+				fail("missing argument for 'time'.")
+				return
+			}
+			d, err := ParseTime(a[i+1])
+			if err != nil {
+				if strings.HasPrefix(err.Error(), "timer overflow") {
+					fail("time overflow (maximum value is 2147483647 ms or ~24.8 days).")
+				} else {
+					fail("%v.", err)
+				}
+				return
+			}
+			r.Timeout, timeSet = d, true
+		case "at-least":
+			if i+1 >= len(a) {
+				fail("missing argument for 'at-least'.")
+				return
+			}
+			n, err := ParseSize(a[i+1])
+			if err != nil {
+				fail("%v.", err)
+				return
+			}
+			r.AtLeast = n
+		default:
+			goto done
+		}
+	}
+done:
+	if !timeSet {
+		fail("expects time <time> [ at-least <bytes> ].")
+		return
+	}
+	if i < len(a) {
+		c.tightAlertf("'%s %s' expects either 'if' or 'unless' followed by a condition but found '%s'.", r.Family, r.Action, a[i])
+	}
 }

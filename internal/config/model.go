@@ -418,8 +418,10 @@ type Rule struct {
 	VarCond sample.VarCond
 	// Reply is a return, deny or tarpit rule's parsed reply.
 	Reply *httperr.ReplySpec
-	// Timeout is a set-timeout rule's constant, -1 for an expression.
+	// Timeout is a set-timeout rule's constant, -1 for an expression, or
+	// a wait-for-body rule's time; AtLeast is wait-for-body's at-least.
 	Timeout time.Duration
+	AtLeast int64
 }
 
 // Directive is a keyword line kept as parsed words: Sluice validated it but

@@ -45,7 +45,7 @@ var optionTable = map[string]optionDef{
 	"http-keep-alive":              {Supported, dFBL, true, 0, "HTTP keep-alive"},
 	"http-server-close":            {Supported, dFBL, true, 0, "close server side after each response"},
 	"httpclose":                    {Supported, dFBL, true, 0, "close both sides after each response"},
-	"http-buffer-request":          {Pending, dFBL, true, 0, "wait for the request body"},
+	"http-buffer-request":          {Supported, dFBL, true, 0, "wait for the request body"},
 	"http-ignore-probes":           {Supported, dFL, true, 0, "a connection that sends nothing and closes or times out gets no 408 and no log line (browsers' pre-connects)"},
 	"http-no-delay":                {NoEffect, dFBL, true, 0, "latency tuning"},
 	"http-pretend-keepalive":       {Supported, dBL, true, 0, "with http-server-close or httpclose, requests go to the server without Connection: close, as if the connection stayed open"},

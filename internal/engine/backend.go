@@ -36,6 +36,9 @@ type backend struct {
 	abortOnClose bool
 	// preferLast: option prefer-last-server (see stream.lastServer).
 	preferLast bool
+	// bufferReq: option http-buffer-request in the backend, the body
+	// waited for after switching (when the frontend did not).
+	bufferReq bool
 	// caseSrv is h1-case-adjust under option h1-case-adjust-bogus-server:
 	// the case of the names in what is sent to servers; nil: lower case.
 	caseSrv  h1.CaseMap
@@ -185,6 +188,7 @@ func newBackend(p *config.Proxy, id int) (*backend, error) {
 	b.hashed = algo == lb.Hash
 	b.abortOnClose = p.Opt("abortonclose")
 	b.preferLast = p.Opt("prefer-last-server")
+	b.bufferReq = p.Opt("http-buffer-request")
 	b.avalanch = p.HashType.Avalanche || (p.HashType.Method == "consistent" && !p.HashType.FunctionSet)
 	b.l7 = newL7Hash(p, b.avalanch)
 	bal, err := lb.New(algo, lbs, opt)

@@ -268,6 +268,9 @@ type frontend struct {
 	maxHdr, maxHead int
 	// ignoreProbes: option http-ignore-probes.
 	ignoreProbes bool
+	// bufferReq: option http-buffer-request, the body waited for before
+	// the http-request rules (waitBody).
+	bufferReq bool
 	// caseCli is h1-case-adjust under option h1-case-adjust-bogus-client:
 	// the case of the names in what is sent to clients; nil: lower case.
 	caseCli h1.CaseMap
@@ -297,7 +300,7 @@ type frontend struct {
 func newFrontend(p *config.Proxy, id int, backends map[string]*backend) (*frontend, error) {
 	fe := &frontend{cfg: p, id: id, tcpKeepAlive: p.Opt("clitcpka") || p.Opt("tcpka"),
 		http: p.Mode == config.ModeHTTP, maxHdr: h1.DefaultMaxFields, maxHead: defaultBufSize - defaultMaxRewrite,
-		ignoreProbes: p.Opt("http-ignore-probes")}
+		ignoreProbes: p.Opt("http-ignore-probes"), bufferReq: p.Opt("http-buffer-request")}
 	cc := newCondCompiler(p)
 	var err error
 	if fe.rules, err = compileRules(p, cc); err != nil {

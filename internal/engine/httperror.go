@@ -49,6 +49,13 @@ func (s *stream) httpError(cli *hconn, t *httpTxn, status int, cause logfmt.Caus
 		s.logError(t, status, cause, phase)
 		return
 	}
+	s.streamError(cli, t, status, cause, phase)
+}
+
+// streamError answers with an error page as HAProxy's stream makes it
+// (the proxy's errorfile, http-after-response rules), the client
+// connection to be closed.
+func (s *stream) streamError(cli *hconn, t *httpTxn, status int, cause logfmt.Cause, phase logfmt.Phase) {
 	page, _ := s.appendPage(nil, t, s.pageFor(status), s.connState(t, true))
 	t.status = status
 	page = s.afterRules(t, page)

@@ -33,6 +33,7 @@ func (s *stream) httpInspect(cli *hconn, t *httpTxn, rs *ruleSet, front bool) bo
 	for {
 		complete, _, body := bufferedBody(cli, t)
 		s.smp.HTXBody = body
+		s.exposeBody(cli, t)
 		s.smp.Final = final || complete
 		v := run(rs.content, &s.smp, nil)
 		switch v {

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"math"
 	"sync"
 	"time"
 	"unsafe"
@@ -177,24 +178,8 @@ func bufferedResBody(res *h1.Head, rest []byte) int64 {
 	case h1.Length:
 		return min(int64(len(rest)), res.ContentLength)
 	case h1.Chunked:
-		var data int64
-		for {
-			size, n, err := h1.ParseChunkSize(rest)
-			if err != nil || size == 0 {
-				return data
-			}
-			rest = rest[n:]
-			if int64(len(rest)) < size {
-				return data + int64(len(rest))
-			}
-			data += size
-			rest = rest[size:]
-			n, err = h1.ParseChunkEnd(rest)
-			if err != nil {
-				return data
-			}
-			rest = rest[n:]
-		}
+		_, data, _ := h1.ChunkedPrefix(nil, rest, math.MaxInt64, false)
+		return data
 	}
 	return int64(len(rest))
 }

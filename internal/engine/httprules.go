@@ -46,6 +46,7 @@ const (
 	haSetLogLevel
 	haReject     // close the client connection, no response
 	haSilentDrop // make the client connection vanish
+	haWaitBody   // wait-for-body: read the request body before going on
 )
 
 var httpActs = map[string]httpAct{
@@ -59,7 +60,7 @@ var httpActs = map[string]httpAct{
 	"set-var": haVar, "set-var-fmt": haVar, "unset-var": haVar,
 	"tarpit": haTarpit, "set-timeout": haSetTimeout,
 	"reject": haReject, "silent-drop": haSilentDrop, "auth": haAuth,
-	"set-log-level": haSetLogLevel,
+	"set-log-level": haSetLogLevel, "wait-for-body": haWaitBody,
 }
 
 // httpRule is a compiled HTTP rule.
@@ -95,9 +96,11 @@ type httpRule struct {
 	tarpit time.Duration
 	// realm is an auth rule's realm: its own, else the proxy's name.
 	realm []byte
-	// set-timeout: the constant (or expr), and which timeout.
+	// set-timeout: the constant (or expr), and which timeout;
+	// wait-for-body: its time and at-least.
 	timeout  time.Duration
 	tunnelTO bool
+	atLeast  int64
 }
 
 // valueFmt is a log-format string evaluated per request.
@@ -260,6 +263,8 @@ func compileHTTPRule(r *config.Rule) (httpRule, error) {
 		if len(a) >= 2 && a[0] == "realm" {
 			hr.realm = []byte(a[1])
 		}
+	case haWaitBody:
+		hr.timeout, hr.atLeast = r.Timeout, r.AtLeast
 	case haSetTimeout:
 		hr.tunnelTO = a[0] == "tunnel"
 		if r.Timeout > 0 {
@@ -277,6 +282,7 @@ type httpVerdict int
 const (
 	vContinue httpVerdict = iota // every rule ran, or allow
 	vReply                       // a rule ends the transaction: deny, return, redirect, reject...
+	vEnded                       // the transaction ended in a rule (a wait-for-body timed out)
 )
 
 // runReqRules runs http-request rules on t.req. It returns vReply with
@@ -312,6 +318,11 @@ func (s *stream) runHTTPRules(rules []httpRule, t *httpTxn, h *h1.Head) (httpVer
 			s.setTimeout(t, r)
 		case haSetLogLevel:
 			s.smp.LogLevel = r.status
+		case haWaitBody:
+			if !s.waitBody(t.cli, t, r.timeout, r.atLeast) {
+				return vEnded, nil
+			}
+			s.exposeBody(t.cli, t)
 		default:
 			s.applyEdit(r, t, h)
 		}

@@ -57,6 +57,9 @@ type httpTxn struct {
 	rcvd bool
 	// logged: option logasap wrote the transaction's line already.
 	logged bool
+	// cli is the client connection, for the rules that read from it
+	// (wait-for-body).
+	cli *hconn
 	// inBe and inSrv: the transaction is counted in its backend's and its
 	// server's current connections. HAProxy's log line comes after its
 	// stream left both (%bc and %sc do not count it); Sluice logs first
@@ -372,11 +375,19 @@ func (s *stream) httpTxn(cli *hconn, t *httpTxn, first bool) outcome {
 		t.reqLine = appendRequestLine(t.reqLine[:0], head)
 	}
 	s.be = nil
+	t.cli = cli
 	if out, done := s.beginRequest(cli, t); done {
 		return out
 	}
-	if v, r := s.runHTTPRules(s.fe.httpReq, t, &t.req); v == vReply {
+	if s.fe.bufferReq && !s.waitBody(cli, t, s.fe.cfg.Timeouts.HTTPRequest, 0) {
+		return closeConn
+	}
+	s.exposeBody(cli, t)
+	switch v, r := s.runHTTPRules(s.fe.httpReq, t, &t.req); v {
+	case vReply:
 		return s.answer(cli, t, r, false)
+	case vEnded:
+		return closeConn
 	}
 	be := s.pickBackend()
 	if be == nil {
@@ -393,11 +404,18 @@ func (s *stream) httpTxn(cli *hconn, t *httpTxn, first bool) outcome {
 		return closeConn
 	}
 	if be.cfg != s.fe.cfg {
+		if be.bufferReq && !s.fe.bufferReq && !s.waitBody(cli, t, be.cfg.Timeouts.HTTPRequest, 0) {
+			return closeConn
+		}
 		if len(be.rules.content) > 0 && !s.httpInspect(cli, t, &be.rules, false) {
 			return closeConn
 		}
-		if v, r := s.runHTTPRules(be.httpReq, t, &t.req); v == vReply {
+		s.exposeBody(cli, t)
+		switch v, r := s.runHTTPRules(be.httpReq, t, &t.req); v {
+		case vReply:
 			return s.answer(cli, t, r, false)
+		case vEnded:
+			return closeConn
 		}
 	}
 	s.captureReqCookie(t)
@@ -587,12 +605,12 @@ func (s *stream) connectError(cli *hconn, t *httpTxn, err error) outcome {
 
 // skipRequestBody is for a request answered without its body being
 // forwarded: what the client buffer holds of the body counts as received
-// (%U, as HAProxy had it in its buffer), and when that is all of it, it
+// (%U, as much as HAProxy had in its buffer), and when that is all of it, it
 // is consumed so that the connection can carry the next request. It
 // reports whether it was all there.
 func (s *stream) skipRequestBody(cli *hconn, t *httpTxn) bool {
 	complete, n, size := bufferedBody(cli, t)
-	t.bytesIn += size
+	t.bytesIn += min(size, s.bodyRoom(t)) // HAProxy's buffer holds no more
 	if complete && t.req.Framing != h1.NoBody {
 		cli.consume(t.reqLen + n)
 		t.reqLen = 0

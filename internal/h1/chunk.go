@@ -94,3 +94,33 @@ func AppendTrailers(dst []byte, fields []Field, cm CaseMap) []byte {
 	dst = append(dst, "0\r\n"...)
 	return appendFields(dst, fields, cm)
 }
+
+// ChunkedPrefix walks the chunks at the start of a chunked body as far as
+// buf and max allow, as HAProxy's parser turns them into data: it returns
+// the data bytes met (appended to dst when collect is set), how many that
+// is, and what the chunk it stopped in still has to come (0 when it
+// stopped between chunks). A malformed line ends the walk.
+func ChunkedPrefix(dst, buf []byte, max int64, collect bool) (out []byte, data, chunkLeft int64) {
+	for data < max {
+		size, n, err := ParseChunkSize(buf)
+		if err != nil || size == 0 {
+			break
+		}
+		buf = buf[n:]
+		take := min(size, int64(len(buf)), max-data)
+		if collect {
+			dst = append(dst, buf[:take]...)
+		}
+		data += take
+		if take < size {
+			return dst, data, size - take
+		}
+		buf = buf[size:]
+		n, err = ParseChunkEnd(buf)
+		if err != nil {
+			break
+		}
+		buf = buf[n:]
+	}
+	return dst, data, 0
+}

@@ -221,3 +221,24 @@ func decodeStream(in []byte, step int) ([]byte, error) {
 		}
 	}
 }
+
+// FuzzChunkedPrefix: walking a chunked body's prefix never panics, and
+// the data it finds fits in the input and the cap, collected or counted
+// alike.
+func FuzzChunkedPrefix(f *testing.F) {
+	f.Add([]byte("3\r\nabc\r\n4\r\ndefg\r\n0\r\n\r\n"), int64(100))
+	f.Add([]byte("a;ext\r\n0123"), int64(5))
+	f.Fuzz(func(t *testing.T, b []byte, max int64) {
+		if max < 0 {
+			max = -max
+		}
+		got, n, left := ChunkedPrefix(nil, b, max, true)
+		_, m, left2 := ChunkedPrefix(nil, b, max, false)
+		if int64(len(got)) != n || n != m || left != left2 {
+			t.Fatalf("collected %d, counted %d/%d, left %d/%d", len(got), n, m, left, left2)
+		}
+		if n > int64(len(b)) || n > max || left < 0 {
+			t.Fatalf("data %d of %d bytes (max %d), left %d", n, len(b), max, left)
+		}
+	})
+}

@@ -70,8 +70,8 @@ func TestCompileErrors(t *testing.T) {
 			t.Errorf("%s(%s)%s compiled", tc.fetch, tc.args, tc.convs)
 		}
 	}
-	if _, err := Compile("req.body", "", ""); !errors.Is(err, ErrNotSupported) {
-		t.Errorf("req.body: %v", err)
+	if _, err := Compile("res.body", "", ""); !errors.Is(err, ErrNotSupported) {
+		t.Errorf("res.body: %v", err)
 	}
 }
 

@@ -71,6 +71,15 @@ type Ctx struct {
 	// line: 0 none, -1 silent, else the syslog level plus one.
 	LogLevel int
 
+	// ReqBody is what is buffered of the request's body, as received
+	// (chunk framing included when ReqChunked); ReqBodyLength is its
+	// Content-Length otherwise (0: none). ReqBodyMax caps the data the
+	// body fetches see, as much as HAProxy's buffer would hold.
+	ReqBody       []byte
+	ReqChunked    bool
+	ReqBodyLength int64
+	ReqBodyMax    int64
+
 	// Req and Res are the HTTP request and response of an http proxy's
 	// transaction; nil in mode tcp, and Res nil until a response arrived.
 	// Layer 7 fetches find nothing without them.
