@@ -668,7 +668,7 @@ backend b
 // client's port, the dates, the timers and the connection counts.
 var httplogMask = []string{
 	`^(<\d+>) \S+:\d+ \[[^\]]+\] `, `$1 CLIENT [DATE] `,
-	` -?\d+/-?\d+/-?\d+/-?\d+/\+?-?\d+ (\d+) (\+?\d+) `, ` T $1 $2 `,
+	` -?\d+/-?\d+/-?\d+/-?\d+/\+?-?\d+ (-?\d+) (\+?\d+) `, ` T $1 $2 `,
 	` \d+/\d+/\d+/\d+/(\+?\d+) `, ` CONNS/$1 `,
 }
 

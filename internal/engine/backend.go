@@ -36,6 +36,8 @@ type backend struct {
 	abortOnClose bool
 	// preferLast: option prefer-last-server (see stream.lastServer).
 	preferLast bool
+	// laxRes: option accept-invalid-http-response (h1.Limits.Lax).
+	laxRes bool
 	// bufferReq: option http-buffer-request in the backend, the body
 	// waited for after switching (when the frontend did not).
 	bufferReq bool
@@ -189,6 +191,7 @@ func newBackend(p *config.Proxy, id int) (*backend, error) {
 	b.abortOnClose = p.Opt("abortonclose")
 	b.preferLast = p.Opt("prefer-last-server")
 	b.bufferReq = p.Opt("http-buffer-request")
+	b.laxRes = p.Opt("accept-invalid-http-response")
 	b.avalanch = p.HashType.Avalanche || (p.HashType.Method == "consistent" && !p.HashType.FunctionSet)
 	b.l7 = newL7Hash(p, b.avalanch)
 	bal, err := lb.New(algo, lbs, opt)

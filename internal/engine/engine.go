@@ -268,6 +268,8 @@ type frontend struct {
 	maxHdr, maxHead int
 	// ignoreProbes: option http-ignore-probes.
 	ignoreProbes bool
+	// laxReq: option accept-invalid-http-request (h1.Limits.Lax).
+	laxReq bool
 	// bufferReq: option http-buffer-request, the body waited for before
 	// the http-request rules (waitBody).
 	bufferReq bool
@@ -300,7 +302,8 @@ type frontend struct {
 func newFrontend(p *config.Proxy, id int, backends map[string]*backend) (*frontend, error) {
 	fe := &frontend{cfg: p, id: id, tcpKeepAlive: p.Opt("clitcpka") || p.Opt("tcpka"),
 		http: p.Mode == config.ModeHTTP, maxHdr: h1.DefaultMaxFields, maxHead: defaultBufSize - defaultMaxRewrite,
-		ignoreProbes: p.Opt("http-ignore-probes"), bufferReq: p.Opt("http-buffer-request")}
+		ignoreProbes: p.Opt("http-ignore-probes"), bufferReq: p.Opt("http-buffer-request"),
+		laxReq: p.Opt("accept-invalid-http-request")}
 	cc := newCondCompiler(p)
 	var err error
 	if fe.rules, err = compileRules(p, cc); err != nil {

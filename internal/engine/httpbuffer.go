@@ -6,21 +6,20 @@ import (
 
 	"sluice/internal/h1"
 	"sluice/internal/logfmt"
+	"sluice/internal/sample"
 )
 
 // exposeBody shows the request body fetches (req.body, req.body_len,
 // req.body_size, req.body_param) what the client buffer holds of the
 // body now, as much as HAProxy's buffer would.
 func (s *stream) exposeBody(cli *hconn, t *httpTxn) {
-	smp := &s.smp
 	if t.req.Framing == h1.NoBody || t.reqSent {
-		smp.ReqBody, smp.ReqChunked, smp.ReqBodyLength, smp.ReqBodyMax = nil, false, 0, 0
+		s.smp.Body = nil
 		return
 	}
-	smp.ReqBody = cli.pending()[t.reqLen:]
-	smp.ReqChunked = t.req.Framing == h1.Chunked
-	smp.ReqBodyLength = t.req.ContentLength
-	smp.ReqBodyMax = s.bodyRoom(t)
+	t.body = sample.Body{Data: cli.pending()[t.reqLen:], Chunked: t.req.Framing == h1.Chunked,
+		Length: t.req.ContentLength, Max: s.bodyRoom(t)}
+	s.smp.Body = &t.body
 }
 
 // bodyRoom is how much body data HAProxy's request buffer takes beside

@@ -37,7 +37,7 @@ func (s *stream) awaitContinue(cli *hconn, t *httpTxn, sc *srvConn, w *bodyWrite
 		return 0, false, false // relayResponse will see the failure
 	}
 	var head h1.Head
-	n, perr := h1.ParseResponse(sc.pending(), &head, false, h1.Limits{MaxFields: s.fe.maxHdr})
+	n, perr := h1.ParseResponse(sc.pending(), &head, false, h1.Limits{MaxFields: s.fe.maxHdr, Lax: s.be.laxRes})
 	switch {
 	case perr != nil:
 		// Incomplete or bad: relayResponse reads it again after the body.

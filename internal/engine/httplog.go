@@ -89,7 +89,7 @@ func (s *stream) writeHTTPLog(t *httpTxn, early bool, earlyBytes int64) {
 		Cause:   t.cause, Phase: t.phase,
 		ActConn: int(s.e.actconn.Load()), FeConn: int(fe.conns.Load()),
 		Retries: s.retries, Redispatched: s.redispatched,
-		SrvQueue: s.srvQueue, BackendQueue: s.bkQueue,
+		SrvQueue: int(s.srvQueue), BackendQueue: int(s.bkQueue),
 		PID: l.pid, Hostname: s.e.hostname,
 		Status: t.status, RequestLine: bytesString(t.reqLine), BackendHTTP: true,
 		ClientCookie: bytesString(t.cliCookie), ServerCookie: bytesString(t.srvCookie),

@@ -11,6 +11,7 @@ import (
 	"sluice/internal/config"
 	"sluice/internal/h1"
 	"sluice/internal/logfmt"
+	"sluice/internal/sample"
 	"sluice/internal/tunnel"
 )
 
@@ -58,8 +59,9 @@ type httpTxn struct {
 	// logged: option logasap wrote the transaction's line already.
 	logged bool
 	// cli is the client connection, for the rules that read from it
-	// (wait-for-body).
-	cli *hconn
+	// (wait-for-body); body is what the body fetches see of it.
+	cli  *hconn
+	body sample.Body
 	// inBe and inSrv: the transaction is counted in its backend's and its
 	// server's current connections. HAProxy's log line comes after its
 	// stream left both (%bc and %sc do not count it); Sluice logs first
@@ -276,7 +278,7 @@ func (s *stream) readRequest(cli *hconn, t *httpTxn, first bool) bool {
 					dl = deadline(time.Now(), reqT)
 				}
 			}
-			n, err := h1.ParseRequest(buf, &t.req, h1.Limits{MaxFields: s.fe.maxHdr})
+			n, err := h1.ParseRequest(buf, &t.req, h1.Limits{MaxFields: s.fe.maxHdr, Lax: s.fe.laxReq})
 			if err == nil && t.req.HTXRoom() > s.fe.maxHTXHead() {
 				// The whole head came at once, but HAProxy wants it to
 				// fit, in its HTX form, in tune.bufsize less
@@ -360,7 +362,7 @@ func (s *stream) httpTxn(cli *hconn, t *httpTxn, first bool) outcome {
 		// The body will be read through the buffer the head sits in.
 		t.reqCopy = append(t.reqCopy[:0], cli.pending()[:t.reqLen]...)
 		cli.consume(t.reqLen)
-		if _, err := h1.ParseRequest(t.reqCopy, &t.req, h1.Limits{MaxFields: 1 << 30}); err != nil {
+		if _, err := h1.ParseRequest(t.reqCopy, &t.req, h1.Limits{MaxFields: 1 << 30, Lax: s.fe.laxReq, Again: true}); err != nil {
 			panic("h1: a parsed head did not parse again: " + err.Error())
 		}
 		t.reqLen = 0
@@ -481,7 +483,7 @@ func (s *stream) exchange(cli *hconn, t *httpTxn) outcome {
 	} else {
 		a, err = be.acquireKey(s.e.ctx, be.httpKey(&s.smp, &t.req), nil, qw)
 	}
-	s.srvQueue, s.bkQueue = a.srvQueue, a.bkQueue
+	s.srvQueue, s.bkQueue = int32(a.srvQueue), int32(a.bkQueue)
 	if err != nil {
 		if a.queued > 0 {
 			t.tQueue = time.Since(t.start) // a wait that ended in the queue
@@ -864,7 +866,7 @@ func (s *stream) relayResponse(cli *hconn, t *httpTxn, sc *srvConn, serverClose 
 		buf := sc.pending()
 		if len(buf) > 0 {
 			got = true
-			n, err := h1.ParseResponse(buf, &t.res, headReq, h1.Limits{MaxFields: s.fe.maxHdr})
+			n, err := h1.ParseResponse(buf, &t.res, headReq, h1.Limits{MaxFields: s.fe.maxHdr, Lax: s.be.laxRes})
 			if err == nil && t.res.HTXRoom() > s.fe.maxHTXHead() {
 				err = &h1.Error{Status: 502, Msg: "response head too large"}
 			}

@@ -37,7 +37,7 @@ type stream struct {
 	bsrc, saddr                  netip.AddrPort // backend source and server addresses
 	bytesIn, bytesOut            int64
 	retries                      int
-	srvQueue, bkQueue            int
+	srvQueue, bkQueue            int32 // int32: the stream stays in its size class
 	// killCause is set (a logfmt.Cause) when a server state change closed
 	// the stream: on-marked-down (D) or on-marked-up (U).
 	killCause    atomic.Uint32
@@ -254,7 +254,7 @@ func (s *stream) forward() bool {
 		a, err = be.acquireKey(e.ctx, key, nil, qw)
 	}
 	a.force, a.watch = force, qw
-	s.srvQueue, s.bkQueue = a.srvQueue, a.bkQueue
+	s.srvQueue, s.bkQueue = int32(a.srvQueue), int32(a.bkQueue)
 	if err != nil {
 		if a.queued > 0 {
 			s.tQueue = time.Since(s.accept) // a wait that ended in the queue

@@ -182,7 +182,7 @@ func (fe *frontend) writeStreamLog(s *stream, early bool) {
 		Cause:   s.cause, Phase: s.phase,
 		ActConn: int(s.e.actconn.Load()), FeConn: int(fe.conns.Load()),
 		Retries: s.retries, Redispatched: s.redispatched,
-		SrvQueue: s.srvQueue, BackendQueue: s.bkQueue,
+		SrvQueue: int(s.srvQueue), BackendQueue: int(s.bkQueue),
 		PID: l.pid, Hostname: s.e.hostname,
 	}
 	if early {

@@ -14,15 +14,19 @@ func (h *Head) checkAuthority(connect bool) error {
 	}
 	scheme, auth, isAuth := splitTarget(h.uri)
 	if connect {
-		if !isAuth || !connectAuthorityOK(auth, host, hasHost) {
+		// An accept-invalid option lets a port-less or other-host
+		// authority through.
+		if !isAuth || !h.lax && !connectAuthorityOK(auth, host, hasHost) {
 			return bad(0, msgConnectTarget)
 		}
 		return nil
 	}
-	if hasHost && len(auth) > 0 && !equalFoldBytes(auth, host) && !sameAuthority(scheme, auth, host) {
+	if !h.lax && hasHost && len(auth) > 0 && !equalFoldBytes(auth, host) && !sameAuthority(scheme, auth, host) {
 		return bad(0, msgTargetHost)
 	}
-	h.normalizeDefaultPort(scheme, auth)
+	if !h.again {
+		h.normalizeDefaultPort(scheme, auth)
+	}
 	return nil
 }
 

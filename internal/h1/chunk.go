@@ -55,7 +55,7 @@ func ParseChunkEnd(buf []byte) (int, error) {
 // ParseTrailers reads the trailer section after the last chunk, up to and
 // including the empty line, appending its fields to fields.
 func ParseTrailers(buf []byte, fields *[]Field, lim Limits) (int, error) {
-	return parseFields(buf, 0, fields, limit(lim))
+	return parseFields(buf, 0, fields, limit(lim), false)
 }
 
 func hexVal(c byte) int {

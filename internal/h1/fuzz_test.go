@@ -45,30 +45,35 @@ func FuzzParseRequest(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, in []byte) {
-		var h Head
-		n, err := ParseRequest(bytes.Clone(in), &h, Limits{})
-		if err != nil {
-			var e *Error
-			if err != ErrIncomplete && !errors.As(err, &e) {
-				t.Fatalf("error of type %T: %v", err, err)
+		// Strict, and lax as the accept-invalid option parses: what is
+		// forwarded parses again the same way, as the engine reads a
+		// request head twice.
+		for _, lax := range []bool{false, true} {
+			var h Head
+			n, err := ParseRequest(bytes.Clone(in), &h, Limits{Lax: lax})
+			if err != nil {
+				var e *Error
+				if err != ErrIncomplete && !errors.As(err, &e) {
+					t.Fatalf("error of type %T: %v", err, err)
+				}
+				continue
 			}
-			return
-		}
-		if n <= 0 || n > len(in) {
-			t.Fatalf("length %d of %d", n, len(in))
-		}
-		out := h.AppendRequest(nil)
-		var h2 Head
-		n2, err := ParseRequest(bytes.Clone(out), &h2, Limits{})
-		if err != nil {
-			t.Fatalf("%q forwarded as %q, which is refused: %v", in, out, err)
-		}
-		if n2 != len(out) {
-			t.Fatalf("%q: forwarded head %q read as %d bytes", in, out, n2)
-		}
-		sameHead(t, in, &h, &h2)
-		if string(h.Method()) != string(h2.Method()) || string(h.URI()) != string(h2.URI()) || h.Is11() != h2.Is11() {
-			t.Fatalf("%q: start line changed: %q %q -> %q %q", in, h.Method(), h.URI(), h2.Method(), h2.URI())
+			if n <= 0 || n > len(in) {
+				t.Fatalf("length %d of %d", n, len(in))
+			}
+			out := h.AppendRequest(nil)
+			var h2 Head
+			n2, err := ParseRequest(bytes.Clone(out), &h2, Limits{Lax: lax, Again: true})
+			if err != nil {
+				t.Fatalf("lax %v: %q forwarded as %q, which is refused: %v", lax, in, out, err)
+			}
+			if n2 != len(out) {
+				t.Fatalf("%q: forwarded head %q read as %d bytes", in, out, n2)
+			}
+			sameHead(t, in, &h, &h2)
+			if string(h.Method()) != string(h2.Method()) || string(h.URI()) != string(h2.URI()) || h.Is11() != h2.Is11() {
+				t.Fatalf("%q: start line changed: %q %q -> %q %q", in, h.Method(), h.URI(), h2.Method(), h2.URI())
+			}
 		}
 	})
 }
@@ -79,26 +84,28 @@ func FuzzParseResponse(f *testing.F) {
 		f.Add([]byte(s), false)
 	}
 	f.Fuzz(func(t *testing.T, in []byte, headReq bool) {
-		var h Head
-		n, err := ParseResponse(bytes.Clone(in), &h, headReq, Limits{})
-		if err != nil {
-			var e *Error
-			if err != ErrIncomplete && !errors.As(err, &e) {
-				t.Fatalf("error of type %T: %v", err, err)
+		for _, lax := range []bool{false, true} {
+			var h Head
+			n, err := ParseResponse(bytes.Clone(in), &h, headReq, Limits{Lax: lax})
+			if err != nil {
+				var e *Error
+				if err != ErrIncomplete && !errors.As(err, &e) {
+					t.Fatalf("error of type %T: %v", err, err)
+				}
+				continue
 			}
-			return
-		}
-		if n <= 0 || n > len(in) {
-			t.Fatalf("length %d of %d", n, len(in))
-		}
-		out := h.AppendResponse(nil)
-		var h2 Head
-		if _, err := ParseResponse(bytes.Clone(out), &h2, headReq, Limits{}); err != nil {
-			t.Fatalf("%q forwarded as %q, which is refused: %v", in, out, err)
-		}
-		sameHead(t, in, &h, &h2)
-		if h.Status() != h2.Status() || string(h.Reason()) != string(h2.Reason()) {
-			t.Fatalf("%q: status line changed: %d %q -> %d %q", in, h.Status(), h.Reason(), h2.Status(), h2.Reason())
+			if n <= 0 || n > len(in) {
+				t.Fatalf("length %d of %d", n, len(in))
+			}
+			out := h.AppendResponse(nil)
+			var h2 Head
+			if _, err := ParseResponse(bytes.Clone(out), &h2, headReq, Limits{Lax: lax}); err != nil {
+				t.Fatalf("lax %v: %q forwarded as %q, which is refused: %v", lax, in, out, err)
+			}
+			sameHead(t, in, &h, &h2)
+			if h.Status() != h2.Status() || string(h.Reason()) != string(h2.Reason()) {
+				t.Fatalf("%q: status line changed: %d %q -> %d %q", in, h.Status(), h.Reason(), h2.Status(), h2.Reason())
+			}
 		}
 	})
 }

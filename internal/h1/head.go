@@ -55,8 +55,10 @@ const (
 // Head is a parsed request or response head.
 type Head struct {
 	method, uri, version []byte
-	status               int
-	reason               []byte
+	// lax and again: the head was parsed with Limits.Lax, Limits.Again.
+	lax, again bool
+	status     int
+	reason     []byte
 	// Major and Minor are the protocol version as received (0.9, 1.0,
 	// 1.1); versions above 1.1 are read as 1.1, as HAProxy does.
 	Major, Minor int
@@ -244,7 +246,8 @@ func (h *Head) appendVersion(dst []byte) []byte {
 	switch {
 	case h.Is11():
 		return append(dst, "HTTP/1.1"...)
-	case len(h.version) == 8:
+	case len(h.version) > 0:
+		// 1.0, 0.9, or a token an accept-invalid option let through.
 		return append(dst, h.version...)
 	case h.Major == 1 && h.Minor == 0:
 		return append(dst, "HTTP/1.0"...)

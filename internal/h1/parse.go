@@ -42,6 +42,17 @@ type Limits struct {
 	// while parsing (repeated Content-Length or Host values, Connection
 	// fields holding only close or keep-alive).
 	MaxFields int
+	// Lax is HAProxy's option accept-invalid-http-request (for
+	// ParseRequest) or accept-invalid-http-response (ParseResponse):
+	// bytes above 0x7e and '#' in a request target, any byte but ':' and
+	// LF in a field name (such a name is never Content-Length, Host...),
+	// any version token of upper-case letters, digits, '.' and '/', and
+	// a request target whose authority is not the Host are let through.
+	Lax bool
+	// Again says the buffer was parsed before, and changed in place then
+	// (an obs-fold, a default port left out of an absolute target): the
+	// port is not looked at twice, so "http://a::" stays "http://a:".
+	Again bool
 }
 
 // DefaultMaxFields is HAProxy's tune.http.maxhdr default.
@@ -120,8 +131,9 @@ func ParseRequest(buf []byte, h *Head, lim Limits) (int, error) {
 	}
 	start = i
 	// The target: visible ASCII only. HAProxy refuses a fragment ('#',
-	// CVE-2023-45539) and anything non-printable (RFC 9112 section 3.2).
-	for i < len(buf) && buf[i] > ' ' && buf[i] < 0x7f && buf[i] != '#' {
+	// CVE-2023-45539) and anything non-printable (RFC 9112 section 3.2);
+	// lax, it takes 8-bit bytes and '#' too.
+	for i < len(buf) && (buf[i] > ' ' && buf[i] < 0x7f && buf[i] != '#' || lim.Lax && (buf[i] >= 0x80 || buf[i] == '#')) {
 		i++
 	}
 	if i == len(buf) {
@@ -138,15 +150,16 @@ func ParseRequest(buf []byte, h *Head, lim Limits) (int, error) {
 	if i, err = skipSPHT(buf, i); err != nil {
 		return 0, err
 	}
-	if i, err = h.parseVersion(buf, i, false); err != nil {
+	if i, err = h.parseVersion(buf, i, false, lim.Lax); err != nil {
 		return 0, err
 	}
 	if i, err = endOfLine(buf, i); err != nil {
 		return 0, err
 	}
-	if i, err = parseFields(buf, i, &h.Fields, hardLimit(lim)); err != nil {
+	if i, err = parseFields(buf, i, &h.Fields, hardLimit(lim), lim.Lax); err != nil {
 		return 0, err
 	}
+	h.lax, h.again = lim.Lax, lim.Again
 	return i, h.requestFraming(limit(lim))
 }
 
@@ -159,7 +172,7 @@ func ParseResponse(buf []byte, h *Head, headReq bool, lim Limits) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	if i, err = h.parseVersion(buf, i, true); err != nil {
+	if i, err = h.parseVersion(buf, i, true, lim.Lax); err != nil {
 		return 0, err
 	}
 	if i == len(buf) {
@@ -197,7 +210,7 @@ func ParseResponse(buf []byte, h *Head, headReq bool, lim Limits) (int, error) {
 	if i, err = endOfLine(buf, i); err != nil {
 		return 0, err
 	}
-	if i, err = parseFields(buf, i, &h.Fields, hardLimit(lim)); err != nil {
+	if i, err = parseFields(buf, i, &h.Fields, hardLimit(lim), lim.Lax); err != nil {
 		return 0, err
 	}
 	return i, h.responseFraming(headReq, limit(lim))
@@ -237,19 +250,30 @@ func verChar(c byte) bool { return 'A' <= c && c <= 'Z' || digit(c) || c == '.' 
 // (case-sensitive, RFC 9112 section 2.3); for a response HAProxy only
 // checks the shape "XXXX/x.y" of upper-case letters. Versions above 1.1
 // are read as 1.1, as HAProxy does; 0.x is kept and forwarded as is.
-func (h *Head) parseVersion(buf []byte, i int, resp bool) (int, error) {
+// lax takes any token of version characters, as HAProxy's
+// accept-invalid options do: one of 8 bytes that reads as 1.1 or above
+// is 1.1, any other is kept as received and read as 1.0.
+func (h *Head) parseVersion(buf []byte, i int, resp, lax bool) (int, error) {
 	const p = "HTTP/"
 	start := i
 	for i < len(buf) && verChar(buf[i]) {
-		if !resp && i-start < len(p) && buf[i] != p[i-start] {
+		if !resp && !lax && i-start < len(p) && buf[i] != p[i-start] {
 			return 0, bad(i, "invalid HTTP version")
 		}
 		i++
 	}
-	if i == len(buf) && i-start <= 8 {
+	if i == len(buf) && (i-start <= 8 || lax) {
 		return 0, ErrIncomplete
 	}
 	v := buf[start:i]
+	if lax && len(v) > 0 && !(len(v) == 8 && v[4] == '/' && digit(v[5]) && v[6] == '.' && digit(v[7])) {
+		// HAProxy's VER_11 test (h1_process_req_vsn).
+		h.version, h.Major, h.Minor = v, 1, 0
+		if len(v) == 8 && (v[5] > '1' || v[5] == '1' && v[7] >= '1') {
+			h.Minor = 1
+		}
+		return i, nil
+	}
 	if len(v) != 8 || v[4] != '/' || !digit(v[5]) || v[6] != '.' || !digit(v[7]) {
 		return 0, bad(start, "invalid HTTP version")
 	}
@@ -280,8 +304,10 @@ func endOfLine(buf []byte, i int) (int, error) {
 
 // parseFields reads header fields up to and including the empty line.
 // An obs-fold continuation line (RFC 9112 section 5.2) is joined to the
-// previous value with its CRLF replaced by spaces, as HAProxy does.
-func parseFields(buf []byte, i int, fields *[]Field, max int) (int, error) {
+// previous value with its CRLF replaced by spaces, as HAProxy does. lax
+// takes any byte but ':' and LF in a name, as HAProxy's accept-invalid
+// options do, a space that starts the first line included.
+func parseFields(buf []byte, i int, fields *[]Field, max int, lax bool) (int, error) {
 	for {
 		if i >= len(buf) {
 			return 0, ErrIncomplete
@@ -289,7 +315,7 @@ func parseFields(buf []byte, i int, fields *[]Field, max int) (int, error) {
 		if buf[i] == '\r' || buf[i] == '\n' {
 			return endOfLine(buf, i)
 		}
-		if isSPHT(buf[i]) {
+		if isSPHT(buf[i]) && !(lax && len(*fields) == 0) {
 			if len(*fields) == 0 {
 				return 0, bad(i, "folded line before any header")
 			}
@@ -301,7 +327,7 @@ func parseFields(buf []byte, i int, fields *[]Field, max int) (int, error) {
 			continue
 		}
 		start := i
-		for i < len(buf) && tchar[buf[i]] {
+		for i < len(buf) && (tchar[buf[i]] || lax && buf[i] != ':' && buf[i] != '\n') {
 			i++
 		}
 		if i == len(buf) {

@@ -3,7 +3,7 @@ package sample
 import "sluice/internal/h1"
 
 // The request body fetches read what the engine buffered of the body
-// (Ctx.ReqBody), as HAProxy 2.6's read the HTX data blocks in the
+// (Ctx.Body), as HAProxy 2.6's read the HTX data blocks in the
 // request buffer (src/http_fetch.c): de-chunked, as far as the buffer
 // holds, never waiting themselves. option http-buffer-request and
 // http-request wait-for-body are what makes the whole body be there.
@@ -12,40 +12,48 @@ func init() {
 		if c.Req == nil {
 			return false
 		}
-		if !c.ReqChunked {
-			return setBytes(v, Bin, c.ReqBody[:c.bodyLen()])
-		}
-		b, _, _ := h1.ChunkedPrefix(c.buf(), c.ReqBody, c.ReqBodyMax, true)
-		return setBytes(v, Bin, c.keep(b))
+		return setBytes(v, Bin, c.bodyData())
 	})
 	eval("req.body_len", Int, 0, 0, nil, func(c *Ctx, _ []Arg, v *Value) bool {
 		if c.Req == nil {
 			return false
 		}
-		if !c.ReqChunked {
-			return setInt(v, int64(c.bodyLen()))
+		if b := c.Body; b != nil && b.Chunked {
+			_, n, _ := h1.ChunkedPrefix(nil, b.Data, b.Max, false)
+			return setInt(v, n)
 		}
-		_, n, _ := h1.ChunkedPrefix(nil, c.ReqBody, c.ReqBodyMax, false)
-		return setInt(v, n)
+		return setInt(v, int64(len(c.bodyData())))
 	})
 	eval("req.body_size", Int, 0, 0, nil, func(c *Ctx, _ []Arg, v *Value) bool {
-		if c.Req == nil {
+		b := c.Body
+		switch {
+		case c.Req == nil:
 			return false
-		}
-		if !c.ReqChunked {
+		case b == nil:
+			return setInt(v, 0)
+		case !b.Chunked:
 			// The data held and what is still to come: the Content-Length.
-			return setInt(v, c.ReqBodyLength)
+			return setInt(v, b.Length)
 		}
 		// The data held and the rest of the chunk being received.
-		_, n, left := h1.ChunkedPrefix(nil, c.ReqBody, c.ReqBodyMax, false)
+		_, n, left := h1.ChunkedPrefix(nil, b.Data, b.Max, false)
 		return setInt(v, n+left)
 	})
 	eval("req.body_param", Bin, 0, 1, nil, fetchBodyParam)
 }
 
-// bodyLen is how much of a Content-Length body the fetches see.
-func (c *Ctx) bodyLen() int {
-	return int(min(int64(len(c.ReqBody)), c.ReqBodyLength, c.ReqBodyMax))
+// bodyData is the body's data as the fetches see it: de-chunked (in a
+// scratch buffer) and capped.
+func (c *Ctx) bodyData() []byte {
+	b := c.Body
+	switch {
+	case b == nil:
+		return nil
+	case b.Chunked:
+		d, _, _ := h1.ChunkedPrefix(c.buf(), b.Data, b.Max, true)
+		return c.keep(d)
+	}
+	return b.Data[:min(int64(len(b.Data)), b.Length, b.Max)]
 }
 
 // fetchBodyParam is smp_fetch_body_param: the value of a parameter of a
@@ -58,14 +66,7 @@ func fetchBodyParam(c *Ctx, a []Arg, v *Value) bool {
 	}
 	cur := &c.cur
 	if !c.iterate || !cur.started {
-		var body []byte
-		if c.ReqChunked {
-			body, _, _ = h1.ChunkedPrefix(c.buf(), c.ReqBody, c.ReqBodyMax, true)
-			body = c.keep(body)
-		} else {
-			body = c.ReqBody[:c.bodyLen()]
-		}
-		*cur = cursor{started: true, elem: body}
+		*cur = cursor{started: true, elem: c.bodyData()}
 	}
 	name := ""
 	if len(a) == 1 {

@@ -30,7 +30,10 @@ func TestBodyFetches(t *testing.T) {
 		{"param unnamed", "zzz&a=7", false, 7, 100, "req.body_param", "", "7"},
 		{"no body", "", false, 0, 100, "req.body_len", "", "0"},
 	} {
-		c := &Ctx{Req: req, Final: true, ReqBody: []byte(tc.body), ReqChunked: tc.chunked, ReqBodyLength: tc.length, ReqBodyMax: tc.max}
+		c := &Ctx{Req: req, Final: true, Body: &Body{Data: []byte(tc.body), Chunked: tc.chunked, Length: tc.length, Max: tc.max}}
+		if tc.body == "" {
+			c.Body = nil
+		}
 		v, found, _ := evalExpr(t, c, tc.fetch, tc.args, "")
 		if !found {
 			t.Errorf("%s: not found", tc.name)
@@ -41,12 +44,12 @@ func TestBodyFetches(t *testing.T) {
 		}
 	}
 	for _, body := range []string{"b=1&a", "a&b=1"} {
-		c := &Ctx{Req: req, Final: true, ReqBody: []byte(body), ReqBodyLength: int64(len(body)), ReqBodyMax: 100}
+		c := &Ctx{Req: req, Final: true, Body: &Body{Data: []byte(body), Length: int64(len(body)), Max: 100}}
 		if _, found, _ := evalExpr(t, c, "req.body_param", "a", ""); found {
 			t.Errorf("req.body_param(a) found in %q", body)
 		}
 	}
-	if _, found, _ := evalExpr(t, &Ctx{ReqBody: []byte("x")}, "req.body", "", ""); found {
+	if _, found, _ := evalExpr(t, &Ctx{Body: &Body{Data: []byte("x"), Length: 1, Max: 1}}, "req.body", "", ""); found {
 		t.Error("req.body found without a request")
 	}
 }

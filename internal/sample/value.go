@@ -17,6 +17,18 @@ type Value struct {
 	Bytes []byte // Str and Bin
 }
 
+// Body is what is buffered of a request's body, for the body fetches.
+type Body struct {
+	// Data is the body as received (chunk framing included when
+	// Chunked); Length is its Content-Length otherwise.
+	Data    []byte
+	Chunked bool
+	Length  int64
+	// Max caps the data the fetches see, as much as HAProxy's buffer
+	// would hold.
+	Max int64
+}
+
 // Result says whether a fetch produced a sample.
 type Result uint8
 
@@ -71,14 +83,8 @@ type Ctx struct {
 	// line: 0 none, -1 silent, else the syslog level plus one.
 	LogLevel int
 
-	// ReqBody is what is buffered of the request's body, as received
-	// (chunk framing included when ReqChunked); ReqBodyLength is its
-	// Content-Length otherwise (0: none). ReqBodyMax caps the data the
-	// body fetches see, as much as HAProxy's buffer would hold.
-	ReqBody       []byte
-	ReqChunked    bool
-	ReqBodyLength int64
-	ReqBodyMax    int64
+	// Body is what the request body fetches read; nil: no body.
+	Body *Body
 
 	// Req and Res are the HTTP request and response of an http proxy's
 	// transaction; nil in mode tcp, and Res nil until a response arrived.

@@ -1,0 +1,62 @@
+package difftest
+
+// laxFeatCases check option accept-invalid-http-request and
+// accept-invalid-http-response against haproxy: what each lets through
+// (8-bit bytes and '#' in the target, odd bytes in field names, version
+// tokens, a target's authority other than Host) and how it is forwarded,
+// next to a strict frontend and backend that refuse the same bytes.
+var laxFeatCases = []featCase{
+	{name: "accept-invalid-http-request and -response", cfg: `frontend strict
+ bind %BIND
+ log-format "strict %ST %b/%s %ts"
+ default_backend b
+frontend lax
+ bind %BIND2
+ option accept-invalid-http-request
+ log-format "lax %ST %b/%s %ts %{+Q}r"
+ use_backend blax if { path_beg /s/ }
+ default_backend b
+backend b
+ server s1 %SRV
+backend blax
+ option accept-invalid-http-response
+ server s1 %SRV
+`, conns: []l7Case{
+		{raw: "GET /a#frag HTTP/1.1\r\nhost: a\r\n\r\n"},
+		{raw: "GET /a#frag HTTP/1.1\r\nhost: a\r\n\r\n", to: "2"},
+		{raw: "GET /caf\xc3\xa9 HTTP/1.1\r\nhost: a\r\n\r\n", to: "2"},
+		{raw: "GET /p HTTP/1.1\r\nhost: a\r\nX-T : v\r\nX(T: w\r\n\r\n"},
+		{raw: "GET /p HTTP/1.1\r\nhost: a\r\nX-T : v\r\nX(T: w\r\nX\xffY: z\r\n\r\n", to: "2"},
+		{raw: "GET /p HTTP/1.1\r\n X: v\r\nhost: a\r\n\r\n", to: "2"},
+		{raw: "GET /p HTTP/1.1\r\nhost: a\r\n: v\r\n\r\n", to: "2"},
+		{raw: "POST /p HTTP/1.1\r\nhost: a\r\nContent-Length : 5\r\n\r\nhello\r\n\r\n", reqs: 2, to: "2"},
+		{raw: "GET /p HTTP/11\r\nhost: a\r\n\r\n"},
+		{raw: "GET /p HTTP/11\r\nhost: a\r\n\r\n", to: "2"},
+		{raw: "GET /p HTTP/1.X\r\nhost: a\r\n\r\n", to: "2"},
+		{raw: "GET /p FOO\r\nhost: a\r\n\r\n", to: "2"},
+		{raw: "GET /p HTTP/1.x\r\nhost: a\r\n\r\n", to: "2"},
+		{raw: "GET http://other/x HTTP/1.1\r\nhost: a\r\n\r\n"},
+		{raw: "GET http://other/x HTTP/1.1\r\nhost: a\r\n\r\n", to: "2"},
+		{raw: "GET /a\x01b HTTP/1.1\r\nhost: a\r\n\r\n", to: "2"},
+		{raw: get("/s/laxname")},
+		{raw: get("/s/laxname"), to: "2"},
+		{raw: get("/s/laxicy")},
+		{raw: get("/s/laxicy"), to: "2"},
+		{raw: get("/s/laxver"), to: "2"},
+		{raw: get("/s/laxver8"), to: "2"},
+		{raw: get("/s/laxbadstatus"), to: "2"},
+	}},
+}
+
+func init() {
+	for k, v := range map[string]string{
+		"laxname":      "HTTP/1.1 200 OK\r\nX-T : v\r\nX(T: w\r\ncontent-length: 2\r\n\r\nok",
+		"laxicy":       "ICY 200 OK\r\ncontent-length: 2\r\n\r\nok",
+		"laxver":       "HTTP/11 200 OK\r\ncontent-length: 2\r\n\r\nok",
+		"laxver8":      "HTTP/1.X 200 OK\r\ncontent-length: 2\r\n\r\nok",
+		"laxbadstatus": "HTTP/1.1 2x0 OK\r\ncontent-length: 2\r\n\r\nok",
+	} {
+		l7Scripts[k] = v
+	}
+	featCases = append(featCases, laxFeatCases...)
+}
