@@ -56,15 +56,11 @@ func parseBalance(c *ctx) {
 			c.alertf("balance url_param requires an URL parameter name.")
 			return
 		}
-		// Further words (check_post's old <max_wait>) are ignored.
-		if m := c.arg(3); m != "" {
-			if m != "check_post" {
-				c.alertf("balance url_param only accepts 'check_post' modifier (got '%s').", m)
-				return
-			}
-			// It balances POST requests on their body, which the HTTP
-			// engine does not hold back for the balancer.
-			c.judge("balance url_param check_post", Pending)
+		// Further words (check_post's old <max_wait>) are ignored, and
+		// check_post changes nothing in HAProxy 2.6: every POST's body
+		// is looked at when its query string lacks the parameter.
+		if m := c.arg(3); m != "" && m != "check_post" {
+			c.alertf("balance url_param only accepts 'check_post' modifier (got '%s').", m)
 			return
 		}
 	case "hdr":

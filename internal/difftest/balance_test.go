@@ -166,3 +166,49 @@ backend b
 func init() {
 	featCases = append(featCases, logasapFeatCases...)
 }
+
+// postParamFeatCases check balance url_param on POST bodies: a POST whose
+// query string lacks the parameter is balanced on its body, as HAProxy
+// 2.6 does with or without check_post; a body that is not url-encoded,
+// or lacks the parameter, goes round robin.
+var postParamFeatCases = []featCase{
+	{name: "balance url_param: POST bodies", cfg: `frontend f
+ bind %BIND
+ log-format "%ST %b/%s %{+Q}r"
+ default_backend b
+backend b
+ balance url_param user check_post
+ server s1 %SRV
+ server s2 %SRV
+ server s3 %SRV
+ server s4 %SRV
+listen l
+ bind %BIND2
+ log-format "%ST %b/%s %{+Q}r"
+ balance url_param user
+ hash-type consistent
+ server s1 %SRV
+ server s2 %SRV
+ server s3 %SRV
+`, conns: []l7Case{
+		{raw: postCL("/p", "user=alice&x=1")},
+		{raw: postCL("/p", "x=1&user=bob")},
+		{raw: postCL("/p", "x=1&user=carol&z")},
+		{raw: postCL("/p?user=dave", "user=alice")},
+		{raw: postCL("/p", "nothing=here")},
+		{raw: postCL("/p", "nothing=here")},
+		{raw: postCL("/p", "user==odd")},
+		{raw: postCL("/p", "user= spaced")},
+		{raw: postCL("/p", "user=")},
+		{raw: "POST /p HTTP/1.1\r\nhost: a\r\ntransfer-encoding: chunked\r\n\r\n5\r\nuser=\r\n5\r\nerin&\r\n0\r\n\r\n"},
+		{raw: get("/g?user=alice")},
+		{raw: get("/g")},
+		{raw: postCL("/p", "user=alice&x=1"), to: "2"},
+		{raw: postCL("/p", "user=frank"), to: "2"},
+		{raw: postCL("/p", "user=grace", "expect: 100-continue"), to: "2"},
+	}},
+}
+
+func init() {
+	featCases = append(featCases, postParamFeatCases...)
+}

@@ -426,6 +426,15 @@ func (s *stream) httpTxn(cli *hconn, t *httpTxn, first bool) outcome {
 	}
 	s.requestDone(t)
 	s.assignServer(t)
+	if be.l7.input == "url_param" && t.cookieSrv == nil && string(t.req.Method()) == "POST" {
+		// As http_process_request: a POST to a url_param backend that
+		// no cookie sent to its server waits for its body, which the
+		// balancer reads when the query string lacks the parameter.
+		if !s.waitBody(cli, t, be.cfg.Timeouts.HTTPRequest, 0) {
+			return closeConn
+		}
+		s.exposeBody(cli, t)
+	}
 	be.conns.Add(1)
 	t.inBe = true
 	out := s.exchange(cli, t)

@@ -100,6 +100,11 @@ func (b *backend) httpKey(smp *sample.Ctx, req sample.HTTPMessage) lbKey {
 		return lbKey{lb.URIKey(req.URI(), h.uri, h.f), true}
 	case "url_param":
 		v, ok := lb.URLParamKey(req.URI(), h.name, h.f)
+		if !ok && smp.Body != nil && string(req.Method()) == "POST" {
+			// Not in the query string: the body of a POST, as much as
+			// is buffered (httpTxn waits for it).
+			v, ok = lb.PostParamKey(smp.BodyData(), h.name, h.f)
+		}
 		return lbKey{v, ok}
 	case "hdr":
 		// Only the first field of that name counts, as http_find_header().

@@ -2,6 +2,7 @@ package lb
 
 import (
 	"bytes"
+	"strings"
 
 	"sluice/internal/h1"
 )
@@ -116,6 +117,48 @@ func URLParamKey(uri []byte, name string, f KeyFunc) (key uint32, ok bool) {
 		params = params[e+1:]
 	}
 	return 0, false
+}
+
+// PostParamKey is URLParamKey for the body of a POST whose query string
+// lacks the parameter, as HAProxy's get_server_ph_post() reads it: the
+// value of the first "name=" up to the next '&'. Its first byte decides
+// whether the body is url-encoded, as in HAProxy (which tests that byte
+// for every byte of the value): a token character hashes the value, a
+// space, tab, CR or LF hashes nothing (an empty value), anything else
+// means the body holds no parameters (ok false).
+func PostParamKey(body []byte, name string, f KeyFunc) (key uint32, ok bool) {
+	plen := len(name)
+	for len(body) > plen {
+		if body[plen] == '=' && string(body[:plen]) == name {
+			v := body[plen+1:]
+			end := 0
+			for end < len(v) && v[end] != '&' {
+				if c := v[0]; !tokenChar(c) {
+					if c == ' ' || c == '\t' || c == '\r' || c == '\n' {
+						break
+					}
+					return 0, false
+				}
+				end++
+			}
+			return f.hash(v[:end]), true
+		}
+		e := bytes.IndexByte(body, '&')
+		if e < 0 {
+			return 0, false
+		}
+		body = body[e+1:]
+	}
+	return 0, false
+}
+
+// tokenChar is RFC 9110's tchar, HAProxy's HTTP_IS_TOKEN.
+func tokenChar(c byte) bool {
+	switch {
+	case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		return true
+	}
+	return c != 0 && strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0
 }
 
 // HdrKey computes the hash "balance hdr(name)" picks a server with, as

@@ -42,8 +42,10 @@ func init() {
 	eval("req.body_param", Bin, 0, 1, nil, fetchBodyParam)
 }
 
-// bodyData is the body's data as the fetches see it: de-chunked (in a
-// scratch buffer) and capped.
+// BodyData is the request body's data as the fetches see it: de-chunked
+// (in a scratch buffer, valid until the next evaluation) and capped.
+func (c *Ctx) BodyData() []byte { return c.bodyData() }
+
 func (c *Ctx) bodyData() []byte {
 	b := c.Body
 	switch {
