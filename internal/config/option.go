@@ -49,7 +49,7 @@ var optionTable = map[string]optionDef{
 	"http-ignore-probes":           {Supported, dFL, true, 0, "a connection that sends nothing and closes or times out gets no 408 and no log line (browsers' pre-connects)"},
 	"http-no-delay":                {NoEffect, dFBL, true, 0, "latency tuning"},
 	"http-pretend-keepalive":       {Supported, dBL, true, 0, "with http-server-close or httpclose, requests go to the server without Connection: close, as if the connection stayed open"},
-	"http-use-proxy-header":        {Pending, dFL, true, 0, "Proxy-Connection header"},
+	"http-use-proxy-header":        {Supported, dFL, true, 0, "Proxy-Connection header"},
 	"http-restrict-req-hdr-names":  {Pending, dFBL, true, 1, "header name filtering"},
 	"accept-invalid-http-request":  {Supported, dFL, true, 0, "relax request parsing"},
 	"accept-invalid-http-response": {Supported, dBL, true, 0, "relax response parsing"},

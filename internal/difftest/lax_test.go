@@ -60,3 +60,38 @@ func init() {
 	}
 	featCases = append(featCases, laxFeatCases...)
 }
+
+// proxyHeaderFeatCases check option http-use-proxy-header: a request to
+// a proxy (absolute target) is authenticated with Proxy-Authorization
+// and answered 407 with Proxy-Authenticate; other requests, and every
+// request without the option, use Authorization and 401.
+var proxyHeaderFeatCases = []featCase{
+	{name: "option http-use-proxy-header", cfg: `userlist users
+ user alice insecure-password s3cret
+frontend f
+ bind %BIND
+ option http-use-proxy-header
+ log-format "%ST %ts %b/%s %{+Q}r"
+ http-request auth realm px unless { http_auth(users) }
+ default_backend b
+frontend plain
+ bind %BIND2
+ log-format "plain %ST %ts %b/%s"
+ http-request auth realm px unless { http_auth(users) }
+ default_backend b
+backend b
+ server s1 %SRV
+`, conns: []l7Case{
+		{raw: "GET http://x/p HTTP/1.1\r\nhost: x\r\n\r\n"},
+		{raw: "GET http://x/p HTTP/1.1\r\nhost: x\r\nProxy-Authorization: Basic YWxpY2U6czNjcmV0\r\n\r\n"},
+		{raw: "GET http://x/p HTTP/1.1\r\nhost: x\r\nAuthorization: Basic YWxpY2U6czNjcmV0\r\n\r\n"},
+		{raw: "GET /p HTTP/1.1\r\nhost: x\r\nProxy-Authorization: Basic YWxpY2U6czNjcmV0\r\n\r\n"},
+		{raw: "GET /p HTTP/1.1\r\nhost: x\r\nAuthorization: Basic YWxpY2U6czNjcmV0\r\n\r\n"},
+		{raw: "GET http://x/p HTTP/1.1\r\nhost: x\r\nProxy-Authorization: Basic YWxpY2U6czNjcmV0\r\n\r\n", to: "2"},
+		{raw: "GET http://x/p HTTP/1.1\r\nhost: x\r\nAuthorization: Basic YWxpY2U6czNjcmV0\r\n\r\n", to: "2"},
+	}},
+}
+
+func init() {
+	featCases = append(featCases, proxyHeaderFeatCases...)
+}

@@ -52,7 +52,10 @@ func (u userlists) user(list, user string) *config.User {
 // appends when connHdr is set): every WWW-Authenticate header is removed
 // and one with the rule's realm added last, before that connection
 // header, as http_action_auth does.
-func withAuthenticate(wire []byte, connHdr bool, realm string) []byte {
+//
+// hdr is the header's name: www-authenticate, or proxy-authenticate for
+// a 407 (option http-use-proxy-header on a proxied request).
+func withAuthenticate(wire []byte, connHdr bool, realm, hdr string) []byte {
 	end := bytes.Index(wire, []byte("\r\n\r\n"))
 	if end < 0 {
 		return wire
@@ -68,12 +71,13 @@ func withAuthenticate(wire []byte, connHdr bool, realm string) []byte {
 	}
 	for _, l := range hdrs {
 		name, _, _ := bytes.Cut(l, []byte(":"))
-		if h1.EqualFold(bytes.TrimSpace(name), "www-authenticate") {
+		if h1.EqualFold(bytes.TrimSpace(name), hdr) {
 			continue
 		}
 		out = append(append(out, l...), "\r\n"...)
 	}
-	out = append(out, `www-authenticate: Basic realm="`...)
+	out = append(out, hdr...)
+	out = append(out, `: Basic realm="`...)
 	out = append(out, realm...)
 	out = append(out, "\"\r\n"...)
 	if last != nil {

@@ -270,6 +270,8 @@ type frontend struct {
 	ignoreProbes bool
 	// laxReq: option accept-invalid-http-request (h1.Limits.Lax).
 	laxReq bool
+	// useProxyHdr: option http-use-proxy-header (sample.Ctx.ProxyAuth).
+	useProxyHdr bool
 	// bufferReq: option http-buffer-request, the body waited for before
 	// the http-request rules (waitBody).
 	bufferReq bool
@@ -303,7 +305,7 @@ func newFrontend(p *config.Proxy, id int, backends map[string]*backend) (*fronte
 	fe := &frontend{cfg: p, id: id, tcpKeepAlive: p.Opt("clitcpka") || p.Opt("tcpka"),
 		http: p.Mode == config.ModeHTTP, maxHdr: h1.DefaultMaxFields, maxHead: defaultBufSize - defaultMaxRewrite,
 		ignoreProbes: p.Opt("http-ignore-probes"), bufferReq: p.Opt("http-buffer-request"),
-		laxReq: p.Opt("accept-invalid-http-request")}
+		laxReq: p.Opt("accept-invalid-http-request"), useProxyHdr: p.Opt("http-use-proxy-header")}
 	cc := newCondCompiler(p)
 	var err error
 	if fe.rules, err = compileRules(p, cc); err != nil {

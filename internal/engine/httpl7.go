@@ -67,6 +67,11 @@ func (s *stream) beginRequest(cli *hconn, t *httpTxn) (out outcome, done bool) {
 		s.smp.ResetTxnVars()
 	}
 	s.smp.BackendName, s.smp.BackendID = "", 0
+	if uri := t.req.URI(); s.fe.useProxyHdr && len(uri) > 0 && uri[0] != '/' && uri[0] != '*' {
+		s.smp.ProxyAuth = true
+	} else {
+		s.smp.ProxyAuth = false
+	}
 	// Nor a server: a request answered before reaching one logs none,
 	// and no retry of an earlier request.
 	s.srv, s.saddr = nil, netip.AddrPort{}

@@ -38,13 +38,19 @@ func (s *stream) answer(cli *hconn, t *httpTxn, r *httpRule, response bool) outc
 		out = s.redirectResponse(t, r, keep)
 		t.cause, t.phase = logfmt.CauseLocal, logfmt.PhaseRequest
 	case r.act == haAuth:
-		// The proxy's 401 page, with the realm's WWW-Authenticate.
-		page, cs := s.pageFor(401), s.connState(t, !keep)
+		// The proxy's 401 page, with the realm's WWW-Authenticate; a 407
+		// and Proxy-Authenticate for a request to a proxy under option
+		// http-use-proxy-header.
+		status, hdr := 401, "www-authenticate"
+		if s.smp.ProxyAuth {
+			status, hdr = 407, "proxy-authenticate"
+		}
+		page, cs := s.pageFor(status), s.connState(t, !keep)
 		connHdr, closeAfter := page.ConnHeader(cs)
 		out, _ = s.appendPage(nil, t, page, cs)
-		out = withAuthenticate(out, connHdr != "", string(r.realm))
+		out = withAuthenticate(out, connHdr != "", string(r.realm), hdr)
 		keep = keep && !closeAfter
-		t.status = 401
+		t.status = status
 	case r.reply.page:
 		var closeAfter bool
 		out, closeAfter = s.appendPage(nil, t, s.replyPage(r.reply, r.status), s.connState(t, !keep))

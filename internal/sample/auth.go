@@ -35,7 +35,8 @@ func init() {
 }
 
 // basicAuth reads the request's Basic credentials as HAProxy's
-// get_http_auth does: the first value of Authorization, a scheme that
+// get_http_auth does: the first value of Authorization (Proxy-Authorization
+// when Ctx.ProxyAuth), a scheme that
 // "Basic" starts with (compared case-insensitively over the scheme's
 // length), one or more spaces, then base64 of user:pass, both read as C
 // strings (up to a NUL).
@@ -44,7 +45,11 @@ func basicAuth(c *Ctx) (user, pass string, ok bool) {
 		return "", "", false
 	}
 	var cur hdrCursor
-	val, found := nextHdr(c.Req, "authorization", false, &cur)
+	name := "authorization"
+	if c.ProxyAuth {
+		name = "proxy-authorization"
+	}
+	val, found := nextHdr(c.Req, name, false, &cur)
 	if !found {
 		return "", "", false
 	}

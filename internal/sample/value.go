@@ -104,6 +104,11 @@ type Ctx struct {
 	ReceivedProxy bool
 	// Stopping is true during a soft stop.
 	Stopping bool
+	// ProxyAuth is HAProxy's TX_USE_PX_CONN: option
+	// http-use-proxy-header and a request to a proxy (a target that does
+	// not start with '/' or '*'): credentials are read from
+	// Proxy-Authorization, and an auth rule answers 407.
+	ProxyAuth bool
 	// StreamID is HAProxy's stream counter (%rt) for the transaction.
 	StreamID uint32
 	// TLS describes the client connection's TLS session when the bind
