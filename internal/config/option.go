@@ -36,7 +36,7 @@ var optionTable = map[string]optionDef{
 	"external-check":               {Unsupported, dBL, false, 0, "external checks"},
 	"log-health-checks":            {Supported, dBL, false, 0, "log every check result"},
 	"httplog":                      {Supported, dFL, false, 1, "HTTP log lines"},
-	"httpslog":                     {Pending, dFL, false, 0, "HTTPS log lines"},
+	"httpslog":                     {Supported, dFL, false, 0, "HTTPS log lines"},
 	"dontlog-normal":               {Supported, dFL, false, 0, "log only streams with an error, a retry or a 5xx"},
 	"log-separate-errors":          {Supported, dFL, false, 0, "log streams with an error, a retry or a 5xx at level err"},
 	"logasap":                      {Supported, dFL, false, 0, "log at server connect (tcp) or response headers (http)"},

@@ -32,7 +32,7 @@ defaults
  timeout client 600ms
  timeout server 1s
 frontend fe
- log-format "%ft %sslv %ST %{+Q}r sni=%[ssl_fc_sni] alpn=%[ssl_fc_alpn] fc=%[ssl_fc] %[ssl_fc_has_sni]"
+ log-format "%ft %sslv %ST %{+Q}r sni=%[ssl_fc_sni] alpn=%[ssl_fc_alpn] fc=%[ssl_fc] %[ssl_fc_has_sni] %[fc_err]/%[ssl_fc_err,hex]/%[ssl_c_err]/%[ssl_c_ca_err]/%[ssl_fc_is_resumed]"
  bind %BIND1 ssl crt %CRT1 crt %CRT2 alpn http/1.1
  bind %BIND2 ssl crt %CRT1 name named ssl-min-ver TLSv1.3
  bind %BIND3 ssl crt %CRT1 verify required ca-file %CA

@@ -135,8 +135,16 @@ func castTo(c *Ctx, v *Value, t Type) bool {
 		return true
 	case t == Str || t == Bin:
 		if v.Type != Str && v.Type != Bin {
-			b := c.keep(v.AsString(c.buf()))
-			v.Bytes = b
+			// To text, a number is its digits; to binary (hex, bytes),
+			// its 8 bytes in network order and an address its 4 or 16,
+			// as HAProxy's c_int2bin and c_addr2bin.
+			var b []byte
+			if t == Bin {
+				b = v.AsBinary(c.buf())
+			} else {
+				b = v.AsString(c.buf())
+			}
+			v.Bytes = c.keep(b)
 		}
 		v.Type = t
 		return true

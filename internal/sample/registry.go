@@ -61,7 +61,7 @@ func init() {
 		fc_unacked fc_sacked fc_retrans fc_fackets fc_lost fc_reordering fc_pp_tlv fe_conn fe_req_rate
 		fe_sess_rate be_conn be_sess_rate connslots nbsrv srv_conn srv_is_up queue avg_queue
 		dst_conn so_name bc_http_major fc_http_major ssl_fc_use_keysize ssl_fc_alg_keysize
-		ssl_c_verify ssl_c_err ssl_c_ca_err ssl_fc_err rand date uptime ms_date thread nbthread
+		ssl_c_verify ssl_c_err ssl_c_ca_err ssl_fc_err fc_err rand date uptime ms_date thread nbthread
 		stopping be_server_timeout be_tunnel_timeout cur_server_timeout cur_tunnel_timeout
 		fe_client_timeout sc_http_req_rate sc0_http_req_rate sc1_http_req_rate sc2_http_req_rate
 		sc_conn_rate sc0_conn_rate sc_conn_cur sc0_conn_cur src_conn_rate src_http_req_rate src_conn_cur

@@ -31,7 +31,9 @@ func TestFetchesAndConverters(t *testing.T) {
 		{"fe_name", "", ",lower", "web"},
 		{"fe_name", "", ",upper,length", "3"},
 		{"str", "abc", ",hex", "616263"},
-		{"int", "42", ",hex", "3432"}, // an integer cast to text first
+		{"int", "42", ",hex", "000000000000002A"}, // 8 bytes, as HAProxy casts to binary
+		{"src", "", ",hex", "0A010203"},
+		{"always_true", "", ",hex", "0000000000000001"},
 		{"req.payload", "2,3", "", "abc"},
 		{"req.payload", "2,0", "", "abcdef"},
 		{"req.payload_lv", "0,2", "", "abc"},

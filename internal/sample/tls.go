@@ -23,8 +23,17 @@ func init() {
 	eval("ssl_fc_alpn", Str, 0, 0, nil, func(c *Ctx, _ []Arg, v *Value) bool {
 		return c.TLS != nil && c.TLS.NegotiatedProtocol != "" && setStr(c, v, c.TLS.NegotiatedProtocol)
 	})
+	// Found on a plain connection too (false), as HAProxy's.
 	eval("ssl_fc_is_resumed", Bool, 0, 0, nil, func(c *Ctx, _ []Arg, v *Value) bool {
-		return c.TLS != nil && setBool(v, c.TLS.DidResume)
+		return setBool(v, c.TLS != nil && c.TLS.DidResume)
+	})
+	// The error codes option httpslog logs. Sluice logs only connections
+	// whose handshake succeeded, and a client certificate that fails
+	// verification fails it, so they are 0: on the connection (fc_err),
+	// and on a TLS one the TLS and certificate errors.
+	eval("fc_err", Int, 0, 0, nil, func(c *Ctx, _ []Arg, v *Value) bool { return setInt(v, 0) })
+	eval("ssl_fc_err ssl_c_err ssl_c_ca_err", Int, 0, 0, nil, func(c *Ctx, _ []Arg, v *Value) bool {
+		return c.TLS != nil && setInt(v, 0)
 	})
 	eval("ssl_fc_has_crt ssl_c_used", Bool, 0, 0, nil, func(c *Ctx, _ []Arg, v *Value) bool {
 		return c.TLS != nil && setBool(v, len(c.TLS.PeerCertificates) > 0)

@@ -62,3 +62,21 @@ func TestTLSFetches(t *testing.T) {
 		t.Errorf("ssl_fc_cipher,lower: %v allocations", n)
 	}
 }
+
+// TestTLSErrorFetches: the httpslog error codes are 0 on a connection
+// Sluice logs; the TLS ones are absent on a plain connection, where
+// ssl_fc_is_resumed is still found (false), as in HAProxy.
+func TestTLSErrorFetches(t *testing.T) {
+	plain := &Ctx{}
+	if v, found, _ := evalExpr(t, plain, "fc_err", "", ""); !found || v.Int != 0 {
+		t.Errorf("fc_err on plain: %v %v", v, found)
+	}
+	for _, f := range []string{"ssl_fc_err", "ssl_c_err", "ssl_c_ca_err"} {
+		if _, found, _ := evalExpr(t, plain, f, "", ""); found {
+			t.Errorf("%s found on a plain connection", f)
+		}
+	}
+	if v, found, _ := evalExpr(t, plain, "ssl_fc_is_resumed", "", ""); !found || v.Int != 0 {
+		t.Errorf("ssl_fc_is_resumed on plain: %v %v", v, found)
+	}
+}
