@@ -32,6 +32,8 @@ func (c *ctx) validateHTTPRule(r *Rule) {
 		c.validateSetTimeout(r, fail)
 	case "wait-for-body":
 		c.validateWaitForBody(r, fail)
+	case "set-src", "set-src-port", "set-dst", "set-dst-port":
+		c.validateAddrRule(r, fail)
 	case "deny", "return", "tarpit":
 		c.validateReply(r, fail)
 	case "set-log-level":
@@ -226,5 +228,24 @@ done:
 	}
 	if i < len(a) {
 		c.tightAlertf("'%s %s' expects either 'if' or 'unless' followed by a condition but found '%s'.", r.Family, r.Action, a[i])
+	}
+}
+
+// validateAddrRule checks a set-src, set-src-port, set-dst or set-dst-port
+// rule: one sample expression, in HAProxy's words.
+func (c *ctx) validateAddrRule(r *Rule, fail func(string, ...any)) {
+	if len(r.Args) == 0 {
+		fail("missing fetch method.")
+		return
+	}
+	if !c.validateRuleExpr(r.Args[0], false, fail, "") {
+		return
+	}
+	switch {
+	case len(r.Args) <= 1:
+	case strings.HasPrefix(r.Family, "tcp-request"):
+		c.alertf("'%s %s' only accepts 'if' or 'unless', in %s '%s' (got '%s')", r.Family, r.Action, c.proxy.Kind, c.proxy.Name, r.Args[1])
+	default:
+		c.tightAlertf("'%s %s' expects either 'if' or 'unless' followed by a condition but found '%s'.", r.Family, r.Action, r.Args[1])
 	}
 }

@@ -128,6 +128,10 @@ func (c *ctx) validateTCPRule(r *Rule) {
 	if isVarAction(actionStem(r.Action)) {
 		c.validateVarRule(r, fail)
 	}
+	switch r.Action {
+	case "set-src", "set-src-port", "set-dst", "set-dst-port":
+		c.validateAddrRule(r, fail)
+	}
 	if r.Action == "set-log-level" {
 		switch {
 		case len(r.Args) == 0 || !validLogLevel(r.Args[0]):

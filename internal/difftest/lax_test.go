@@ -95,3 +95,46 @@ backend b
 func init() {
 	featCases = append(featCases, proxyHeaderFeatCases...)
 }
+
+// setAddrFeatCases check set-src, set-src-port, set-dst and set-dst-port:
+// in an http request they last for that request (the next one on the
+// connection starts from the connection's addresses again), in a
+// tcp-request connection rule for the whole connection, in mode tcp for
+// the stream; logs, src ACLs and option forwardfor see the new values.
+var setAddrFeatCases = []featCase{
+	{name: "set-src, set-dst and their ports", cfg: `frontend f
+ bind %BIND
+ option forwardfor
+ log-format "%ci:%cp %fi:%fp %{+Q}r %[src] %[dst_port]"
+ http-request set-src hdr(x-real) if { hdr(x-real) -m found }
+ http-request set-src-port int(77) if { hdr(x-port) -m found }
+ http-request set-dst str(10.9.8.7) if { hdr(x-dst) -m found }
+ http-request set-dst-port hdr(x-dport) if { hdr(x-dport) -m found }
+ http-request deny if { src 10.0.0.0/8 }
+ default_backend b
+backend b
+ server s1 %SRV
+frontend c
+ bind %BIND2
+ log-format "conn %ci:%cp %fi:%fp %{+Q}r"
+ tcp-request connection set-src ipv4(192.0.2.1)
+ tcp-request connection set-dst-port int(8080)
+ default_backend b
+listen t
+ mode tcp
+ bind %BIND3
+ log-format "tcp %ci:%cp %fi:%fp %b/%s"
+ tcp-request content set-src ipv6(2001:db8::1)
+ tcp-request content set-src-port int(70000)
+ server s1 %SRV
+`, conns: []l7Case{
+		{raw: get("/a", "x-real: 1.2.3.4", "x-port: 1") + get("/b") + get("/c", "x-real: ::1", "x-dst: 1", "x-dport: 99") + get("/d", "x-real: garbage") + get("/e", "x-dport: 70000"), reqs: 5},
+		{raw: get("/f", "x-real: 10.1.1.1")},
+		{raw: get("/a") + get("/b"), reqs: 2, to: "2"},
+		{raw: get("/a"), to: "3"},
+	}, mask: []string{`:\d{5}\b`, `:PORT`, ` \d{5}$`, ` PORT`}},
+}
+
+func init() {
+	featCases = append(featCases, setAddrFeatCases...)
+}

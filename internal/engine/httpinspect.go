@@ -30,6 +30,9 @@ func (s *stream) httpInspect(cli *hconn, t *httpTxn, rs *ruleSet, front bool) bo
 		dl = time.Now().Add(rs.inspectDelay)
 	}
 	s.smp.Payload = nil
+	if rs.setsAddr {
+		s.keepAddrs(t)
+	}
 	for {
 		complete, _, body := bufferedBody(cli, t)
 		s.smp.HTXBody = body

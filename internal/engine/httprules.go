@@ -47,6 +47,7 @@ const (
 	haReject     // close the client connection, no response
 	haSilentDrop // make the client connection vanish
 	haWaitBody   // wait-for-body: read the request body before going on
+	haSetAddr    // set-src, set-dst and their -port
 )
 
 var httpActs = map[string]httpAct{
@@ -61,6 +62,7 @@ var httpActs = map[string]httpAct{
 	"tarpit": haTarpit, "set-timeout": haSetTimeout,
 	"reject": haReject, "silent-drop": haSilentDrop, "auth": haAuth,
 	"set-log-level": haSetLogLevel, "wait-for-body": haWaitBody,
+	"set-src": haSetAddr, "set-src-port": haSetAddr, "set-dst": haSetAddr, "set-dst-port": haSetAddr,
 }
 
 // httpRule is a compiled HTTP rule.
@@ -101,6 +103,8 @@ type httpRule struct {
 	timeout  time.Duration
 	tunnelTO bool
 	atLeast  int64
+	// addr is a set-src, set-dst or -port rule's.
+	addr *addrAction
 }
 
 // valueFmt is a log-format string evaluated per request.
@@ -265,6 +269,8 @@ func compileHTTPRule(r *config.Rule) (httpRule, error) {
 		}
 	case haWaitBody:
 		hr.timeout, hr.atLeast = r.Timeout, r.AtLeast
+	case haSetAddr:
+		hr.addr, err = compileAddrAction(r.Action, a[0])
 	case haSetTimeout:
 		hr.tunnelTO = a[0] == "tunnel"
 		if r.Timeout > 0 {
@@ -318,6 +324,9 @@ func (s *stream) runHTTPRules(rules []httpRule, t *httpTxn, h *h1.Head) (httpVer
 			s.setTimeout(t, r)
 		case haSetLogLevel:
 			s.smp.LogLevel = r.status
+		case haSetAddr:
+			s.keepAddrs(t)
+			r.addr.run(&s.smp)
 		case haWaitBody:
 			if !s.waitBody(t.cli, t, r.timeout, r.atLeast) {
 				return vEnded, nil

@@ -3,6 +3,7 @@ package engine
 import (
 	"errors"
 	"net"
+	"net/netip"
 	"runtime"
 	"slices"
 	"sync"
@@ -62,6 +63,8 @@ type httpTxn struct {
 	// (wait-for-body); body is what the body fetches see of it.
 	cli  *hconn
 	body sample.Body
+	// sess is the connection's session.
+	sess *httpSession
 	// inBe and inSrv: the transaction is counted in its backend's and its
 	// server's current connections. HAProxy's log line comes after its
 	// stream left both (%bc and %sc do not count it); Sluice logs first
@@ -139,7 +142,7 @@ func (s *stream) releaseTxn(ss *httpSession) {
 	if ss.t == nil {
 		return
 	}
-	s.smp.Req, s.smp.Res = nil, nil
+	s.smp.Req, s.smp.Res, s.smp.Body = nil, nil, nil
 	ss.t.reset(time.Time{}, nil)
 	ss.t.req.Forget()
 	ss.t.res.Forget()
@@ -161,8 +164,11 @@ type httpSession struct {
 	own []*srvConn
 	// lastTakes is last.takes when the last transaction ended.
 	lastTakes uint64
-	start     time.Time
-	n         int // transactions done
+	// addrs are the connection's addresses, kept once a request's rules
+	// may change them (keepAddrs); nil until then.
+	addrs *[2]netip.AddrPort
+	start time.Time
+	n     int // transactions done
 	// woken is set when the session resumes after parking: its next
 	// request is there to read, not to wait for again.
 	woken bool
@@ -181,7 +187,7 @@ func (s *stream) runHTTP(ss *httpSession) {
 		}
 		t := ss.t
 		t.reset(ss.start, ss.last)
-		t.own = &ss.own
+		t.own, t.sess = &ss.own, ss
 		out := s.httpTxn(cli, t, ss.n == 0)
 		ss.last = t.sc
 		if t.scTaken {
@@ -346,6 +352,8 @@ func (s *stream) readRequest(cli *hconn, t *httpTxn, first bool) bool {
 // httpTxn runs one transaction.
 func (s *stream) httpTxn(cli *hconn, t *httpTxn, first bool) outcome {
 	s.smp.LogLevel = 0 // each request is a stream of its own in HAProxy
+	s.smp.Body = nil
+	s.restoreAddrs(t)
 	// A request that fails before it reaches a backend (408, 400) logs
 	// the frontend and <NOSRV>, not the previous request's.
 	s.be, s.srv = nil, nil

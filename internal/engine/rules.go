@@ -19,12 +19,14 @@ const (
 	actExpectProxy                  // read a PROXY header, then go on evaluating
 	actSetVar                       // set-var, set-var-fmt, unset-var: go on
 	actSetLogLevel                  // set-log-level: go on
+	actSetAddr                      // set-src, set-dst and their -port: go on
 )
 
 var tcpActions = map[string]tcpAction{"accept": actAccept, "reject": actReject,
 	"silent-drop": actSilentDrop, "expect-proxy": actExpectProxy,
 	"set-var": actSetVar, "set-var-fmt": actSetVar, "unset-var": actSetVar,
-	"set-log-level": actSetLogLevel}
+	"set-log-level": actSetLogLevel,
+	"set-src":       actSetAddr, "set-src-port": actSetAddr, "set-dst": actSetAddr, "set-dst-port": actSetAddr}
 
 // tcpRule is a compiled tcp-request rule.
 type tcpRule struct {
@@ -34,6 +36,8 @@ type tcpRule struct {
 	v *varAction
 	// level is set-log-level's, as sample.Ctx.LogLevel holds it.
 	level int
+	// addr is a set-src, set-dst or -port rule's.
+	addr *addrAction
 }
 
 // switchRule is a compiled use_backend rule.
@@ -50,6 +54,8 @@ type switchRule struct {
 type ruleSet struct {
 	conn, sess, content []tcpRule
 	inspectDelay        time.Duration
+	// setsAddr: a rule sets an address (set-src, set-dst...).
+	setsAddr bool
 }
 
 // condCompiler builds conditions for one proxy, sharing each named ACL
@@ -144,6 +150,12 @@ func compileRules(p *config.Proxy, cc *condCompiler) (ruleSet, error) {
 			if act == actSetLogLevel {
 				tr.level = logLevelArg(r.Args[0])
 			}
+			if act == actSetAddr {
+				if tr.addr, err = compileAddrAction(r.Action, r.Args[0]); err != nil {
+					return rs, fmt.Errorf("%s:%d: %s %s: %w", r.Pos.File, r.Pos.Line, fam, r.Action, err)
+				}
+				rs.setsAddr = true
+			}
 			if act == actSetVar {
 				// Connection and session rules run before a stream
 				// exists: only sess and proc variables can be set there.
@@ -194,6 +206,8 @@ func run(rules []tcpRule, c *sample.Ctx, proxy *bool) verdict {
 			rules[i].v.run(c)
 		case actSetLogLevel:
 			c.LogLevel = rules[i].level
+		case actSetAddr:
+			rules[i].addr.run(c)
 		}
 	}
 	return verdictAccept
