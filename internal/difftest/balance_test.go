@@ -117,7 +117,7 @@ var logasapFeatCases = []featCase{
  bind %BIND
  option logasap
  capture response header content-length len 8
- log-format "%ST %b/%s T[%Tt %Ta %Td] %B %U %ts %ac/%fc/%bc/%sc %hs"
+ log-format "%ST %b/%s T[%Tt %Ta %Td] %B %U %ts %bc/%sc %hs"
  http-request deny if { path /d }
  use_backend dead if { path /dead }
  http-response set-header X-Added yes
@@ -130,7 +130,7 @@ listen t
  mode tcp
  bind %BIND2
  option logasap
- log-format "tcp %b/%s T[%Tt] %B %U %ts %ac/%fc/%bc/%sc"
+ log-format "tcp %b/%s T[%Tt] %B %U %ts %bc/%sc"
  server s1 %SRV
 frontend plain
  bind %BIND3
