@@ -194,11 +194,11 @@ func (c *ctx) parseCond(i int, what string) (*Cond, bool) {
 		w := words[j]
 		neg := false
 		if w == "or" || w == "||" {
-			if len(term) == 0 {
-				c.alertf("error detected while parsing %s : missing ACL before '%s'.", what, w)
-				return nil, false
+			// As HAProxy's parse_acl_cond: an 'or' with nothing before
+			// it starts no empty suite.
+			if len(term) > 0 {
+				cond.Terms = append(cond.Terms, term)
 			}
-			cond.Terms = append(cond.Terms, term)
 			term = []CondTerm{}
 			continue
 		}
@@ -209,6 +209,9 @@ func (c *ctx) parseCond(i int, what string) (*Cond, bool) {
 		if w == "" && j+1 < len(words) {
 			j++
 			w = words[j]
+		}
+		if w == "" {
+			break // a lone '!' at the end names nothing, as in HAProxy
 		}
 		if w == "{" {
 			end := j + 1
@@ -235,11 +238,18 @@ func (c *ctx) parseCond(i int, what string) (*Cond, bool) {
 		}
 		term = append(term, CondTerm{Neg: neg, Name: w})
 	}
-	if len(term) == 0 {
-		c.alertf("error detected while parsing %s : no condition after '%s'.", what, kw)
-		return nil, false
+	if len(term) > 0 {
+		cond.Terms = append(cond.Terms, term)
 	}
-	cond.Terms = append(cond.Terms, term)
+	if len(cond.Terms) == 0 {
+		// HAProxy accepts it silently: no suite, so 'if' never holds and
+		// 'unless' always does. Sluice says so.
+		applies := "never applies"
+		if cond.Unless {
+			applies = "always applies"
+		}
+		c.warnf("%s has no condition after '%s': it %s (HAProxy accepts it so).", what, kw, applies)
+	}
 	return cond, true
 }
 

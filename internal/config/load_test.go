@@ -100,6 +100,8 @@ func TestLoadDiagnostics(t *testing.T) {
 		{"http option in tcp", timeouts + "listen l\n bind :1\n option http-pretend-keepalive\n", SevWarning, 0, "'option http-pretend-keepalive' ignored for proxy 'l' as it requires HTTP mode."},
 		{"backend option in a frontend", timeouts + "frontend f\n bind :1\n option redispatch\n", SevWarning, 7, "'redispatch' ignored because frontend 'f' has no backend capability."},
 		{"forwardfor in tcp", timeouts + "listen l\n bind :1\n option forwardfor\n", SevWarning, 0, "'option forwardfor' ignored for proxy 'l' as it requires HTTP mode."},
+		{"empty if", timeouts + "frontend f\n bind :1\n http-request deny if\n", SevWarning, 7, "'http-request deny' rule has no condition after 'if': it never applies (HAProxy accepts it so)."},
+		{"empty unless", timeouts + "frontend f\n bind :1\n http-request deny unless\n", SevWarning, 7, "has no condition after 'unless': it always applies"},
 		{"h1-case-adjust one word", "global\n h1-case-adjust x-a\n", SevAlert, 2, "'h1-case-adjust' expects <from> and <to> as argument."},
 		{"h1-case-adjust three words", "global\n h1-case-adjust x-a X-A z\n", SevAlert, 2, "'h1-case-adjust' cannot handle unexpected argument 'z'."},
 		{"h1-case-adjust other name", "global\n h1-case-adjust x-a X-B\n", SevAlert, 2, "<from> and <to> must not differ execpt the case"},

@@ -138,3 +138,36 @@ listen t
 func init() {
 	featCases = append(featCases, setAddrFeatCases...)
 }
+
+// emptyCondFeatCases check conditions HAProxy accepts with nothing in
+// them: 'if' alone never holds, 'unless' alone always does, and a stray
+// 'or' or '!' is passed over.
+var emptyCondFeatCases = []featCase{
+	{name: "empty and ragged conditions", cfg: `frontend f
+ bind %BIND
+ log-format "%ST %b/%s"
+ http-request deny if
+ http-request set-header x-a 1 if or TRUE
+ http-request set-header x-b 1 if FALSE or
+ http-request set-header x-c 1 if TRUE or or FALSE
+ http-request set-header x-d 1 if !
+ use_backend nowhere if
+ default_backend b
+backend b
+ server s1 %SRV
+backend nowhere
+ server s1 %DEAD
+frontend u
+ bind %BIND2
+ log-format "u %ST %b/%s"
+ http-request deny unless
+ default_backend b
+`, conns: []l7Case{
+		{raw: get("/a")},
+		{raw: get("/a"), to: "2"},
+	}},
+}
+
+func init() {
+	featCases = append(featCases, emptyCondFeatCases...)
+}
