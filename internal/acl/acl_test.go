@@ -125,7 +125,7 @@ func TestCompileErrors(t *testing.T) {
 			t.Errorf("%s: err = %v, want %q", tc.line, err, tc.want)
 		}
 	}
-	for _, line := range []string{"http_auth_type basic", "be_sess_rate(be) 1", "src,json y", "res.body_len 1"} {
+	for _, line := range []string{"http_auth_type basic", "be_sess_rate(be) 1", "src,json y", "sc_http_req_rate(0) 1"} {
 		_, err := Compile(spec(line), Options{NoResolve: true})
 		if !errors.Is(err, ErrNotSupported) {
 			t.Errorf("%s: err = %v, want ErrNotSupported", line, err)

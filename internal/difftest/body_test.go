@@ -73,3 +73,30 @@ backend b
 func init() {
 	featCases = append(featCases, bodyFeatCases...)
 }
+
+// resBodyFeatCases check the response body fetches in http-response
+// rules: what came of the body with the head, de-chunked.
+var resBodyFeatCases = []featCase{
+	{name: "body: res.body, res.body_len, res.body_size", cfg: `frontend f
+ bind %BIND
+ log-format "%ST %b/%s"
+ http-response set-header x-len %[res.body_len]
+ http-response set-header x-size %[res.body_size]
+ http-response set-header x-body %[res.body]
+ http-response deny if { res.body -m sub req=2 }
+ http-response deny if { res.body -m sub until }
+ default_backend b
+backend b
+ server s1 %SRV
+`, conns: []l7Case{
+		{raw: get("/a")},
+		{raw: get("/a") + get("/b"), reqs: 2},
+		{raw: get("/s/chunked")},
+		{raw: get("/s/noclen")},
+		{raw: get("/s/noclen") + get("/c"), reqs: 2},
+	}},
+}
+
+func init() {
+	featCases = append(featCases, resBodyFeatCases...)
+}

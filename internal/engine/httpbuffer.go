@@ -22,6 +22,23 @@ func (s *stream) exposeBody(cli *hconn, t *httpTxn) {
 	s.smp.Body = &t.body
 }
 
+// exposeResBody shows the response body fetches (res.body, res.body_len,
+// res.body_size) what came of the body with the head (rest), as much as
+// HAProxy's buffer would hold: the response rules do not wait for more.
+func (s *stream) exposeResBody(t *httpTxn, res *h1.Head, rest []byte) {
+	if res.Framing == h1.NoBody {
+		s.smp.Body = nil
+		return
+	}
+	length := res.ContentLength
+	if res.Framing == h1.UntilClose {
+		length = int64(len(rest)) // what has come is all that is known
+	}
+	room := max(int64(s.fe.maxHead-h1.HTXHeader)-res.HTXRoom()-8, 0)
+	t.body = sample.Body{Data: rest, Chunked: res.Framing == h1.Chunked, Length: length, Max: room}
+	s.smp.Body = &t.body
+}
+
 // bodyRoom is how much body data HAProxy's request buffer takes beside
 // the head before it counts as full (channel_htx_full with
 // tune.maxrewrite kept free): tune.bufsize less tune.maxrewrite, the HTX

@@ -19,10 +19,11 @@ func (s *stream) answer(cli *hconn, t *httpTxn, r *httpRule, response bool) outc
 	}
 	// A request side answer keeps the connection when the request body,
 	// if any, was wholly received (it is skipped); a response side one
-	// (the request was sent whole) when it is a return: a deny closes it.
+	// (the request was sent whole) when it is a return or a deny, as
+	// HAProxy 2.6 replies to both without closing.
 	var keep bool
 	if response {
-		keep = r.act == haReturn && s.clientWantsKeepAlive(t)
+		keep = (r.act == haReturn || r.act == haDeny) && s.clientWantsKeepAlive(t)
 	} else {
 		keep = s.skipRequestBody(cli, t) && s.clientWantsKeepAlive(t)
 	}

@@ -958,8 +958,11 @@ func (s *stream) sendResponse(cli *hconn, t *httpTxn, sc *srvConn, n int, server
 	serverKeep := !upgrade && !serverClose && res.Framing != h1.UntilClose && res.Conn&h1.ConnClose == 0 &&
 		(res.Is11() || res.Conn&h1.ConnKeepAlive != 0)
 	// HAProxy runs the response rules on a 101 as on any final response.
-	if r := s.responseRules(t, res); r != nil {
-		s.dropResponse(t, sc, n, r.act == haReturn && serverKeep)
+	s.exposeResBody(t, res, sc.pending()[n:])
+	r := s.responseRules(t, res)
+	s.smp.Body = nil
+	if r != nil {
+		s.dropResponse(t, sc, n, (r.act == haReturn || r.act == haDeny) && serverKeep)
 		return s.answer(cli, t, r, true)
 	}
 	if !upgrade {

@@ -40,6 +40,37 @@ func init() {
 		return setInt(v, n+left)
 	})
 	eval("req.body_param", Bin, 0, 1, nil, fetchBodyParam)
+	// The response's, in http-response and http-after-response rules:
+	// Ctx.Body is then what is buffered of the response body.
+	eval("res.body", Bin, 0, 0, nil, func(c *Ctx, _ []Arg, v *Value) bool {
+		if c.Res == nil || !c.InResponse {
+			return false
+		}
+		return setBytes(v, Bin, c.bodyData())
+	})
+	eval("res.body_len", Int, 0, 0, nil, func(c *Ctx, _ []Arg, v *Value) bool {
+		if c.Res == nil || !c.InResponse {
+			return false
+		}
+		if b := c.Body; b != nil && b.Chunked {
+			_, n, _ := h1.ChunkedPrefix(nil, b.Data, b.Max, false)
+			return setInt(v, n)
+		}
+		return setInt(v, int64(len(c.bodyData())))
+	})
+	eval("res.body_size", Int, 0, 0, nil, func(c *Ctx, _ []Arg, v *Value) bool {
+		b := c.Body
+		switch {
+		case c.Res == nil || !c.InResponse:
+			return false
+		case b == nil:
+			return setInt(v, 0)
+		case !b.Chunked:
+			return setInt(v, b.Length)
+		}
+		_, n, left := h1.ChunkedPrefix(nil, b.Data, b.Max, false)
+		return setInt(v, n+left)
+	})
 }
 
 // BodyData is the request body's data as the fetches see it: de-chunked

@@ -72,8 +72,8 @@ func TestCompileErrors(t *testing.T) {
 			t.Errorf("%s(%s)%s compiled", tc.fetch, tc.args, tc.convs)
 		}
 	}
-	if _, err := Compile("res.body", "", ""); !errors.Is(err, ErrNotSupported) {
-		t.Errorf("res.body: %v", err)
+	if _, err := Compile("sc0_http_req_rate", "", ""); !errors.Is(err, ErrNotSupported) {
+		t.Errorf("sc0_http_req_rate: %v", err)
 	}
 }
 
