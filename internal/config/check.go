@@ -32,8 +32,8 @@ func (l *loader) postParse() {
 		l.checkACLProxyArgs(p)
 		if p.Mode == ModeTCP {
 			l.checkConds(p)
-			l.checkLogFormat(p)
 		}
+		l.checkLogFormat(p)
 		l.checkUserlistRefs(p)
 		if p.Cap&CapBE != 0 {
 			l.checkUseServers(p)
@@ -455,6 +455,10 @@ func (l *loader) checkDynamicName(p *Proxy, pos Pos, name, kw string, fail func(
 	}
 }
 
+// bothDirections are the fetches HAProxy 2.6 declares reading the
+// request's or the response's headers, as the rule's direction says.
+var bothDirections = map[string]bool{"hdr": true}
+
 // checkLogFormat compiles a frontend's log-format as HAProxy does once
 // every section is read, in HAProxy's words; fetches Sluice cannot
 // evaluate yet are refused by name.
@@ -468,8 +472,21 @@ func (l *loader) checkLogFormat(p *Proxy) {
 		mode = logfmt.HTTP
 	}
 	check := func(e *logfmt.Expr) error {
-		if f, ok := sample.LookupFetch(e.Fetch.Name); ok && f.Layer == sample.L7 && mode == logfmt.TCP {
+		f, ok := sample.LookupFetch(e.Fetch.Name)
+		if ok && f.Layer == sample.L7 && mode == logfmt.TCP {
 			return &logfmt.NotAvailableError{Needs: "HTTP request headers"}
+		}
+		if ok && sample.Usable(e.Fetch.Name)&sample.CkpFELogEnd == 0 {
+			// Gone by the time the line is written: the request's
+			// headers and body, the response's headers.
+			needs := "HTTP request headers"
+			switch n := sample.Unavailable(e.Fetch.Name, false); {
+			case bothDirections[e.Fetch.Name]:
+				needs = "HTTP request headers,HTTP response headers"
+			case n != "":
+				needs = n
+			}
+			return &logfmt.NotAvailableError{Needs: needs}
 		}
 		_, err := sample.Compile(e.Fetch.Name, e.Fetch.Args, e.ConverterChain())
 		if errors.Is(err, sample.ErrNotSupported) {

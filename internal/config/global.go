@@ -379,7 +379,7 @@ func parseH1CaseAdjust(c *ctx) {
 // addCaseAdjust is HAProxy's add_hdr_case_adjust(): to must be from with
 // other letter cases, and from (compared as written) new.
 func addCaseAdjust(g *Global, from, to string) string {
-	if !strings.EqualFold(from, to) {
+	if !asciiEqualFold(from, to) {
 		return "<from> and <to> must not differ execpt the case"
 	}
 	if _, dup := g.H1CaseAdjust[from]; dup {
@@ -428,4 +428,24 @@ func (l *loader) loadCaseAdjustFile() {
 			return
 		}
 	}
+}
+
+// asciiEqualFold is strcasecmp's equality: ASCII letters only.
+func asciiEqualFold(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		x, y := a[i], b[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
 }

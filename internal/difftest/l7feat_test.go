@@ -768,7 +768,7 @@ func startFeatProxy(t *testing.T, bin, cfg string) *featProxy {
 	cfg = "global\n log " + fp.rx.pc.LocalAddr().String() + " local0 info\n" +
 		"defaults\n mode http\n log global\n option dontlognull\n timeout connect 1s\n timeout client 2s\n timeout server 1s\n timeout http-request 1s\n http-reuse never\n" +
 		strings.NewReplacer("%BIND2", fp.bind[1], "%BIND3", fp.bind[2], "%BIND", fp.bind[0], "%SRV", fp.be.ln.Addr().String(), "%FILES", filesDir(t),
-			"%DEAD", freeAddr(t)).Replace(cfg)
+			"%DEAD", deadAddr).Replace(cfg)
 	fp.stop, _ = proxyRun(t, bin, cfg, fp.bind[0])
 	// The readiness probe's line, if any, and its backend connection (a
 	// tcp proxy relays it) are left out.
@@ -776,6 +776,12 @@ func startFeatProxy(t *testing.T, bin, cfg string) *featProxy {
 	fp.be.reset()
 	return fp
 }
+
+// deadAddr is where no server listens: the discard port, which no test
+// binds. A port found free a moment earlier (freeAddr) could be taken
+// meanwhile by a listener of a test running in parallel, which would
+// then answer, or hang, in the dead server's place.
+const deadAddr = "127.0.0.1:9"
 
 // filesDir is the absolute path of the corpus's fixture files.
 func filesDir(t *testing.T) string {

@@ -6,7 +6,6 @@ import (
 
 	"sluice/internal/h1"
 	"sluice/internal/logfmt"
-	"sluice/internal/sample"
 )
 
 // exposeBody shows the request body fetches (req.body, req.body_len,
@@ -17,8 +16,7 @@ func (s *stream) exposeBody(cli *hconn, t *httpTxn) {
 		s.smp.Body = nil
 		return
 	}
-	t.body = sample.Body{Data: cli.pending()[t.reqLen:], Chunked: t.req.Framing == h1.Chunked,
-		Length: t.req.ContentLength, Max: s.bodyRoom(t)}
+	t.body.Set(cli.pending()[t.reqLen:], t.req.Framing == h1.Chunked, t.req.ContentLength, s.bodyRoom(t))
 	s.smp.Body = &t.body
 }
 
@@ -35,7 +33,7 @@ func (s *stream) exposeResBody(t *httpTxn, res *h1.Head, rest []byte) {
 		length = int64(len(rest)) // what has come is all that is known
 	}
 	room := max(int64(s.fe.maxHead-h1.HTXHeader)-res.HTXRoom()-8, 0)
-	t.body = sample.Body{Data: rest, Chunked: res.Framing == h1.Chunked, Length: length, Max: room}
+	t.body.Set(rest, res.Framing == h1.Chunked, length, room)
 	s.smp.Body = &t.body
 }
 

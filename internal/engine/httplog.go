@@ -16,7 +16,9 @@ import (
 func (s *stream) logHTTP(t *httpTxn) {
 	if !t.logged {
 		s.writeHTTPLog(t, false, 0)
+		return
 	}
+	s.smp.ResetTxnVars() // the transaction is over
 }
 
 // logHTTPEarly is option logasap's line, written once the server's final

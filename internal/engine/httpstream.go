@@ -434,10 +434,11 @@ func (s *stream) httpTxn(cli *hconn, t *httpTxn, first bool) outcome {
 	}
 	s.requestDone(t)
 	s.assignServer(t)
-	if be.l7.input == "url_param" && t.cookieSrv == nil && string(t.req.Method()) == "POST" {
+	if be.l7.input == "url_param" && t.assigned == nil && string(t.req.Method()) == "POST" {
 		// As http_process_request: a POST to a url_param backend that
-		// no cookie sent to its server waits for its body, which the
-		// balancer reads when the query string lacks the parameter.
+		// no cookie or use-server rule sent to a server (SF_ASSIGNED,
+		// SF_DIRECT) waits for its body, which the balancer reads when
+		// the query string lacks the parameter.
 		if !s.waitBody(cli, t, be.cfg.Timeouts.HTTPRequest, 0) {
 			return closeConn
 		}
@@ -773,6 +774,9 @@ func (s *stream) forwardTxn(cli *hconn, t *httpTxn, sc *srvConn) (out outcome, r
 		w.peerTimeout = beT.Server
 	}
 	t.reqSent = true
+	// The client buffer the body fetches read goes on to the server and
+	// back to its pool: nothing may read it as this request's body now.
+	s.smp.Body = nil
 	s.yieldBeforeWrite()
 	if t.req.Framing == h1.NoBody {
 		// On a connection just opened nothing can come before the

@@ -83,8 +83,8 @@ func (c *Ctx) bodyData() []byte {
 	case b == nil:
 		return nil
 	case b.Chunked:
-		d, _, _ := h1.ChunkedPrefix(c.buf(), b.Data, b.Max, true)
-		return c.keep(d)
+		b.dechunked, _, _ = h1.ChunkedPrefix(b.dechunked[:0], b.Data, b.Max, true)
+		return b.dechunked
 	}
 	return b.Data[:min(int64(len(b.Data)), b.Length, b.Max)]
 }

@@ -1,6 +1,9 @@
 package sample
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 // TestBodyFetches: the body fetches read the buffered body de-chunked and
 // capped, as HAProxy's read its HTX data.
@@ -51,5 +54,31 @@ func TestBodyFetches(t *testing.T) {
 	}
 	if _, found, _ := evalExpr(t, &Ctx{Body: &Body{Data: []byte("x"), Length: 1, Max: 1}}, "req.body", "", ""); found {
 		t.Error("req.body found without a request")
+	}
+}
+
+// TestBodyParamIterateChunked: an ACL's walk over a chunked body's
+// parameters sees every value, converters in between included.
+func TestBodyParamIterateChunked(t *testing.T) {
+	req := parseTestMsg("POST / HTTP/1.1\r\nHost: a\r\n\r\n")
+	body := "14\r\na=AAAA&a=BBBB&a=CCCC\r\n0\r\n\r\n"
+	c := &Ctx{Req: req, Final: true, Body: &Body{Data: []byte(body), Chunked: true, Max: 100}}
+	e, err := Compile("req.body_param", "a", ",hex,lower")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	var v Value
+	for next := false; ; next = true {
+		found, _, more := e.Iterate(c, &v, next)
+		if found {
+			got = append(got, string(v.AsString(nil)))
+		}
+		if !more {
+			break
+		}
+	}
+	if want := "41414141 42424242 43434343"; strings.Join(got, " ") != want {
+		t.Fatalf("values %q, want %s", got, want)
 	}
 }

@@ -27,6 +27,16 @@ type Body struct {
 	// Max caps the data the fetches see, as much as HAProxy's buffer
 	// would hold.
 	Max int64
+	// dechunked holds a chunked body's data for the fetches: a buffer of
+	// the body's own, so that converters (which use the Ctx's scratch)
+	// do not overwrite what an ACL iterates over.
+	dechunked []byte
+}
+
+// Set points b at a new body, keeping the memory it de-chunks into.
+func (b *Body) Set(data []byte, chunked bool, length, max int64) {
+	b.Data, b.Chunked, b.Length, b.Max = data, chunked, length, max
+	b.dechunked = b.dechunked[:0]
 }
 
 // Result says whether a fetch produced a sample.
