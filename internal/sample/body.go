@@ -8,69 +8,50 @@ import "sluice/internal/h1"
 // holds, never waiting themselves. option http-buffer-request and
 // http-request wait-for-body are what makes the whole body be there.
 func init() {
-	eval("req.body", Bin, 0, 0, nil, func(c *Ctx, _ []Arg, v *Value) bool {
-		if c.Req == nil {
-			return false
-		}
-		return setBytes(v, Bin, c.bodyData())
-	})
-	eval("req.body_len", Int, 0, 0, nil, func(c *Ctx, _ []Arg, v *Value) bool {
-		if c.Req == nil {
-			return false
-		}
-		if b := c.Body; b != nil && b.Chunked {
-			_, n, _ := h1.ChunkedPrefix(nil, b.Data, b.Max, false)
-			return setInt(v, n)
-		}
-		return setInt(v, int64(len(c.bodyData())))
-	})
-	eval("req.body_size", Int, 0, 0, nil, func(c *Ctx, _ []Arg, v *Value) bool {
-		b := c.Body
-		switch {
-		case c.Req == nil:
-			return false
-		case b == nil:
-			return setInt(v, 0)
-		case !b.Chunked:
-			// The data held and what is still to come: the Content-Length.
-			return setInt(v, b.Length)
-		}
-		// The data held and the rest of the chunk being received.
-		_, n, left := h1.ChunkedPrefix(nil, b.Data, b.Max, false)
-		return setInt(v, n+left)
-	})
-	eval("req.body_param", Bin, 0, 1, nil, fetchBodyParam)
+	req := func(c *Ctx) bool { return c.Req != nil }
 	// The response's, in http-response and http-after-response rules:
 	// Ctx.Body is then what is buffered of the response body.
-	eval("res.body", Bin, 0, 0, nil, func(c *Ctx, _ []Arg, v *Value) bool {
-		if c.Res == nil || !c.InResponse {
-			return false
-		}
-		return setBytes(v, Bin, c.bodyData())
-	})
-	eval("res.body_len", Int, 0, 0, nil, func(c *Ctx, _ []Arg, v *Value) bool {
-		if c.Res == nil || !c.InResponse {
-			return false
-		}
-		if b := c.Body; b != nil && b.Chunked {
-			_, n, _ := h1.ChunkedPrefix(nil, b.Data, b.Max, false)
-			return setInt(v, n)
-		}
-		return setInt(v, int64(len(c.bodyData())))
-	})
-	eval("res.body_size", Int, 0, 0, nil, func(c *Ctx, _ []Arg, v *Value) bool {
-		b := c.Body
-		switch {
-		case c.Res == nil || !c.InResponse:
-			return false
-		case b == nil:
-			return setInt(v, 0)
-		case !b.Chunked:
-			return setInt(v, b.Length)
-		}
-		_, n, left := h1.ChunkedPrefix(nil, b.Data, b.Max, false)
-		return setInt(v, n+left)
-	})
+	res := func(c *Ctx) bool { return c.Res != nil && c.InResponse }
+	for _, side := range []struct {
+		dir string
+		ok  func(*Ctx) bool
+	}{{"req", req}, {"res", res}} {
+		ok := side.ok
+		eval(side.dir+".body", Bin, 0, 0, nil, func(c *Ctx, _ []Arg, v *Value) bool {
+			return ok(c) && setBytes(v, Bin, c.bodyData())
+		})
+		eval(side.dir+".body_len", Int, 0, 0, nil, func(c *Ctx, _ []Arg, v *Value) bool {
+			return ok(c) && setInt(v, c.bodyLen())
+		})
+		eval(side.dir+".body_size", Int, 0, 0, nil, func(c *Ctx, _ []Arg, v *Value) bool {
+			return ok(c) && setInt(v, c.bodySize())
+		})
+	}
+	eval("req.body_param", Bin, 0, 1, nil, fetchBodyParam)
+}
+
+// bodyLen is how much body data the fetches see.
+func (c *Ctx) bodyLen() int64 {
+	if b := c.Body; b != nil && b.Chunked {
+		_, n, _ := h1.ChunkedPrefix(nil, b.Data, b.Max, false)
+		return n
+	}
+	return int64(len(c.bodyData()))
+}
+
+// bodySize is the data held and what is still to come: the
+// Content-Length, or for a chunked body the rest of the chunk being
+// received.
+func (c *Ctx) bodySize() int64 {
+	b := c.Body
+	switch {
+	case b == nil:
+		return 0
+	case !b.Chunked:
+		return b.Length
+	}
+	_, n, left := h1.ChunkedPrefix(nil, b.Data, b.Max, false)
+	return n + left
 }
 
 // BodyData is the request body's data as the fetches see it: de-chunked
