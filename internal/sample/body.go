@@ -86,13 +86,5 @@ func fetchBodyParam(c *Ctx, a []Arg, v *Value) bool {
 	if len(a) == 1 {
 		name = a[0].Str
 	}
-	body := cur.elem
-	vs, ve, ok := findURLParam(body, cur.pos, name, '&')
-	if !ok {
-		c.more = false
-		return false
-	}
-	cur.pos = ve
-	c.more = ve < len(body)
-	return setBytes(v, Bin, body[vs:ve])
+	return nextParam(c, cur.elem, name, '&', Bin, v)
 }

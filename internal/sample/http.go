@@ -463,12 +463,19 @@ func fetchURLParam(c *Ctx, a []Arg, v *Value) bool {
 		}
 		cur.pos = i + 1
 	}
-	vs, ve, ok := findURLParam(uri, cur.pos, name, delim)
+	return nextParam(c, uri, name, delim, Str, v)
+}
+
+// nextParam finds the next name= parameter in params from the cursor's
+// position on, for url_param and req.body_param: the value, and whether
+// another may follow (an ACL's walk).
+func nextParam(c *Ctx, params []byte, name string, delim byte, t Type, v *Value) bool {
+	vs, ve, ok := findURLParam(params, c.cur.pos, name, delim)
 	if !ok {
 		c.more = false
 		return false
 	}
-	cur.pos = ve
-	c.more = ve < len(uri)
-	return setBytes(v, Str, uri[vs:ve])
+	c.cur.pos = ve
+	c.more = ve < len(params)
+	return setBytes(v, t, params[vs:ve])
 }
